@@ -1,0 +1,232 @@
+import {createReadStream} from 'node:fs';
+import {stat} from 'node:fs/promises';
+import {basename} from 'node:path';
+import type {Readable} from 'node:stream';
+import {type CsvError, parse as parseCsv} from 'csv-parse';
+import {DatasetError, UserError} from '../../errors.js';
+import type {Doc} from '../doc.js';
+import {type DataFormat, DEFAULT_FIELDS, type DocSep, type FieldNames, resolveFormat} from './format.js';
+import {readLines} from './lines.js';
+import {type RowOrigin, recordToDoc} from './record-to-doc.js';
+
+/** What to do with a malformed row: stop with an error, or skip it and go on. */
+export type OnError = 'fail' | 'skip';
+
+export interface ReadDocsOptions extends FieldNames {
+  /** A file path, or a readable stream such as `process.stdin`. */
+  input: string | Readable;
+  /** Name of a stream input in messages and made ids. Default `stdin`. */
+  sourceName?: string;
+  /** Row format; default from the file extension, JSONL for a stream. */
+  format?: DataFormat | string;
+  /** Plain text only: one document per line (default), or paragraphs between blank lines. */
+  docSep?: DocSep;
+  /** Malformed row: `fail` (default) throws a DatasetError; `skip` reports it to `onSkip` and goes on. */
+  onError?: OnError;
+  /** Told of each skipped row, with the error that says which line and why. */
+  onSkip?: (error: DatasetError) => void;
+  /** Told the number of bytes read so far, once per chunk (progress bars). */
+  onBytes?: (bytes: number) => void;
+}
+
+/**
+ * Streams the documents of a JSONL, CSV, TSV or plain-text file (or stdin), one at a time, so a
+ * file far larger than memory can be processed. Every malformed row is a `DatasetError` naming the
+ * source, the line and the problem.
+ */
+export async function* readDocs(options: ReadDocsOptions): AsyncGenerator<Doc> {
+  const {input} = options;
+  const format = resolveFormat(typeof input === 'string' ? input : undefined, options.format);
+  const stream = typeof input === 'string' ? await openInput(input) : checkStream(input);
+  const source = typeof input === 'string' ? input : (options.sourceName ?? 'stdin');
+  const idPrefix = typeof input === 'string' ? basename(input) : source;
+  const names = {...DEFAULT_FIELDS, ...options};
+  const fail = (error: DatasetError) => {
+    if (options.onError !== 'skip') throw error;
+    options.onSkip?.(error);
+  };
+  try {
+    if (format === 'jsonl') yield* jsonlDocs(stream, source, idPrefix, names, fail, options.onBytes);
+    else if (format === 'txt')
+      yield* textDocs(stream, idPrefix, options.docSep ?? 'line', source, options.onBytes);
+    else yield* csvDocs(stream, format, source, idPrefix, names, fail, options.onBytes);
+  } finally {
+    if (typeof input === 'string') stream.destroy();
+  }
+}
+
+async function openInput(path: string): Promise<Readable> {
+  const info = await stat(path).catch(() => undefined);
+  if (!info) throw new DatasetError(`${path}: no such file`, 'check the --in path');
+  if (info.isDirectory()) throw new DatasetError(`${path} is a folder`, 'give a data file with --in');
+  return createReadStream(path, {highWaterMark: 1 << 20});
+}
+
+function checkStream(stream: Readable): Readable {
+  if ((stream as {isTTY?: boolean}).isTTY) {
+    throw new UserError(
+      'no input: stdin is a terminal',
+      'pass --in FILE, or pipe rows in (cat data.jsonl | …)',
+    );
+  }
+  return stream;
+}
+
+async function* jsonlDocs(
+  stream: Readable,
+  source: string,
+  idPrefix: string,
+  names: Required<FieldNames>,
+  fail: (error: DatasetError) => void,
+  onBytes?: (bytes: number) => void,
+): AsyncGenerator<Doc> {
+  for await (const {text, line} of readLines(stream, source, onBytes)) {
+    if (text.trim() === '') continue;
+    const at: RowOrigin = {source, idPrefix, line};
+    let row: unknown;
+    try {
+      row = JSON.parse(text);
+    } catch (error) {
+      fail(
+        new DatasetError(
+          `${source} line ${line}: invalid JSON (${(error as Error).message})`,
+          'each line must be one complete JSON object; look for a cut-off line or an unescaped quote',
+        ),
+      );
+      continue;
+    }
+    if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+      fail(
+        new DatasetError(
+          `${source} line ${line}: expected a JSON object, got ${Array.isArray(row) ? 'an array' : JSON.stringify(row)}`,
+          'write one {"text": …} object per line (a JSON array file must be converted to JSONL)',
+        ),
+      );
+      continue;
+    }
+    const doc = toDoc(row as Record<string, unknown>, names, at, fail);
+    if (doc) yield doc;
+  }
+}
+
+function toDoc(
+  record: Record<string, unknown>,
+  names: Required<FieldNames>,
+  at: RowOrigin,
+  fail: (error: DatasetError) => void,
+): Doc | undefined {
+  try {
+    return recordToDoc(record, names, at);
+  } catch (error) {
+    if (!(error instanceof DatasetError)) throw error;
+    fail(error);
+    return undefined;
+  }
+}
+
+async function* textDocs(
+  stream: Readable,
+  idPrefix: string,
+  docSep: DocSep,
+  source: string,
+  onBytes?: (bytes: number) => void,
+): AsyncGenerator<Doc> {
+  let para: string[] = [];
+  let start = 0;
+  for await (const {text, line} of readLines(stream, source, onBytes)) {
+    const blank = text.trim() === '';
+    if (docSep === 'line') {
+      if (!blank) yield {id: `${idPrefix}:${line}`, text, fields: {}};
+      continue;
+    }
+    if (!blank) {
+      if (para.length === 0) start = line;
+      para.push(text);
+    } else if (para.length > 0) {
+      yield {id: `${idPrefix}:${start}`, text: para.join('\n'), fields: {}};
+      para = [];
+    }
+  }
+  if (para.length > 0) yield {id: `${idPrefix}:${start}`, text: para.join('\n'), fields: {}};
+}
+
+async function* csvDocs(
+  stream: Readable,
+  format: 'csv' | 'tsv',
+  source: string,
+  idPrefix: string,
+  names: Required<FieldNames>,
+  fail: (error: DatasetError) => void,
+  onBytes?: (bytes: number) => void,
+): AsyncGenerator<Doc> {
+  const skipped: DatasetError[] = [];
+  let headerError: DatasetError | undefined;
+  const parser = parseCsv({
+    delimiter: format === 'tsv' ? '\t' : ',',
+    // TSV files in the wild carry bare quotes inside fields ("great" movie); CSV stays strict.
+    relax_quotes: format === 'tsv',
+    bom: true,
+    skip_empty_lines: true,
+    info: true,
+    columns: (header: string[]) => {
+      if (!header.includes(names.textField)) {
+        headerError = new DatasetError(
+          `${source} line 1: no "${names.textField}" column (columns: ${header.join(', ')})`,
+          `name the text column with --text-field${format === 'csv' && header.length === 1 && header[0]!.includes('\t') ? ', or use --format tsv: this header has tabs' : ''}`,
+        );
+        throw headerError;
+      }
+      return header;
+    },
+    skip_records_with_error: true,
+    on_skip: (error: CsvError | undefined) => {
+      if (error) skipped.push(csvError(error, source, format));
+    },
+  });
+  stream.on('error', (error) => parser.destroy(error));
+  stream.pipe(parser);
+  let records = 0;
+  try {
+    for await (const {record, info} of parser as AsyncIterable<{
+      record: Record<string, string>;
+      info: {lines: number; bytes: number};
+    }>) {
+      // Errors the parser skipped are reported in order, before the next good record.
+      for (const error of skipped.splice(0)) fail(error);
+      if (++records % 512 === 0) onBytes?.(info.bytes);
+      const doc = toDoc(record, names, {source, idPrefix, line: info.lines}, fail);
+      if (doc) yield doc;
+    }
+  } catch (error) {
+    if (headerError) throw headerError;
+    throw error instanceof DatasetError ? error : csvError(error as CsvError, source, format);
+  }
+  for (const error of skipped.splice(0)) fail(error);
+  onBytes?.(parser.info.bytes);
+}
+
+/** A csv-parse error as a message that names the line and says how to fix the file. */
+function csvError(error: CsvError, source: string, format: 'csv' | 'tsv'): DatasetError {
+  const line = typeof error.lines === 'number' ? error.lines : '?';
+  const where = `${source} line ${line}`;
+  const sep = format === 'tsv' ? 'tabs' : 'commas';
+  switch (error.code) {
+    case 'CSV_RECORD_INCONSISTENT_COLUMNS': {
+      const got = Array.isArray(error.record) ? error.record.length : '?';
+      const want = Array.isArray(error.columns) ? error.columns.length : '?';
+      return new DatasetError(
+        `${where}: expected ${want} columns, got ${got}`,
+        `quote fields that contain ${sep}`,
+      );
+    }
+    case 'CSV_INVALID_CLOSING_QUOTE':
+      return new DatasetError(
+        `${where}: a quote inside a field`,
+        'quote the whole field and double the quotes inside it ("say ""hi""")',
+      );
+    case 'CSV_QUOTE_NOT_CLOSED':
+      return new DatasetError(`${where}: a quoted field is never closed`, 'add the missing closing quote');
+    default:
+      return new DatasetError(`${where}: ${error.message}`, `check the ${format.toUpperCase()} syntax`);
+  }
+}

@@ -1,0 +1,175 @@
+import type {Writable} from 'node:stream';
+import {stringify} from 'csv-stringify/sync';
+import {DatasetError} from '../../errors.js';
+import type {Doc} from '../doc.js';
+import {
+  type DataFormat,
+  DEFAULT_FIELDS,
+  type DocSep,
+  type FieldNames,
+  resolveFormat,
+  WEIGHT_FIELD,
+} from './format.js';
+import {OutputFile} from './output-file.js';
+
+export interface WriteDocsOptions extends FieldNames {
+  /** A file path (written to a temp name, renamed on `close`), or a writable such as `process.stdout`. */
+  output: string | Writable;
+  /** Row format; default from the file extension, JSONL for a stream. */
+  format?: DataFormat | string;
+  /** Plain text only: one document per line (default; line breaks in a text become spaces), or blank-line separated. */
+  docSep?: DocSep;
+  /** Paths this output must not overwrite (the inputs of the step). */
+  inputs?: readonly string[];
+  /** CSV/TSV: columns to add to those of the first row, for fields later rows add (`augmented`). */
+  columns?: readonly string[];
+}
+
+/** Rows buffered into one write: large enough to keep write calls cheap, small for memory. */
+const FLUSH_CHARS = 1 << 16;
+
+/**
+ * Writes documents one at a time, back to the format they came from: id, text, label, the other
+ * fields in order, and `weight` when set. Waits for the destination to drain (backpressure), so
+ * memory stays bounded. A file output appears only on `close()`; `abort()` leaves nothing behind.
+ */
+export class DocWriter {
+  rows = 0;
+  /** True once the reader of a stream output has gone (EPIPE: `… | head`); writes are dropped. */
+  closed = false;
+  private buffer = '';
+  private header: string[] | undefined;
+  private readonly names: Required<FieldNames>;
+  private readonly sink: Writable;
+
+  private constructor(
+    private readonly options: WriteDocsOptions,
+    readonly format: DataFormat,
+    private readonly file: OutputFile | undefined,
+  ) {
+    this.names = {...DEFAULT_FIELDS, ...options};
+    this.sink = file?.stream ?? (options.output as Writable);
+    if (!file) {
+      this.sink.on('error', (error: NodeJS.ErrnoException) => {
+        if (error.code === 'EPIPE') this.closed = true;
+      });
+    }
+  }
+
+  static async open(options: WriteDocsOptions): Promise<DocWriter> {
+    const {output} = options;
+    const path = typeof output === 'string' ? output : undefined;
+    const format = resolveFormat(path, options.format);
+    const file = path !== undefined ? await OutputFile.open(path, options.inputs) : undefined;
+    return new DocWriter(options, format, file);
+  }
+
+  /** Appends one document; `extra` fields go last (a rejected row's `drop_reason`). */
+  async write(doc: Doc, extra?: Record<string, unknown>): Promise<void> {
+    this.rows++;
+    this.buffer += this.serialize(doc, extra);
+    if (this.buffer.length >= FLUSH_CHARS) await this.flush();
+  }
+
+  /** Flushes and, for a file, renames it into place. */
+  async close(): Promise<void> {
+    await this.flush();
+    if (this.file) await this.file.commit();
+  }
+
+  /** Stops without leaving a partial file. */
+  async abort(): Promise<void> {
+    this.buffer = '';
+    await this.file?.abort();
+  }
+
+  private async flush(): Promise<void> {
+    const chunk = this.buffer;
+    this.buffer = '';
+    if (chunk.length === 0 || this.closed) return;
+    if (!this.sink.write(chunk)) {
+      await new Promise<void>((ok) => {
+        const done = () => {
+          this.sink.off('drain', done);
+          this.sink.off('error', done);
+          this.sink.off('close', done);
+          ok();
+        };
+        this.sink.on('drain', done);
+        this.sink.on('error', done);
+        this.sink.on('close', done);
+      });
+    }
+  }
+
+  private serialize(doc: Doc, extra?: Record<string, unknown>): string {
+    if (this.format === 'txt') {
+      const text =
+        this.options.docSep === 'blank'
+          ? doc.text.replace(/\n\s*\n/g, '\n').trim()
+          : doc.text.replace(/\r?\n/g, ' ');
+      return this.options.docSep === 'blank' ? `${text}\n\n` : `${text}\n`;
+    }
+    const row = this.toRow(doc, extra);
+    if (this.format === 'jsonl') return `${JSON.stringify(row)}\n`;
+    return this.csvLine(row, doc.id);
+  }
+
+  private toRow(doc: Doc, extra?: Record<string, unknown>): Record<string, unknown> {
+    const {idField, textField, labelField} = this.names;
+    const row: Record<string, unknown> = {[idField]: doc.id, [textField]: doc.text};
+    if (doc.label !== undefined) row[labelField] = doc.label;
+    Object.assign(row, doc.fields);
+    if (doc.weight !== undefined) row[WEIGHT_FIELD] = doc.weight;
+    if (extra) Object.assign(row, extra);
+    return row;
+  }
+
+  private csvLine(row: Record<string, unknown>, id: string): string {
+    const delimiter = this.format === 'tsv' ? '\t' : ',';
+    let head = '';
+    if (!this.header) {
+      this.header = [...new Set([...Object.keys(row), ...(this.options.columns ?? [])])];
+      head = stringify([this.header], {delimiter});
+    }
+    for (const key in row) {
+      if (!this.header.includes(key)) {
+        throw new DatasetError(
+          `${this.where()}: row ${id} has a field "${key}" that the first row did not have, so the ${this.format.toUpperCase()} header lacks it`,
+          'write JSONL (--out-format jsonl), where rows may differ in their fields',
+        );
+      }
+    }
+    return head + stringify([this.header.map((key) => cell(row[key]))], {delimiter});
+  }
+
+  private where(): string {
+    return typeof this.options.output === 'string' ? this.options.output : 'output';
+  }
+}
+
+function cell(value: unknown): string {
+  if (value === undefined || value === null) return '';
+  if (typeof value === 'string') return value;
+  if (typeof value === 'object') return JSON.stringify(value);
+  return String(value);
+}
+
+/** Writes all of `docs` and closes the output; on any error the named output is not created. */
+export async function writeDocs(
+  docs: AsyncIterable<Doc> | Iterable<Doc>,
+  options: WriteDocsOptions,
+): Promise<{rows: number}> {
+  const writer = await DocWriter.open(options);
+  try {
+    for await (const doc of docs) {
+      if (writer.closed) break;
+      await writer.write(doc);
+    }
+    await writer.close();
+  } catch (error) {
+    await writer.abort();
+    throw error;
+  }
+  return {rows: writer.rows};
+}

@@ -1,0 +1,173 @@
+import {stat} from 'node:fs/promises';
+import type {Readable, Writable} from 'node:stream';
+import type {DatasetError} from '../errors.js';
+import type {Doc, Verdict} from './doc.js';
+import {type DataFormat, type DocSep, type FieldNames, formatFromPath, resolveFormat} from './io/format.js';
+import {type OnError, readDocs} from './io/read-docs.js';
+import {DocWriter} from './io/write-docs.js';
+
+/**
+ * A data step as the runner sees it: for each document, keep it, drop it with a reason, or emit
+ * other rows in its place (augment emits the original and its copies). `finish` emits rows after the
+ * last input, for steps that must see everything first.
+ */
+export type DataStep =
+  | ((doc: Doc) => Verdict | readonly Doc[])
+  | {apply(doc: Doc): Verdict | readonly Doc[]; finish?(): Iterable<Doc> | AsyncIterable<Doc>};
+
+export interface DataStepOptions extends FieldNames {
+  /** Input file, or a stream. Default `process.stdin`. */
+  input?: string | Readable;
+  /** Output file (temp name + rename at the end), or a stream. Default `process.stdout`. */
+  output?: string | Writable;
+  /** File that receives every dropped row with `drop_reason` and `drop_detail` fields. */
+  rejected?: string;
+  /** Input format; default from the input's extension, else JSONL. */
+  format?: DataFormat | string;
+  /** Output format; default from the output's extension, else the input format. */
+  outFormat?: DataFormat | string;
+  /** Plain text: one document per line, or blank-line separated paragraphs. Default `line`. */
+  docSep?: DocSep;
+  /** Malformed input rows: `fail` (default) or `skip` and count. */
+  onError?: OnError;
+  /** CSV/TSV output: columns that rows after the first may add. */
+  columns?: readonly string[];
+  onSkip?: (error: DatasetError) => void;
+  /** Called every few hundred rows and at the end. */
+  onProgress?: (progress: DataProgress) => void;
+}
+
+export interface DataProgress {
+  read: number;
+  written: number;
+  /** Input bytes consumed so far. */
+  bytes: number;
+  /** Input size when it is a file. */
+  totalBytes?: number;
+}
+
+export interface DataStepStats {
+  /** Rows read (valid ones; skipped malformed rows are counted in `skipped`). */
+  read: number;
+  written: number;
+  /** Dropped rows per reason (`dropped.too_few_words`). */
+  dropped: Record<string, number>;
+  /** Malformed rows skipped under `onError: 'skip'`. */
+  skipped: number;
+  /** The first messages of skipped rows (file, line, problem). */
+  skippedErrors: string[];
+  bytes: number;
+  seconds: number;
+  /** Formats used, after defaults. */
+  inFormat: DataFormat;
+  outFormat: DataFormat;
+}
+
+const MAX_SKIP_MESSAGES = 1000;
+const PROGRESS_EVERY = 256;
+
+/**
+ * The one runner of the data steps: streams rows from the input through `step` to the output,
+ * counts drops per reason, writes rejected rows, and on failure leaves no partial output file.
+ */
+export async function runDataStep(step: DataStep, options: DataStepOptions = {}): Promise<DataStepStats> {
+  const input = options.input ?? process.stdin;
+  const inPath = typeof input === 'string' ? input : undefined;
+  const outPath = typeof options.output === 'string' ? options.output : undefined;
+  const inFormat = resolveFormat(inPath, options.format);
+  const outFormat = resolveFormat(
+    outPath,
+    options.outFormat,
+    (outPath && formatFromPath(outPath)) || inFormat,
+  );
+  const apply = typeof step === 'function' ? step : step.apply.bind(step);
+  const finish = typeof step === 'function' ? undefined : step.finish?.bind(step);
+  const inputs = inPath ? [inPath] : [];
+  const started = performance.now();
+  const stats: DataStepStats = {
+    read: 0,
+    written: 0,
+    dropped: {},
+    skipped: 0,
+    skippedErrors: [],
+    bytes: 0,
+    seconds: 0,
+    inFormat,
+    outFormat,
+  };
+  const totalBytes = inPath ? (await stat(inPath).catch(() => undefined))?.size : undefined;
+  const progress = () =>
+    options.onProgress?.({read: stats.read, written: stats.written, bytes: stats.bytes, totalBytes});
+
+  const writer = await DocWriter.open({
+    ...options,
+    output: options.output ?? process.stdout,
+    format: outFormat,
+    inputs,
+  });
+  const rejects: DocWriter | undefined = options.rejected
+    ? await DocWriter.open({
+        ...options,
+        output: options.rejected,
+        format: undefined,
+        inputs: outPath ? [...inputs, outPath] : inputs,
+        columns: [...(options.columns ?? []), 'drop_reason', 'drop_detail'],
+      }).catch(async (error) => {
+        await writer.abort();
+        throw error;
+      })
+    : undefined;
+
+  try {
+    const docs = readDocs({
+      ...options,
+      input,
+      format: inFormat,
+      onBytes: (bytes) => {
+        stats.bytes = bytes;
+      },
+      onSkip: (error) => {
+        stats.skipped++;
+        if (stats.skippedErrors.length < MAX_SKIP_MESSAGES) stats.skippedErrors.push(error.message);
+        options.onSkip?.(error);
+      },
+    });
+    for await (const doc of docs) {
+      stats.read++;
+      const out = apply(doc);
+      if (isVerdict(out)) {
+        if (out.keep) {
+          await writer.write(doc);
+          stats.written++;
+        } else {
+          stats.dropped[out.reason] = (stats.dropped[out.reason] ?? 0) + 1;
+          await rejects?.write(doc, {drop_reason: out.reason, drop_detail: out.detail ?? ''});
+        }
+      } else {
+        for (const row of out) await writer.write(row);
+        stats.written += out.length;
+      }
+      if (stats.read % PROGRESS_EVERY === 0) progress();
+      if (writer.closed) break; // the reader of stdout went away (`| head`): stop quietly
+    }
+    if (finish && !writer.closed) {
+      for await (const row of finish()) {
+        await writer.write(row);
+        stats.written++;
+      }
+    }
+    await writer.close();
+    await rejects?.close();
+  } catch (error) {
+    await writer.abort();
+    await rejects?.abort();
+    throw error;
+  }
+  stats.seconds = (performance.now() - started) / 1000;
+  progress();
+  return stats;
+}
+
+function isVerdict(out: Verdict | readonly Doc[]): out is Verdict {
+  return !Array.isArray(out);
+}
