@@ -1,0 +1,126 @@
+/**
+ * Text as the augment ops see it: words and the pieces between them, with the exact whitespace
+ * before each piece, so `detokenize(tokenize(t)) === t` and an edited text keeps its punctuation,
+ * line breaks and markup.
+ */
+export interface Token {
+  text: string;
+  /** A word the ops may replace, move or delete (else punctuation, a tag, a URL...). */
+  word: boolean;
+  /** The whitespace that preceded this token in the source text. */
+  space: string;
+  /** Capitalised only because it opened a sentence (`The`), so it is lower-cased if moved. */
+  sentenceCap: boolean;
+  /** Opened a sentence in lower case (`... and then`): not capitalised there by `detokenize`. */
+  lowerOpener?: boolean;
+}
+
+const CJK = '\\p{sc=Han}\\p{sc=Hiragana}\\p{sc=Katakana}';
+/**
+ * One token per match, after its leading whitespace: an ellipsis (which ends no sentence), a markup
+ * tag, URL or e-mail address (kept whole, never a word); one CJK character (CJK text has no spaces between words, so each
+ * character is a unit); a word of letters, marks and digits with inner apostrophes or hyphens
+ * (`don't`, `well-known`); else one other character.
+ */
+const TOKEN = new RegExp(
+  [
+    '(\\s*)(?:',
+    '(\\.{2,}|<\\/?[A-Za-z][^<>]{0,200}>|(?:https?:\\/\\/|www\\.)[^\\s<>"]*[^\\s<>".,;:!?\\)\\x27’”]|[\\w.+\\-]+@[\\w\\-]+\\.[\\w.\\-]+)',
+    `|([${CJK}])`,
+    `|((?:[[\\p{L}\\p{M}\\p{N}]--[${CJK}]])+(?:['’\\-](?:[[\\p{L}\\p{M}\\p{N}]--[${CJK}]])+)*)`,
+    '|(\\S))',
+  ].join(''),
+  'gv',
+);
+
+const SENTENCE_END = /^[.!?。！？]$/;
+
+export function tokenize(text: string): Token[] {
+  const tokens: Token[] = [];
+  let atStart = true;
+  let end = 0;
+  for (const m of text.matchAll(TOKEN)) {
+    const [, space, opaque, cjk, word, other] = m;
+    end = m.index + m[0].length;
+    if (word !== undefined) {
+      const token: Token = {text: word, word: true, space, sentenceCap: atStart && isTitleCase(word)};
+      if (atStart && /^\p{Ll}/u.test(word)) token.lowerOpener = true;
+      tokens.push(token);
+      atStart = false;
+    } else if (cjk !== undefined) {
+      tokens.push({text: cjk, word: true, space, sentenceCap: false});
+      atStart = false;
+    } else {
+      const piece = opaque ?? other;
+      tokens.push({text: piece, word: false, space, sentenceCap: false});
+      if (SENTENCE_END.test(piece)) atStart = true;
+    }
+  }
+  // Trailing whitespace rides on an empty, non-word token so that it survives edits.
+  if (end < text.length) tokens.push({text: '', word: false, space: text.slice(end), sentenceCap: false});
+  return tokens;
+}
+
+/**
+ * Joins tokens back into text. Where the text used sentence capitals, a word that now opens a
+ * sentence gets one and a word moved away from a sentence start loses it.
+ */
+export function detokenize(tokens: readonly Token[]): string {
+  const recase = tokens.some((t) => t.sentenceCap);
+  let atStart = true;
+  let out = '';
+  for (const t of tokens) {
+    let text = t.text;
+    if (t.word) {
+      if (recase && atStart && !t.lowerOpener && /^\p{Ll}/u.test(text))
+        text = text[0].toUpperCase() + text.slice(1);
+      else if (t.sentenceCap && !atStart) text = text[0].toLowerCase() + text.slice(1);
+      atStart = false;
+    } else if (SENTENCE_END.test(text)) {
+      atStart = true;
+    }
+    out += t.space + text;
+  }
+  return out;
+}
+
+/** A word token for inserted text (lower case, one space before). */
+export function wordToken(text: string): Token {
+  return {text, word: true, space: ' ', sentenceCap: false};
+}
+
+/** Swaps two words, with what they know of their case; their places keep their spacing. */
+export function swapWords(a: Token, b: Token): void {
+  [a.text, b.text] = [b.text, a.text];
+  [a.sentenceCap, b.sentenceCap] = [b.sentenceCap, a.sentenceCap];
+  [a.lowerOpener, b.lowerOpener] = [b.lowerOpener, a.lowerOpener];
+}
+
+/** Inserts `token` before tokens[i]; at the very start it takes over the text's leading space. */
+export function insertToken(tokens: Token[], i: number, token: Token): void {
+  if (i === 0 && tokens.length > 0) [token.space, tokens[0].space] = [tokens[0].space, token.space];
+  tokens.splice(i, 0, token);
+}
+
+/** Removes tokens[i], keeping the text around it readable: `(very good)` → `(good)`. */
+export function removeToken(tokens: Token[], i: number): void {
+  const [removed] = tokens.splice(i, 1);
+  const next = tokens[i];
+  if (next !== undefined && (removed.space === '' || removed.space.includes('\n')))
+    next.space = removed.space;
+}
+
+/** `replacement` cased like `original`: `Movie` → `Film`, `MOVIE` → `FILM`, `movie` → `film`. */
+export function matchCase(original: string, replacement: string): string {
+  if (original.length > 1 && original === original.toUpperCase() && original !== original.toLowerCase()) {
+    return replacement.toUpperCase();
+  }
+  if (/^\p{Lu}/u.test(original)) return replacement[0].toUpperCase() + replacement.slice(1);
+  return replacement;
+}
+
+/** `The`, `Movie` — but not `I`, `I'm`, `NASA` or `iPhone`. */
+function isTitleCase(word: string): boolean {
+  if (word === 'I' || word.startsWith("I'") || word.startsWith('I’')) return false;
+  return /^\p{Lu}[\p{Ll}'’-]*$/u.test(word);
+}
