@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {ConfigError, ModelError} from '../errors.js';
 import {checkChoice, checkInt, checkPositive, checkRange, type LayerArgs} from './arg-checks.js';
+import {firstInput, firstShape} from './shapes.js';
 
 /** The activations tfjs's Dense accepts, by their config name. */
 export const DENSE_ACTIVATIONS = [
@@ -118,7 +119,7 @@ export class LoRADense extends tf.layers.Layer {
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const shape = firstShape(inputShape);
     const inDim = shape.at(-1);
     if (inDim == null)
       throw new ModelError(`LoRADense '${this.name}': the last input dimension must be known`);
@@ -147,13 +148,13 @@ export class LoRADense extends tf.layers.Layer {
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const shape = firstShape(inputShape);
     return [...shape.slice(0, -1), this.units];
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: {training?: boolean}): tf.Tensor {
     return tf.tidy(() => {
-      const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+      const x = firstInput(inputs);
       const inDim = x.shape.at(-1)!;
       const flat = x.reshape([-1, inDim]); // [tokens, in]
       // The same kernels Dense uses (bias fused into the matmul only where Dense fuses its

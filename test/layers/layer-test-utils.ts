@@ -85,3 +85,22 @@ export async function leakedTensors(fn: () => Promise<void> | void): Promise<num
 export function disposeWeights(layer: tf.layers.Layer): void {
   for (const w of layer.weights) w.dispose();
 }
+
+/**
+ * Wraps `layer` in a one-layer functional model, saves and reloads it, and returns the largest
+ * difference between the two models' predictions on a random batch (0 when the round trip is exact).
+ */
+export async function saveLoadDiff(layer: tf.layers.Layer, inputShape: number[]): Promise<number> {
+  const input = tf.input({shape: inputShape});
+  const model = tf.model({inputs: input, outputs: layer.apply(input) as tf.SymbolicTensor});
+  const loaded = await saveAndLoad(model);
+  expect(loaded.getWeights().length).toBe(model.getWeights().length);
+  const x = rand([2, ...inputShape], 21);
+  const a = model.predict(x) as tf.Tensor;
+  const b = loaded.predict(x) as tf.Tensor;
+  const diff = await maxAbsDiff(a, b);
+  tf.dispose([x, a, b]);
+  model.dispose();
+  loaded.dispose();
+  return diff;
+}

@@ -1,0 +1,175 @@
+import * as tf from '@tensorflow/tfjs';
+import {ConfigError, ModelError} from '../errors.js';
+import {checkDivides, checkInt, checkPositive, checkRange, type LayerArgs} from './arg-checks.js';
+import {CompositeLayer} from './composite-layer.js';
+import {type KVCache, kvCacheLength} from './kv-cache.js';
+import {applyRope} from './rope.js';
+import {firstInput, firstShape} from './shapes.js';
+import {loraConfig, projection, resolveSublayerLoRA, type SublayerLoRA} from './sublayer-lora.js';
+
+export interface AttentionArgs extends LayerArgs {
+  /** Model width: input and output size. */
+  dModel: number;
+  /** Query heads; must divide dModel (head size = dModel / numHeads). */
+  numHeads: number;
+  /** Key/value heads (grouped-query attention, Ainslie et al. 2023); must divide numHeads. Default numHeads. */
+  numKvHeads?: number;
+  /** Biases on the q/k/v/o projections. Default false, as in LLaMA and DeepSeek. */
+  useBias?: boolean;
+  /** Dropout on the attention probabilities, in training only. Default 0. */
+  dropout?: number;
+  /** Rotary position embeddings on q and k. Default true. */
+  rope?: boolean;
+  /** RoPE base. Default 10000 (RoFormer). */
+  ropeTheta?: number;
+  /** LoRA adapters on some of the projections `q`, `k`, `v`, `o`. Default none. */
+  lora?: SublayerLoRA | null;
+}
+
+const SITES = ['q', 'k', 'v', 'o'] as const;
+
+/**
+ * Causal multi-head self-attention with optional grouped KV heads and RoPE, on [batch, seq, dModel].
+ * The projections are child layers `q`, `k`, `v`, `o` (Dense, or LoRADense where `lora` says), so
+ * their weights save as `<name>/q/kernel`…  For generation, `callWithCache` runs new tokens against a
+ * KV cache of the earlier ones and gives the same numbers as the full causal forward.
+ */
+export class Attention extends CompositeLayer {
+  static className = 'Attention';
+  readonly dModel: number;
+  readonly numHeads: number;
+  readonly numKvHeads: number;
+  readonly headDim: number;
+  readonly useBias: boolean;
+  readonly dropout: number;
+  readonly rope: boolean;
+  readonly ropeTheta: number;
+  readonly lora: SublayerLoRA | null;
+
+  constructor(args: AttentionArgs) {
+    super(args);
+    this.dModel = checkInt('Attention', 'dModel', args.dModel, 1);
+    this.numHeads = checkInt('Attention', 'numHeads', args.numHeads, 1);
+    checkDivides('Attention', 'numHeads', this.numHeads, 'dModel', this.dModel);
+    this.numKvHeads = checkInt('Attention', 'numKvHeads', args.numKvHeads ?? this.numHeads, 1, this.numHeads);
+    checkDivides('Attention', 'numKvHeads', this.numKvHeads, 'numHeads', this.numHeads);
+    this.headDim = this.dModel / this.numHeads;
+    this.useBias = args.useBias ?? false;
+    this.dropout = checkRange('Attention', 'dropout', args.dropout ?? 0, 0, 1, false);
+    this.rope = args.rope ?? true;
+    if (this.rope && this.headDim % 2 !== 0) {
+      throw new ConfigError(
+        `Attention: the head size dModel/numHeads = ${this.headDim} must be even for RoPE — change numHeads or set rope: false`,
+      );
+    }
+    this.ropeTheta = checkPositive('Attention', 'ropeTheta', args.ropeTheta ?? 10000);
+    this.lora = resolveSublayerLoRA('Attention', args.lora, SITES);
+  }
+
+  /** Child paths that can take a LoRA adapter. */
+  loraSites(): string[] {
+    return [...SITES];
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = firstShape(inputShape);
+    if (shape.at(-1) !== this.dModel) {
+      throw new ModelError(
+        `Attention '${this.name}': input last dimension ${shape.at(-1)} != dModel ${this.dModel}`,
+      );
+    }
+    const kvUnits = this.numKvHeads * this.headDim;
+    const common = {useBias: this.useBias, lora: this.lora};
+    this.addChild('q', projection({name: 'q', units: this.dModel, ...common}), shape);
+    this.addChild('k', projection({name: 'k', units: kvUnits, ...common}), shape);
+    this.addChild('v', projection({name: 'v', units: kvUnits, ...common}), shape);
+    this.addChild('o', projection({name: 'o', units: this.dModel, ...common}), shape);
+    this.nameChildWeights();
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return firstShape(inputShape);
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: {training?: boolean}): tf.Tensor {
+    return tf.tidy(() => {
+      const x = firstInput<tf.Tensor3D>(inputs);
+      return this.forward(x, null, kwargs?.training ?? false).output;
+    });
+  }
+
+  /**
+   * Attends the new tokens x [batch, t, dModel] to the cached ones and to each other (causally); the
+   * first new token sits at position `kvCacheLength(cache)`. Returns the output [batch, t, dModel]
+   * and a new cache holding all positions; the given cache is not disposed. Inference only.
+   */
+  callWithCache(x: tf.Tensor3D, cache: KVCache | null = null): {output: tf.Tensor3D; cache: KVCache} {
+    if (!this.built) this.build(x.shape);
+    return tf.tidy(() => {
+      const {output, keys, values} = this.forward(x, cache, false);
+      return {output, cache: {keys, values}};
+    });
+  }
+
+  private forward(
+    x: tf.Tensor3D,
+    cache: KVCache | null,
+    training: boolean,
+  ): {output: tf.Tensor3D; keys: tf.Tensor4D; values: tf.Tensor4D} {
+    const [batch, length] = x.shape;
+    const offset = kvCacheLength(cache);
+    const heads = (layer: string, n: number): tf.Tensor4D => {
+      const y = this.sublayers().get(layer)!.apply(x, {training}) as tf.Tensor;
+      return tf.transpose(tf.reshape(y, [batch, length, n, this.headDim]), [0, 2, 1, 3]); // [b, n, t, hd]
+    };
+    let q = heads('q', this.numHeads);
+    let k = heads('k', this.numKvHeads);
+    let v = heads('v', this.numKvHeads);
+    if (this.rope) {
+      q = applyRope(q, offset, this.ropeTheta);
+      k = applyRope(k, offset, this.ropeTheta);
+    }
+    if (cache) {
+      k = tf.concat([cache.keys, k], 2);
+      v = tf.concat([cache.values, v], 2);
+    }
+    const total = offset + length;
+    const scores = tf.mul(tf.matMul(q, repeatKv(k, this.numHeads), false, true), 1 / Math.sqrt(this.headDim)); // [b, h, t, T]
+    // Query i (absolute position offset+i) sees keys 0 … offset+i.
+    const visible = tf.linalg.bandPart(tf.ones([length, total]), -1, offset);
+    const masked = tf.add(scores, tf.mul(tf.sub(1, visible), -1e9));
+    let probs = tf.softmax(masked, -1);
+    if (training && this.dropout > 0) probs = tf.dropout(probs, this.dropout);
+    const context = tf.matMul(probs, repeatKv(v, this.numHeads)); // [b, h, t, hd]
+    const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch, length, this.dModel]);
+    const output = this.sublayers().get('o')!.apply(merged, {training}) as tf.Tensor3D;
+    return {output, keys: k, values: v};
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      dModel: this.dModel,
+      numHeads: this.numHeads,
+      numKvHeads: this.numKvHeads,
+      useBias: this.useBias,
+      dropout: this.dropout,
+      rope: this.rope,
+      ropeTheta: this.ropeTheta,
+      lora: loraConfig(this.lora),
+    };
+  }
+}
+tf.serialization.registerClass(Attention);
+
+/** Repeats each of the kv heads of x [b, kvHeads, T, hd] for its group of query heads: [b, heads, T, hd]. */
+function repeatKv(x: tf.Tensor4D, heads: number): tf.Tensor4D {
+  const [b, kvHeads, total, hd] = x.shape;
+  if (kvHeads === heads) return x;
+  // Query head h reads kv head floor(h / group). Tiled at rank 3: tile has no gradient past rank
+  // 4 (so no broadcastTo at rank 5), and gather's needs UnsortedSegmentSum, which wasm lacks.
+  const flat = tf.reshape(x, [b * kvHeads, 1, total * hd]);
+  const grouped = tf.tile(flat, [1, heads / kvHeads, 1]); // [b·kvHeads, group, T·hd]
+  return tf.reshape(grouped, [b, heads, total, hd]);
+}
