@@ -88,10 +88,6 @@ export class Attention extends CompositeLayer {
     this.built = true;
   }
 
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    return firstShape(inputShape);
-  }
-
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: {training?: boolean}): tf.Tensor {
     return tf.tidy(() => {
       const x = firstInput<tf.Tensor3D>(inputs);

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {firstShape} from './shapes.js';
 
 type Layer = tf.layers.Layer;
 type LayerVariable = tf.LayerVariable;
@@ -48,6 +49,11 @@ export abstract class CompositeLayer extends tf.layers.Layer implements HasSubla
     layer.built = true;
     this.children.set(path, layer);
     return layer;
+  }
+
+  /** The composites here map [..., d] to [..., d]; override where that is not so. */
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape | tf.Shape[] {
+    return firstShape(inputShape);
   }
 
   /** Call at the end of `build`, once every child exists: gives each weight its path name. */

@@ -5,10 +5,11 @@ import * as tf from '@tensorflow/tfjs';
  * are repeated: each [batch, numKvHeads, length, headDim]. Tensors are eager and owned by the caller
  * of `callWithCache`, which returns a new cache and leaves the old one alone.
  */
-export interface KVCache {
+// A type alias, not an interface, so it is a tf.TensorContainer and can leave a tf.tidy.
+export type KVCache = {
   keys: tf.Tensor4D;
   values: tf.Tensor4D;
-}
+};
 
 /** Number of positions a cache holds (0 for none). */
 export function kvCacheLength(cache: KVCache | null | undefined): number {

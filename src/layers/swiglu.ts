@@ -47,10 +47,6 @@ export class SwiGLU extends CompositeLayer {
     this.built = true;
   }
 
-  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    return firstShape(inputShape);
-  }
-
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: {training?: boolean}): tf.Tensor {
     return tf.tidy(() => {
       const x = firstInput(inputs);

@@ -1,0 +1,212 @@
+import * as tf from '@tensorflow/tfjs';
+import {ConfigError, ModelError} from '../errors.js';
+import {checkChoice, checkInt, checkPositive, checkRange, type LayerArgs} from './arg-checks.js';
+import {Attention} from './attention.js';
+import {CompositeLayer} from './composite-layer.js';
+import type {KVCache} from './kv-cache.js';
+import {RMSNorm} from './rms-norm.js';
+import {firstInput, firstShape} from './shapes.js';
+import {childLoRA, loraConfig, resolveSublayerLoRA, type SublayerLoRA} from './sublayer-lora.js';
+import {SwiGLU} from './swiglu.js';
+
+export const FFN_KINDS = ['dense', 'moe'] as const;
+export type FfnKind = (typeof FFN_KINDS)[number];
+
+export interface DecoderBlockArgs extends LayerArgs {
+  /** Model width. */
+  dModel: number;
+  /** Query heads; must divide dModel. */
+  numHeads: number;
+  /** Key/value heads (grouped-query attention); must divide numHeads. Default numHeads. */
+  numKvHeads?: number;
+  /** Feed-forward kind: a dense SwiGLU or a Mixture-of-Experts layer. Default 'dense'. */
+  ffn?: FfnKind;
+  /** SwiGLU hidden size for ffn 'dense'. Default 8/3·dModel rounded up to a multiple of 8 (LLaMA: same parameters as a 4·d GELU MLP). */
+  ffnHidden?: number;
+  /** Arguments of the MoE layer for ffn 'moe' (numExperts, topK, expertHidden…); required then. */
+  moe?: tf.serialization.ConfigDict | null;
+  /** RMSNorm epsilon. Default 1e-6. */
+  normEps?: number;
+  /** Rotary position embeddings. Default true. */
+  rope?: boolean;
+  /** RoPE base. Default 10000. */
+  ropeTheta?: number;
+  /** Biases on the attention and dense FFN projections. Default false. */
+  useBias?: boolean;
+  /** Dropout on the attention probabilities, in training. Default 0. */
+  attnDropout?: number;
+  /** Dropout on each sublayer's output before the residual add, in training. Default 0. */
+  residDropout?: number;
+  /** LoRA on projections by path: `attn/q`, `attn/k`, `attn/v`, `attn/o`, `ffn/gate`, `ffn/up`, `ffn/down`. */
+  lora?: SublayerLoRA | null;
+}
+
+/**
+ * Pre-norm transformer decoder block (as in LLaMA and DeepSeek-V3):
+ *   h = x + attn(norm(x));  y = h + ffn(norm(h))
+ * with RMSNorm, causal RoPE attention and a dense SwiGLU or MoE feed-forward. Children
+ * `attn-norm`, `attn`, `ffn-norm`, `ffn`; weights save as `<name>/attn/q/kernel`…
+ */
+export class DecoderBlock extends CompositeLayer {
+  static className = 'DecoderBlock';
+  readonly dModel: number;
+  readonly numHeads: number;
+  readonly numKvHeads: number;
+  readonly ffn: FfnKind;
+  readonly ffnHidden: number;
+  readonly moe: tf.serialization.ConfigDict | null;
+  readonly normEps: number;
+  readonly rope: boolean;
+  readonly ropeTheta: number;
+  readonly useBias: boolean;
+  readonly attnDropout: number;
+  readonly residDropout: number;
+  readonly lora: SublayerLoRA | null;
+  private readonly attention: Attention;
+
+  constructor(args: DecoderBlockArgs) {
+    super(args);
+    this.dModel = checkInt('DecoderBlock', 'dModel', args.dModel, 1);
+    this.numHeads = args.numHeads;
+    this.numKvHeads = args.numKvHeads ?? args.numHeads;
+    this.ffn = checkChoice('DecoderBlock', 'ffn', args.ffn ?? 'dense', FFN_KINDS);
+    this.ffnHidden = checkInt(
+      'DecoderBlock',
+      'ffnHidden',
+      args.ffnHidden ?? defaultFfnHidden(this.dModel),
+      1,
+    );
+    if (this.ffn === 'moe' && !args.moe) {
+      throw new ConfigError("DecoderBlock: ffn 'moe' needs moe arguments (numExperts, topK, expertHidden…)");
+    }
+    this.moe = this.ffn === 'moe' ? {...args.moe} : null;
+    this.normEps = checkPositive('DecoderBlock', 'normEps', args.normEps ?? 1e-6);
+    this.rope = args.rope ?? true;
+    this.ropeTheta = args.ropeTheta ?? 10000;
+    this.useBias = args.useBias ?? false;
+    this.attnDropout = args.attnDropout ?? 0;
+    this.residDropout = checkRange('DecoderBlock', 'residDropout', args.residDropout ?? 0, 0, 1, false);
+    const sites = [
+      ...['q', 'k', 'v', 'o'].map((p) => `attn/${p}`),
+      ...(this.ffn === 'dense' ? FFN_SITES : []),
+    ];
+    this.lora = resolveSublayerLoRA('DecoderBlock', args.lora, sites);
+    // Built here, not in build(), so that head and dropout checks fail at construction.
+    this.attention = new Attention({
+      name: 'attn',
+      dModel: this.dModel,
+      numHeads: this.numHeads,
+      numKvHeads: this.numKvHeads,
+      useBias: this.useBias,
+      dropout: this.attnDropout,
+      rope: this.rope,
+      ropeTheta: this.ropeTheta,
+      lora: childLoRA(this.lora, 'attn'),
+    });
+  }
+
+  /** Child paths that can take a LoRA adapter. */
+  loraSites(): string[] {
+    return [
+      ...this.attention.loraSites().map((p) => `attn/${p}`),
+      ...(this.ffn === 'dense' ? FFN_SITES : []),
+    ];
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = firstShape(inputShape);
+    if (shape.at(-1) !== this.dModel) {
+      throw new ModelError(
+        `DecoderBlock '${this.name}': input last dimension ${shape.at(-1)} != dModel ${this.dModel}`,
+      );
+    }
+    this.addChild('attn-norm', new RMSNorm({name: 'attn-norm', epsilon: this.normEps}), shape);
+    this.addChild('attn', this.attention, shape);
+    this.addChild('ffn-norm', new RMSNorm({name: 'ffn-norm', epsilon: this.normEps}), shape);
+    this.addChild('ffn', this.makeFfn(), shape);
+    this.nameChildWeights();
+    this.built = true;
+  }
+
+  private makeFfn(): tf.layers.Layer {
+    if (this.ffn === 'dense') {
+      return new SwiGLU({
+        name: 'ffn',
+        hidden: this.ffnHidden,
+        useBias: this.useBias,
+        lora: childLoRA(this.lora, 'ffn'),
+      });
+    }
+    const registered = tf.serialization.SerializationMap.getMap().classNameMap['MoE'];
+    if (!registered)
+      throw new ModelError("DecoderBlock: ffn 'moe' needs the MoE layer, which is not registered");
+    const [cls, fromConfig] = registered;
+    return fromConfig(cls, {...this.moe, name: 'ffn'}) as unknown as tf.layers.Layer;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: {training?: boolean}): tf.Tensor {
+    return tf.tidy(
+      () => this.forward(firstInput<tf.Tensor3D>(inputs), null, kwargs?.training ?? false).output,
+    );
+  }
+
+  /**
+   * Runs new tokens x [batch, t, dModel] against the attention cache of the earlier ones (see
+   * Attention.callWithCache). Returns the block output and the new cache; inference only.
+   */
+  callWithCache(x: tf.Tensor3D, cache: KVCache | null = null): {output: tf.Tensor3D; cache: KVCache} {
+    if (!this.built) this.build(x.shape);
+    return tf.tidy(() => {
+      const {output, cache: next} = this.forward(x, cache, false, true);
+      return {output, cache: next!};
+    });
+  }
+
+  private forward(
+    x: tf.Tensor3D,
+    cache: KVCache | null,
+    training: boolean,
+    withCache = false,
+  ): {output: tf.Tensor3D; cache: KVCache | null} {
+    const child = (path: string) => this.sublayers().get(path)!;
+    const drop = (t: tf.Tensor) => (training && this.residDropout > 0 ? tf.dropout(t, this.residDropout) : t);
+    const normed = child('attn-norm').apply(x) as tf.Tensor3D;
+    let attended: tf.Tensor3D;
+    let next: KVCache | null = null;
+    if (withCache) {
+      ({output: attended, cache: next} = this.attention.callWithCache(normed, cache));
+    } else {
+      attended = this.attention.apply(normed, {training}) as tf.Tensor3D;
+    }
+    const h = tf.add(x, drop(attended));
+    const ffnOut = child('ffn').apply(child('ffn-norm').apply(h), {training}) as tf.Tensor;
+    return {output: tf.add(h, drop(ffnOut)) as tf.Tensor3D, cache: next};
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {
+      ...super.getConfig(),
+      dModel: this.dModel,
+      numHeads: this.numHeads,
+      numKvHeads: this.numKvHeads,
+      ffn: this.ffn,
+      ffnHidden: this.ffnHidden,
+      moe: this.moe,
+      normEps: this.normEps,
+      rope: this.rope,
+      ropeTheta: this.ropeTheta,
+      useBias: this.useBias,
+      attnDropout: this.attnDropout,
+      residDropout: this.residDropout,
+      lora: loraConfig(this.lora),
+    };
+  }
+}
+tf.serialization.registerClass(DecoderBlock);
+
+const FFN_SITES = ['ffn/gate', 'ffn/up', 'ffn/down'];
+
+/** 8/3·d rounded up to a multiple of 8: a SwiGLU with the parameters of a 4·d two-matrix MLP. */
+export function defaultFfnHidden(dModel: number): number {
+  return Math.ceil((8 * dModel) / 3 / 8) * 8;
+}
