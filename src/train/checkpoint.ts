@@ -1,0 +1,141 @@
+import {mkdir, open, readdir, readFile, rename, rm} from 'node:fs/promises';
+import {join} from 'node:path';
+import {ModelError} from '../errors.js';
+import type {EarlyStoppingState} from './early-stopping.js';
+import type {NamedTensor} from './named-variable.js';
+import {readTensors, type StoredTensor, writeFileSynced, writeTensors} from './tensor-file.js';
+
+/** What a run needs, besides tensors, to continue exactly where it stopped. */
+export interface TrainerState {
+  /** Optimizer steps taken. */
+  step: number;
+  /** The next batch to read: batch `batchIndex` of epoch `epoch`, whose order comes from `orderSeed`. */
+  data: {epoch: number; batchIndex: number; orderSeed: number};
+  /**
+   * The run's randomness is counter-based: the data order of an epoch derives from (seed, epoch),
+   * and each step's seed (dropout, sampling) from (seed, step); so this and `data` are the whole
+   * RNG state.
+   */
+  rng: {seed: number; scheme: 'counter'};
+  earlyStopping?: EarlyStoppingState;
+  /** Settings that shape the trajectory (lr, accumulation…), to warn when a resume changes them. */
+  settings: Record<string, unknown>;
+  savedAt: string;
+}
+
+export interface CheckpointContent {
+  state: TrainerState;
+  /** Model weights, trainable first then the rest, in a stable order. */
+  weights: readonly NamedTensor[];
+  /** Optimizer slots (AdamW: m and v per parameter). */
+  optimizer: readonly NamedTensor[];
+  /** The best weights so far, when early stopping restores them at the end. */
+  best?: readonly NamedTensor[];
+}
+
+export interface LoadedCheckpoint {
+  path: string;
+  state: TrainerState;
+  weights: StoredTensor[];
+  optimizer: StoredTensor[];
+  best?: StoredTensor[];
+}
+
+export const checkpointsDir = (runDir: string) => join(runDir, 'checkpoints');
+const stepDirName = (step: number) => `step-${step}`;
+const STEP_DIR = /^step-(\d+)$/;
+
+async function syncDir(dir: string): Promise<void> {
+  const handle = await open(dir, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+/** Steps of the complete checkpoints in a run folder, oldest first. */
+export async function listCheckpoints(runDir: string): Promise<number[]> {
+  let names: string[];
+  try {
+    names = await readdir(checkpointsDir(runDir));
+  } catch {
+    return [];
+  }
+  return names
+    .map((n) => STEP_DIR.exec(n)?.[1])
+    .filter((s): s is string => s !== undefined)
+    .map(Number)
+    .sort((a, b) => a - b);
+}
+
+/**
+ * Writes `checkpoints/step-N/` atomically: everything goes into a temporary folder, fsynced, which
+ * is renamed into place; then the `latest` pointer is replaced the same way (temp file, rename). A
+ * crash at any point leaves the previous checkpoint and pointer intact. Keeps the newest `keep`.
+ */
+export async function saveCheckpoint(runDir: string, content: CheckpointContent, keep = 3): Promise<string> {
+  const root = checkpointsDir(runDir);
+  await mkdir(root, {recursive: true});
+  const name = stepDirName(content.state.step);
+  const tmp = join(root, `.tmp-${name}-${process.pid}-${Date.now()}`);
+  await mkdir(tmp);
+  try {
+    await writeTensors(tmp, 'model', content.weights);
+    await writeTensors(tmp, 'optimizer', content.optimizer);
+    if (content.best) await writeTensors(tmp, 'best', content.best);
+    await writeFileSynced(join(tmp, 'trainer.json'), `${JSON.stringify(content.state, null, 2)}\n`);
+    const final = join(root, name);
+    await rm(final, {recursive: true, force: true});
+    await rename(tmp, final);
+    const pointerTmp = join(root, `.latest-${process.pid}`);
+    await writeFileSynced(pointerTmp, `${name}\n`);
+    await rename(pointerTmp, join(root, 'latest'));
+    await syncDir(root);
+  } catch (err) {
+    await rm(tmp, {recursive: true, force: true});
+    throw err;
+  }
+  await prune(root, Math.max(1, keep), name);
+  return join(root, name);
+}
+
+async function prune(root: string, keep: number, latest: string): Promise<void> {
+  const names = await readdir(root);
+  const steps = names.filter((n) => STEP_DIR.test(n)).sort((a, b) => stepOf(a) - stepOf(b));
+  const old = steps.slice(0, Math.max(0, steps.length - keep)).filter((n) => n !== latest);
+  // Folders left by a crash mid-write are never complete checkpoints.
+  const stale = names.filter((n) => n.startsWith('.tmp-') && !n.includes(`-${process.pid}-`));
+  await Promise.all([...old, ...stale].map((n) => rm(join(root, n), {recursive: true, force: true})));
+}
+
+const stepOf = (name: string) => Number(STEP_DIR.exec(name)?.[1] ?? -1);
+
+/** The checkpoint `latest` points to, or undefined when the run folder has none. */
+export async function loadLatestCheckpoint(runDir: string): Promise<LoadedCheckpoint | undefined> {
+  const root = checkpointsDir(runDir);
+  let pointer: string;
+  try {
+    pointer = (await readFile(join(root, 'latest'), 'utf8')).trim();
+  } catch {
+    return undefined;
+  }
+  if (!STEP_DIR.test(pointer))
+    throw new ModelError(`${join(root, 'latest')}: unexpected content '${pointer}'`);
+  return loadCheckpoint(join(root, pointer));
+}
+
+export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
+  try {
+    const state = JSON.parse(await readFile(join(path, 'trainer.json'), 'utf8')) as TrainerState;
+    const weights = await readTensors(path, 'model');
+    const optimizer = await readTensors(path, 'optimizer');
+    const best = await readTensors(path, 'best').catch(() => undefined);
+    return {path, state, weights, optimizer, ...(best ? {best} : {})};
+  } catch (err) {
+    throw new ModelError(
+      `checkpoint ${path} cannot be read: ${(err as Error).message}`,
+      'delete it to resume from an older one',
+    );
+  }
+}

@@ -1,0 +1,52 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** Σ(w·x) / Σw, or the plain mean when there are no weights. Weights broadcast over trailing axes. */
+export function weightedMean(values: tf.Tensor, weights?: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    if (!weights) return tf.mean(values) as tf.Scalar;
+    const w =
+      weights.rank < values.rank
+        ? tf.broadcastTo(expandTrailing(weights, values.rank), values.shape)
+        : weights;
+    return tf.div(tf.sum(tf.mul(values, w)), tf.maximum(tf.sum(w), 1e-12)) as tf.Scalar;
+  });
+}
+
+function expandTrailing(t: tf.Tensor, rank: number): tf.Tensor {
+  let out = t;
+  while (out.rank < rank) out = tf.expandDims(out, -1);
+  return out;
+}
+
+/**
+ * Cross-entropy of integer labels against logits over the last axis (classes or vocabulary):
+ * logits [..., C], labels [...] int32, weights [batch] or [...] optional. tfjs's softmax cross-entropy
+ * carries a fused gradient (softmax − one-hot), cheaper than differentiating log-softmax.
+ */
+export function sparseCrossEntropy(logits: tf.Tensor, labels: tf.Tensor, weights?: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const classes = logits.shape.at(-1)!;
+    const onehot = tf.oneHot(tf.cast(labels, 'int32'), classes);
+    const perExample = tf.losses.softmaxCrossEntropy(onehot, logits, undefined, 0, tf.Reduction.NONE);
+    return weightedMean(perExample, weights);
+  });
+}
+
+/** Fraction of argmax predictions equal to the labels (weighted when weights are given). */
+export function accuracy(logits: tf.Tensor, labels: tf.Tensor, weights?: tf.Tensor): tf.Scalar {
+  return tf.tidy(() => {
+    const hits = tf.cast(tf.equal(tf.argMax(logits, -1), tf.cast(labels, 'int32')), 'float32');
+    return weightedMean(hits, weights);
+  });
+}
+
+/**
+ * Per-class weights n / (k · count_c) ("balanced", as scikit-learn defines it): each class then
+ * weighs as much as the others in the loss. Classes absent from `labels` get 0.
+ */
+export function balancedClassWeights(labels: readonly number[], numClasses: number): number[] {
+  const counts = new Array<number>(numClasses).fill(0);
+  for (const label of labels) counts[label]! += 1;
+  const present = counts.filter((c) => c > 0).length;
+  return counts.map((c) => (c === 0 ? 0 : labels.length / (present * c)));
+}

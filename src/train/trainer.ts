@@ -1,0 +1,666 @@
+import {mkdir} from 'node:fs/promises';
+import {join} from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import {hash32} from '../data/rng.js';
+import {ConfigError, ModelError} from '../errors.js';
+import {AdamW, type AdamWOptions} from './adamw.js';
+import {type Batch, type BatchSource, disposeBatch, epochOrderSeed} from './batch-source.js';
+import {
+  type LoadedCheckpoint,
+  listCheckpoints,
+  loadLatestCheckpoint,
+  saveCheckpoint,
+  type TrainerState,
+} from './checkpoint.js';
+import {clipFactor, globalNorm} from './clip.js';
+import {TrainingDivergedError} from './diverged-error.js';
+import {type EarlyStoppingOptions, type EarlyStoppingState, updateEarlyStopping} from './early-stopping.js';
+import {MetricsLog, type MetricsRecord} from './metrics-log.js';
+import type {NamedVariable} from './named-variable.js';
+import {type LrSchedule, learningRateAt} from './schedule.js';
+import {toTensor} from './tensor-file.js';
+import {EventFileWriter} from './tensorboard.js';
+import type {TrainableModel} from './trainable.js';
+
+/** What a loss function knows of the step it runs in. */
+export interface StepContext {
+  /** False during validation: no dropout. */
+  training: boolean;
+  step: number;
+  epoch: number;
+  /** A seed for this step's randomness (dropout masks, sampling): same run seed and step, same masks. */
+  seed: number;
+}
+
+/** A loss, optionally with metrics computed in the same forward pass (`acc`…), all scalars. */
+export type LossOutput = tf.Scalar | {loss: tf.Scalar; metrics?: Record<string, tf.Scalar>};
+
+/** Forward pass + loss for one batch; runs under the gradient tape, so build the graph inside it. */
+export type LossFn = (batch: Batch, ctx: StepContext) => LossOutput;
+
+export interface TrainOptions {
+  model: TrainableModel;
+  loss: LossFn;
+  data: BatchSource;
+  /** Validation batches (read as epoch 0); metrics come back as `val_loss`, `val_<metric>`. */
+  validation?: BatchSource;
+  /** Replaces the default validation (e.g. to report macro-F1); its keys are the metric names. */
+  evaluate?: (ctx: {step: number; epoch: number}) => Promise<Record<string, number>>;
+  /** Run seed: data order and step seeds. Default 42. */
+  seed?: number;
+  /** Passes over the data. Default 1; ignored when `steps` is set. */
+  epochs?: number;
+  /** Optimizer steps to train for, across epochs as needed. */
+  steps?: number;
+  /** Batches per optimizer step (gradient accumulation). Default 1. */
+  gradAccum?: number;
+  /** Clip the global gradient norm to this (0: off). Default 0. */
+  clipNorm?: number;
+  /** Peak learning rate. Default 1e-3. */
+  lr?: number;
+  schedule?: Omit<LrSchedule, 'lr' | 'totalSteps'>;
+  optimizer?: AdamWOptions;
+  /** Validate every N steps, or at the end of each epoch. Default 'epoch'. */
+  evalEvery?: number | 'epoch';
+  earlyStopping?: EarlyStoppingOptions;
+  /** Folder for `metrics.jsonl` and `checkpoints/`; without it nothing is written. */
+  runDir?: string;
+  /** Checkpoint every N steps or every epoch (and always at the end). Default 'epoch'. */
+  checkpointEvery?: number | 'epoch';
+  /** Checkpoints kept. Default 3. */
+  keepCheckpoints?: number;
+  /** Continue from the run folder's latest checkpoint. */
+  resume?: boolean;
+  /** Read losses back from the backend every N steps (events and log lines come in bursts of N). Default 10. */
+  logEvery?: number;
+  /** Also write TensorBoard event files here. */
+  tensorboardDir?: string;
+  /** Stop cleanly (checkpoint, then return) when aborted, e.g. on Ctrl-C. */
+  signal?: AbortSignal;
+  onStep?: (event: StepEvent) => void;
+  onEval?: (event: EvalEvent) => void;
+  onEpoch?: (event: EpochEvent) => void;
+  onCheckpoint?: (event: {step: number; path: string}) => void;
+  onWarning?: (message: string) => void;
+}
+
+export interface StepEvent {
+  step: number;
+  totalSteps: number;
+  epoch: number;
+  loss: number;
+  lr: number;
+  /** Global gradient norm before clipping (only when clipping). */
+  gradNorm?: number;
+  metrics: Record<string, number>;
+  examples: number;
+  tokens: number;
+  tokensPerSecond: number;
+  stepsPerSecond: number;
+  /** Seconds since the run started (resumed runs continue the count). */
+  elapsed: number;
+  /** Seconds left at the current speed. */
+  eta: number;
+}
+
+export interface EvalEvent {
+  step: number;
+  epoch: number;
+  metrics: Record<string, number>;
+  /** With early stopping: whether this evaluation is the best so far. */
+  improved?: boolean;
+}
+
+export interface EpochEvent {
+  /** The epoch that ended (0-based). */
+  epoch: number;
+  step: number;
+  /** Mean training loss and metrics over the epoch's steps. */
+  loss: number;
+  metrics: Record<string, number>;
+}
+
+export interface TrainResult {
+  steps: number;
+  epochsCompleted: number;
+  stoppedBy: 'steps' | 'early_stopping' | 'aborted';
+  /** Mean training loss over the last logged window. */
+  finalLoss: number;
+  lastEval?: Record<string, number>;
+  best?: {metric: string; value: number; step: number};
+  /** Training throughput of this process (resumed runs: since resuming). */
+  tokensPerSecond: number;
+  seconds: number;
+  lastCheckpoint?: string;
+  resumedFrom?: number;
+}
+
+interface Pending {
+  step: number;
+  epoch: number;
+  lr: number;
+  examples: number;
+  tokens: number;
+  loss: tf.Scalar;
+  metrics: Record<string, tf.Scalar>;
+  gradNorm?: tf.Scalar;
+}
+
+/** Trains `options.model` with AdamW; see TrainOptions. Never prints: everything goes to callbacks. */
+export function train(options: TrainOptions): Promise<TrainResult> {
+  return new Trainer(options).run();
+}
+
+class Trainer {
+  private readonly params: readonly NamedVariable[];
+  private readonly saved: readonly NamedVariable[];
+  private readonly optimizer: AdamW;
+  private readonly seed: number;
+  private readonly accum: number;
+  private readonly stepsPerEpoch: number;
+  private readonly totalSteps: number;
+  private readonly schedule: LrSchedule;
+  private readonly logEvery: number;
+  private step = 0;
+  private epoch = 0;
+  private batchIndex = 0;
+  private elapsedBefore = 0;
+  private readonly started = performance.now();
+  private windowStart = performance.now();
+  private pending: Pending[] = [];
+  private epochTotals = {steps: 0, loss: 0, metrics: {} as Record<string, number>};
+  private lastLoss = Number.NaN;
+  private tokensThisRun = 0;
+  private earlyState: EarlyStoppingState = {waited: 0};
+  private best?: tf.Tensor[];
+  private lastEval?: Record<string, number>;
+  private lastEvalStep = -1;
+  private lastCheckpoint?: string;
+  private lastCheckpointStep = -1;
+  private log?: MetricsLog;
+  private tensorboard?: EventFileWriter;
+
+  constructor(private readonly o: TrainOptions) {
+    this.params = o.model.trainable;
+    this.saved = [...o.model.trainable, ...(o.model.nonTrainable ?? [])];
+    if (this.params.length === 0) throw new ModelError('the model has no trainable variables');
+    const names = new Set(this.params.map((p) => p.variable.name));
+    if (names.size !== this.params.length) throw new ModelError('two trainable entries share one variable');
+    this.seed = o.seed ?? 42;
+    this.accum = positiveInt(o.gradAccum ?? 1, 'gradAccum');
+    this.logEvery = positiveInt(o.logEvery ?? 10, 'logEvery');
+    if (o.data.batchesPerEpoch < 1)
+      throw new ConfigError('the training data has no batches', 'check the data file');
+    this.stepsPerEpoch = Math.ceil(o.data.batchesPerEpoch / this.accum);
+    this.totalSteps =
+      o.steps !== undefined
+        ? positiveInt(o.steps, 'steps')
+        : positiveInt(o.epochs ?? 1, 'epochs') * this.stepsPerEpoch;
+    this.schedule = {lr: o.lr ?? 1e-3, totalSteps: this.totalSteps, ...o.schedule};
+    if (o.resume && !o.runDir) throw new ConfigError('resume needs a run folder');
+    this.optimizer = new AdamW(this.params, o.optimizer);
+  }
+
+  async run(): Promise<TrainResult> {
+    let stoppedBy: TrainResult['stoppedBy'] = 'steps';
+    let resumedFrom: number | undefined;
+    try {
+      if (this.o.runDir) resumedFrom = await this.openRun(this.o.runDir);
+      if (this.o.tensorboardDir) this.tensorboard = new EventFileWriter(this.o.tensorboardDir);
+      while (this.step < this.totalSteps) {
+        await this.trainStep();
+        if (this.step % this.logEvery === 0) await this.flush();
+        const endOfEpoch = this.batchIndex >= this.o.data.batchesPerEpoch;
+        if (endOfEpoch) await this.endEpoch();
+        const evalNow =
+          typeof this.o.evalEvery === 'number' ? this.step % this.o.evalEvery === 0 : endOfEpoch;
+        if (evalNow && (await this.validate())) stoppedBy = 'early_stopping';
+        const every = this.o.checkpointEvery ?? 'epoch';
+        if (typeof every === 'number' ? this.step % every === 0 : endOfEpoch) await this.checkpoint();
+        if (stoppedBy === 'early_stopping') break;
+        if (this.o.signal?.aborted) {
+          stoppedBy = 'aborted';
+          break;
+        }
+      }
+      await this.flush();
+      if (stoppedBy === 'steps' && this.lastEvalStep !== this.step) await this.validate();
+      await this.checkpoint();
+      if (this.best && (this.o.earlyStopping?.restoreBest ?? true)) {
+        for (const [i, {variable}] of this.saved.entries()) variable.assign(this.best[i]!);
+      }
+      return this.result(stoppedBy, resumedFrom);
+    } finally {
+      tf.dispose(this.pending.flatMap(pendingTensors));
+      this.pending = [];
+      tf.dispose(this.best ?? []);
+      this.optimizer.dispose();
+      this.tensorboard?.close();
+    }
+  }
+
+  /** Loads the latest checkpoint when resuming; opens metrics.jsonl. Returns the step resumed from. */
+  private async openRun(runDir: string): Promise<number | undefined> {
+    const existing = await listCheckpoints(runDir);
+    if (!this.o.resume) {
+      await mkdir(runDir, {recursive: true});
+      if (existing.length > 0) {
+        throw new ModelError(
+          `${runDir} already holds a run (checkpoints up to step ${existing.at(-1)})`,
+          'resume it, or train into a new folder',
+        );
+      }
+      this.log = await MetricsLog.open(join(runDir, 'metrics.jsonl'));
+      return undefined;
+    }
+    const ckpt = await loadLatestCheckpoint(runDir);
+    if (!ckpt)
+      throw new ModelError(`${runDir} has no checkpoint to resume from`, 'train without resume first');
+    this.restore(ckpt);
+    this.log = await MetricsLog.open(join(runDir, 'metrics.jsonl'), this.step);
+    return this.step;
+  }
+
+  private restore(ckpt: LoadedCheckpoint): void {
+    const {state} = ckpt;
+    const check = (stored: LoadedCheckpoint['weights'], what: string) => {
+      if (stored.length !== this.saved.length) {
+        throw new ModelError(
+          `${ckpt.path}: ${what} holds ${stored.length} tensors, the model has ${this.saved.length}`,
+          'resume with the same model config the run was started with',
+        );
+      }
+      for (const [i, s] of stored.entries()) {
+        const v = this.saved[i]!.variable;
+        if (!tf.util.arraysEqual(s.shape, v.shape)) {
+          throw new ModelError(
+            `${ckpt.path}: ${what} tensor ${i} (${s.name}) has shape [${s.shape}], the model's ${this.saved[i]!.name} has [${v.shape}]`,
+            'resume with the same model config the run was started with',
+          );
+        }
+      }
+    };
+    check(ckpt.weights, 'model');
+    if (ckpt.best) check(ckpt.best, 'best');
+    tf.tidy(() => {
+      for (const [i, s] of ckpt.weights.entries()) this.saved[i]!.variable.assign(toTensor(s));
+      this.optimizer.setState({step: state.step, slots: ckpt.optimizer.map(toTensor)});
+    });
+    if (ckpt.best) this.best = ckpt.best.map((s) => toTensor(s));
+    this.step = state.step;
+    this.epoch = state.data.epoch;
+    this.batchIndex = state.data.batchIndex;
+    this.elapsedBefore = Number(state.settings.elapsed ?? 0);
+    this.earlyState = state.earlyStopping ?? {waited: 0};
+    this.lastCheckpoint = ckpt.path;
+    this.lastCheckpointStep = state.step;
+    const now = this.settings();
+    for (const [key, value] of Object.entries(now)) {
+      const before = state.settings[key];
+      if (key !== 'elapsed' && before !== undefined && before !== value) {
+        this.o.onWarning?.(
+          `resuming with ${key} ${value} (the run was started with ${before}): it will not match an uninterrupted run`,
+        );
+      }
+    }
+  }
+
+  private settings(): Record<string, unknown> {
+    const s = this.schedule;
+    return {
+      seed: this.seed,
+      lr: s.lr,
+      warmupSteps: s.warmupSteps ?? 0,
+      decay: s.decay ?? 'cosine',
+      minLrRatio: s.minLrRatio ?? 0.1,
+      totalSteps: this.totalSteps,
+      gradAccum: this.accum,
+      clipNorm: this.o.clipNorm ?? 0,
+      weightDecay: this.optimizer.weightDecay,
+      batchesPerEpoch: this.o.data.batchesPerEpoch,
+    };
+  }
+
+  /** One optimizer step: `accum` batches of gradients, clipped, then one fused AdamW update. */
+  private async trainStep(): Promise<void> {
+    const micro = Math.min(this.accum, this.o.data.batchesPerEpoch - this.batchIndex);
+    const step = this.step + 1;
+    const ctx: StepContext = {
+      training: true,
+      step,
+      epoch: this.epoch,
+      seed: hash32(`step:${step}`, this.seed),
+    };
+    let grads: Array<tf.Tensor | undefined> | undefined;
+    const losses: tf.Scalar[] = [];
+    const metricParts: Record<string, tf.Scalar[]> = {};
+    let examples = 0;
+    let tokens = 0;
+    for (let k = 0; k < micro; k++) {
+      const batch = await this.o.data.batch(this.epoch, this.batchIndex + k);
+      examples += batch.size;
+      tokens += batch.tokens ?? batch.size;
+      try {
+        const out = this.gradients(batch, ctx);
+        losses.push(out.loss);
+        for (const [name, t] of Object.entries(out.metrics)) {
+          metricParts[name] = [...(metricParts[name] ?? []), t];
+        }
+        grads = grads ? accumulate(grads, out.grads) : out.grads;
+      } finally {
+        disposeBatch(batch);
+      }
+    }
+    const lr = learningRateAt(step, this.schedule);
+    const clip = this.o.clipNorm ?? 0;
+    const {loss, metrics, gradNorm} = tf.tidy(() => {
+      const present = grads!.filter((g): g is tf.Tensor => g !== undefined);
+      let scale = tf.scalar(1 / micro);
+      let norm: tf.Scalar | undefined;
+      if (clip > 0) {
+        norm = tf.mul(globalNorm(present), scale) as tf.Scalar;
+        scale = tf.mul(scale, clipFactor(norm, clip)) as tf.Scalar;
+      }
+      this.optimizer.apply(grads!, lr, scale);
+      return {
+        loss: mean(losses),
+        metrics: Object.fromEntries(Object.entries(metricParts).map(([n, ts]) => [n, mean(ts)])),
+        gradNorm: norm,
+      };
+    });
+    tf.dispose([
+      ...(grads ?? []).filter((g) => g !== undefined),
+      ...losses,
+      ...Object.values(metricParts).flat(),
+    ]);
+    this.pending.push({
+      step,
+      epoch: this.epoch,
+      lr,
+      examples,
+      tokens,
+      loss,
+      metrics,
+      ...(gradNorm ? {gradNorm} : {}),
+    });
+    this.step = step;
+    this.batchIndex += micro;
+    this.tokensThisRun += tokens;
+  }
+
+  /** Loss, metrics and gradients of one batch; one tape, one backward pass. */
+  private gradients(
+    batch: Batch,
+    ctx: StepContext,
+  ): {loss: tf.Scalar; metrics: Record<string, tf.Scalar>; grads: Array<tf.Tensor | undefined>} {
+    const metrics: Record<string, tf.Scalar> = {};
+    const {value, grads} = tf.variableGrads(
+      () => {
+        const out = this.o.loss(batch, ctx);
+        if (out instanceof tf.Tensor) return out;
+        for (const [name, t] of Object.entries(out.metrics ?? {})) metrics[name] = tf.keep(t);
+        return out.loss;
+      },
+      this.params.map((p) => p.variable),
+    );
+    return {loss: value, metrics, grads: this.params.map((p) => grads[p.variable.name] ?? undefined)};
+  }
+
+  /** Reads the pending losses back in one transfer, checks them, logs them, emits step events. */
+  private async flush(): Promise<void> {
+    if (this.pending.length === 0) return;
+    const pending = this.pending;
+    this.pending = [];
+    const layout = pending.map((p) => ({
+      names: Object.keys(p.metrics).sort(),
+      hasNorm: p.gradNorm !== undefined,
+    }));
+    const stacked = tf.stack(pending.flatMap(pendingTensors));
+    const values = await stacked.data();
+    tf.dispose([stacked, ...pending.flatMap(pendingTensors)]);
+    const now = performance.now();
+    const windowSeconds = Math.max(1e-9, (now - this.windowStart) / 1000);
+    this.windowStart = now;
+    const windowTokens = pending.reduce((s, p) => s + p.tokens, 0);
+    const elapsed = this.elapsedBefore + (now - this.started) / 1000;
+    const stepsPerSecond = pending.length / windowSeconds;
+    const records: MetricsRecord[] = [];
+    let at = 0;
+    for (const [i, p] of pending.entries()) {
+      const loss = values[at++]!;
+      const metrics: Record<string, number> = {};
+      for (const name of layout[i]!.names) metrics[name] = values[at++]!;
+      const gradNorm = layout[i]!.hasNorm ? values[at++]! : undefined;
+      const bad = !Number.isFinite(loss)
+        ? ['loss', loss]
+        : gradNorm !== undefined && !Number.isFinite(gradNorm)
+          ? ['gradient norm', gradNorm]
+          : undefined;
+      if (bad) {
+        await this.log?.append(records);
+        throw new TrainingDivergedError(
+          p.step,
+          bad[1] as number,
+          bad[0] as 'loss' | 'gradient norm',
+          this.lastCheckpoint,
+        );
+      }
+      this.lastLoss = loss;
+      this.addToEpoch(loss, metrics);
+      const event: StepEvent = {
+        step: p.step,
+        totalSteps: this.totalSteps,
+        epoch: p.epoch,
+        loss,
+        lr: p.lr,
+        ...(gradNorm !== undefined ? {gradNorm} : {}),
+        metrics,
+        examples: p.examples,
+        tokens: p.tokens,
+        tokensPerSecond: windowTokens / windowSeconds,
+        stepsPerSecond,
+        elapsed,
+        eta: (this.totalSteps - p.step) / stepsPerSecond,
+      };
+      this.o.onStep?.(event);
+      const extra: Record<string, number> = gradNorm !== undefined ? {grad_norm: gradNorm} : {};
+      records.push({
+        type: 'step',
+        step: p.step,
+        epoch: p.epoch,
+        time: elapsed,
+        loss,
+        lr: p.lr,
+        ...extra,
+        ...metrics,
+        tokens_per_s: event.tokensPerSecond,
+      });
+      this.scalars('train', {loss, lr: p.lr, ...extra, ...metrics}, p.step);
+    }
+    await this.log?.append(records);
+  }
+
+  private addToEpoch(loss: number, metrics: Record<string, number>): void {
+    const t = this.epochTotals;
+    t.steps += 1;
+    t.loss += loss;
+    for (const [name, value] of Object.entries(metrics)) t.metrics[name] = (t.metrics[name] ?? 0) + value;
+  }
+
+  private async endEpoch(): Promise<void> {
+    await this.flush();
+    const t = this.epochTotals;
+    const metrics = Object.fromEntries(
+      Object.entries(t.metrics).map(([n, v]) => [n, v / Math.max(1, t.steps)]),
+    );
+    const event: EpochEvent = {
+      epoch: this.epoch,
+      step: this.step,
+      loss: t.loss / Math.max(1, t.steps),
+      metrics,
+    };
+    this.o.onEpoch?.(event);
+    await this.log?.append([
+      {type: 'epoch', step: this.step, epoch: this.epoch, time: this.elapsed(), loss: event.loss, ...metrics},
+    ]);
+    this.epoch += 1;
+    this.batchIndex = 0;
+    this.epochTotals = {steps: 0, loss: 0, metrics: {}};
+  }
+
+  /** Runs validation; returns true when early stopping says stop. */
+  private async validate(): Promise<boolean> {
+    if (!this.o.validation && !this.o.evaluate) return false;
+    await this.flush();
+    const metrics = this.o.evaluate
+      ? await this.o.evaluate({step: this.step, epoch: this.epoch})
+      : await this.validationMetrics(this.o.validation!);
+    this.lastEval = metrics;
+    this.lastEvalStep = this.step;
+    let improved: boolean | undefined;
+    let stop = false;
+    const es = this.o.earlyStopping;
+    if (es) {
+      const verdict = updateEarlyStopping(es, this.earlyState, metrics, this.step);
+      this.earlyState = verdict.state;
+      improved = verdict.improved;
+      stop = verdict.stop;
+      if (improved && (es.restoreBest ?? true)) {
+        tf.dispose(this.best ?? []);
+        this.best = this.saved.map((v) => tf.clone(v.variable));
+      }
+    }
+    this.o.onEval?.({
+      step: this.step,
+      epoch: this.epoch,
+      metrics,
+      ...(improved !== undefined ? {improved} : {}),
+    });
+    await this.log?.append([
+      {type: 'eval', step: this.step, epoch: this.epoch, time: this.elapsed(), ...metrics},
+    ]);
+    this.scalars('val', metrics, this.step);
+    return stop;
+  }
+
+  /** Mean loss and metrics over the validation batches, weighted by batch size, as `val_*`. */
+  private async validationMetrics(source: BatchSource): Promise<Record<string, number>> {
+    const sums: Record<string, number> = {};
+    let examples = 0;
+    for (let i = 0; i < source.batchesPerEpoch; i++) {
+      const batch = await source.batch(0, i);
+      try {
+        const ctx: StepContext = {training: false, step: this.step, epoch: this.epoch, seed: this.seed};
+        const named = tf.tidy(() => {
+          const out = this.o.loss(batch, ctx);
+          const o =
+            out instanceof tf.Tensor
+              ? {loss: out, metrics: {}}
+              : {loss: out.loss, metrics: out.metrics ?? {}};
+          const names = ['loss', ...Object.keys(o.metrics)];
+          return {names, values: tf.stack([o.loss, ...Object.values(o.metrics)])};
+        });
+        const values = await named.values.data();
+        named.values.dispose();
+        for (const [k, name] of named.names.entries())
+          sums[`val_${name}`] = (sums[`val_${name}`] ?? 0) + values[k]! * batch.size;
+        examples += batch.size;
+      } finally {
+        disposeBatch(batch);
+      }
+    }
+    return Object.fromEntries(Object.entries(sums).map(([n, v]) => [n, v / Math.max(1, examples)]));
+  }
+
+  private async checkpoint(): Promise<void> {
+    if (!this.o.runDir || this.lastCheckpointStep === this.step) return;
+    await this.flush();
+    const state: TrainerState = {
+      step: this.step,
+      data: {
+        epoch: this.epoch,
+        batchIndex: this.batchIndex,
+        orderSeed: epochOrderSeed(this.seed, this.epoch),
+      },
+      rng: {seed: this.seed, scheme: 'counter'},
+      earlyStopping: this.earlyState,
+      settings: {...this.settings(), elapsed: this.elapsed()},
+      savedAt: new Date().toISOString(),
+    };
+    const path = await saveCheckpoint(
+      this.o.runDir,
+      {
+        state,
+        weights: this.saved.map((v) => ({name: v.name, tensor: v.variable})),
+        optimizer: this.optimizer.getState().slots,
+        ...(this.best ? {best: this.best.map((tensor, i) => ({name: this.saved[i]!.name, tensor}))} : {}),
+      },
+      this.o.keepCheckpoints ?? 3,
+    );
+    this.lastCheckpoint = path;
+    this.lastCheckpointStep = this.step;
+    this.o.onCheckpoint?.({step: this.step, path});
+  }
+
+  private scalars(prefix: string, values: Record<string, number>, step: number): void {
+    if (!this.tensorboard) return;
+    for (const [name, value] of Object.entries(values))
+      this.tensorboard.scalar(`${prefix}/${name}`, value, step);
+  }
+
+  private elapsed(): number {
+    return this.elapsedBefore + (performance.now() - this.started) / 1000;
+  }
+
+  private result(stoppedBy: TrainResult['stoppedBy'], resumedFrom: number | undefined): TrainResult {
+    const seconds = (performance.now() - this.started) / 1000;
+    const es = this.o.earlyStopping;
+    const best = this.earlyState.best;
+    return {
+      steps: this.step,
+      epochsCompleted: this.epoch,
+      stoppedBy,
+      finalLoss: this.lastLoss,
+      ...(this.lastEval ? {lastEval: this.lastEval} : {}),
+      ...(es && best !== undefined
+        ? {best: {metric: es.metric, value: best, step: this.earlyState.bestStep!}}
+        : {}),
+      tokensPerSecond: this.tokensThisRun / Math.max(1e-9, seconds),
+      seconds,
+      ...(this.lastCheckpoint ? {lastCheckpoint: this.lastCheckpoint} : {}),
+      ...(resumedFrom !== undefined ? {resumedFrom} : {}),
+    };
+  }
+}
+
+function positiveInt(value: number, name: string): number {
+  if (!Number.isInteger(value) || value < 1)
+    throw new ConfigError(`${name} must be a whole number ≥ 1, got ${value}`);
+  return value;
+}
+
+function pendingTensors(p: Pending): tf.Tensor[] {
+  const names = Object.keys(p.metrics).sort();
+  return [p.loss, ...names.map((n) => p.metrics[n]!), ...(p.gradNorm ? [p.gradNorm] : [])];
+}
+
+/** Sum of gradient lists, disposing the inputs; a missing gradient counts as zero. */
+function accumulate(
+  a: Array<tf.Tensor | undefined>,
+  b: Array<tf.Tensor | undefined>,
+): Array<tf.Tensor | undefined> {
+  return a.map((x, i) => {
+    const y = b[i];
+    if (!x) return y;
+    if (!y) return x;
+    const sum = tf.add(x, y);
+    tf.dispose([x, y]);
+    return sum;
+  });
+}
+
+function mean(scalars: tf.Scalar[]): tf.Scalar {
+  return scalars.length === 1
+    ? tf.clone(scalars[0]!)
+    : (tf.div(tf.addN(scalars), scalars.length) as tf.Scalar);
+}
