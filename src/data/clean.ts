@@ -1,0 +1,123 @@
+import type {Readable, Writable} from 'node:stream';
+import {Cleaner} from './cleaner.js';
+import type {DedupMode, DedupReport} from './dedup/dedup-step.js';
+import type {NormalizeOptions} from './dedup/normalize.js';
+import {type FilterConfig, loadFilterConfig} from './filters/filter-config.js';
+import {OutputFile} from './io/output-file.js';
+import {type DataStepOptions, runDataStep} from './run-data-step.js';
+
+export interface CleanOptions extends DataStepOptions {
+  /** Exact, near, both or no dedup. Default both. */
+  dedup?: DedupMode;
+  /** Near-duplicate similarity threshold (estimated Jaccard of word 5-gram sets). Default 0.8. */
+  nearThreshold?: number;
+  /** MinHash permutations. Default 128. */
+  numPerm?: number;
+  /** `default`, `web`, `none`, a YAML/JSON file path, or a parsed config. Default `default`. */
+  filters?: string | FilterConfig;
+  /** Turn `<br />` and other stray markup into plain text first (overrides the config's `strip_html`). */
+  stripHtml?: boolean;
+  /** Exact dedup normalization (overrides the config's `normalize`). */
+  normalize?: NormalizeOptions;
+  /** Path for the JSON report (written atomically). */
+  report?: string;
+}
+
+export interface CleanReport {
+  input: string;
+  output: string;
+  rowsIn: number;
+  rowsOut: number;
+  /** Malformed rows skipped (`onError: 'skip'`), with their messages. */
+  skipped: number;
+  skippedErrors: string[];
+  /** Dropped rows per reason: quality rules and `exact_duplicate` / `near_duplicate`. */
+  dropped: Record<string, number>;
+  filters: {preset: string; rules: string[]; stripHtml: boolean};
+  dedup: DedupReport;
+  seconds: number;
+  megabytesPerSecond: number;
+}
+
+/**
+ * Cleans a dataset in one streaming pass: quality rules, exact and near-duplicate removal; writes
+ * the kept rows, the rejected rows (with reasons) and the JSON report, and returns the report.
+ */
+export async function cleanDataset(options: CleanOptions = {}): Promise<CleanReport> {
+  const filters =
+    typeof options.filters === 'object' ? options.filters : loadFilterConfig(options.filters ?? 'default');
+  const config: FilterConfig = {
+    ...filters,
+    stripHtml: options.stripHtml ?? filters.stripHtml,
+    normalize: {...filters.normalize, ...options.normalize},
+  };
+  const cleaner = new Cleaner({
+    filters: config,
+    mode: options.dedup,
+    threshold: options.nearThreshold,
+    numPerm: options.numPerm,
+  });
+  const reportFile = options.report
+    ? await OutputFile.open(options.report, [nameOf(options.input), nameOf(options.output)].filter(isPath))
+    : undefined;
+  try {
+    const stats = await runDataStep(cleaner, options);
+    const report: CleanReport = {
+      input: nameOf(options.input) ?? 'stdin',
+      output: nameOf(options.output) ?? 'stdout',
+      rowsIn: stats.read,
+      rowsOut: stats.written,
+      skipped: stats.skipped,
+      skippedErrors: stats.skippedErrors,
+      dropped: stats.dropped,
+      filters: {preset: config.preset, rules: cleaner.rules, stripHtml: config.stripHtml},
+      dedup: cleaner.dedupReport(),
+      seconds: round(stats.seconds),
+      megabytesPerSecond: round(stats.bytes / 1e6 / Math.max(stats.seconds, 1e-9)),
+    };
+    if (reportFile) {
+      reportFile.stream.write(`${JSON.stringify(report, null, 2)}\n`);
+      await reportFile.commit();
+    }
+    return report;
+  } catch (error) {
+    await reportFile?.abort();
+    throw error;
+  }
+}
+
+function nameOf(io: string | Readable | Writable | undefined): string | undefined {
+  return typeof io === 'string' ? io : undefined;
+}
+
+function isPath(x: string | undefined): x is string {
+  return x !== undefined;
+}
+
+function round(x: number): number {
+  return Math.round(x * 1000) / 1000;
+}
+
+/** A few lines for stderr: rows in and out, drops by reason, duplicate groups, speed and dedup memory. */
+export function formatCleanSummary(report: CleanReport): string {
+  const dropped = Object.entries(report.dropped).sort((a, b) => b[1] - a[1]);
+  const total = dropped.reduce((n, [, c]) => n + c, 0);
+  const lines = [
+    `clean: ${report.rowsIn} rows in, ${report.rowsOut} out (${report.input} → ${report.output})`,
+  ];
+  if (total > 0) lines.push(`  dropped ${total}: ${dropped.map(([r, c]) => `${r} ${c}`).join(', ')}`);
+  if (report.skipped > 0)
+    lines.push(`  skipped ${report.skipped} malformed rows (first: ${report.skippedErrors[0]})`);
+  const {exact, near} = report.dedup;
+  const groups = [
+    exact ? `exact ${exact.clusters} groups (largest ${exact.largest[0]?.size ?? 0})` : '',
+    near
+      ? `near ${near.clusters} groups (bands ${near.bands}×${near.rows}, ${near.candidatesRejected} candidates under ${near.threshold})`
+      : '',
+  ].filter(Boolean);
+  if (groups.length) lines.push(`  duplicates: ${groups.join('; ')}`);
+  lines.push(
+    `  ${report.seconds.toFixed(2)} s, ${report.megabytesPerSecond.toFixed(1)} MB/s; dedup state ${(report.dedup.stateBytes / 1024).toFixed(0)} KiB (${report.dedup.stateBytesPerDoc} B/doc)`,
+  );
+  return lines.join('\n');
+}

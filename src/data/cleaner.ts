@@ -1,0 +1,53 @@
+import {type DedupOptions, type DedupReport, DedupStep} from './dedup/dedup-step.js';
+import type {Doc, Verdict} from './doc.js';
+import {buildSteps, type CleanStep, type FilterConfig, presetConfig} from './filters/filter-config.js';
+import {stripHtml} from './filters/strip-html.js';
+
+export interface CleanerOptions extends Omit<DedupOptions, 'normalize'> {
+  /** Rules, thresholds, fixes and normalization. Default: the `default` preset. */
+  filters?: FilterConfig;
+}
+
+/**
+ * The clean step for one stream: text fixes and quality rules in order (the first drop wins), then
+ * dedup of what survives — so junk never becomes the kept copy of a duplicate group. A document
+ * whose text a fix changed is emitted with the new text; rejected rows keep their original text.
+ */
+export class Cleaner {
+  readonly filters: FilterConfig;
+  private readonly steps: CleanStep[];
+  private readonly dedup: DedupStep;
+
+  constructor(options: CleanerOptions = {}) {
+    this.filters = options.filters ?? presetConfig('default');
+    this.steps = buildSteps(this.filters);
+    if (this.filters.stripHtml) this.steps.unshift({rule: 'strip_html', fix: stripHtml});
+    this.dedup = new DedupStep({...options, normalize: this.filters.normalize});
+  }
+
+  apply(doc: Doc): Verdict | readonly Doc[] {
+    let text = doc.text;
+    let current = doc;
+    for (const step of this.steps) {
+      if (step.fix) {
+        text = step.fix(text);
+        current = text === doc.text ? doc : {...doc, text};
+        continue;
+      }
+      const verdict = step.filter!(current);
+      if (!verdict.keep) return verdict;
+    }
+    const verdict = this.dedup.apply(current);
+    if (!verdict.keep || current === doc) return verdict;
+    return [current];
+  }
+
+  /** Names of the rules that run, in order. */
+  get rules(): string[] {
+    return [...new Set(this.steps.map((s) => s.rule))];
+  }
+
+  dedupReport(): DedupReport {
+    return this.dedup.report();
+  }
+}
