@@ -9,7 +9,7 @@ import {mergePair} from '../../src/models/tokenizer/tokenizer-json.js';
 import {trainTokenizer} from '../../src/models/tokenizer/train-tokenizer.js';
 import {loadTokenizer, TRAINED_SPECIAL_TOKENS, tokenizerFromJSON} from '../../src/models/tokenizer.js';
 
-const MOBY = process.env.TK_MOBY ?? 'fixtures/text/moby-dick.txt';
+const MOBY = 'fixtures/text/moby-dick.txt';
 // Text no training set holds: CJK, emoji, accents, a control byte, a lone surrogate's replacement.
 const UNSEEN = 'Call me Ishmael — 鲸鱼 クジラ 🐋 naïve Ærø \u0001 tab\there';
 
@@ -129,6 +129,28 @@ describe('trainTokenizer: WordPiece', () => {
     const err = await trainTokenizer({kind: 'wordpiece', vocabSize: 20, texts: train}).catch((e) => e);
     expect(err).toBeInstanceOf(ConfigError);
     expect(err.message).toMatch(/too small.*use --vocab-size \d+ or more/);
+  });
+});
+
+describe('trainTokenizer on IMDB reviews (HTML tags, accents, emoji)', () => {
+  it('trains both kinds at 8000 and tokenizes the held-out test reviews', async () => {
+    const texts = async (path: string) =>
+      (await readFile(path, 'utf8'))
+        .split('\n')
+        .filter((l) => l.trim())
+        .map((l) => (JSON.parse(l) as {text: string}).text);
+    const reviews = await texts('fixtures/imdb/reviews.jsonl');
+    const test = (await texts('fixtures/imdb/test.jsonl')).slice(0, 200);
+    for (const kind of ['bpe', 'wordpiece'] as const) {
+      const tok = await trainTokenizer({kind, vocabSize: 8000, texts: reviews});
+      expect(tok.vocabSize).toBe(8000);
+      const ids = await tok.encodeBatch(test);
+      const unknown = ids.flat().filter((id) => id === tok.special.unk).length;
+      expect(unknown / ids.flat().length).toBeLessThan(0.001);
+      // A frequent word is one token.
+      expect(await tok.encode(kind === 'bpe' ? ' movie' : 'movie')).toHaveLength(1);
+      if (kind === 'bpe') expect(await tok.decode(ids[0]!)).toBe(test[0]);
+    }
   });
 });
 

@@ -100,7 +100,7 @@ describe('train', () => {
     const poisoned: TrainOptions['loss'] = (batch, ctx) => {
       calls += 1;
       const out = loss(batch, ctx) as {loss: tf.Scalar};
-      return ctx.step === 13 ? tf.mul(out.loss, Number.NaN) : out.loss;
+      return ctx.step === 13 ? (tf.mul(out.loss, Number.NaN) as tf.Scalar) : out.loss;
     };
     const err = await train({
       model: trainable,
