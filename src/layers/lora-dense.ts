@@ -191,6 +191,11 @@ export class LoRADense extends tf.layers.Layer {
     return [this.loraA!.read().clone(), this.loraB!.read().clone()];
   }
 
+  /** Names of the frozen base weights, in the order of `mergedWeights`. */
+  baseWeightNames(): string[] {
+    return (this.bias ? [this.kernel!, this.bias] : [this.kernel!]).map((w) => w.originalName);
+  }
+
   /** The weights of the equivalent plain Dense, in its order: [W + scale·A·B] or [that, b]. */
   mergedWeights(): tf.Tensor[] {
     const kernel = tf.tidy(() =>
