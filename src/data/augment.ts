@@ -11,6 +11,7 @@ import {typoNoise} from './augment/typo.js';
 import {sharedWordNet, type WordNet} from './augment/wordnet.js';
 import type {Doc} from './doc.js';
 import {Rng} from './rng.js';
+import {type DataStepOptions, type DataStepStats, runDataStep} from './run-data-step.js';
 import {isEnglishStopword} from './stopwords-en.js';
 import {isMostlyCjk} from './unicode-script.js';
 
@@ -74,6 +75,41 @@ export function augmentDocs(
       for await (const doc of docs) yield* augmenter.augment(doc);
     },
   };
+}
+
+export interface AugmentRunReport extends AugmentReport {
+  /** Reading and writing: rows, malformed rows skipped, time. */
+  io: DataStepStats;
+}
+
+/** Augments a file or stream (`--in`/stdin) to a file or stream, row by row in constant memory. */
+export async function runAugment(options: AugmentOptions & DataStepOptions): Promise<AugmentRunReport> {
+  const augmenter = new Augmenter(options);
+  const io = await runDataStep((doc) => augmenter.augment(doc), {
+    ...options,
+    columns: [...(options.columns ?? []), 'augmented', 'source_id', 'augment_op'],
+  });
+  return {...augmenter.report, io};
+}
+
+/** The stderr summary: rows in and out, new rows per op, and what could not be done. */
+export function formatAugmentSummary(r: AugmentRunReport): string {
+  const made = Object.values(r.byOp).reduce((a, b) => a + b, 0);
+  const ops = Object.entries(r.byOp)
+    .filter(([, n]) => n > 0)
+    .map(([op, n]) => `${op} ${n}`)
+    .join(' · ');
+  const lines = [
+    `augment: ${r.rowsIn} rows in → ${r.rowsOut} out (${made} new${ops ? `: ${ops}` : ''}) in ${r.io.seconds.toFixed(1)} s`,
+  ];
+  if (r.cjkRows > 0)
+    lines.push(
+      `  ${r.cjkRows} rows of CJK text: sr and ri skipped (their synonyms come from English WordNet)`,
+    );
+  if (r.shortfall > 0)
+    lines.push(`  ${r.shortfall} new rows not made: no op could change the row (one word, or none)`);
+  if (r.io.skipped > 0) lines.push(`  ${r.io.skipped} malformed rows skipped`);
+  return lines.join('\n');
 }
 
 export class Augmenter {

@@ -1,0 +1,104 @@
+import {mkdir} from 'node:fs/promises';
+import {join} from 'node:path';
+import type {DatasetError} from '../errors.js';
+import {resolveFormat} from './io/format.js';
+import {readDocs} from './io/read-docs.js';
+import {DocWriter} from './io/write-docs.js';
+import type {DataProgress, DataStepOptions} from './run-data-step.js';
+import {type SplitOptions, type SplitReport, Splitter} from './split.js';
+
+export interface SplitRunOptions extends SplitOptions, Omit<DataStepOptions, 'output' | 'rejected'> {
+  /** Folder for the split files (`train.jsonl`, `val.jsonl`, `test.jsonl`), created if missing. */
+  outDir: string;
+}
+
+export interface SplitRunReport extends SplitReport {
+  /** The file written for each split. */
+  files: Record<string, string>;
+  /** Malformed input rows skipped under `onError: 'skip'`, with the first messages. */
+  skipped: number;
+  skippedErrors: string[];
+  seconds: number;
+}
+
+/**
+ * Streams the input once and writes each row to its split's file (temp names, renamed at the
+ * end): a malformed row under `onError: 'fail'` or any other error leaves no split file behind.
+ */
+export async function runSplit(options: SplitRunOptions): Promise<SplitRunReport> {
+  const started = performance.now();
+  const splitter = new Splitter(options);
+  const input = options.input ?? process.stdin;
+  const inPath = typeof input === 'string' ? input : undefined;
+  const format = resolveFormat(undefined, options.outFormat, resolveFormat(inPath, options.format));
+  await mkdir(options.outDir, {recursive: true});
+  const files = Object.fromEntries(
+    splitter.names.map((name) => [name, join(options.outDir, `${name}.${format}`)]),
+  );
+  const writers: DocWriter[] = [];
+  const skippedErrors: string[] = [];
+  let skipped = 0;
+  try {
+    for (const name of splitter.names) {
+      writers.push(
+        await DocWriter.open({...options, output: files[name], format, inputs: inPath ? [inPath] : []}),
+      );
+    }
+    let bytes = 0;
+    let rows = 0;
+    const progress = (): DataProgress => ({read: rows, written: rows, bytes});
+    const docs = readDocs({
+      ...options,
+      input,
+      onBytes: (n) => {
+        bytes = n;
+      },
+      onSkip: (error: DatasetError) => {
+        skipped++;
+        if (skippedErrors.length < 1000) skippedErrors.push(error.message);
+        options.onSkip?.(error);
+      },
+    });
+    for await (const doc of docs) {
+      await writers[splitter.assign(doc)].write(doc);
+      if (++rows % 256 === 0) options.onProgress?.(progress());
+    }
+    for (const writer of writers) await writer.close();
+    options.onProgress?.(progress());
+  } catch (error) {
+    for (const writer of writers) await writer.abort();
+    throw error;
+  }
+  return {
+    ...splitter.report(),
+    files,
+    skipped,
+    skippedErrors,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+/** The stderr summary: rows per split with their share, file and labels. */
+export function formatSplitSummary(r: SplitRunReport): string {
+  const width = Math.max(...r.names.map((n) => n.length));
+  const lines = [
+    `split: ${r.rows} rows by a hash of their normalized text${r.stratified ? ', stratified by label' : ''}, in ${r.seconds.toFixed(1)} s`,
+  ];
+  for (const name of r.names) {
+    const n = r.counts[name];
+    const share = r.rows === 0 ? 0 : (100 * n) / r.rows;
+    const labels = Object.entries(r.labels[name])
+      .map(([label, count]) => `${label} ${count}`)
+      .join(' · ');
+    lines.push(
+      `  ${name.padEnd(width)}  ${String(n).padStart(7)} (${share.toFixed(1)}%)  ${r.files[name]}  ${labels}`,
+    );
+  }
+  if (r.augmentedRows > 0) {
+    lines.push(
+      `  note: ${r.augmentedRows} rows are augmented copies; they split by their own text, so copies of one source can land in different splits — split first, then augment the train split`,
+    );
+  }
+  if (r.skipped > 0) lines.push(`  ${r.skipped} malformed rows skipped`);
+  return lines.join('\n');
+}
