@@ -64,8 +64,8 @@ export class AdamW {
     const decays = options.decays ?? decaysMatrices;
     this.decayMask = params.map((p) => this.weightDecay > 0 && decays(p.name, p.variable));
     // Unnamed: tfjs variable names are process-wide, and two trainers may live in one process.
-    this.m = params.map((p) => tf.variable(tf.zerosLike(p.variable), false));
-    this.v = params.map((p) => tf.variable(tf.zerosLike(p.variable), false));
+    this.m = tf.tidy(() => params.map((p) => tf.variable(tf.zerosLike(p.variable), false)));
+    this.v = tf.tidy(() => params.map((p) => tf.variable(tf.zerosLike(p.variable), false)));
     this.constants = tf.tidy(() => ({
       beta1: tf.keep(tf.scalar(this.beta1)),
       beta2: tf.keep(tf.scalar(this.beta2)),

@@ -59,6 +59,7 @@ describe('train', () => {
   });
 
   it('keeps the number of live tensors flat across steps', async () => {
+    const before = tf.memory().numTensors;
     const counts = new Map<number, number>();
     await run({
       steps: 50,
@@ -69,6 +70,8 @@ describe('train', () => {
     });
     expect(counts.get(50)).toBe(counts.get(5));
     expect(counts.get(25)).toBe(counts.get(5));
+    // Model disposed, optimizer state freed: nothing of the run is left.
+    expect(tf.memory().numTensors).toBe(before);
   });
 
   it('gradient accumulation of 2 × 8 follows the same curve as batches of 16', async () => {
