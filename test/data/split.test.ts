@@ -24,13 +24,11 @@ const assign = (docs: Doc[], options: SplitOptions) => {
 /** The fixture plus copies that differ only in case and spacing from rows already in it. */
 const withVariants = (docs: Doc[]) => [
   ...docs,
-  ...docs
-    .slice(0, 300)
-    .map((d, i) => ({
-      ...d,
-      id: `${d.id}-v`,
-      text: i % 2 ? d.text.toUpperCase() : `  ${d.text.replaceAll(' ', '   ')}\n`,
-    })),
+  ...docs.slice(0, 300).map((d, i) => ({
+    ...d,
+    id: `${d.id}-v`,
+    text: i % 2 ? d.text.toUpperCase() : `  ${d.text.replaceAll(' ', '   ')}\n`,
+  })),
 ];
 
 describe('Splitter', () => {
