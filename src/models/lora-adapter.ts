@@ -2,14 +2,21 @@ import {mkdir, readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {ModelError} from '../errors.js';
-import {LoRADense, type ResolvedLoRASpec} from '../layers/lora-dense.js';
-import {applyLoRA, type LoRAReport, walkLayers} from './lora-model.js';
+import type {LoRADense, ResolvedLoRASpec} from '../layers/lora-dense.js';
+import type {LoRAEmbedding} from '../layers/lora-embedding.js';
+import {applyLoRA, isLoRALayer, type LoRAReport, walkLayers} from './lora-model.js';
 
 export const ADAPTER_FORMAT = 'deepseek-kit-lora-adapter';
 export const ADAPTER_JSON = 'adapter.json';
 export const ADAPTER_WEIGHTS = 'adapter.weights.bin';
 
-/** One adapted Dense: where it sits in the base model and the shape of its kernel [inDim, outDim]. */
+/** Base layer classes an adapter can sit on. */
+const ADAPTABLE = ['Dense', 'Embedding', 'TokenEmbedding'];
+
+/**
+ * One adapted layer: where it sits in the base model and the shape of its kernel [inDim, outDim]
+ * (for an embedding, its table [vocabSize, dModel]).
+ */
 export interface AdapterLayer {
   path: string;
   inDim: number;
@@ -31,17 +38,21 @@ export interface LoRAAdapter {
   weights: tf.NamedTensorMap;
 }
 
-/** Copies the A/B weights of every LoRADense in `model` (new tensors, caller disposes). */
+/** Copies the A/B weights of every LoRA layer in `model` (new tensors, caller disposes). */
 export function extractAdapter(model: tf.LayersModel): LoRAAdapter {
-  const adapted = walkLayers(model).filter(({layer}) => layer instanceof LoRADense);
+  const adapted = walkLayers(model).filter(({layer}) => isLoRALayer(layer));
   if (adapted.length === 0)
     throw new ModelError('extractAdapter: the model has no LoRA layers — apply LoRA first');
-  const spec = (adapted[0]!.layer as LoRADense).lora;
+  // Embedding adapters have no dropout, so the spec is that of the first Dense adapter if any.
+  const first = adapted.find(({layer}) => layer.getClassName() === 'LoRADense') ?? adapted[0]!;
+  const spec = (first.layer as LoRADense).lora;
+  const sameShape = (s: ResolvedLoRASpec) =>
+    s.rank === spec.rank && s.alpha === spec.alpha && s.rslora === spec.rslora;
   const layers: AdapterLayer[] = [];
   const weights: tf.NamedTensorMap = {};
   for (const {path, layer} of adapted) {
-    const lora = layer as LoRADense;
-    if (JSON.stringify(lora.lora) !== JSON.stringify(spec)) {
+    const lora = layer as LoRADense | LoRAEmbedding;
+    if (!sameShape(lora.lora)) {
       throw new ModelError(
         `extractAdapter: '${path}' has LoRA ${JSON.stringify(lora.lora)}, others ${JSON.stringify(spec)}`,
       );
@@ -91,8 +102,8 @@ export async function readAdapter(dir: string): Promise<LoRAAdapter> {
 }
 
 /**
- * A copy of `base` with the adapter's layers wrapped in LoRADense and its A/B loaded, everything
- * else frozen. The base must have a Dense at each adapter path with the same kernel shape; if not,
+ * A copy of `base` with the adapter's layers wrapped in LoRADense/LoRAEmbedding and A/B loaded, everything
+ * else frozen. The base must have a layer at each adapter path with the same kernel shape; if not,
  * a ModelError names the layer and both shapes. The adapter's tensors are not disposed.
  */
 export function attachAdapter(
@@ -104,9 +115,9 @@ export function attachAdapter(
   for (const {path, inDim, outDim} of manifest.layers) {
     const layer = byPath.get(path);
     if (!layer) throw new ModelError(`adapter layer '${path}' is not in the base model '${base.name}'`);
-    if (layer.getClassName() !== 'Dense') {
+    if (!ADAPTABLE.includes(layer.getClassName())) {
       throw new ModelError(
-        `adapter layer '${path}' is a ${layer.getClassName()} in the base model, not a Dense`,
+        `adapter layer '${path}' is a ${layer.getClassName()} in the base model, not one of ${ADAPTABLE.join(', ')}`,
       );
     }
     const kernel = layer.weights[0]!.shape;
@@ -120,7 +131,7 @@ export function attachAdapter(
   const {rank, alpha, rslora, dropout} = manifest;
   const result = applyLoRA(base, {rank, alpha, rslora, dropout, targets: manifest.layers.map((l) => l.path)});
   for (const {path, layer} of walkLayers(result.model)) {
-    if (!(layer instanceof LoRADense)) continue;
+    if (!isLoRALayer(layer)) continue;
     const a = weights[`${path}/lora_a`];
     const b = weights[`${path}/lora_b`];
     if (!a || !b) throw new ModelError(`adapter has no weights for layer '${path}'`);

@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import {ConfigError, ModelError} from '../errors.js';
 import {hasSublayers} from '../layers/composite-layer.js';
 import {LoRADense, type LoRASpec, resolveLoRASpec} from '../layers/lora-dense.js';
+import {LoRAEmbedding} from '../layers/lora-embedding.js';
 
 type Layer = tf.layers.Layer;
 type ConfigDict = tf.serialization.ConfigDict;
@@ -43,10 +44,26 @@ export function walkLayers(model: tf.LayersModel): LayerAtPath[] {
   return out;
 }
 
-/** Paths that can take an adapter: Dense layers, adapted or not, at any depth. */
+/** A layer with a LoRA adapter. */
+export function isLoRALayer(layer: Layer): layer is LoRADense | LoRAEmbedding {
+  return layer instanceof LoRADense || layer instanceof LoRAEmbedding;
+}
+
+const EMBEDDINGS = ['Embedding', 'TokenEmbedding'];
+
+/**
+ * Paths that can take an adapter, adapted or not: Dense layers at any depth, and top-level
+ * Embedding/TokenEmbedding layers.
+ */
 export function loraSites(model: tf.LayersModel): string[] {
+  const topLevel = new Set(model.layers);
   return walkLayers(model)
-    .filter(({layer}) => isDense(layer) || layer instanceof LoRADense)
+    .filter(
+      ({layer}) =>
+        isDense(layer) ||
+        isLoRALayer(layer) ||
+        (topLevel.has(layer) && EMBEDDINGS.includes(layer.getClassName())),
+    )
     .map(({path}) => path);
 }
 
@@ -76,7 +93,7 @@ export function applyLoRA(
     );
   }
   const byPath = new Map(walkLayers(model).map(({path, layer}) => [path, layer]));
-  const already = targets.find((t) => byPath.get(t) instanceof LoRADense);
+  const already = targets.find((t) => isLoRALayer(byPath.get(t)!));
   if (already)
     throw new ConfigError(`applyLoRA: '${already}' already has a LoRA adapter — fuse the model first`);
 
@@ -85,7 +102,7 @@ export function applyLoRA(
     const name = entry.config.name as string;
     const own = targets.filter((t) => t.startsWith(`${name}/`)).map((t) => t.slice(name.length + 1));
     if (targets.includes(name)) {
-      Object.assign(entry, {className: 'LoRADense', config: loraDenseConfig(entry.config, spec)});
+      Object.assign(entry, adapterEntry(entry, spec));
     } else if (own.length > 0) {
       entry.config.lora = {...spec, targets: own};
     }
@@ -103,29 +120,29 @@ export function applyLoRA(
 export function freezeAllButLoRA(model: tf.LayersModel): void {
   const adapters = new Set(
     walkLayers(model)
-      .filter(({layer}) => layer instanceof LoRADense)
+      .filter(({layer}) => isLoRALayer(layer))
       .map(({path}) => path),
   );
   for (const {path, layer} of walkLayers(model)) {
-    if (layer instanceof LoRADense) continue;
+    if (isLoRALayer(layer)) continue;
     const holdsAdapter = [...adapters].some((a) => a.startsWith(`${path}/`));
     if (!holdsAdapter) layer.trainable = false;
     else if (hasSublayers(layer)) layer.trainable = true;
   }
 }
 
-/** A copy of `model` with every adapter merged into its base kernel: plain Dense layers, all trainable. */
+/** A copy of `model` with every adapter merged into its base weight: plain Dense/embedding layers, all trainable. */
 export function fuseLoRA(model: tf.LayersModel): tf.LayersModel {
   const config = cloneConfig(model);
   for (const entry of layerEntries(config)) {
-    if (entry.className === 'LoRADense')
-      Object.assign(entry, {className: 'Dense', config: denseConfig(entry.config)});
+    if (entry.className === 'LoRADense' || entry.className === 'LoRAEmbedding')
+      Object.assign(entry, baseEntry(entry));
     else if (entry.config.lora) entry.config.lora = null;
   }
   const fused = rebuild(model, config);
   const merged = new Map<string, tf.Tensor>();
   for (const {layer} of walkLayers(model)) {
-    if (!(layer instanceof LoRADense)) continue;
+    if (!isLoRALayer(layer)) continue;
     const values = layer.mergedWeights();
     for (const [i, name] of layer.baseWeightNames().entries()) merged.set(name, values[i]!);
   }
@@ -181,18 +198,53 @@ function baseLayerConfig(config: ConfigDict): ConfigDict {
   return Object.fromEntries(LAYER_KEYS.filter((k) => config[k] !== undefined).map((k) => [k, config[k]!]));
 }
 
-function loraDenseConfig(dense: ConfigDict, spec: Required<LoRASpec>): ConfigDict {
-  return {
-    ...baseLayerConfig(dense),
-    units: dense.units!,
-    activation: dense.activation!,
-    useBias: dense.useBias!,
-    ...spec,
-  };
+/** The LoRADense / LoRAEmbedding entry that replaces a Dense / Embedding / TokenEmbedding entry. */
+function adapterEntry(entry: LayerEntry, spec: Required<LoRASpec>): LayerEntry {
+  const c = entry.config;
+  const base = baseLayerConfig(c);
+  switch (entry.className) {
+    case 'Dense':
+      return {
+        className: 'LoRADense',
+        config: {...base, units: c.units!, activation: c.activation!, useBias: c.useBias!, ...spec},
+      };
+    case 'Embedding':
+      if (c.maskZero)
+        throw new ConfigError(`applyLoRA: Embedding '${c.name}' uses maskZero, which LoRA does not keep`);
+      return {
+        className: 'LoRAEmbedding',
+        config: {
+          ...base,
+          vocabSize: c.inputDim!,
+          dModel: c.outputDim!,
+          base: 'embedding',
+          ...spec,
+          dropout: 0,
+        },
+      };
+    case 'TokenEmbedding':
+      return {
+        className: 'LoRAEmbedding',
+        config: {...base, vocabSize: c.vocabSize!, dModel: c.dModel!, base: 'token', ...spec, dropout: 0},
+      };
+    default:
+      throw new ConfigError(`applyLoRA: cannot adapt a ${entry.className} ('${c.name}')`);
+  }
 }
 
-function denseConfig(lora: ConfigDict): ConfigDict {
-  return {...baseLayerConfig(lora), units: lora.units!, activation: lora.activation!, useBias: lora.useBias!};
+/** The plain entry a LoRADense / LoRAEmbedding entry fuses back to. */
+function baseEntry(entry: LayerEntry): LayerEntry {
+  const c = entry.config;
+  const base = baseLayerConfig(c);
+  if (entry.className === 'LoRADense') {
+    return {
+      className: 'Dense',
+      config: {...base, units: c.units!, activation: c.activation!, useBias: c.useBias!},
+    };
+  }
+  return c.base === 'embedding'
+    ? {className: 'Embedding', config: {...base, inputDim: c.vocabSize!, outputDim: c.dModel!}}
+    : {className: 'TokenEmbedding', config: {...base, vocabSize: c.vocabSize!, dModel: c.dModel!}};
 }
 
 /**

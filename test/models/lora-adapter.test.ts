@@ -17,7 +17,7 @@ import {
 } from '../../src/models/lora-adapter.js';
 import {applyLoRA, paramCounts} from '../../src/models/lora-model.js';
 import {maxAbsDiff, rand, saveAndLoad} from '../layers/layer-test-utils.js';
-import {perturbAdapters, tinyTransformer} from './lora-fixtures.js';
+import {perturbAdapters, tinyEmbeddingModel, tinyTransformer} from './lora-fixtures.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -78,6 +78,22 @@ describe('LoRA adapters on their own', () => {
     await expect(readAdapter(dir)).rejects.toThrow(/not a deepseek-kit-lora-adapter version 1 file/);
     await expect(readAdapter(join(dir, 'missing'))).rejects.toThrow(/cannot read the adapter manifest/);
     expect(() => extractAdapter(tinyTransformer())).toThrow(/has no LoRA layers/);
+  });
+
+  it('carries embedding adapters too', async () => {
+    const base = tinyEmbeddingModel('token');
+    const {model} = applyLoRA(base, {rank: 3, alpha: 3, dropout: 0.05, targets: '.'});
+    perturbAdapters(model);
+    const adapter = extractAdapter(model);
+    expect(adapter.manifest).toMatchObject({rank: 3, alpha: 3, dropout: 0.05});
+    expect(adapter.manifest.layers).toEqual([
+      {path: 'tok', inDim: 9, outDim: 4},
+      {path: 'head', inDim: 4, outDim: 2},
+    ]);
+    const {model: attached} = attachAdapter(await saveAndLoad(base), adapter);
+    const ids = tf.tensor2d([[3, 2, 1]], [1, 3], 'int32');
+    expect(await maxAbsDiff(model.predict(ids) as tf.Tensor, attached.predict(ids) as tf.Tensor)).toBe(0);
+    tf.dispose(adapter.weights);
   });
 
   it('extract → attach in memory leaks no tensors', async () => {

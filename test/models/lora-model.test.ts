@@ -3,6 +3,7 @@ import {beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {ConfigError} from '../../src/errors.js';
 import {LoRADense} from '../../src/layers/lora-dense.js';
+import {LoRAEmbedding} from '../../src/layers/lora-embedding.js';
 import {
   applyLoRA,
   freezeAllButLoRA,
@@ -12,7 +13,7 @@ import {
   walkLayers,
 } from '../../src/models/lora-model.js';
 import {expectClose, maxAbsDiff, rand, saveAndLoad} from '../layers/layer-test-utils.js';
-import {perturbAdapters, tinyTransformer} from './lora-fixtures.js';
+import {perturbAdapters, tinyEmbeddingModel, tinyTransformer} from './lora-fixtures.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -111,4 +112,31 @@ describe('fuseLoRA and saving an adapted model', () => {
       totalParams: report.totalParams,
     });
   });
+});
+
+describe('LoRA on embeddings', () => {
+  for (const kind of ['embedding', 'token'] as const) {
+    it(`adapts a top-level ${kind} layer and fuses it back to its class`, async () => {
+      const base = tinyEmbeddingModel(kind);
+      expect(loraSites(base)).toEqual(['tok', 'head']);
+      const {model, report} = applyLoRA(base, {rank: 2, dropout: 0.1, targets: 'tok'});
+      expect(model.getLayer('tok')).toBeInstanceOf(LoRAEmbedding);
+      expect(report.trainableParams).toBe(9 * 2 + 2 * 4);
+      const ids = tf.tensor2d(
+        [
+          [0, 8, 4],
+          [1, 1, 2],
+        ],
+        [2, 3],
+        'int32',
+      );
+      expect(await maxAbsDiff(base.predict(ids) as tf.Tensor, model.predict(ids) as tf.Tensor)).toBe(0);
+      perturbAdapters(model);
+      const fused = fuseLoRA(model);
+      expect(fused.getLayer('tok').getClassName()).toBe(base.getLayer('tok').getClassName());
+      const adapted = model.predict(ids) as tf.Tensor;
+      await expectClose(adapted, fused.predict(ids) as tf.Tensor, 1e-5);
+      expect(await maxAbsDiff(adapted, base.predict(ids) as tf.Tensor)).toBeGreaterThan(1e-3);
+    });
+  }
 });
