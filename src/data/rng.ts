@@ -1,3 +1,5 @@
+import {fmix32} from './dedup/hash64.js';
+
 /**
  * A small seeded pseudo-random generator for the data steps (augment, balance): same seed, same
  * sequence, on every platform. mulberry32 (Tommy Ettinger's 32-bit generator): one 32-bit state,
@@ -65,10 +67,5 @@ export function hash32(text: string, seed = 0): number {
     h ^= text.charCodeAt(i);
     h = Math.imul(h, 0x01000193);
   }
-  h ^= h >>> 16;
-  h = Math.imul(h, 0x85ebca6b);
-  h ^= h >>> 13;
-  h = Math.imul(h, 0xc2b2ae35);
-  h ^= h >>> 16;
-  return h >>> 0;
+  return fmix32(h);
 }

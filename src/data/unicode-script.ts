@@ -21,12 +21,13 @@ export type Script = (typeof SCRIPTS)[number];
 /** Scripts written without spaces between words (Hangul uses spaces, but is CJK for n-grams). */
 export const CJK_SCRIPTS: ReadonlySet<Script> = new Set(['Han', 'Hiragana', 'Katakana', 'Hangul']);
 
-// One capture group per named script, in SCRIPTS order; the last catches every other letter.
+// One capture group per named script, in SCRIPTS order (its letters only: no combining marks or
+// digits); the last catches every other letter.
 const SCRIPT_RUNS = new RegExp(
   `${SCRIPTS.slice(0, -1)
-    .map((s) => `(\\p{sc=${s}}+)`)
+    .map((s) => `([\\p{sc=${s}}&&\\p{L}]+)`)
     .join('|')}|(\\p{L}+)`,
-  'gu',
+  'gv',
 );
 
 /** Number of letters of each script in `text` (scripts with none are absent). */
