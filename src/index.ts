@@ -3,12 +3,43 @@ export * from './backend/backend.js';
 export * from './backend/info.js';
 export * from './backend/probe.js';
 export * from './backend/system.js';
-export * from './errors.js';
-export * from './data/augment.js';
 export {sharedWordNet, WordNet, type WordNetPos} from './data/augment/wordnet.js';
+export * from './data/augment.js';
 export * from './data/balance.js';
 export * from './data/label-distribution.js';
 export * from './data/run-balance.js';
 export * from './data/run-split.js';
 export * from './data/split.js';
 export * from './data/stats.js';
+export * from './errors.js';
+export {ByteTokenizer} from './models/tokenizer/byte-tokenizer.js';
+export {HfTokenizer, type TokenizerTrainingReport} from './models/tokenizer/hf-tokenizer.js';
+export type {TokenizerJson} from './models/tokenizer/tokenizer-json.js';
+export {type TrainTokenizerOptions, trainTokenizer} from './models/tokenizer/train-tokenizer.js';
+export * from './models/tokenizer.js';
+export {AdamW, type AdamWOptions, type AdamWState} from './train/adamw.js';
+export {
+  type ArrayBatchSourceOptions,
+  arrayBatchSource,
+  type Batch,
+  type BatchSource,
+  disposeBatch,
+  epochOrder,
+} from './train/batch-source.js';
+export {
+  type CheckpointContent,
+  listCheckpoints,
+  loadLatestCheckpoint,
+  saveCheckpoint,
+  type TrainerState,
+} from './train/checkpoint.js';
+export {clipByGlobalNorm, globalNorm} from './train/clip.js';
+export {TrainingDivergedError} from './train/diverged-error.js';
+export type {EarlyStoppingOptions} from './train/early-stopping.js';
+export {accuracy, balancedClassWeights, sparseCrossEntropy, weightedMean} from './train/losses.js';
+export {MetricsLog, type MetricsRecord} from './train/metrics-log.js';
+export type {NamedTensor, NamedVariable} from './train/named-variable.js';
+export {type LrDecay, type LrSchedule, learningRateAt} from './train/schedule.js';
+export {EventFileWriter} from './train/tensorboard.js';
+export {type TrainableModel, trainableFromLayersModel, trainableFromVariables} from './train/trainable.js';
+export * from './train/trainer.js';
