@@ -6,7 +6,7 @@ import {
   synonymReplacement,
 } from './augment/eda-ops.js';
 import {inflectedSynonyms} from './augment/inflected-synonyms.js';
-import {detokenize, type Token, tokenize} from './augment/tokens.js';
+import {cloneTokens, detokenize, type Token, tokenize} from './augment/tokens.js';
 import {typoNoise} from './augment/typo.js';
 import {sharedWordNet, type WordNet} from './augment/wordnet.js';
 import type {Doc} from './doc.js';
@@ -187,7 +187,7 @@ export class Augmenter {
   ): {op: AugmentOp; text: string} | undefined {
     for (let attempt = 0; attempt < ops.length; attempt++) {
       const op = ops[(from + attempt) % ops.length];
-      const tokens = base.map((t) => ({...t}));
+      const tokens = cloneTokens(base);
       if (this.apply(op, tokens, rng) === 0) continue;
       const text = detokenize(tokens);
       if (!seen.has(text)) return {op, text};

@@ -93,7 +93,7 @@ export function randomDeletion(tokens: Token[], p: number, ctx: EdaContext): num
  * sentence, which is most likely a name (`Ice Cube` must not become `Shabu Third power`).
  */
 export function isCommonWord(t: Token): boolean {
-  return t.word && (t.sentenceCap || !/^\p{Lu}\p{Ll}/u.test(t.text));
+  return t.word && !t.name;
 }
 
 export function wordIndices(tokens: readonly Token[]): number[] {

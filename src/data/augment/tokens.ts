@@ -12,7 +12,25 @@ export interface Token {
   /** Capitalised only because it opened a sentence (`The`), so it is lower-cased if moved. */
   sentenceCap: boolean;
   /** Opened a sentence in lower case (`... and then`): not capitalised there by `detokenize`. */
-  lowerOpener?: boolean;
+  lowerOpener: boolean;
+  /** Capitalised inside a sentence: most likely a name (`Ice Cube`), which EDA leaves alone. */
+  name: boolean;
+}
+
+function makeToken(
+  text: string,
+  word: boolean,
+  space: string,
+  sentenceCap = false,
+  lowerOpener = false,
+  name = false,
+): Token {
+  return {text, word, space, sentenceCap, lowerOpener, name};
+}
+
+/** A copy to edit: every op works on its own copy of the row's tokens. */
+export function cloneTokens(tokens: readonly Token[]): Token[] {
+  return tokens.map((t) => makeToken(t.text, t.word, t.space, t.sentenceCap, t.lowerOpener, t.name));
 }
 
 const CJK = '\\p{sc=Han}\\p{sc=Hiragana}\\p{sc=Katakana}';
@@ -34,6 +52,8 @@ const TOKEN = new RegExp(
 );
 
 const SENTENCE_END = /^[.!?。！？]$/;
+const LOWER_START = /^\p{Ll}/u;
+const CAPITALISED = /^\p{Lu}\p{Ll}/u;
 
 export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
@@ -43,21 +63,29 @@ export function tokenize(text: string): Token[] {
     const [, space, opaque, cjk, word, other] = m;
     end = m.index + m[0].length;
     if (word !== undefined) {
-      const token: Token = {text: word, word: true, space, sentenceCap: atStart && isTitleCase(word)};
-      if (atStart && /^\p{Ll}/u.test(word)) token.lowerOpener = true;
-      tokens.push(token);
+      const capital = CAPITALISED.test(word);
+      tokens.push(
+        makeToken(
+          word,
+          true,
+          space,
+          atStart && isTitleCase(word),
+          atStart && LOWER_START.test(word),
+          !atStart && capital,
+        ),
+      );
       atStart = false;
     } else if (cjk !== undefined) {
-      tokens.push({text: cjk, word: true, space, sentenceCap: false});
+      tokens.push(makeToken(cjk, true, space));
       atStart = false;
     } else {
       const piece = opaque ?? other;
-      tokens.push({text: piece, word: false, space, sentenceCap: false});
+      tokens.push(makeToken(piece, false, space));
       if (SENTENCE_END.test(piece)) atStart = true;
     }
   }
   // Trailing whitespace rides on an empty, non-word token so that it survives edits.
-  if (end < text.length) tokens.push({text: '', word: false, space: text.slice(end), sentenceCap: false});
+  if (end < text.length) tokens.push(makeToken('', false, text.slice(end)));
   return tokens;
 }
 
@@ -72,7 +100,7 @@ export function detokenize(tokens: readonly Token[]): string {
   for (const t of tokens) {
     let text = t.text;
     if (t.word) {
-      if (recase && atStart && !t.lowerOpener && /^\p{Ll}/u.test(text))
+      if (recase && atStart && !t.lowerOpener && LOWER_START.test(text))
         text = text[0].toUpperCase() + text.slice(1);
       else if (t.sentenceCap && !atStart) text = text[0].toLowerCase() + text.slice(1);
       atStart = false;
@@ -86,14 +114,20 @@ export function detokenize(tokens: readonly Token[]): string {
 
 /** A word token for inserted text (lower case, one space before). */
 export function wordToken(text: string): Token {
-  return {text, word: true, space: ' ', sentenceCap: false};
+  return makeToken(text, true, ' ');
 }
 
 /** Swaps two words, with what they know of their case; their places keep their spacing. */
 export function swapWords(a: Token, b: Token): void {
-  [a.text, b.text] = [b.text, a.text];
-  [a.sentenceCap, b.sentenceCap] = [b.sentenceCap, a.sentenceCap];
-  [a.lowerOpener, b.lowerOpener] = [b.lowerOpener, a.lowerOpener];
+  const {text, sentenceCap, lowerOpener, name} = a;
+  a.text = b.text;
+  a.sentenceCap = b.sentenceCap;
+  a.lowerOpener = b.lowerOpener;
+  a.name = b.name;
+  b.text = text;
+  b.sentenceCap = sentenceCap;
+  b.lowerOpener = lowerOpener;
+  b.name = name;
 }
 
 /** Inserts `token` before tokens[i]; at the very start it takes over the text's leading space. */

@@ -41,6 +41,14 @@ describe('EDA ops', () => {
     }
   });
 
+  it('leaves capitalised words inside a sentence alone: they are names', () => {
+    for (let seed = 0; seed < 20; seed++) {
+      const tokens = tokenize('We saw Movie Magic, a terrible movie.');
+      synonymReplacement(tokens, 3, ctx(seed));
+      expect(detokenize(tokens)).toMatch(/^We saw Movie Magic, a awful (film|motion picture)\.$/);
+    }
+  });
+
   it('synonym replacement changes nothing when no word has a synonym', () => {
     const tokens = tokenize('Nothing here at all.');
     expect(synonymReplacement(tokens, 2, ctx(1))).toBe(0);

@@ -4,6 +4,7 @@ import {
   insertToken,
   matchCase,
   removeToken,
+  swapWords,
   tokenize,
   wordToken,
 } from '../../../src/data/augment/tokens.js';
@@ -51,6 +52,17 @@ describe('tokenize / detokenize', () => {
     );
   });
 
+  it('marks capitalised words inside a sentence as names', () => {
+    const names = tokenize('The film stars Ice Cube. Great film')
+      .filter((t) => t.name)
+      .map((t) => t.text);
+    expect(names).toEqual(['Ice', 'Cube']);
+  });
+
+  it('keeps a lower-case sentence opener in lower case', () => {
+    expect(detokenize(tokenize('Wait... and then it ended.'))).toBe('Wait... and then it ended.');
+  });
+
   it('marks sentence capitals only at sentence starts, never for I or acronyms', () => {
     const caps = tokenize('The cat. NASA saw It. I know Bob')
       .filter((t) => t.sentenceCap)
@@ -61,12 +73,7 @@ describe('tokenize / detokenize', () => {
   it('re-cases a sentence opener that moved and the word that replaced it', () => {
     const tokens = tokenize('The cat sat. Dogs bark.');
     const [the, , sat] = tokens.filter((t) => t.word);
-    [the.text, the.sentenceCap, sat.text, sat.sentenceCap] = [
-      sat.text,
-      sat.sentenceCap,
-      the.text,
-      the.sentenceCap,
-    ];
+    swapWords(the, sat);
     expect(detokenize(tokens)).toBe('Sat cat the. Dogs bark.');
   });
 
