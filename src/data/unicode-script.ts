@@ -33,7 +33,21 @@ const SCRIPT_RUNS = new RegExp(
 /** Number of letters of each script in `text` (scripts with none are absent). */
 export function scriptCounts(text: string): Partial<Record<Script, number>> {
   const counts: Partial<Record<Script, number>> = {};
-  for (const m of text.matchAll(SCRIPT_RUNS)) {
+  // Fast path: ASCII and Latin-1/Latin Extended-A/B letters are counted from their char codes; only
+  // the other characters go through the Unicode-property regex.
+  let latin = 0;
+  let rest = '';
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0xc0) {
+      if ((c >= 0x61 && c <= 0x7a) || (c >= 0x41 && c <= 0x5a) || c === 0xaa || c === 0xba) latin++;
+    } else if (c <= 0x24f) {
+      if (c !== 0xd7 && c !== 0xf7) latin++;
+    } else rest += text[i];
+  }
+  if (latin > 0) counts.Latin = latin;
+  if (rest === '') return counts;
+  for (const m of rest.matchAll(SCRIPT_RUNS)) {
     for (let g = 1; g < m.length; g++) {
       const run = m[g];
       if (run === undefined) continue;
