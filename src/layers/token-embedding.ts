@@ -73,7 +73,7 @@ export function embedLookup(table: tf.Tensor, ids: tf.Tensor): tf.Tensor {
     const flat = tf.cast(tf.reshape(ids, [-1]), 'int32');
     const rows = canGatherWithGradient()
       ? tf.gather(table, flat)
-      : tf.matMul(tf.oneHot(flat, vocab, 1, 0, 'float32'), table);
+      : tf.matMul(tf.cast(tf.oneHot(flat, vocab), 'float32'), table); // wasm's OneHot ignores a float dtype
     return tf.reshape(rows, [...ids.shape, width]);
   });
 }
