@@ -39,17 +39,35 @@ export function synonymReplacement(tokens: Token[], n: number, ctx: EdaContext):
   return replaced;
 }
 
-/** Random insertion: n times, insert a synonym of a random non-stop word at a random place. */
+/**
+ * Random insertion: n times, insert a synonym of a random non-stop word at a random place. As in
+ * the paper's code, up to 10 random words are tried for one that has synonyms; then any is taken.
+ */
 export function randomInsertion(tokens: Token[], n: number, ctx: EdaContext): number {
-  const sources = tokens.filter((t) => isCommonWord(t) && ctx.synonyms(t.text.toLowerCase()).length > 0);
-  if (sources.length === 0) return 0;
+  let inserted = 0;
   for (let k = 0; k < n; k++) {
-    const synonym = ctx.rng.pick(ctx.synonyms(ctx.rng.pick(sources).text.toLowerCase()));
-    const slots = wordSlots(tokens);
-    let at = slots[ctx.rng.int(slots.length)];
-    for (const part of synonym.split(' ')) insertToken(tokens, at++, wordToken(part));
+    const words = wordIndices(tokens);
+    if (words.length === 0) break;
+    let synonyms: readonly string[] = [];
+    for (let attempt = 0; attempt < 10 && synonyms.length === 0; attempt++) {
+      const source = tokens[ctx.rng.pick(words)];
+      if (isCommonWord(source)) synonyms = ctx.synonyms(source.text.toLowerCase());
+    }
+    if (synonyms.length === 0) {
+      // Unlucky draws (the paper's code gives up here): take any word that has synonyms.
+      const sources = words.filter(
+        (i) => isCommonWord(tokens[i]) && ctx.synonyms(tokens[i].text.toLowerCase()).length,
+      );
+      if (sources.length === 0) break;
+      synonyms = ctx.synonyms(tokens[ctx.rng.pick(sources)].text.toLowerCase());
+    }
+    // Before any word, or after the last one (so before closing punctuation).
+    const slot = ctx.rng.int(words.length + 1);
+    let at = slot < words.length ? words[slot] : words[words.length - 1] + 1;
+    for (const part of ctx.rng.pick(synonyms).split(' ')) insertToken(tokens, at++, wordToken(part));
+    inserted++;
   }
-  return n;
+  return inserted;
 }
 
 /** Random swap: n times, swap two random words (their places keep their spacing). */
@@ -102,12 +120,6 @@ export function wordIndices(tokens: readonly Token[]): number[] {
     if (t.word) out.push(i);
   });
   return out;
-}
-
-/** Places a word can go: before each word, and after the last one (before closing punctuation). */
-function wordSlots(tokens: readonly Token[]): number[] {
-  const words = wordIndices(tokens);
-  return words.length === 0 ? [0] : [...words, words[words.length - 1] + 1];
 }
 
 function replaceWord(tokens: Token[], i: number, synonym: string): void {
