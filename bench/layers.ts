@@ -1,0 +1,121 @@
+// npm run bench:layers [-- --json]: forward and forward+backward time of a MoE layer against the
+// dense FFN with the same active parameters and against the dense MoE reference (every expert on
+// every token), at tokens=2048, d_model=256, expertHidden=256, E=8, k=2 (issue 4).
+// Bars: sparse <= 1.5x dense FFN; dense reference >= 2.5x slower than sparse.
+import * as tf from '@tensorflow/tfjs';
+import {initBackend} from '../src/backend/backend.js';
+import {expertFfn} from '../src/layers/moe/expert-ffn.js';
+import {MoE, type MoECallArgs} from '../src/layers/moe.js';
+import {printBar, printRows, type Row} from './report.js';
+
+const TOKENS = 2048;
+const D_MODEL = 256;
+const EXPERT_HIDDEN = 256;
+const NUM_EXPERTS = 8;
+const TOP_K = 2;
+const WARMUP = 3;
+const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+
+const info = await initBackend({onWarning: (m) => process.stderr.write(`${m}\n`)});
+const x = tf.variable(tf.randomNormal([TOKENS, D_MODEL], 0, 1, 'float32', 1), true, 'bench_x');
+const probe = tf.randomNormal([TOKENS, D_MODEL], 0, 1, 'float32', 2); // fixed dL/dy
+
+function median(values: number[]): number {
+  const s = [...values].sort((a, b) => a - b);
+  return s[Math.floor(s.length / 2)]!;
+}
+
+interface Case {
+  name: string;
+  hidden: number;
+  activeParams: number;
+  forward: () => tf.Tensor;
+  extraLoss: () => tf.Scalar;
+  variables: tf.Variable[];
+  fwd: number[];
+  step: number[];
+}
+
+/** One forward alone, then one forward + gradients for the case's variables and the input. */
+async function runOnce(c: Case, record: boolean): Promise<void> {
+  let t0 = performance.now();
+  const y = tf.tidy(c.forward);
+  await y.data();
+  y.dispose();
+  if (record) c.fwd.push(performance.now() - t0);
+  t0 = performance.now();
+  const loss = () => tf.add(tf.sum(tf.mul(c.forward(), probe)), c.extraLoss()) as tf.Scalar;
+  const {value, grads} = tf.variableGrads(loss, [...c.variables, x]);
+  await Promise.all(Object.values(grads).map((g) => g.data()));
+  tf.dispose([value, grads]);
+  if (record) c.step.push(performance.now() - t0);
+}
+
+// Dense SwiGLU FFN with hidden = k·expertHidden: the same active parameters per token as the MoE.
+const hidden = TOP_K * EXPERT_HIDDEN;
+const glorot = (shape: [number, number], seed: number) =>
+  tf.variable(tf.initializers.glorotUniform({seed}).apply(shape) as tf.Tensor2D);
+const ffn = {
+  gate: glorot([D_MODEL, hidden], 3),
+  up: glorot([D_MODEL, hidden], 4),
+  down: glorot([hidden, D_MODEL], 5),
+};
+const moe = new MoE({numExperts: NUM_EXPERTS, topK: TOP_K, expertHidden: EXPERT_HIDDEN, seed: 7});
+moe.build([null, D_MODEL]);
+const moeVars = moe.trainableWeights.map((w) => w.read() as tf.Variable);
+const moeCase = (dispatch: 'sparse' | 'dense'): Case => {
+  const kwargs: MoECallArgs = {training: true, dispatch};
+  return {
+    name: dispatch === 'sparse' ? `MoE sparse E=${NUM_EXPERTS} k=${TOP_K}` : 'MoE dense reference',
+    hidden: EXPERT_HIDDEN,
+    activeParams:
+      dispatch === 'sparse' ? 3 * D_MODEL * EXPERT_HIDDEN * TOP_K + D_MODEL * NUM_EXPERTS : moe.countParams(),
+    forward: () => moe.apply(x, kwargs) as tf.Tensor,
+    extraLoss: () => moe.takeAuxLoss(),
+    variables: moeVars,
+    fwd: [],
+    step: [],
+  };
+};
+const cases: Case[] = [
+  {
+    name: 'dense FFN',
+    hidden,
+    activeParams: 3 * D_MODEL * hidden,
+    forward: () => expertFfn(x, ffn, 'swiglu'),
+    extraLoss: () => tf.scalar(0),
+    variables: Object.values(ffn),
+    fwd: [],
+    step: [],
+  },
+  moeCase('sparse'),
+  moeCase('dense'),
+];
+// Round-robin, so load from other processes hits every case alike.
+for (let i = 0; i < WARMUP + RUNS; i++) for (const c of cases) await runOnce(c, i >= WARMUP);
+
+const rows: Row[] = cases.map((c) => ({
+  backend: info.name,
+  layer: c.name,
+  tokens: TOKENS,
+  d_model: D_MODEL,
+  hidden: c.hidden,
+  active_params: c.activeParams,
+  fwd_ms: median(c.fwd),
+  fwd_bwd_ms: median(c.step),
+}));
+const [dense, sparse, reference] = cases.map((c) => median(c.step)) as [number, number, number];
+printRows(rows);
+const ratioDense = sparse / dense;
+const speedup = reference / sparse;
+printBar(
+  'MoE sparse <= 1.5x dense FFN (fwd+bwd)',
+  ratioDense <= 1.5,
+  `${ratioDense.toFixed(2)}x on ${info.name}`,
+);
+printBar(
+  'MoE sparse >= 2.5x faster than dense reference',
+  speedup >= 2.5,
+  `${speedup.toFixed(2)}x on ${info.name}`,
+);
+if (info.name !== 'tensorflow') printBar('measured on the native backend', false, `ran on ${info.name}`);

@@ -1,0 +1,319 @@
+import * as tf from '@tensorflow/tfjs';
+import {ConfigError, ModelError} from '../errors.js';
+import {
+  checkChoice,
+  checkDivides,
+  checkInt,
+  checkPositive,
+  checkRange,
+  type LayerArgs,
+} from './arg-checks.js';
+import {expertCapacity, planDispatch} from './moe/dispatch-plan.js';
+import {denseDispatch, sparseDispatch} from './moe/expert-dispatch.js';
+import {
+  EXPERT_ACTIVATIONS,
+  type ExpertActivation,
+  type ExpertWeights,
+  expertFfn,
+  expertWeightNames,
+} from './moe/expert-ffn.js';
+import {routerZLoss, sequenceBalanceLoss, switchLoss} from './moe/moe-losses.js';
+import {ROUTER_SCORINGS, type RouterOutput, type RouterScoring, routeTokens} from './moe/routing.js';
+import {updatedRoutingBias} from './moe/routing-bias.js';
+import {type RoutingStats, routingStats} from './moe/routing-stats.js';
+
+export const BIAS_UPDATE_MODES = ['step', 'manual'] as const;
+export type BiasUpdateMode = (typeof BIAS_UPDATE_MODES)[number];
+
+export interface MoEArgs extends LayerArgs {
+  /** Routed experts E. Integer >= 1. */
+  numExperts: number;
+  /** Experts per token k, in [1, numExperts]. Default min(2, numExperts). */
+  topK?: number;
+  /** Hidden width of each expert MLP. Integer >= 1. */
+  expertHidden: number;
+  /** Shared experts, always on and summed in (DeepSeekMoE); run as one MLP of numShared·expertHidden. Default 0. */
+  numShared?: number;
+  /** Expert MLP: 'swiglu' | 'gelu' | 'relu'. Default 'swiglu'. */
+  activation?: ExpertActivation;
+  /** Router affinities: 'softmax' (DeepSeek-V2, Switch) | 'sigmoid' (DeepSeek-V3). Default 'softmax'. */
+  scoring?: RouterScoring;
+  /** Renormalise the k chosen weights to sum to 1. Default: true for sigmoid, false for softmax (as DeepSeek). */
+  normTopK?: boolean;
+  /** Multiplier on the chosen weights (DeepSeek-V3 route_scale). > 0, default 1. */
+  routeScale?: number;
+  /** Router logits are divided by this. > 0, default 1. */
+  temperature?: number;
+  /** Training only: router input multiplied by U(1−jitter, 1+jitter) (Switch). In [0, 1), default 0. */
+  jitter?: number;
+  /** Training only: each expert takes at most ceil(capacityFactor·T·k/E) choices, the rest drop. 0 = no limit (default). */
+  capacityFactor?: number;
+  /** Expert groups for group-limited routing; must divide numExperts. Default 1. */
+  numGroups?: number;
+  /** Groups a token may route into, in [1, numGroups]. Default numGroups (no limit). */
+  topKGroups?: number;
+  /** Switch/GShard balance loss coefficient α (Switch uses 1e-2). Default 0.01. */
+  auxLossCoef?: number;
+  /** Router z-loss coefficient (ST-MoE uses 1e-3). Default 0.001. */
+  zLossCoef?: number;
+  /** DeepSeek-V3 sequence-wise balance loss coefficient (V3 uses 1e-4). Default 0. */
+  seqAuxLossCoef?: number;
+  /**
+   * γ of aux-loss-free balancing: routing-bias step per update (V3 uses 1e-3). While > 0 the bias
+   * is added to the scores for choosing experts, in training and inference. 0 = off (default).
+   */
+  biasUpdateSpeed?: number;
+  /** 'step': the bias moves after every training call; 'manual': only on `updateRoutingBias()`. Default 'step'. */
+  biasUpdate?: BiasUpdateMode;
+  /** Seed for the weight initialisers; null = random. Default null. */
+  seed?: number | null;
+}
+
+/** Extra `apply` kwargs: `dispatch: 'dense'` runs the dense reference (all experts, masked). */
+export interface MoECallArgs {
+  training?: boolean;
+  dispatch?: 'sparse' | 'dense';
+}
+
+interface ResolvedMoE extends Required<Omit<MoEArgs, keyof LayerArgs | 'seed'>> {
+  seed: number | null;
+}
+
+type Pass = object;
+
+let unnamed = 0;
+
+/**
+ * A DeepSeekMoE feed-forward layer: y = Σ_shared FFN(x) + Σ_{i ∈ topK(x)} g_i(x) · FFN_i(x).
+ * A linear router scores E experts per token; each token runs only its k experts (sparse
+ * dispatch). Input [batch, seq, d] or [tokens, d]; output has the input's shape.
+ *
+ * In training it adds its auxiliary losses (balance, z-loss, sequence-wise) through `addLoss`, so
+ * `model.fit` picks them up; a custom loop adds `layer.takeAuxLoss()` (or `model.calculateLosses()`)
+ * to its loss. `lastRoutingStats` describes the last call.
+ */
+export class MoE extends tf.layers.Layer {
+  static className = 'MoE';
+  readonly config: ResolvedMoE;
+  /** Routing of the last call: tokens per expert, max/mean load, drops. */
+  lastRoutingStats?: RoutingStats;
+  private router?: tf.LayerVariable;
+  private routingBias?: tf.LayerVariable;
+  private experts?: Record<keyof ExpertWeights, tf.LayerVariable>;
+  private shared?: Record<keyof ExpertWeights, tf.LayerVariable>;
+  private pendingAux: tf.Scalar[] = [];
+  private pendingPass?: Pass;
+  private pendingLoad?: Float64Array;
+
+  constructor(args: MoEArgs) {
+    // tfjs would derive 'mo_e_<n>' from the class name.
+    super({...args, name: args.name ?? `moe_${++unnamed}`});
+    this.config = resolveMoEArgs(args);
+  }
+
+  override build(inputShape: tf.Shape | tf.Shape[]): void {
+    const shape = (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+    const d = shape.at(-1);
+    if (d == null) throw new ModelError(`MoE '${this.name}': the last input dimension must be known`);
+    const {numExperts, expertHidden, numShared, activation, seed} = this.config;
+    let nextSeed = seed ?? undefined;
+    const takeSeed = () => (nextSeed === undefined ? undefined : nextSeed++);
+    // Small router init (Switch §2.4: scale 0.1) keeps early routing near uniform.
+    this.router = this.addWeight(
+      'router/kernel',
+      [d, numExperts],
+      'float32',
+      tf.initializers.varianceScaling({
+        scale: 0.1,
+        mode: 'fanIn',
+        distribution: 'truncatedNormal',
+        seed: takeSeed(),
+      }),
+    );
+    this.routingBias = this.addWeight(
+      'router/balance_bias',
+      [numExperts],
+      'float32',
+      tf.initializers.zeros(),
+      undefined,
+      false,
+    );
+    // Glorot-uniform per expert matrix; the stack's leading [E] axis must not count as fan-in.
+    const mlp = (prefix: string, hidden: number, stack: number | null) => {
+      const limit = Math.sqrt(6 / (d + hidden));
+      const w = {} as Record<keyof ExpertWeights, tf.LayerVariable>;
+      for (const name of expertWeightNames(activation)) {
+        const matrix = name === 'down' ? [hidden, d] : [d, hidden];
+        const init = tf.initializers.randomUniform({minval: -limit, maxval: limit, seed: takeSeed()});
+        w[name] = this.addWeight(`${prefix}/${name}`, stack ? [stack, ...matrix] : matrix, 'float32', init);
+      }
+      return w;
+    };
+    this.experts = mlp('experts', expertHidden, numExperts);
+    if (numShared > 0) this.shared = mlp('shared', numShared * expertHidden, null);
+    this.addLoss(() => this.takeAuxLoss());
+    this.inputSpec = [{minNDim: 2, axes: {[-1]: d}}];
+    this.built = true;
+  }
+
+  override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
+    return (Array.isArray(inputShape[0]) ? inputShape[0] : inputShape) as tf.Shape;
+  }
+
+  override call(inputs: tf.Tensor | tf.Tensor[], kwargs: MoECallArgs): tf.Tensor {
+    const x = Array.isArray(inputs) ? inputs[0]! : inputs;
+    const training = kwargs?.training === true;
+    const dispatch = kwargs?.dispatch === 'dense' ? denseDispatch : sparseDispatch;
+    const c = this.config;
+    const d = x.shape.at(-1)!;
+    const numTokens = x.size / d;
+    const seqLen = x.rank >= 3 ? x.shape.at(-2)! : numTokens;
+    const [y, aux] = tf.tidy(() => {
+      const x2 = tf.reshape(x, [numTokens, d]) as tf.Tensor2D;
+      const routerIn =
+        training && c.jitter > 0 ? tf.mul(x2, tf.randomUniform(x2.shape, 1 - c.jitter, 1 + c.jitter)) : x2;
+      const logits = tf.matMul(routerIn, this.router!.read()) as tf.Tensor2D; // [T, E]
+      const bias = c.biasUpdateSpeed > 0 ? (this.routingBias!.read() as tf.Tensor1D) : undefined;
+      const routed = routeTokens(logits, c, bias);
+      const capacity = training ? expertCapacity(c.capacityFactor, numTokens, c.topK, c.numExperts) : null;
+      const plan = planDispatch(routed.indices, numTokens, c.topK, c.numExperts, capacity);
+      this.lastRoutingStats = routingStats(plan);
+      if (training) this.accumulateLoad(plan.load);
+      let out = dispatch(x2, routed.weights, plan, read(this.experts!), c.activation);
+      if (this.shared) out = tf.add(out, expertFfn(x2, read(this.shared), c.activation));
+      const result = [tf.reshape(out, x.shape)];
+      if (training) result.push(this.auxLoss(routed, seqLen));
+      return result;
+    });
+    if (aux) this.holdAuxLoss(aux as tf.Scalar);
+    if (training && c.biasUpdate === 'step') this.updateRoutingBias();
+    return y!;
+  }
+
+  /**
+   * The auxiliary loss of the training calls since the last take (0 if none), as a scalar in the
+   * caller's scope; the layer's `addLoss` hook calls this, so `fit` needs nothing else.
+   */
+  takeAuxLoss(): tf.Scalar {
+    const pending = this.pendingAux;
+    this.pendingAux = [];
+    const live = pending.filter((t) => !t.isDisposed);
+    const total = live.length === 0 ? tf.scalar(0) : live.length === 1 ? tf.clone(live[0]!) : tf.addN(live);
+    tf.dispose(live);
+    return total as tf.Scalar;
+  }
+
+  /**
+   * Applies aux-loss-free balancing from the load of the training calls since the last update:
+   * b_i −= γ·sign(load_i − mean). Does nothing when γ is 0 or no training call ran since.
+   */
+  updateRoutingBias(): void {
+    const load = this.pendingLoad;
+    if (!load || this.config.biasUpdateSpeed === 0 || !this.routingBias) return;
+    this.pendingLoad = undefined;
+    tf.tidy(() => {
+      this.routingBias!.write(
+        updatedRoutingBias(this.routingBias!.read() as tf.Tensor1D, load, this.config.biasUpdateSpeed),
+      );
+    });
+  }
+
+  /** The routing bias of aux-loss-free balancing, [E]. */
+  getRoutingBias(): Float32Array {
+    if (!this.routingBias) throw new ModelError(`MoE '${this.name}' is not built yet`);
+    return this.routingBias.read().dataSync() as Float32Array;
+  }
+
+  override dispose(): ReturnType<tf.layers.Layer['dispose']> {
+    tf.dispose(this.pendingAux);
+    this.pendingAux = [];
+    return super.dispose();
+  }
+
+  override getConfig(): tf.serialization.ConfigDict {
+    return {...super.getConfig(), ...this.config};
+  }
+
+  private auxLoss(routed: RouterOutput, seqLen: number): tf.Scalar {
+    const {auxLossCoef, zLossCoef, seqAuxLossCoef, topK} = this.config;
+    const terms: tf.Scalar[] = [];
+    if (auxLossCoef > 0) terms.push(tf.mul(switchLoss(routed.probs, routed.indices, topK), auxLossCoef));
+    if (seqAuxLossCoef > 0) {
+      terms.push(tf.mul(sequenceBalanceLoss(routed.probs, routed.indices, topK, seqLen), seqAuxLossCoef));
+    }
+    if (zLossCoef > 0) terms.push(tf.mul(routerZLoss(routed.logits), zLossCoef));
+    return (terms.length === 0 ? tf.scalar(0) : terms.length === 1 ? terms[0]! : tf.addN(terms)) as tf.Scalar;
+  }
+
+  /**
+   * Keeps an aux loss alive past the tidy of any enclosing layer until `takeAuxLoss`. Losses from
+   * an earlier gradient pass that nobody took are stale: dispose them. Outside a gradient tape each
+   * call is its own pass.
+   */
+  private holdAuxLoss(aux: tf.Scalar): void {
+    const tape = (tf.engine().state as unknown as {activeTape?: object | null}).activeTape;
+    const pass = tape ?? {};
+    if (this.pendingPass !== pass) {
+      tf.dispose(this.pendingAux);
+      this.pendingAux = [];
+    }
+    this.pendingPass = pass;
+    this.pendingAux.push(tf.keep(aux));
+  }
+
+  private accumulateLoad(load: Int32Array): void {
+    this.pendingLoad ??= new Float64Array(load.length);
+    for (let e = 0; e < load.length; e++) this.pendingLoad[e]! += load[e]!;
+  }
+}
+tf.serialization.registerClass(MoE);
+
+function read(w: Record<keyof ExpertWeights, tf.LayerVariable>): ExpertWeights {
+  return {
+    gate: w.gate?.read(),
+    up: w.up.read(),
+    down: w.down.read(),
+  };
+}
+
+const NAME = 'MoE';
+const nonNegative = (arg: string, v: number) => checkRange(NAME, arg, v, 0, Number.POSITIVE_INFINITY);
+
+/** Fills the defaults of `MoEArgs` and checks every range; throws ConfigError naming the argument. */
+export function resolveMoEArgs(args: MoEArgs): ResolvedMoE {
+  const numExperts = checkInt(NAME, 'numExperts', args.numExperts, 1);
+  const numGroups = checkInt(NAME, 'numGroups', args.numGroups ?? 1, 1, numExperts);
+  checkDivides(NAME, 'numGroups', numGroups, 'numExperts', numExperts);
+  const topKGroups = checkInt(NAME, 'topKGroups', args.topKGroups ?? numGroups, 1, numGroups);
+  const reachable = (topKGroups * numExperts) / numGroups;
+  const topK = checkInt(NAME, 'topK', args.topK ?? Math.min(2, reachable), 1, numExperts);
+  if (topK > reachable) {
+    throw new ConfigError(
+      `${NAME}: topK (${topK}) must be <= topKGroups·numExperts/numGroups = ${reachable}, the experts a token can reach`,
+    );
+  }
+  const scoring = checkChoice(NAME, 'scoring', args.scoring ?? 'softmax', ROUTER_SCORINGS);
+  const seed = args.seed ?? null;
+  if (seed !== null) checkInt(NAME, 'seed', seed, 0);
+  return {
+    numExperts,
+    topK,
+    expertHidden: checkInt(NAME, 'expertHidden', args.expertHidden, 1),
+    numShared: checkInt(NAME, 'numShared', args.numShared ?? 0, 0),
+    activation: checkChoice(NAME, 'activation', args.activation ?? 'swiglu', EXPERT_ACTIVATIONS),
+    scoring,
+    normTopK: args.normTopK ?? scoring === 'sigmoid',
+    routeScale: checkPositive(NAME, 'routeScale', args.routeScale ?? 1),
+    temperature: checkPositive(NAME, 'temperature', args.temperature ?? 1),
+    jitter: checkRange(NAME, 'jitter', args.jitter ?? 0, 0, 1, false),
+    capacityFactor: nonNegative('capacityFactor', args.capacityFactor ?? 0),
+    numGroups,
+    topKGroups,
+    auxLossCoef: nonNegative('auxLossCoef', args.auxLossCoef ?? 0.01),
+    zLossCoef: nonNegative('zLossCoef', args.zLossCoef ?? 0.001),
+    seqAuxLossCoef: nonNegative('seqAuxLossCoef', args.seqAuxLossCoef ?? 0),
+    biasUpdateSpeed: nonNegative('biasUpdateSpeed', args.biasUpdateSpeed ?? 0),
+    biasUpdate: checkChoice(NAME, 'biasUpdate', args.biasUpdate ?? 'step', BIAS_UPDATE_MODES),
+    seed,
+  };
+}

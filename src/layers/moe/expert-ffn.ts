@@ -1,0 +1,55 @@
+import * as tf from '@tensorflow/tfjs';
+
+/** The expert MLP's nonlinearity: SwiGLU (gated, three matrices) or a plain GELU/ReLU MLP (two). */
+export const EXPERT_ACTIVATIONS = ['swiglu', 'gelu', 'relu'] as const;
+export type ExpertActivation = (typeof EXPERT_ACTIVATIONS)[number];
+
+/**
+ * An expert's matrices, or a stack of E experts' with a leading [E] axis. `gate` exists only for
+ * SwiGLU.
+ */
+export interface ExpertWeights {
+  /** [(E,) d, hidden] gate projection, SwiGLU only. */
+  gate?: tf.Tensor;
+  /** [(E,) d, hidden] up projection. */
+  up: tf.Tensor;
+  /** [(E,) hidden, d] down projection. */
+  down: tf.Tensor;
+}
+
+/** The weight names each activation needs, in the order `build` creates them. */
+export function expertWeightNames(activation: ExpertActivation): (keyof ExpertWeights)[] {
+  return activation === 'swiglu' ? ['gate', 'up', 'down'] : ['up', 'down'];
+}
+
+/** Exact GELU (Hendrycks & Gimpel 2016): x·Φ(x) = 0.5·x·(1 + erf(x/√2)). */
+export function gelu(x: tf.Tensor): tf.Tensor {
+  return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
+}
+
+/**
+ * The expert MLP, bias-free as in LLaMA and DeepSeek: for SwiGLU (Shazeer 2020)
+ * `(silu(x·Wg) ⊙ (x·Wu))·Wd`, else `act(x·Wu)·Wd`. x [n, d] → [n, d] for one expert, or
+ * x [E, n, d] → [E, n, d] for a stack (a batched matmul runs all E at once).
+ */
+export function expertFfn<T extends tf.Tensor>(x: T, w: ExpertWeights, activation: ExpertActivation): T {
+  return tf.tidy(() => {
+    let h: tf.Tensor;
+    if (activation === 'swiglu') {
+      if (!w.gate) throw new Error('expertFfn: SwiGLU needs a gate matrix');
+      const g = tf.matMul(x, w.gate); // [(E,) n, hidden]
+      h = tf.mul(tf.mul(g, tf.sigmoid(g)), tf.matMul(x, w.up));
+    } else if (activation === 'relu') {
+      h = tf.relu(tf.matMul(x, w.up));
+    } else {
+      h = gelu(tf.matMul(x, w.up));
+    }
+    return tf.matMul(h, w.down) as T; // [(E,) n, d]
+  });
+}
+
+/** Expert `e` of a stack, as 2-D matrices. */
+export function sliceExpert(stack: ExpertWeights, e: number): ExpertWeights {
+  const take = (w: tf.Tensor) => tf.squeeze(tf.slice(w, [e, 0, 0], [1, -1, -1]), [0]);
+  return {gate: stack.gate && take(stack.gate), up: take(stack.up), down: take(stack.down)};
+}
