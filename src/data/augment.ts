@@ -49,7 +49,7 @@ export interface AugmentReport {
   byOp: Record<AugmentOp, number>;
   /** Rows whose text is mostly CJK: synonym ops (sr, ri) skipped for them — WordNet is English. */
   cjkRows: number;
-  /** New rows asked for but not made: no op could change the row (empty or one-word text). */
+  /** New rows asked for but not made: no op could change the row (too short, or nothing to replace). */
   shortfall: number;
 }
 
@@ -107,7 +107,9 @@ export function formatAugmentSummary(r: AugmentRunReport): string {
       `  ${r.cjkRows} rows of CJK text: sr and ri skipped (their synonyms come from English WordNet)`,
     );
   if (r.shortfall > 0)
-    lines.push(`  ${r.shortfall} new rows not made: no op could change the row (one word, or none)`);
+    lines.push(
+      `  ${r.shortfall} new rows not made: no op could change the row (too short, or no word with synonyms)`,
+    );
   if (r.io.skipped > 0) lines.push(`  ${r.io.skipped} malformed rows skipped`);
   return lines.join('\n');
 }

@@ -140,6 +140,13 @@ function seenBefore(dedup: ExactDedup, text: string): boolean {
   return false;
 }
 
+function formatScripts({letters, rows}: StatsReport['scripts']): string {
+  const shares = Object.entries(letters).map(([s, share]) => `${s} ${(100 * (share ?? 0)).toFixed(1)}%`);
+  if (shares.length === 0) return 'no letters';
+  const main = Object.entries(rows).map(([s, n]) => `${s} ${n}`);
+  return `${shares.join(' · ')} of letters; rows by main script: ${main.join(' · ')}`;
+}
+
 function byCount<K>(map: ReadonlyMap<K, number>): [K, number][] {
   return [...map].sort((a, b) => b[1] - a[1]);
 }
@@ -183,13 +190,7 @@ export function formatStats(r: StatsRunReport): string {
     `chars       ${lengths(r.chars)}`,
     `words       ${lengths(r.words)}`,
     `duplicates  ${r.duplicates.exact} exact (${pct(r.duplicates.exactRate)}) · ${r.duplicates.normalized} after normalizing (${pct(r.duplicates.normalizedRate)})`,
-    `scripts     ${
-      Object.entries(r.scripts.letters)
-        .map(([s, share]) => `${s} ${pct(share ?? 0)}`)
-        .join(' · ') || 'no letters'
-    } of letters; rows by main script: ${Object.entries(r.scripts.rows)
-      .map(([s, n]) => `${s} ${n}`)
-      .join(' · ')}`,
+    `scripts     ${formatScripts(r.scripts)}`,
     `english?    ${e.english} Latin-script rows look English (>= ${pct(e.threshold)} stop words), ${e.otherLatin} do not, ${e.tooShort} too short to tell`,
   ];
   return lines.join('\n');
