@@ -7,7 +7,9 @@ import {initBackend} from '../../src/backend/backend.js';
 import {ModelError} from '../../src/errors.js';
 import {listCheckpoints} from '../../src/train/checkpoint.js';
 import {TrainingDivergedError} from '../../src/train/diverged-error.js';
+import {accuracy, sparseCrossEntropy} from '../../src/train/losses.js';
 import {MetricsLog} from '../../src/train/metrics-log.js';
+import {trainableFromVariables} from '../../src/train/trainable.js';
 import {type StepEvent, type TrainOptions, train} from '../../src/train/trainer.js';
 import {blobs, pointSource, toy} from './toy.js';
 
@@ -187,6 +189,41 @@ describe('train', () => {
     expect(log.filter((r) => r.type === 'epoch').map((r) => r.epoch)).toEqual([0, 1]);
     expect((await readdir(tb)).some((f) => f.startsWith('events.out.tfevents.'))).toBe(true);
     await expect(run({steps: 2, runDir: folder})).rejects.toBeInstanceOf(ModelError);
+  });
+});
+
+describe('train: a function-built model', () => {
+  it('fits logistic regression on tf.variables, with a weight-decay-free bias', async () => {
+    const w = tf.variable(tf.zeros([4, 3]));
+    const b = tf.variable(tf.zeros([3]));
+    const result = await train({
+      model: trainableFromVariables({w, b}),
+      loss: (batch) => {
+        const logits = tf.add(tf.matMul(batch.inputs as tf.Tensor2D, w), b);
+        return {
+          loss: sparseCrossEntropy(logits, batch.targets),
+          metrics: {acc: accuracy(logits, batch.targets)},
+        };
+      },
+      data: pointSource(TRAIN, 32),
+      validation: pointSource(VAL, 45, 1, false),
+      lr: 0.1,
+      epochs: 5,
+    });
+    expect(result.lastEval!.val_acc).toBeGreaterThan(0.9);
+    tf.dispose([w, b]);
+  });
+
+  it('resuming with other settings warns; resuming an empty folder is a ModelError', async () => {
+    const folder = runDir();
+    await run({steps: 6, runDir: folder, lr: 0.01});
+    const warnings: string[] = [];
+    await run({steps: 8, runDir: folder, resume: true, lr: 0.02, onWarning: (m) => warnings.push(m)});
+    expect(warnings.join('\n')).toMatch(/resuming with lr 0.02 \(the run was started with 0.01\)/);
+    expect(warnings.join('\n')).toMatch(/totalSteps 8/);
+    await expect(run({steps: 2, runDir: runDir(), resume: true})).rejects.toThrow(
+      /no checkpoint to resume from/,
+    );
   });
 });
 
