@@ -71,8 +71,9 @@ describe('AdamW', () => {
         {...o, wd: 0},
       );
     }
-    const close = (actual: tf.Tensor, expected: number[]) =>
-      Array.from(actual.dataSync()).forEach((x, i) => expect(x).toBeCloseTo(expected[i]!, 5));
+    const close = (actual: tf.Tensor, expected: number[]) => {
+      for (const [i, x] of Array.from(actual.dataSync()).entries()) expect(x).toBeCloseTo(expected[i]!, 5);
+    };
     close(w, wRef);
     close(b, bRef);
     expect(opt.step).toBe(5);

@@ -23,7 +23,7 @@ describe('clipByGlobalNorm', () => {
     ] as const) {
       const g = [tf.tensor1d([...values])];
       const {grads, norm} = clipByGlobalNorm(g, max);
-      Array.from(grads[0]!.dataSync()).forEach((x, i) => expect(x).toBeCloseTo(expected[i]!, 5));
+      for (const [i, x] of Array.from(grads[0]!.dataSync()).entries()) expect(x).toBeCloseTo(expected[i]!, 5);
       expect(norm.dataSync()[0]).toBeCloseTo(Math.hypot(...values), 5);
       tf.dispose([...g, ...grads, norm]);
     }
