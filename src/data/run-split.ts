@@ -1,6 +1,6 @@
 import {mkdir} from 'node:fs/promises';
 import {join} from 'node:path';
-import type {DatasetError} from '../errors.js';
+import {ConfigError, type DatasetError} from '../errors.js';
 import {resolveFormat} from './io/format.js';
 import {readDocs} from './io/read-docs.js';
 import {DocWriter} from './io/write-docs.js';
@@ -28,6 +28,13 @@ export interface SplitRunReport extends SplitReport {
 export async function runSplit(options: SplitRunOptions): Promise<SplitRunReport> {
   const started = performance.now();
   const splitter = new Splitter(options);
+  const bad = splitter.names.find((name) => !/^[\w][\w.-]*$/u.test(name));
+  if (bad !== undefined) {
+    throw new ConfigError(
+      `split name "${bad}" is not a plain file name`,
+      'use letters, digits, -, _ and . in --names',
+    );
+  }
   const input = options.input ?? process.stdin;
   const inPath = typeof input === 'string' ? input : undefined;
   const format = resolveFormat(undefined, options.outFormat, resolveFormat(inPath, options.format));

@@ -126,6 +126,15 @@ describe('runSplit', () => {
     });
   });
 
+  it('refuses split names that are not plain file names', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'split-test-'));
+    const options = {input: 'fixtures/imdb/reviews.jsonl', outDir: dir, ratios: [1, 1]};
+    await expect(runSplit({...options, names: ['train', '../escape']})).rejects.toThrow(
+      /"..\/escape" is not a plain file name/,
+    );
+    expect(await readdir(dir)).toEqual([]);
+  });
+
   it('leaves no split file behind when a row is malformed', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'split-test-'));
     const input = join(dir, 'in.csv');
