@@ -101,9 +101,12 @@ export function formatSplitSummary(r: SplitRunReport): string {
       `  ${name.padEnd(width)}  ${String(n).padStart(7)} (${share.toFixed(1)}%)  ${r.files[name]}  ${labels}`,
     );
   }
-  if (r.augmentedRows > 0) {
+  const orphans = r.augmentedRows - r.augmentedWithSource;
+  if (r.augmentedWithSource > 0)
+    lines.push(`  ${r.augmentedWithSource} augmented rows went to their source row's split`);
+  if (orphans > 0) {
     lines.push(
-      `  note: ${r.augmentedRows} rows are augmented copies; they split by their own text, so copies of one source can land in different splits — split first, then augment the train split`,
+      `  note: ${orphans} augmented rows came without their source row before them and split by their own text — split first, then augment the train split`,
     );
   }
   if (r.skipped > 0) lines.push(`  ${r.skipped} malformed rows skipped`);

@@ -31,8 +31,13 @@ export interface SplitReport {
   /** Rows per split and label (rows without a label under `(none)`). */
   labels: Record<string, Record<string, number>>;
   stratified: boolean;
-  /** Rows marked `augmented: true`: they split by their own text, so they can land apart from their source. */
+  /** Rows marked `augmented: true` (from `augment`). */
   augmentedRows: number;
+  /**
+   * Augmented rows whose source row came earlier: they went to their source's split. The others
+   * split by their own text, so they can land apart from their source.
+   */
+  augmentedWithSource: number;
 }
 
 const NO_LABEL = '(none)';
@@ -41,6 +46,10 @@ const NO_LABEL = '(none)';
  * Assigns rows to splits by a 64-bit hash of their normalized text: the same text always lands in
  * the same split (exact duplicates never straddle train and test), on every run and machine, and a
  * row's split does not change when rows are added or removed elsewhere.
+ *
+ * Rows from `augment` carry `source_id`: an augmented row goes to the split its source row went to
+ * when the source came earlier (as `augment` writes them), so copies of a test row never train.
+ * That costs 12 bytes per source row.
  */
 export class Splitter {
   readonly names: string[];
@@ -51,8 +60,12 @@ export class Splitter {
   /** stratify: text hash → the split its first occurrence went to. */
   private readonly seen: Int64Map | undefined;
   private readonly hash = new Uint32Array(2);
+  /** Hash of a source row's id → its split, for rows that carry `source_id`. */
+  private readonly sources = new Int64Map();
+  private readonly idHash = new Uint32Array(2);
   private rows = 0;
   private augmentedRows = 0;
+  private augmentedWithSource = 0;
 
   constructor(private readonly options: SplitOptions) {
     const {ratios} = options;
@@ -86,7 +99,27 @@ export class Splitter {
       perLabel = this.ratios.map(() => 0);
       this.labels.set(label, perLabel);
     }
-    const [lo, hi] = this.hashText(doc.text);
+    const sourceId = typeof doc.fields.source_id === 'string' ? doc.fields.source_id : undefined;
+    const augmented = doc.fields.augmented === true;
+    const [idLo, idHi] = sourceId === undefined ? [0, 0] : hash64(sourceId, this.idHash);
+    let split = augmented && sourceId !== undefined ? this.sources.get(idHi! | 0, idLo! | 0) : -1;
+    if (augmented) this.augmentedRows++;
+    if (split !== -1) this.augmentedWithSource++;
+    else {
+      split = this.textSplit(doc.text, perLabel);
+      if (sourceId !== undefined && !augmented && this.sources.get(idHi! | 0, idLo! | 0) === -1) {
+        this.sources.set(idHi! | 0, idLo! | 0, split);
+      }
+    }
+    this.rows++;
+    this.counts[split]++;
+    perLabel[split]++;
+    return split;
+  }
+
+  /** The split of a text: by its hash, or (stratified) where its label is furthest below its share. */
+  private textSplit(text: string, perLabel: number[]): number {
+    const [lo, hi] = this.hashText(text);
     let split = this.splitOf(hi + lo / 2 ** 32);
     if (this.seen) {
       const earlier = this.seen.get(hi | 0, lo | 0);
@@ -96,10 +129,6 @@ export class Splitter {
         this.seen.set(hi | 0, lo | 0, split);
       }
     }
-    this.rows++;
-    this.counts[split]++;
-    perLabel[split]++;
-    if (doc.fields.augmented === true) this.augmentedRows++;
     return split;
   }
 
@@ -117,6 +146,7 @@ export class Splitter {
       labels,
       stratified: this.seen !== undefined,
       augmentedRows: this.augmentedRows,
+      augmentedWithSource: this.augmentedWithSource,
     };
   }
 

@@ -3,6 +3,7 @@ import {mkdtemp, readdir, readFile, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {beforeAll, describe, expect, it} from 'vitest';
+import {augmentDocs} from '../../src/data/augment.js';
 import {normalizeText} from '../../src/data/dedup/normalize.js';
 import type {Doc} from '../../src/data/doc.js';
 import {readDocs} from '../../src/data/io/read-docs.js';
@@ -15,6 +16,12 @@ beforeAll(async () => {
   imdb = [];
   for await (const doc of readDocs({input: 'fixtures/imdb/reviews.jsonl'})) imdb.push(doc);
 });
+
+const all = async (docs: AsyncIterable<Doc>) => {
+  const out: Doc[] = [];
+  for await (const doc of docs) out.push(doc);
+  return out;
+};
 
 const assign = (docs: Doc[], options: SplitOptions) => {
   const splitter = new Splitter(options);
@@ -83,17 +90,19 @@ describe('Splitter', () => {
     expect(moved).toBeGreaterThan(400); // ~2·0.8·0.2 of 2000 rows expected
   });
 
-  it('counts augmented rows, which split apart from their source', () => {
-    const {report} = assign(
-      [
-        {id: 'a', text: 'x', fields: {augmented: true}},
-        {id: 'b', text: 'y', fields: {}},
-      ],
-      {ratios: [1, 1]},
-    );
-    expect(report.augmentedRows).toBe(1);
-    expect(report.names).toEqual(['train', 'test']);
-    expect(report.labels.train['(none)'] + report.labels.test['(none)']).toBe(2);
+  it("sends augmented rows to their source row's split, and counts the ones without a source", async () => {
+    const augmented = await all(augmentDocs(imdb.slice(0, 200), {numAug: 3, ops: ['rs', 'rd', 'typo']}));
+    const orphan: Doc = {id: 'x#aug1', text: 'lone copy', fields: {augmented: true, source_id: 'x'}};
+    const docs = [...augmented, orphan];
+    const {splits, report} = assign(docs, {ratios: [0.5, 0.3, 0.2]});
+    const splitOf = new Map(docs.map((d, i) => [d.id, splits[i]]));
+    for (const doc of augmented.filter((d) => d.fields.augmented)) {
+      expect(splitOf.get(doc.id)).toBe(splitOf.get(doc.fields.source_id as string));
+    }
+    expect(report).toMatchObject({augmentedRows: 601, augmentedWithSource: 600});
+    // The originals split exactly as they do without their copies.
+    const alone = assign(imdb.slice(0, 200), {ratios: [0.5, 0.3, 0.2]}).splits;
+    expect(imdb.slice(0, 200).map((d) => splitOf.get(d.id))).toEqual(alone);
   });
 
   it('rejects bad ratios and names with a fix', () => {
