@@ -19,7 +19,7 @@ export default class Augment extends Command {
     '(sr: WordNet synonyms for non-stop words, ri: insert a synonym, rs: swap words, rd: delete words, typo: ' +
     'keyboard typos) changing max(1, alpha·words) words. Copies keep the label and fields and carry augmented: true, ' +
     "source_id and augment_op; their ids are <source id>#aug<k>. Same --seed, same output; a row's copies depend " +
-    'only on the seed and its id. CJK rows get no synonym ops. Evaluate on rows without augmented: true (split sends copies to their source row's split).';
+    'only on the seed and its id. CJK rows get no synonym ops. Evaluate on rows without augmented: true (split sends copies to the split of their source row).';
   static override examples = [
     '<%= config.bin %> <%= command.id %> --in fixtures/imdb/reviews.jsonl --out augmented.jsonl',
     'cat fixtures/imdb/reviews.jsonl | <%= config.bin %> <%= command.id %> --num-aug 2 > augmented.jsonl',

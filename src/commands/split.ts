@@ -13,7 +13,7 @@ export default class Split extends Command {
     'Each row goes to the split that a 64-bit hash of its normalized text (NFKC, case fold, collapsed whitespace) ' +
     'falls in, so exact duplicates never straddle train and test, every run gives the same split, and adding rows ' +
     'moves no other row. Writes <out-dir>/<name>.<format> for each split. --stratify gives every label the ratios ' +
-    'to within one row (the split then depends on row order). Rows from augment follow their source row's split.';
+    'to within one row (the split then depends on row order). Rows from augment follow the split of their source row.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> --in fixtures/imdb/reviews.jsonl --out-dir splits',
     'cat fixtures/imdb/reviews.jsonl | <%= config.bin %> <%= command.id %> --ratios 0.9,0.1 --out-dir splits',
