@@ -4,6 +4,7 @@ import {checkChoice, checkInt, checkPositive, checkRange, type LayerArgs} from '
 import {Attention} from './attention.js';
 import {CompositeLayer} from './composite-layer.js';
 import type {KVCache} from './kv-cache.js';
+import {MoE, type MoEArgs} from './moe.js';
 import {RMSNorm} from './rms-norm.js';
 import {firstInput, firstShape} from './shapes.js';
 import {childLoRA, loraConfig, resolveSublayerLoRA, type SublayerLoRA} from './sublayer-lora.js';
@@ -24,7 +25,7 @@ export interface DecoderBlockArgs extends LayerArgs {
   /** SwiGLU hidden size for ffn 'dense'. Default 8/3·dModel rounded up to a multiple of 8 (LLaMA: same parameters as a 4·d GELU MLP). */
   ffnHidden?: number;
   /** Arguments of the MoE layer for ffn 'moe' (numExperts, topK, expertHidden…); required then. */
-  moe?: tf.serialization.ConfigDict | null;
+  moe?: Omit<MoEArgs, keyof LayerArgs> | null;
   /** RMSNorm epsilon. Default 1e-6. */
   normEps?: number;
   /** Rotary position embeddings. Default true. */
@@ -63,6 +64,7 @@ export class DecoderBlock extends CompositeLayer {
   readonly residDropout: number;
   readonly lora: SublayerLoRA | null;
   private readonly attention: Attention;
+  private readonly ffnLayer: tf.layers.Layer;
 
   constructor(args: DecoderBlockArgs) {
     super(args);
@@ -79,7 +81,6 @@ export class DecoderBlock extends CompositeLayer {
     if (this.ffn === 'moe' && !args.moe) {
       throw new ConfigError("DecoderBlock: ffn 'moe' needs moe arguments (numExperts, topK, expertHidden…)");
     }
-    this.moe = this.ffn === 'moe' ? {...args.moe} : null;
     this.normEps = checkPositive('DecoderBlock', 'normEps', args.normEps ?? 1e-6);
     this.rope = args.rope ?? true;
     this.ropeTheta = args.ropeTheta ?? 10000;
@@ -91,18 +92,29 @@ export class DecoderBlock extends CompositeLayer {
       ...(this.ffn === 'dense' ? FFN_SITES : []),
     ];
     this.lora = resolveSublayerLoRA('DecoderBlock', args.lora, sites);
-    // Built here, not in build(), so that head and dropout checks fail at construction.
-    this.attention = new Attention({
-      name: 'attn',
-      dModel: this.dModel,
-      numHeads: this.numHeads,
-      numKvHeads: this.numKvHeads,
-      useBias: this.useBias,
-      dropout: this.attnDropout,
-      rope: this.rope,
-      ropeTheta: this.ropeTheta,
-      lora: childLoRA(this.lora, 'attn'),
-    });
+    // Children are made here, not in build(), so that their checks fail at construction.
+    this.attention = asBlockError(
+      () =>
+        new Attention({
+          name: 'attn',
+          dModel: this.dModel,
+          numHeads: this.numHeads,
+          numKvHeads: this.numKvHeads,
+          useBias: this.useBias,
+          dropout: this.attnDropout,
+          rope: this.rope,
+          ropeTheta: this.ropeTheta,
+          lora: childLoRA(this.lora, 'attn'),
+        }),
+    );
+    if (this.ffn === 'dense') {
+      const lora = childLoRA(this.lora, 'ffn');
+      this.ffnLayer = new SwiGLU({name: 'ffn', hidden: this.ffnHidden, useBias: this.useBias, lora});
+      this.moe = null;
+    } else {
+      this.ffnLayer = new MoE({...args.moe!, name: 'ffn'});
+      this.moe = withoutLayerArgs(this.ffnLayer.getConfig());
+    }
   }
 
   /** Child paths that can take a LoRA adapter. */
@@ -123,25 +135,9 @@ export class DecoderBlock extends CompositeLayer {
     this.addChild('attn-norm', new RMSNorm({name: 'attn-norm', epsilon: this.normEps}), shape);
     this.addChild('attn', this.attention, shape);
     this.addChild('ffn-norm', new RMSNorm({name: 'ffn-norm', epsilon: this.normEps}), shape);
-    this.addChild('ffn', this.makeFfn(), shape);
+    this.addChild('ffn', this.ffnLayer, shape);
     this.nameChildWeights();
     this.built = true;
-  }
-
-  private makeFfn(): tf.layers.Layer {
-    if (this.ffn === 'dense') {
-      return new SwiGLU({
-        name: 'ffn',
-        hidden: this.ffnHidden,
-        useBias: this.useBias,
-        lora: childLoRA(this.lora, 'ffn'),
-      });
-    }
-    const registered = tf.serialization.SerializationMap.getMap().classNameMap['MoE'];
-    if (!registered)
-      throw new ModelError("DecoderBlock: ffn 'moe' needs the MoE layer, which is not registered");
-    const [cls, fromConfig] = registered;
-    return fromConfig(cls, {...this.moe, name: 'ffn'}) as unknown as tf.layers.Layer;
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: {training?: boolean}): tf.Tensor {
@@ -205,6 +201,25 @@ export class DecoderBlock extends CompositeLayer {
 tf.serialization.registerClass(DecoderBlock);
 
 const FFN_SITES = ['ffn/gate', 'ffn/up', 'ffn/down'];
+
+/** Reports a child's config error as the block's: the user configured the block. */
+function asBlockError<T>(make: () => T): T {
+  try {
+    return make();
+  } catch (err) {
+    if (err instanceof ConfigError)
+      throw new ConfigError(
+        err.message.replace(/^Attention: (dropout)?/, (_, d) => `DecoderBlock: ${d ? 'attnDropout' : ''}`),
+      );
+    throw err;
+  }
+}
+const LAYER_KEYS = ['name', 'trainable', 'dtype', 'batchInputShape', 'inputDType'];
+
+/** A child's config without the base layer keys: the arguments to rebuild it under another name. */
+function withoutLayerArgs(config: tf.serialization.ConfigDict): tf.serialization.ConfigDict {
+  return Object.fromEntries(Object.entries(config).filter(([k]) => !LAYER_KEYS.includes(k)));
+}
 
 /** 8/3·d rounded up to a multiple of 8: a SwiGLU with the parameters of a 4·d two-matrix MLP. */
 export function defaultFfnHidden(dModel: number): number {

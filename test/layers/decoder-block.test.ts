@@ -5,6 +5,7 @@ import {ConfigError} from '../../src/errors.js';
 import {DecoderBlock, type DecoderBlockArgs, defaultFfnHidden} from '../../src/layers/decoder-block.js';
 import {disposeKVCache, type KVCache} from '../../src/layers/kv-cache.js';
 import {LoRADense} from '../../src/layers/lora-dense.js';
+import {MoE} from '../../src/layers/moe.js';
 import {disposeWeights, expectClose, leakedTensors, rand, saveLoadDiff} from './layer-test-utils.js';
 
 beforeAll(async () => {
@@ -89,7 +90,12 @@ describe('DecoderBlock', () => {
   });
 
   it('rejects bad configs naming the argument and range', () => {
-    expect(() => new DecoderBlock({dModel: 10, numHeads: 4})).toThrow(/numHeads \(4\) must divide dModel \(10\)/);
+    expect(() => new DecoderBlock({dModel: 10, numHeads: 4})).toThrow(
+      /^DecoderBlock: numHeads \(4\) must divide dModel \(10\)/,
+    );
+    expect(() => new DecoderBlock({dModel: 8, numHeads: 2, attnDropout: 1})).toThrow(
+      /^DecoderBlock: attnDropout must be in \[0, 1\), got 1/,
+    );
     expect(() => new DecoderBlock({dModel: 8, numHeads: 4, numKvHeads: 3})).toThrow(ConfigError);
     // biome-ignore lint/suspicious/noExplicitAny: an invalid kind on purpose
     expect(() => new DecoderBlock({dModel: 8, numHeads: 2, ffn: 'sparse' as any})).toThrow(
@@ -123,14 +129,21 @@ describe('DecoderBlock', () => {
       residDropout: 0.2,
       lora: {rank: 2, alpha: 2, rslora: false, dropout: 0, targets: ['attn/v']},
     } as const;
-    const config = new DecoderBlock({...args, lora: {...args.lora, targets: [...args.lora.targets]}}).getConfig();
+    const config = new DecoderBlock({
+      ...args,
+      lora: {...args.lora, targets: [...args.lora.targets]},
+    }).getConfig();
     expect(config).toMatchObject(args);
     expect(DecoderBlock.fromConfig(DecoderBlock, config).getConfig()).toEqual(config);
   });
 
   it('save → load in the tfjs format gives identical predictions', async () => {
     expect(await saveLoadDiff(new DecoderBlock(SMALL), [5, 8])).toBe(0);
-    const withLoRA = new DecoderBlock({...SMALL, useBias: true, lora: {rank: 2, targets: ['attn/q', 'ffn/up']}});
+    const withLoRA = new DecoderBlock({
+      ...SMALL,
+      useBias: true,
+      lora: {rank: 2, targets: ['attn/q', 'ffn/up']},
+    });
     expect(await saveLoadDiff(withLoRA, [5, 8])).toBe(0);
   });
 
@@ -150,6 +163,64 @@ describe('DecoderBlock', () => {
     expect(losses.at(-1)!).toBeLessThan(losses[0]!);
     tf.dispose([x, y]);
     model.dispose();
+  });
+
+  describe('with a MoE feed-forward', () => {
+    const MOE: DecoderBlockArgs = {
+      ...SMALL,
+      ffn: 'moe',
+      moe: {numExperts: 4, topK: 2, expertHidden: 6, numShared: 1},
+    };
+
+    it('holds the MoE as its ffn child, with path-named weights and its aux loss', () => {
+      const block = new DecoderBlock({...MOE, name: 'b'});
+      block.build([null, 4, 8]);
+      expect(block.sublayers().get('ffn')).toBeInstanceOf(MoE);
+      const names = block.weights.map((w) => w.originalName);
+      expect(names).toContain('b/ffn/router/kernel');
+      expect(names).toContain('b/ffn/experts/gate');
+      expect(names).toContain('b/ffn/shared/down');
+      expect(new Set(names).size).toBe(names.length);
+      expect(block.losses.length).toBeGreaterThan(0);
+      expect(block.loraSites()).toEqual(['attn/q', 'attn/k', 'attn/v', 'attn/o']);
+    });
+
+    it('checks the MoE arguments at construction', () => {
+      expect(() => new DecoderBlock({...MOE, moe: {numExperts: 2, topK: 3, expertHidden: 4}})).toThrow(
+        ConfigError,
+      );
+      expect(() => new DecoderBlock({...MOE, lora: {rank: 1, targets: ['ffn/up']}})).toThrow(
+        /lora target 'ffn\/up'/,
+      );
+    });
+
+    it('cached decoding equals the full forward', async () => {
+      const block = built(MOE);
+      const x = rand([1, 4, 8], 9) as tf.Tensor3D;
+      const full = block.apply(x) as tf.Tensor;
+      const [head, tail] = tf.split(x, [3, 1], 1) as tf.Tensor3D[];
+      const first = block.callWithCache(head!);
+      const second = block.callWithCache(tail!, first.cache);
+      await expectClose(full, tf.concat([first.output, second.output], 1), 1e-5);
+    });
+
+    it('config and save → load round trip; fit trains with the aux loss', async () => {
+      const config = new DecoderBlock(MOE).getConfig();
+      expect(config.moe).toMatchObject({numExperts: 4, topK: 2, expertHidden: 6, numShared: 1});
+      expect(DecoderBlock.fromConfig(DecoderBlock, config).getConfig()).toEqual(config);
+      expect(await saveLoadDiff(new DecoderBlock(MOE), [4, 8])).toBe(0);
+      const input = tf.input({shape: [4, 8]});
+      const model = tf.model({
+        inputs: input,
+        outputs: new DecoderBlock(MOE).apply(input) as tf.SymbolicTensor,
+      });
+      model.compile({optimizer: tf.train.adam(0.01), loss: 'meanSquaredError'});
+      const x = rand([8, 4, 8], 1);
+      const history = await model.fit(x, tf.reverse(x, 2), {epochs: 5, verbose: 0});
+      const losses = history.history.loss as number[];
+      expect(losses.every(Number.isFinite)).toBe(true);
+      expect(losses.at(-1)!).toBeLessThan(losses[0]!);
+    });
   });
 
   it('leaks no tensors', async () => {
