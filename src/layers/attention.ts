@@ -115,8 +115,10 @@ export class Attention extends CompositeLayer {
   ): {output: tf.Tensor3D; keys: tf.Tensor4D; values: tf.Tensor4D} {
     const [batch, length] = x.shape;
     const offset = kvCacheLength(cache);
+    // Projections run on [b·t, d]: Dense transposes its kernel on every call with a rank-3 input.
+    const rows = tf.reshape(x, [batch * length, this.dModel]);
     const heads = (layer: string, n: number): tf.Tensor4D => {
-      const y = this.sublayers().get(layer)!.apply(x, {training}) as tf.Tensor;
+      const y = this.sublayers().get(layer)!.apply(rows, {training}) as tf.Tensor;
       return tf.transpose(tf.reshape(y, [batch, length, n, this.headDim]), [0, 2, 1, 3]); // [b, n, t, hd]
     };
     let q = heads('q', this.numHeads);
@@ -130,16 +132,14 @@ export class Attention extends CompositeLayer {
       k = tf.concat([cache.keys, k], 2);
       v = tf.concat([cache.values, v], 2);
     }
-    const total = offset + length;
     const scores = tf.mul(tf.matMul(q, repeatKv(k, this.numHeads), false, true), 1 / Math.sqrt(this.headDim)); // [b, h, t, T]
-    // Query i (absolute position offset+i) sees keys 0 … offset+i.
-    const visible = tf.linalg.bandPart(tf.ones([length, total]), -1, offset);
-    const masked = tf.add(scores, tf.mul(tf.sub(1, visible), -1e9));
-    let probs = tf.softmax(masked, -1);
+    // A single new token sees every key, so decoding steps need no mask.
+    let probs = tf.softmax(length === 1 ? scores : tf.add(scores, causalMask(length, offset)), -1);
     if (training && this.dropout > 0) probs = tf.dropout(probs, this.dropout);
     const context = tf.matMul(probs, repeatKv(v, this.numHeads)); // [b, h, t, hd]
-    const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch, length, this.dModel]);
-    const output = this.sublayers().get('o')!.apply(merged, {training}) as tf.Tensor3D;
+    const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch * length, this.dModel]);
+    const projected = this.sublayers().get('o')!.apply(merged, {training}) as tf.Tensor;
+    const output = tf.reshape(projected, [batch, length, this.dModel]) as tf.Tensor3D;
     return {output, keys: k, values: v};
   }
 
@@ -158,6 +158,14 @@ export class Attention extends CompositeLayer {
   }
 }
 tf.serialization.registerClass(Attention);
+
+/** [length, offset+length] additive mask: query i (position offset+i) sees keys 0 … offset+i. */
+function causalMask(length: number, offset: number): tf.Tensor2D {
+  const total = offset + length;
+  const mask = new Float32Array(length * total);
+  for (let i = 0; i < length; i++) mask.fill(-1e9, i * total + offset + i + 1, (i + 1) * total);
+  return tf.tensor2d(mask, [length, total]);
+}
 
 /** Repeats each of the kv heads of x [b, kvHeads, T, hd] for its group of query heads: [b, heads, T, hd]. */
 function repeatKv(x: tf.Tensor4D, heads: number): tf.Tensor4D {

@@ -13,24 +13,59 @@ export function ropeTables(
   headDim: number,
   theta = 10000,
 ): {cos: tf.Tensor2D; sin: tf.Tensor2D} {
-  return tf.tidy(() => {
-    const half = headDim / 2;
-    const invFreq = new Float32Array(half);
-    for (let i = 0; i < half; i++) invFreq[i] = theta ** ((-2 * i) / headDim);
-    const positions = tf.range(offset, offset + length, 1, 'float32').reshape([length, 1]);
-    const angles = tf.mul(positions, tf.tensor2d(invFreq, [1, half])); // [length, half]
-    const full = tf.concat([angles, angles], 1); // [length, headDim]
-    return {cos: tf.cos(full) as tf.Tensor2D, sin: tf.sin(full) as tf.Tensor2D};
-  });
+  const tables = hostTables(offset + length, headDim, theta);
+  return {cos: slice(tables.cos, offset, length, headDim), sin: slice(tables.sin, offset, length, headDim)};
 }
 
 /** Rotates x [batch, heads, length, headDim] as if its first token sat at position `offset`. */
 export function applyRope(x: tf.Tensor4D, offset = 0, theta = 10000): tf.Tensor4D {
   return tf.tidy(() => {
     const [, , length, headDim] = x.shape;
-    const {cos, sin} = ropeTables(offset, length, headDim, theta);
+    const tables = hostTables(offset + length, headDim, theta);
+    const cos = slice(tables.cos, offset, length, headDim);
+    const signedSin = slice(tables.signedSin, offset, length, headDim);
     const [x1, x2] = tf.split(x, 2, 3);
-    const rotated = tf.concat([tf.neg(x2!), x1!], 3); // rotate_half(x)
-    return tf.add(tf.mul(x, cos), tf.mul(rotated, sin)) as tf.Tensor4D;
+    // rotate_half(x)·sin = [-x2, x1]·sin = [x2, x1]·signedSin, one kernel fewer per call.
+    return tf.add(tf.mul(x, cos), tf.mul(tf.concat([x2!, x1!], 3), signedSin)) as tf.Tensor4D;
   });
+}
+
+// The tables are computed once per (headDim, theta) on the host, in float64, and grown by doubling:
+// a decoding step then uploads two small slices instead of running a dozen kernels.
+interface HostTables {
+  cos: Float32Array;
+  sin: Float32Array;
+  /** sin with the first half negated. */
+  signedSin: Float32Array;
+  positions: number;
+}
+const host = new Map<string, HostTables>();
+
+function slice(table: Float32Array, offset: number, length: number, headDim: number): tf.Tensor2D {
+  return tf.tensor2d(table.subarray(offset * headDim, (offset + length) * headDim), [length, headDim]);
+}
+
+function hostTables(positions: number, headDim: number, theta: number): HostTables {
+  const key = `${headDim}:${theta}`;
+  const known = host.get(key);
+  if (known && known.positions >= positions) return known;
+  const size = Math.max(positions, 2 * (known?.positions ?? 0), 256);
+  const half = headDim / 2;
+  const cos = new Float32Array(size * headDim);
+  const sin = new Float32Array(size * headDim);
+  const signedSin = new Float32Array(size * headDim);
+  for (let p = 0; p < size; p++) {
+    for (let i = 0; i < half; i++) {
+      const angle = p * theta ** ((-2 * i) / headDim);
+      const c = Math.cos(angle);
+      const s = Math.sin(angle);
+      cos[p * headDim + i] = cos[p * headDim + half + i] = c;
+      sin[p * headDim + i] = sin[p * headDim + half + i] = s;
+      signedSin[p * headDim + i] = -s;
+      signedSin[p * headDim + half + i] = s;
+    }
+  }
+  const tables = {cos, sin, signedSin, positions: size};
+  host.set(key, tables);
+  return tables;
 }

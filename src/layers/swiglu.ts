@@ -51,9 +51,11 @@ export class SwiGLU extends CompositeLayer {
     return tf.tidy(() => {
       const x = firstInput(inputs);
       const [gate, up, down] = SITES.map((p) => this.sublayers().get(p)!);
-      const g = gate!.apply(x, kwargs) as tf.Tensor;
-      const h = tf.mul(tf.mul(g, tf.sigmoid(g)), up!.apply(x, kwargs) as tf.Tensor); // silu(g) · up
-      return down!.apply(h, kwargs) as tf.Tensor;
+      // On [tokens, d]: Dense transposes its kernel on every call with a rank-3 input.
+      const rows = tf.reshape(x, [-1, x.shape.at(-1)!]);
+      const g = gate!.apply(rows, kwargs) as tf.Tensor;
+      const h = tf.mul(tf.mul(g, tf.sigmoid(g)), up!.apply(rows, kwargs) as tf.Tensor); // silu(g) · up
+      return tf.reshape(down!.apply(h, kwargs) as tf.Tensor, x.shape);
     });
   }
 
