@@ -13,6 +13,7 @@ export * from './data/split.js';
 export * from './data/stats.js';
 export * from './errors.js';
 export * from './layers/attention.js';
+export * from './layers/decoder-block.js';
 export {CompositeLayer, hasSublayers} from './layers/composite-layer.js';
 export * from './layers/kv-cache.js';
 export * from './layers/lora-dense.js';
