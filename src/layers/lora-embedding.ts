@@ -43,7 +43,8 @@ export class LoRAEmbedding extends tf.layers.Layer {
     this.dModel = checkInt('LoRAEmbedding', 'dModel', args.dModel, 1);
     this.base = checkChoice('LoRAEmbedding', 'base', args.base ?? 'token', EMBEDDING_BASES);
     this.lora = resolveLoRASpec('LoRAEmbedding', args);
-    if (this.lora.dropout !== 0) throw new ConfigError('LoRAEmbedding: dropout must be 0 (the adapter input is a token id)');
+    if (this.lora.dropout !== 0)
+      throw new ConfigError('LoRAEmbedding: dropout must be 0 (the adapter input is a token id)');
   }
 
   /** Wraps a built tfjs Embedding or TokenEmbedding: copies its table (frozen), keeps its name. */
@@ -54,9 +55,12 @@ export class LoRAEmbedding extends tf.layers.Layer {
         `LoRAEmbedding.fromEmbedding: layer '${layer.name}' is a ${layer.getClassName()}, not an Embedding or TokenEmbedding`,
       );
     }
-    if (!layer.built) throw new ModelError(`LoRAEmbedding.fromEmbedding: layer '${layer.name}' is not built yet`);
+    if (!layer.built)
+      throw new ModelError(`LoRAEmbedding.fromEmbedding: layer '${layer.name}' is not built yet`);
     if (layer.getConfig().maskZero) {
-      throw new ConfigError(`LoRAEmbedding.fromEmbedding: layer '${layer.name}' uses maskZero, which LoRA does not keep`);
+      throw new ConfigError(
+        `LoRAEmbedding.fromEmbedding: layer '${layer.name}' uses maskZero, which LoRA does not keep`,
+      );
     }
     const [table] = layer.getWeights();
     const [vocabSize, dModel] = table!.shape as [number, number];
@@ -93,7 +97,10 @@ export class LoRAEmbedding extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
       const ids = firstInput(inputs);
-      const update = tf.matMul(tf.reshape(embedLookup(this.loraA!.read(), ids), [-1, this.lora.rank]), this.loraB!.read());
+      const update = tf.matMul(
+        tf.reshape(embedLookup(this.loraA!.read(), ids), [-1, this.lora.rank]),
+        this.loraB!.read(),
+      );
       const delta = tf.reshape(tf.mul(update, loraScale(this.lora)), [...ids.shape, this.dModel]);
       return tf.add(embedLookup(this.table!.read(), ids), delta);
     });
@@ -123,7 +130,10 @@ export class LoRAEmbedding extends tf.layers.Layer {
   mergedWeights(): tf.Tensor[] {
     return [
       tf.tidy(() =>
-        tf.add(this.table!.read(), tf.mul(tf.matMul(this.loraA!.read(), this.loraB!.read()), loraScale(this.lora))),
+        tf.add(
+          this.table!.read(),
+          tf.mul(tf.matMul(this.loraA!.read(), this.loraB!.read()), loraScale(this.lora)),
+        ),
       ),
     ];
   }
@@ -143,7 +153,13 @@ export class LoRAEmbedding extends tf.layers.Layer {
   }
 
   override getConfig(): tf.serialization.ConfigDict {
-    return {...super.getConfig(), vocabSize: this.vocabSize, dModel: this.dModel, base: this.base, ...this.lora};
+    return {
+      ...super.getConfig(),
+      vocabSize: this.vocabSize,
+      dModel: this.dModel,
+      base: this.base,
+      ...this.lora,
+    };
   }
 }
 tf.serialization.registerClass(LoRAEmbedding);

@@ -26,14 +26,25 @@ function bases(): tf.layers.Layer[] {
 }
 
 describe('LoRAEmbedding', () => {
-  const ids = () => tf.tensor2d([[0, 6, 3], [3, 3, 1]], [2, 3], 'int32');
+  const ids = () =>
+    tf.tensor2d(
+      [
+        [0, 6, 3],
+        [3, 3, 1],
+      ],
+      [2, 3],
+      'int32',
+    );
 
   it('a fresh adapter equals the base embedding exactly, for both base classes', async () => {
     for (const base of bases()) {
       const lora = LoRAEmbedding.fromEmbedding(base, {rank: 2});
       expect(lora.name).toBe(base.name);
       expect(await maxAbsDiff(base.apply(ids()) as tf.Tensor, lora.apply(ids()) as tf.Tensor)).toBe(0);
-      expect(lora.trainableWeights.map((w) => w.originalName.split('/').at(-1))).toEqual(['lora_a', 'lora_b']);
+      expect(lora.trainableWeights.map((w) => w.originalName.split('/').at(-1))).toEqual([
+        'lora_a',
+        'lora_b',
+      ]);
     }
   });
 
@@ -64,16 +75,30 @@ describe('LoRAEmbedding', () => {
   });
 
   it('rejects bad configs and layers it cannot wrap', () => {
-    expect(() => new LoRAEmbedding({vocabSize: 4, dModel: 2, rank: 0})).toThrow(/rank must be an integer >= 1/);
-    expect(() => new LoRAEmbedding({vocabSize: 4, dModel: 2, rank: 1, dropout: 0.1})).toThrow(/dropout must be 0/);
+    expect(() => new LoRAEmbedding({vocabSize: 4, dModel: 2, rank: 0})).toThrow(
+      /rank must be an integer >= 1/,
+    );
+    expect(() => new LoRAEmbedding({vocabSize: 4, dModel: 2, rank: 1, dropout: 0.1})).toThrow(
+      /dropout must be 0/,
+    );
     const masked = tf.layers.embedding({inputDim: 4, outputDim: 2, maskZero: true});
     masked.build([null, 2]);
     expect(() => LoRAEmbedding.fromEmbedding(masked, {rank: 1})).toThrow(/maskZero/);
-    expect(() => LoRAEmbedding.fromEmbedding(tf.layers.dense({units: 2}), {rank: 1})).toThrow(/not an Embedding/);
+    expect(() => LoRAEmbedding.fromEmbedding(tf.layers.dense({units: 2}), {rank: 1})).toThrow(
+      /not an Embedding/,
+    );
   });
 
   it('config round trips; save → load gives identical predictions', async () => {
-    const args = {vocabSize: 11, dModel: 4, rank: 2, alpha: 1, rslora: true, dropout: 0, base: 'embedding'} as const;
+    const args = {
+      vocabSize: 11,
+      dModel: 4,
+      rank: 2,
+      alpha: 1,
+      rslora: true,
+      dropout: 0,
+      base: 'embedding',
+    } as const;
     const config = new LoRAEmbedding(args).getConfig();
     expect(config).toMatchObject(args);
     expect(LoRAEmbedding.fromConfig(LoRAEmbedding, config).getConfig()).toEqual(config);

@@ -17,7 +17,11 @@ describe('TokenEmbedding', () => {
     const out = layer.apply(ids) as tf.Tensor;
     expect(out.shape).toEqual([1, 3, 3]);
     await expectClose(out, tf.stack([tf.gather(table, [0, 4, 2])]), 0);
-    expect((layer.apply(tf.input({shape: [7], dtype: 'int32'})) as tf.SymbolicTensor).shape).toEqual([null, 7, 3]);
+    expect((layer.apply(tf.input({shape: [7], dtype: 'int32'})) as tf.SymbolicTensor).shape).toEqual([
+      null,
+      7,
+      3,
+    ]);
   });
 
   it('logits() multiplies by the transposed table (a tied output head)', async () => {
@@ -34,11 +38,15 @@ describe('TokenEmbedding', () => {
     const table = tf.variable(tf.randomNormal([4, 3], 0, 1, 'float32', 2));
     const ids = tf.tensor1d([1, 3, 1], 'int32');
     const probe = tf.randomNormal([3, 3], 0, 1, 'float32', 3);
-    await checkGradient(table, () => tf.tidy(() => tf.sum(tf.mul(embedLookup(table, ids), probe)) as tf.Scalar));
+    await checkGradient(table, () =>
+      tf.tidy(() => tf.sum(tf.mul(embedLookup(table, ids), probe)) as tf.Scalar),
+    );
   });
 
   it('rejects bad configs, and its config round trips', () => {
-    expect(() => new TokenEmbedding({vocabSize: 0, dModel: 4})).toThrow(/vocabSize must be an integer >= 1, got 0/);
+    expect(() => new TokenEmbedding({vocabSize: 0, dModel: 4})).toThrow(
+      /vocabSize must be an integer >= 1, got 0/,
+    );
     expect(() => new TokenEmbedding({vocabSize: 4, dModel: 4, initStd: 0})).toThrow(/initStd/);
     const config = new TokenEmbedding({vocabSize: 9, dModel: 2, initStd: 0.1}).getConfig();
     expect(config).toMatchObject({vocabSize: 9, dModel: 2, initStd: 0.1});
@@ -49,7 +57,14 @@ describe('TokenEmbedding', () => {
     const input = tf.input({shape: [3], dtype: 'int32'});
     const h = new TokenEmbedding({vocabSize: 10, dModel: 4, name: 'tok'}).apply(input) as tf.SymbolicTensor;
     const model = tf.model({inputs: input, outputs: h});
-    const ids = tf.tensor2d([[1, 2, 3], [9, 0, 9]], [2, 3], 'int32');
+    const ids = tf.tensor2d(
+      [
+        [1, 2, 3],
+        [9, 0, 9],
+      ],
+      [2, 3],
+      'int32',
+    );
     const loaded = await saveAndLoad(model);
     expect(await maxAbsDiff(model.predict(ids) as tf.Tensor, loaded.predict(ids) as tf.Tensor)).toBe(0);
     model.compile({optimizer: tf.train.sgd(1), loss: 'meanSquaredError'});
