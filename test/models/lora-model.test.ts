@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {ConfigError} from '../../src/errors.js';
+import {DecoderBlock} from '../../src/layers/decoder-block.js';
 import {LoRADense} from '../../src/layers/lora-dense.js';
 import {LoRAEmbedding} from '../../src/layers/lora-embedding.js';
 import {
@@ -53,6 +54,18 @@ describe('applyLoRA', () => {
       expect([w.originalName, moved]).toEqual([w.originalName, /lora_b$|lora_a$/.test(w.originalName)]);
     }
     tf.dispose([...before.values(), x, y]);
+  });
+
+  it('leaves MoE feed-forwards frozen and intact', async () => {
+    const input = tf.input({shape: [4, 8]});
+    const moe = {numExperts: 4, topK: 2, expertHidden: 6};
+    const h = new DecoderBlock({name: 'moe0', dModel: 8, numHeads: 2, ffn: 'moe', moe}).apply(input);
+    const base = tf.model({inputs: input, outputs: h as tf.SymbolicTensor});
+    expect(loraSites(base)).toEqual(['moe0/attn/q', 'moe0/attn/k', 'moe0/attn/v', 'moe0/attn/o']);
+    const {model, report} = applyLoRA(base, {rank: 2, targets: 'attn.(q|v)'});
+    expect(report.trainableParams).toBe(2 * 32);
+    const x = rand([2, 4, 8]);
+    expect(await maxAbsDiff(base.predict(x) as tf.Tensor, model.predict(x) as tf.Tensor)).toBe(0);
   });
 
   it('works on Sequential models too', async () => {
