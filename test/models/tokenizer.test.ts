@@ -3,10 +3,11 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {ConfigError, DatasetError, ModelError} from '../../src/errors.js';
+import {byteLevelWordCounts, continueMerges} from '../../src/models/tokenizer/bpe-continue.js';
 import {ByteTokenizer} from '../../src/models/tokenizer/byte-tokenizer.js';
 import {HfTokenizer, nativeTokenizers} from '../../src/models/tokenizer/hf-tokenizer.js';
 import {mergePair} from '../../src/models/tokenizer/tokenizer-json.js';
-import {trainTokenizer} from '../../src/models/tokenizer/train-tokenizer.js';
+import {NATIVE_TRAINER_CAP, trainTokenizer} from '../../src/models/tokenizer/train-tokenizer.js';
 import {loadTokenizer, TRAINED_SPECIAL_TOKENS, tokenizerFromJSON} from '../../src/models/tokenizer.js';
 
 const MOBY = 'fixtures/text/moby-dick.txt';
@@ -111,6 +112,40 @@ describe('trainTokenizer: byte-level BPE', () => {
     expect(tok.vocabSize).toBeLessThan(5000);
     expect(tok.training).toMatchObject({requestedVocabSize: 5000, limitedBy: 'data'});
     expect(await tok.encode('the cat')).toHaveLength(2);
+  });
+});
+
+describe('BPE past the native trainer cap of 30,000 tokens', () => {
+  it('continuing from the first 500 native merges reproduces the next 1,500 native merges exactly', async () => {
+    const text = train.join('\n');
+    const native = (await trainTokenizer({kind: 'bpe', vocabSize: 2262, texts: train})).toJSON().model;
+    const merges = native.merges!.map(mergePair);
+    expect(merges).toHaveLength(2000);
+    const base = merges.slice(0, 500);
+    const more = continueMerges(
+      byteLevelWordCounts([text]),
+      base,
+      new Set(base.map(([a, b]) => a + b)),
+      1500,
+    );
+    expect(more).toEqual(merges.slice(500));
+  });
+
+  it('gives the size asked for above the cap when the text supports it, still lossless', async () => {
+    const texts: string[] = [moby];
+    for (const file of ['imdb/reviews.jsonl', 'imdb/test.jsonl', 'spam/emails.jsonl', 'reuters/news.jsonl']) {
+      for (const line of (await readFile(`fixtures/${file}`, 'utf8')).split('\n')) {
+        if (line.trim()) texts.push((JSON.parse(line) as {text: string}).text);
+      }
+    }
+    const tok = await trainTokenizer({kind: 'bpe', vocabSize: 33000, texts});
+    expect(tok.vocabSize).toBe(33000);
+    expect(tok.training?.limitedBy).toBeUndefined();
+    expect(tok.toJSON().model.merges!.length).toBeGreaterThan(NATIVE_TRAINER_CAP);
+    expect(await tok.decode(await tok.encode(UNSEEN))).toBe(UNSEEN);
+    await expect(trainTokenizer({kind: 'wordpiece', vocabSize: 33000, texts})).rejects.toThrow(
+      /use --vocab-size 30000 or less/,
+    );
   });
 });
 

@@ -6,6 +6,7 @@ import {join} from 'node:path';
 import {promisify} from 'node:util';
 import {ConfigError, DatasetError} from '../../errors.js';
 import {TRAINED_SPECIAL_TOKENS} from '../tokenizer.js';
+import {byteLevelWordCounts, continueMerges} from './bpe-continue.js';
 import {HfTokenizer} from './hf-tokenizer.js';
 import {specialAddedTokens, type TokenizerJson} from './tokenizer-json.js';
 import {truncateByteLevelBpe, truncateWordPiece} from './truncate-vocab.js';
@@ -16,7 +17,10 @@ const run = promisify(execFile);
 export interface TrainTokenizerOptions {
   /** `bpe`: byte-level BPE (lossless, any byte; for language models). `wordpiece`: BERT-style, `[UNK]` for unseen characters. */
   kind: 'bpe' | 'wordpiece';
-  /** Ids in the vocabulary, special tokens included. The result has exactly this many unless the text runs out of merges. */
+  /**
+   * Ids in the vocabulary, special tokens included. The result has exactly this many unless the text
+   * runs out of merges. BPE has no upper limit; WordPiece stops at the native trainer's 30,000.
+   */
   vocabSize: number;
   /** Training text, one document per item. Give `texts` or `files`. */
   texts?: Iterable<string>;
@@ -28,8 +32,8 @@ export interface TrainTokenizerOptions {
 
 /**
  * The `tokenizers` package trains with its default trainer (`Tokenizer.train(files)` takes no
- * options; it draws progress bars and blank lines on the process's own stdout), so training runs in
- * a child process whose output is discarded, with the vocabulary cap left at the trainer's default.
+ * options, so the vocabulary stops at 30,000; and it draws progress bars and blank lines on the
+ * process's own stdout), so training runs in a child process whose output is discarded.
  */
 const TRAIN_SCRIPT = `
 const [modulePath, configJson] = process.argv.slice(1);
@@ -53,7 +57,8 @@ export const NATIVE_TRAINER_CAP = 30_000;
 
 /**
  * Trains a byte-level BPE or WordPiece tokenizer with Hugging Face's Rust trainer, then cuts its
- * merge list to `vocabSize` (see truncate-vocab.ts) with the special tokens at ids 0..5.
+ * merge list to `vocabSize` (see truncate-vocab.ts) with the special tokens at ids 0..5; BPE asked
+ * for more than the trainer's cap continues training in TypeScript (bpe-continue.ts).
  */
 export async function trainTokenizer(options: TrainTokenizerOptions): Promise<HfTokenizer> {
   const started = performance.now();
@@ -81,6 +86,7 @@ export async function trainTokenizer(options: TrainTokenizerOptions): Promise<Hf
       throw new Error(`tokenizer training failed: ${stderr.split('\n').at(-1) || (err as Error).message}`);
     }
     const trained = JSON.parse(await readFile(out, 'utf8')) as TokenizerJson;
+    if (options.kind === 'bpe') await continuePastCap(trained, files, specials, options.vocabSize);
     const json = finalJson(options.kind, trained, specials, options.vocabSize);
     const tokenizer = HfTokenizer.fromJSON(json.json, 'trained tokenizer', options.kind);
     tokenizer.training = {
@@ -121,12 +127,32 @@ async function trainingFiles(options: TrainTokenizerOptions, dir: string): Promi
   return [file];
 }
 
+const hitCap = (trained: TokenizerJson) =>
+  Object.keys(trained.model.vocab ?? {}).length >= NATIVE_TRAINER_CAP;
+
+/**
+ * Byte-level BPE beyond the native trainer's cap: when it stopped at its cap short of the request,
+ * the merge list is extended in place by continuing training on the same text (bpe-continue.ts).
+ */
+async function continuePastCap(
+  trained: TokenizerJson,
+  files: readonly string[],
+  specials: readonly string[],
+  vocabSize: number,
+): Promise<void> {
+  const {shortBy, vocab, merges} = truncateByteLevelBpe(trained.model, specials, vocabSize);
+  if (shortBy <= 0 || !hitCap(trained)) return;
+  const texts = await Promise.all(files.map((f) => readFile(f, 'utf8')));
+  const more = continueMerges(byteLevelWordCounts(texts), merges!, Object.keys(vocab), shortBy);
+  trained.model.merges = [...merges!, ...more];
+}
+
 /**
  * A vocabulary short of the request because the trainer hit its own cap (not because the text ran
  * out of pairs) would hide that the text supports more: refuse with the size that works.
  */
 function checkTrainerCap(trained: TokenizerJson, vocabSize: number): void {
-  if (Object.keys(trained.model.vocab ?? {}).length < NATIVE_TRAINER_CAP) return;
+  if (!hitCap(trained)) return;
   throw new ConfigError(
     `vocabulary size ${vocabSize} is above what the tokenizers library's trainer learns (${NATIVE_TRAINER_CAP} tokens)`,
     `use --vocab-size ${NATIVE_TRAINER_CAP} or less`,
@@ -144,7 +170,7 @@ function finalJson(
     kind === 'bpe'
       ? truncateByteLevelBpe(trained.model, specials, vocabSize)
       : truncateWordPiece(trained.model, specials, vocabSize);
-  if (cut.shortBy > 0) checkTrainerCap(trained, vocabSize);
+  if (cut.shortBy > 0 && kind === 'wordpiece') checkTrainerCap(trained, vocabSize);
   // The JS API has no ByteLevel decoder to set before training; the JSON format does.
   const byteLevel = {type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true};
   const parts =
