@@ -36,6 +36,11 @@ export default class Clean extends Command {
       min: 8,
       max: 1024,
     }),
+    'fn-weight': Flags.string({
+      summary:
+        'LSH bands × rows: weight of missed pairs vs extra candidates (candidates are verified; 0.5 = datasketch).',
+      default: '0.9',
+    }),
     filters: Flags.string({
       summary:
         'Quality rules: default (only clear non-text), web (Gopher, C4, FineWeb), none, or a YAML/JSON file.',
@@ -70,6 +75,7 @@ export default class Clean extends Command {
       dedup: flags.dedup as DedupMode,
       nearThreshold: threshold,
       numPerm: flags['num-perm'],
+      falseNegativeWeight: Number(flags['fn-weight']),
       filters: flags.filters,
       stripHtml: flags['strip-html'] || undefined,
       report: flags.report,

@@ -13,6 +13,8 @@ export interface CleanOptions extends DataStepOptions {
   nearThreshold?: number;
   /** MinHash permutations. Default 128. */
   numPerm?: number;
+  /** Weight of missed near-duplicate pairs when choosing LSH bands × rows (0.5: datasketch's balance). Default 0.9. */
+  falseNegativeWeight?: number;
   /** `default`, `web`, `none`, a YAML/JSON file path, or a parsed config. Default `default`. */
   filters?: string | FilterConfig;
   /** Turn `<br />` and other stray markup into plain text first (overrides the config's `strip_html`). */
@@ -56,6 +58,7 @@ export async function cleanDataset(options: CleanOptions = {}): Promise<CleanRep
     mode: options.dedup,
     threshold: options.nearThreshold,
     numPerm: options.numPerm,
+    falseNegativeWeight: options.falseNegativeWeight,
   });
   const reportFile = options.report
     ? await OutputFile.open(options.report, [nameOf(options.input), nameOf(options.output)].filter(isPath))

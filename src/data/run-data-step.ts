@@ -137,14 +137,19 @@ export async function runDataStep(step: DataStep, options: DataStepOptions = {})
       const out = apply(doc);
       if (isVerdict(out)) {
         if (out.keep) {
-          await writer.write(doc);
+          const wait = writer.write(doc);
+          if (wait) await wait;
           stats.written++;
         } else {
           stats.dropped[out.reason] = (stats.dropped[out.reason] ?? 0) + 1;
-          await rejects?.write(doc, {drop_reason: out.reason, drop_detail: out.detail ?? ''});
+          const wait = rejects?.write(doc, {drop_reason: out.reason, drop_detail: out.detail ?? ''});
+          if (wait) await wait;
         }
       } else {
-        for (const row of out) await writer.write(row);
+        for (const row of out) {
+          const wait = writer.write(row);
+          if (wait) await wait;
+        }
         stats.written += out.length;
       }
       if (stats.read % PROGRESS_EVERY === 0) progress();
@@ -152,7 +157,8 @@ export async function runDataStep(step: DataStep, options: DataStepOptions = {})
     }
     if (finish && !writer.closed) {
       for await (const row of finish()) {
-        await writer.write(row);
+        const wait = writer.write(row);
+        if (wait) await wait;
         stats.written++;
       }
     }

@@ -23,6 +23,7 @@ export interface DedupReport {
     numPerm: number;
     bands: number;
     rows: number;
+    falseNegativeWeight: number;
     candidatesChecked: number;
     candidatesRejected: number;
   };
@@ -82,12 +83,13 @@ export class DedupStep {
     };
     if (this.exact) out.exact = {normalize: this.exact.normalize, ...this.exactLog.summary(idOf)};
     if (this.near) {
-      const {params, stats, threshold, numPerm} = this.near;
+      const {params, stats, threshold, numPerm, falseNegativeWeight} = this.near;
       out.near = {
         threshold,
         numPerm,
         bands: params.bands,
         rows: params.rows,
+        falseNegativeWeight,
         candidatesChecked: stats.candidatesChecked,
         candidatesRejected: stats.candidatesRejected,
         ...this.nearLog.summary(idOf),

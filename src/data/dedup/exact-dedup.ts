@@ -1,6 +1,5 @@
-import {hash64} from './hash64.js';
 import {Int64Map} from './int-tables.js';
-import {DEFAULT_NORMALIZE, type NormalizeOptions, normalizeText} from './normalize.js';
+import {DEFAULT_NORMALIZE, type NormalizeOptions, normalizedHash64} from './normalize.js';
 
 /**
  * Exact dedup on normalized text (NFKC, case fold, collapsed whitespace by default): the caller keeps
@@ -21,7 +20,7 @@ export class ExactDedup {
    * for a following `remember`.
    */
   find(text: string): number {
-    const [lo, hi] = hash64(normalizeText(text, this.normalize), this.hash);
+    const [lo, hi] = normalizedHash64(text, this.normalize, this.hash);
     return this.table.get(hi! | 0, lo! | 0);
   }
 

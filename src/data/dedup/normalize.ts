@@ -1,4 +1,5 @@
 import {ConfigError} from '../../errors.js';
+import {hash64, hash64AsciiFolded, hash64CollapsedWhitespace} from './hash64.js';
 
 /** How text is normalized before exact dedup: two texts that normalize equal are duplicates. */
 export interface NormalizeOptions {
@@ -21,20 +22,47 @@ export const DEFAULT_NORMALIZE: Required<NormalizeOptions> = {
 
 const PUNCTUATION = /[\p{P}\p{S}]+/gu;
 const WHITESPACE = /\s+/g;
-// A text needs the slow upper-then-lower case fold only when it has letters outside ASCII.
-const NON_ASCII = /[^\t-~]/;
+// ASCII text is its own NFKC form and needs only the plain lower-case; anything else (or a control
+// character, harmlessly) takes the full path.
+const ASCII_ONLY = /^[\t-~]*$/;
 
 /** The text as exact dedup (and `split`'s hashing) compares it. */
 export function normalizeText(text: string, options: NormalizeOptions = {}): string {
   const o = {...DEFAULT_NORMALIZE, ...options};
-  if (o.nfkc) text = text.normalize('NFKC');
+  text = foldText(text, o);
+  if (o.collapseWhitespace) text = text.replace(WHITESPACE, ' ').trim();
+  return text;
+}
+
+/**
+ * The 64-bit hash of `normalizeText(text, options)`; whitespace is collapsed inside the hash loop
+ * rather than by a regex replace (the costliest step of normalizing).
+ */
+export function normalizedHash64(
+  text: string,
+  options: Required<NormalizeOptions>,
+  out: Uint32Array = new Uint32Array(2),
+): Uint32Array {
+  // ASCII (nearly every row of English data): NFKC is the identity and case folding is A–Z → a–z,
+  // so one loop folds, collapses and hashes without building a string.
+  if (!options.stripPunctuation) {
+    const fast = hash64AsciiFolded(text, options.caseFold, options.collapseWhitespace, out);
+    if (fast) return fast;
+  }
+  const folded = foldText(text, options);
+  return options.collapseWhitespace ? hash64CollapsedWhitespace(folded, out) : hash64(folded, out);
+}
+
+/** NFKC, case fold and punctuation: the normalization steps other than whitespace. */
+function foldText(text: string, o: Required<NormalizeOptions>): string {
+  const ascii = ASCII_ONLY.test(text);
+  if (o.nfkc && !ascii) text = text.normalize('NFKC');
   if (o.caseFold) {
     // toUpperCase().toLowerCase() gives full case folding for the special cases (ß → ss, ﬁ → fi)
     // that toLowerCase alone leaves unfolded.
-    text = NON_ASCII.test(text) ? text.toUpperCase().toLowerCase() : text.toLowerCase();
+    text = ascii ? text.toLowerCase() : text.toUpperCase().toLowerCase();
   }
   if (o.stripPunctuation) text = text.replace(PUNCTUATION, ' ');
-  if (o.collapseWhitespace) text = text.replace(WHITESPACE, ' ').trim();
   return text;
 }
 

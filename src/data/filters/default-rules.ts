@@ -11,10 +11,15 @@ export interface NonTextConfig {
 }
 export const NON_TEXT_DEFAULTS: NonTextConfig = {max_control_ratio: 0.1};
 
+// Any character nonText counts; a text without one (nearly all) is kept after one native regex scan.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const CONTROL = /[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd-\uffff]/;
+
 /** Binary data read as text: many control and replacement characters. Reason `non_text`. */
 export function nonText(config: NonTextConfig = NON_TEXT_DEFAULTS) {
   return (doc: Doc): Verdict => {
     const text = doc.text;
+    if (!CONTROL.test(text)) return KEEP;
     let bad = 0;
     for (let i = 0; i < text.length; i++) {
       const c = text.charCodeAt(i);
@@ -46,10 +51,14 @@ export interface MojibakeConfig {
 }
 export const MOJIBAKE_DEFAULTS: MojibakeConfig = {max_mojibake_ratio: 0.05};
 
+// The characters a mojibake mark starts with: U+FFFD or a UTF-8 lead byte read as Latin-1.
+const MOJIBAKE_START = /[\u00c2-\u00f4\ufffd]/;
+
 /** Text decoded with the wrong character set, beyond repair. Reason `mojibake`. */
 export function mojibake(config: MojibakeConfig = MOJIBAKE_DEFAULTS) {
   return (doc: Doc): Verdict => {
     const text = doc.text;
+    if (!MOJIBAKE_START.test(text)) return KEEP;
     let marks = 0;
     let chars = 0;
     for (let i = 0; i < text.length; i++) {
@@ -90,6 +99,10 @@ export const SYMBOL_RATIO_DEFAULTS: SymbolRatioConfig = {min_text_ratio: 0.1, mi
 export function symbolRatio(config: SymbolRatioConfig = SYMBOL_RATIO_DEFAULTS) {
   return (doc: Doc): Verdict => {
     const text = doc.text;
+    if (text.length < config.min_chars) return KEEP;
+    // The non-space characters are at most text.length: once the text characters reach the ratio of
+    // that, the text passes — typical prose does within its first few words.
+    const enough = config.min_text_ratio * text.length;
     let chars = 0;
     let textChars = 0;
     for (let i = 0; i < text.length; i++) {
@@ -101,6 +114,7 @@ export function symbolRatio(config: SymbolRatioConfig = SYMBOL_RATIO_DEFAULTS) {
       } else if (!isNonAsciiSymbol(c)) {
         textChars++;
       }
+      if (textChars >= enough) return KEEP;
     }
     if (chars < config.min_chars) return KEEP;
     const ratio = textChars / chars;

@@ -57,7 +57,9 @@ export function gopherRepetition(config: GopherRepetitionConfig = GOPHER_REPETIT
         `${pct(para.chars / total)} of characters in repeated paragraphs`,
       );
     }
-    const ls = lines(text);
+    // Blank lines are separators, not content: counted as lines, five paragraphs would already
+    // "repeat" 3 of 9 lines.
+    const ls = lines(text).filter((l) => l.trim() !== '');
     const line = repeats(ls);
     if (line.count / Math.max(1, ls.length) > config.max_dup_line_ratio) {
       return drop('repeated_lines', `${line.count} of ${ls.length} lines repeat`);

@@ -55,5 +55,14 @@ export interface FieldNames {
 
 export const DEFAULT_FIELDS: Required<FieldNames> = {textField: 'text', labelField: 'label', idField: 'id'};
 
+/** The field names with defaults filled in (an explicit `undefined` also means the default). */
+export function resolveFields(names: FieldNames): Required<FieldNames> {
+  return {
+    textField: names.textField ?? DEFAULT_FIELDS.textField,
+    labelField: names.labelField ?? DEFAULT_FIELDS.labelField,
+    idField: names.idField ?? DEFAULT_FIELDS.idField,
+  };
+}
+
 /** Name of the field that carries `Doc.weight` (written by `balance --strategy weight`). */
 export const WEIGHT_FIELD = 'weight';

@@ -14,7 +14,7 @@ export class OutputFile {
 
   private constructor(readonly path: string) {
     this.tmp = join(dirname(path), `.${basename(path)}.${process.pid}-${Date.now().toString(36)}.tmp`);
-    this.stream = createWriteStream(this.tmp);
+    this.stream = createWriteStream(this.tmp, {highWaterMark: 1 << 20});
   }
 
   /** Opens `path` for writing, refusing any path that is one of `inputs` (or the same file). */

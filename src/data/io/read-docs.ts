@@ -5,7 +5,7 @@ import type {Readable} from 'node:stream';
 import {type CsvError, parse as parseCsv} from 'csv-parse';
 import {DatasetError, UserError} from '../../errors.js';
 import type {Doc} from '../doc.js';
-import {type DataFormat, DEFAULT_FIELDS, type DocSep, type FieldNames, resolveFormat} from './format.js';
+import {type DataFormat, type DocSep, type FieldNames, resolveFields, resolveFormat} from './format.js';
 import {readLines} from './lines.js';
 import {type RowOrigin, recordToDoc} from './record-to-doc.js';
 
@@ -40,7 +40,7 @@ export async function* readDocs(options: ReadDocsOptions): AsyncGenerator<Doc> {
   const stream = typeof input === 'string' ? await openInput(input) : checkStream(input);
   const source = typeof input === 'string' ? input : (options.sourceName ?? 'stdin');
   const idPrefix = typeof input === 'string' ? basename(input) : source;
-  const names = {...DEFAULT_FIELDS, ...options};
+  const names = resolveFields(options);
   const fail = (error: DatasetError) => {
     if (options.onError !== 'skip') throw error;
     options.onSkip?.(error);

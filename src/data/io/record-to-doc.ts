@@ -1,6 +1,6 @@
 import {DatasetError} from '../../errors.js';
 import type {Doc} from '../doc.js';
-import {DEFAULT_FIELDS, type FieldNames, WEIGHT_FIELD} from './format.js';
+import {type FieldNames, WEIGHT_FIELD} from './format.js';
 
 /** Where a row came from: the name in messages (`data/train.csv`), the id prefix, the line. */
 export interface RowOrigin {
@@ -14,8 +14,12 @@ export interface RowOrigin {
  * and id from the named fields, a numeric `weight` field into `Doc.weight`, everything else kept
  * in `fields` in its original order. An id is made from the source and line when the row has none.
  */
-export function recordToDoc(record: Record<string, unknown>, names: FieldNames, at: RowOrigin): Doc {
-  const {textField, labelField, idField} = {...DEFAULT_FIELDS, ...names};
+export function recordToDoc(
+  record: Record<string, unknown>,
+  names: Required<FieldNames>,
+  at: RowOrigin,
+): Doc {
+  const {textField, labelField, idField} = names;
   const text = record[textField];
   if (typeof text !== 'string') {
     if (text === undefined) {

@@ -4,9 +4,9 @@ import {DatasetError} from '../../errors.js';
 import type {Doc} from '../doc.js';
 import {
   type DataFormat,
-  DEFAULT_FIELDS,
   type DocSep,
   type FieldNames,
+  resolveFields,
   resolveFormat,
   WEIGHT_FIELD,
 } from './format.js';
@@ -26,7 +26,7 @@ export interface WriteDocsOptions extends FieldNames {
 }
 
 /** Rows buffered into one write: large enough to keep write calls cheap, small for memory. */
-const FLUSH_CHARS = 1 << 16;
+const FLUSH_CHARS = 1 << 18;
 
 /**
  * Writes documents one at a time, back to the format they came from: id, text, label, the other
@@ -40,6 +40,8 @@ export class DocWriter {
   private buffer = '';
   private header: string[] | undefined;
   private readonly names: Required<FieldNames>;
+  /** The id, text, label and weight field names as JSON keys, quoted once. */
+  private readonly keys: {id: string; text: string; label: string; weight: string};
   private readonly sink: Writable;
 
   private constructor(
@@ -47,7 +49,13 @@ export class DocWriter {
     readonly format: DataFormat,
     private readonly file: OutputFile | undefined,
   ) {
-    this.names = {...DEFAULT_FIELDS, ...options};
+    this.names = resolveFields(options);
+    this.keys = {
+      id: JSON.stringify(this.names.idField),
+      text: JSON.stringify(this.names.textField),
+      label: JSON.stringify(this.names.labelField),
+      weight: JSON.stringify(WEIGHT_FIELD),
+    };
     this.sink = file?.stream ?? (options.output as Writable);
     if (!file) {
       this.sink.on('error', (error: NodeJS.ErrnoException) => {
@@ -64,11 +72,15 @@ export class DocWriter {
     return new DocWriter(options, format, file);
   }
 
-  /** Appends one document; `extra` fields go last (a rejected row's `drop_reason`). */
-  async write(doc: Doc, extra?: Record<string, unknown>): Promise<void> {
+  /**
+   * Appends one document; `extra` fields go last (a rejected row's `drop_reason`). Returns a
+   * promise only when the buffer was handed to the destination and it asked to wait (backpressure):
+   * `const wait = writer.write(doc); if (wait) await wait;` — no promise per row.
+   */
+  write(doc: Doc, extra?: Record<string, unknown>): Promise<void> | undefined {
     this.rows++;
     this.buffer += this.serialize(doc, extra);
-    if (this.buffer.length >= FLUSH_CHARS) await this.flush();
+    return this.buffer.length >= FLUSH_CHARS ? this.flush() : undefined;
   }
 
   /** Flushes and, for a file, renames it into place. */
@@ -110,9 +122,30 @@ export class DocWriter {
           : doc.text.replace(/\r?\n/g, ' ');
       return this.options.docSep === 'blank' ? `${text}\n\n` : `${text}\n`;
     }
-    const row = this.toRow(doc, extra);
-    if (this.format === 'jsonl') return `${JSON.stringify(row)}\n`;
-    return this.csvLine(row, doc.id);
+    if (this.format === 'jsonl') return this.jsonLine(doc, extra);
+    return this.csvLine(this.toRow(doc, extra), doc.id);
+  }
+
+  /** The row as one JSON line, built without an intermediate object: id, text, label, fields, weight, extra. */
+  private jsonLine(doc: Doc, extra?: Record<string, unknown>): string {
+    const {keys, names} = this;
+    let line = `{${keys.id}:${JSON.stringify(doc.id)},${keys.text}:${JSON.stringify(doc.text)}`;
+    if (doc.label !== undefined) line += `,${keys.label}:${JSON.stringify(doc.label)}`;
+    const {fields} = doc;
+    for (const key in fields) {
+      if (key === names.idField || key === names.textField || key === names.labelField) continue;
+      if (doc.weight !== undefined && key === WEIGHT_FIELD) continue;
+      const value = JSON.stringify(fields[key]);
+      if (value !== undefined) line += `,${JSON.stringify(key)}:${value}`;
+    }
+    if (doc.weight !== undefined) line += `,${keys.weight}:${JSON.stringify(doc.weight)}`;
+    if (extra) {
+      for (const key in extra) {
+        const value = JSON.stringify(extra[key]);
+        if (value !== undefined) line += `,${JSON.stringify(key)}:${value}`;
+      }
+    }
+    return `${line}}\n`;
   }
 
   private toRow(doc: Doc, extra?: Record<string, unknown>): Record<string, unknown> {
@@ -164,7 +197,8 @@ export async function writeDocs(
   try {
     for await (const doc of docs) {
       if (writer.closed) break;
-      await writer.write(doc);
+      const wait = writer.write(doc);
+      if (wait) await wait;
     }
     await writer.close();
   } catch (error) {

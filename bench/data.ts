@@ -1,0 +1,246 @@
+// npm run bench:data [-- --json] [-- --mb 64]: throughput and peak memory of the data steps on a
+// corpus built from the fixtures (unique documents of mixed real sentences, with injected exact and
+// near copies). Bars (issue 3), one core: exact dedup + default filters >= 50 MB/s, MinHash LSH
+// near dedup >= 10 MB/s, peak RSS independent of input size apart from the per-document dedup state.
+// Each row runs in its own process, so its peak RSS is its own.
+import {spawnSync} from 'node:child_process';
+import {
+  createReadStream,
+  createWriteStream,
+  existsSync,
+  mkdirSync,
+  readFileSync,
+  rmSync,
+  statSync,
+} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {createInterface} from 'node:readline';
+import {fileURLToPath} from 'node:url';
+import {cleanDataset} from '../src/data/clean.js';
+import {nearCopy, seeded} from '../test/data/near-copies.js';
+import {printBar, printRows, type Row, wantsJson} from './report.js';
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const DIR = join(tmpdir(), 'deepseek-kit-bench-data');
+const arg = (name: string, fallback: number) => {
+  const i = process.argv.indexOf(name);
+  return i === -1 ? fallback : Number(process.argv[i + 1]);
+};
+
+/** Injected copies: exact ones of any earlier doc, near ones (1% word edits) of docs of >= 100 words. */
+const EXACT_RATE = 0.03;
+const NEAR_RATE = 0.03;
+
+interface Step {
+  name: string;
+  run: (
+    file: string,
+    out: string,
+  ) => Promise<{docs: number; removed?: Record<string, number>; stateBytesPerDoc?: number}>;
+}
+
+const clean =
+  (filters: string, dedup: 'both' | 'exact' | 'near' | 'none'): Step['run'] =>
+  async (file, out) => {
+    const r = await cleanDataset({
+      input: file,
+      output: out,
+      filters,
+      dedup,
+      rejected: `${out}.rejected.jsonl`,
+    });
+    const removed = await rejectedRecall(`${out}.rejected.jsonl`);
+    return {docs: r.rowsIn, removed, stateBytesPerDoc: r.dedup.stateBytesPerDoc};
+  };
+
+const STEPS: Record<string, Step> = {
+  io: {name: 'read + write only', run: clean('none', 'none')},
+  exact: {name: 'exact dedup', run: clean('none', 'exact')},
+  filters: {name: 'default filters', run: clean('default', 'none')},
+  'exact+filters': {name: 'exact dedup + default filters', run: clean('default', 'exact')},
+  near: {name: 'MinHash LSH near dedup', run: clean('none', 'near')},
+  clean: {name: 'clean (default filters, exact + near)', run: clean('default', 'both')},
+  web: {name: 'web filters (Gopher, C4, FineWeb)', run: clean('web', 'none')},
+  augment: {
+    name: 'augment (EDA, 4 per row)',
+    run: async (file, out) => {
+      const {runAugment} = await import('../src/data/augment.js');
+      const r = await runAugment({input: file, output: out});
+      return {docs: r.io.read};
+    },
+  },
+};
+
+/** Of the rejected rows, how many were injected copies (by id) — and whether any original was removed. */
+async function rejectedRecall(path: string): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {exact_copies: 0, near_copies: 0, originals: 0};
+  if (!existsSync(path)) return counts;
+  for await (const line of createInterface({input: createReadStream(path)})) {
+    const id = (JSON.parse(line) as {id: string}).id;
+    if (id.includes(':exact-of:')) counts.exact_copies!++;
+    else if (id.includes(':near-of:')) counts.near_copies!++;
+    else counts.originals!++;
+  }
+  rmSync(path);
+  return counts;
+}
+
+// ---- child: run one step on one file, print one JSON line ----
+if (process.argv.includes('--child')) {
+  const step = STEPS[process.argv[process.argv.indexOf('--child') + 1]!]!;
+  const file = process.argv[process.argv.indexOf('--file') + 1]!;
+  const out = join(DIR, `out-${process.pid}.jsonl`);
+  const t0 = performance.now();
+  const result = await step.run(file, out);
+  const seconds = (performance.now() - t0) / 1000;
+  rmSync(out, {force: true});
+  process.stdout.write(
+    `${JSON.stringify({...result, seconds, peakRssMb: process.resourceUsage().maxRSS / 1024})}\n`,
+  );
+  process.exit(0);
+}
+
+// ---- parent: build corpora, run each row in a child process ----
+interface Corpus {
+  file: string;
+  mb: number;
+  exact: number;
+  near: number;
+}
+
+async function buildCorpus(mb: number, limitDocs = Number.POSITIVE_INFINITY): Promise<Corpus> {
+  mkdirSync(DIR, {recursive: true});
+  const file = join(DIR, `corpus-${mb}mb${Number.isFinite(limitDocs) ? `-${limitDocs}` : ''}.jsonl`);
+  const meta = `${file}.meta.json`;
+  if (existsSync(file) && existsSync(meta)) return JSON.parse(readFileSync(meta, 'utf8')) as Corpus;
+  const sentences: string[] = [];
+  for (const f of ['imdb/reviews.jsonl', 'imdb/test.jsonl', 'reuters/news.jsonl', 'text/sotu.jsonl']) {
+    for (const line of readFileSync(join(ROOT, 'fixtures', f), 'utf8').split('\n')) {
+      if (!line) continue;
+      const text = (JSON.parse(line) as {text: string}).text.replace(/<br \/>/g, ' ');
+      for (const s of text.split(/(?<=[.!?])\s+/)) if (s.length > 20) sentences.push(s);
+    }
+  }
+  const rand = seeded(mb);
+  const recent: string[] = []; // a window of earlier docs to copy from (bounded memory)
+  const out = createWriteStream(file);
+  let bytes = 0;
+  let n = 0;
+  const counts = {exact: 0, near: 0};
+  const write = async (id: string, text: string) => {
+    const line = `${JSON.stringify({id, text, label: rand() < 0.5 ? 'pos' : 'neg'})}\n`;
+    bytes += Buffer.byteLength(line);
+    if (!out.write(line)) await new Promise<void>((ok) => out.once('drain', () => ok()));
+  };
+  while (bytes < mb * 1e6 && n < limitDocs) {
+    const i = n++;
+    const r = rand();
+    if (r < EXACT_RATE && recent.length > 0) {
+      const k = Math.floor(rand() * recent.length);
+      await write(`bench:${i}:exact-of:${k}`, recent[k]!);
+      counts.exact++;
+    } else if (r < EXACT_RATE + NEAR_RATE && recent.length > 0) {
+      const k = Math.floor(rand() * recent.length);
+      if (recent[k]!.split(' ').length < 100) continue;
+      await write(`bench:${i}:near-of:${k}`, nearCopy(recent[k]!, 0.01, rand));
+      counts.near++;
+    } else {
+      const parts: string[] = [];
+      const want = 4 + Math.floor(rand() * 10);
+      for (let s = 0; s < want; s++) parts.push(sentences[Math.floor(rand() * sentences.length)]!);
+      const text = parts.join(' ');
+      await write(`bench:${i}`, text);
+      if (recent.length < 20_000) recent.push(text);
+      else recent[Math.floor(rand() * recent.length)] = text;
+    }
+  }
+  await new Promise<void>((ok) => out.end(() => ok()));
+  const corpus: Corpus = {file, mb: statSync(file).size / 1e6, ...counts};
+  await import('node:fs/promises').then((fs) => fs.writeFile(meta, JSON.stringify(corpus)));
+  return corpus;
+}
+
+function runChild(step: string, corpus: Corpus): Row {
+  const args = [...process.execArgv, fileURLToPath(import.meta.url), '--child', step, '--file', corpus.file];
+  const r = spawnSync(process.execPath, args, {encoding: 'utf8', maxBuffer: 1 << 24});
+  if (r.status !== 0) throw new Error(`${step}: ${r.stderr}`);
+  const m = JSON.parse(r.stdout.trim().split('\n').pop()!) as {
+    docs: number;
+    seconds: number;
+    peakRssMb: number;
+    removed?: Record<string, number>;
+    stateBytesPerDoc?: number;
+  };
+  const row: Row = {
+    step: STEPS[step]!.name,
+    input_mb: Number(corpus.mb.toFixed(1)),
+    docs: m.docs,
+    docs_per_s: Math.round(m.docs / m.seconds),
+    mb_per_s: corpus.mb / m.seconds,
+    peak_rss_mb: Math.round(m.peakRssMb),
+    state_b_per_doc: m.stateBytesPerDoc ?? null,
+  };
+  if (m.removed && (step === 'exact' || step === 'exact+filters' || step === 'clean')) {
+    row.exact_recall = m.removed.exact_copies! / corpus.exact;
+  }
+  if (m.removed && (step === 'near' || step === 'clean')) {
+    row.near_recall = m.removed.near_copies! / corpus.near;
+  }
+  if (m.removed) row.originals_removed = m.removed.originals!;
+  return row;
+}
+
+const mb = arg('--mb', 64);
+const big = await buildCorpus(mb);
+const small = await buildCorpus(Math.max(4, Math.round(mb / 4)));
+const augmentSlice = await buildCorpus(4, 2000);
+if (!wantsJson)
+  process.stderr.write(
+    `corpus ${big.file}: ${big.mb.toFixed(1)} MB, ${big.exact} exact + ${big.near} near copies\n`,
+  );
+const rows: Row[] = [];
+for (const [step, corpus] of [
+  ['io', big],
+  ['exact', big],
+  ['filters', big],
+  ['exact+filters', small],
+  ['exact+filters', big],
+  ['near', small],
+  ['near', big],
+  ['clean', big],
+  ['web', small],
+  ['augment', augmentSlice],
+] as const) {
+  rows.push(runChild(step, corpus));
+}
+printRows(rows);
+
+const find = (step: string, corpus: Corpus) =>
+  rows.find((r) => r.step === STEPS[step]!.name && r.input_mb === Number(corpus.mb.toFixed(1)))!;
+const ef = find('exact+filters', big);
+const near = find('near', big);
+printBar(
+  'exact dedup + default filters >= 50 MB/s',
+  (ef.mb_per_s as number) >= 50,
+  `${(ef.mb_per_s as number).toFixed(1)} MB/s`,
+);
+printBar(
+  'MinHash LSH near dedup >= 10 MB/s',
+  (near.mb_per_s as number) >= 10,
+  `${(near.mb_per_s as number).toFixed(1)} MB/s`,
+);
+const nearSmall = find('near', small);
+const perDoc =
+  (((near.peak_rss_mb as number) - (nearSmall.peak_rss_mb as number)) * 2 ** 20) /
+  ((near.docs as number) - (nearSmall.docs as number));
+printBar(
+  'peak RSS grows only by the dedup state',
+  perDoc < 4 * (near.state_b_per_doc as number) + 1024,
+  `near dedup: ${nearSmall.peak_rss_mb} MB at ${nearSmall.input_mb} MB in, ${near.peak_rss_mb} MB at ${near.input_mb} MB in: ${Math.round(perDoc)} B of RSS per extra doc (state ${near.state_b_per_doc} B/doc)`,
+);
+printBar(
+  'near copies found (recall >= 0.95), no original removed',
+  (near.near_recall as number) >= 0.95 && near.originals_removed === 0,
+  `recall ${(near.near_recall as number).toFixed(3)}, originals removed ${near.originals_removed}`,
+);

@@ -1,0 +1,69 @@
+import {describe, expect, it} from 'vitest';
+import type {Doc, Verdict} from '../../../src/data/doc.js';
+import {buildSteps, presetConfig} from '../../../src/data/filters/filter-config.js';
+import {fixtureDocs} from '../fixture-docs.js';
+
+const steps = buildSteps(presetConfig('default'));
+/** The default preset's verdict: the first rule that drops, else keep. */
+function judge(text: string): string {
+  const doc: Doc = {id: 't', text, fields: {}};
+  for (const step of steps) {
+    const v: Verdict = step.filter!(doc);
+    if (!v.keep) return v.reason;
+  }
+  return 'keep';
+}
+
+describe('default preset: drops only what is clearly not text', () => {
+  it('keeps every real review of the IMDB fixture (and the other text fixtures)', () => {
+    for (const path of [
+      'fixtures/imdb/reviews.jsonl',
+      'fixtures/imdb/test.jsonl',
+      'fixtures/reuters/news.jsonl',
+      'fixtures/spam/emails.jsonl',
+    ]) {
+      const dropped = fixtureDocs(path).filter((d) => judge(d.text) !== 'keep');
+      expect([path, dropped.map((d) => d.id)]).toEqual([path, []]);
+    }
+  });
+
+  it('keeps short legitimate documents', () => {
+    const short = [
+      ':)',
+      'ok',
+      'Nope.',
+      'lol',
+      '10/10',
+      'Great!',
+      'WOW!!!!!!!!',
+      '😂😂😂',
+      '❤❤❤❤❤❤❤❤❤',
+      'C’est la vie.',
+      '東京',
+      '¡Olé!',
+      '$9.99',
+      '+1',
+      'A+',
+      '#1 film',
+      '...',
+    ];
+    expect(short.filter((t) => judge(t) !== 'keep')).toEqual([]);
+  });
+
+  it('drops empty, binary, mis-decoded and symbol-only text with the expected reason', () => {
+    expect(judge('')).toBe('empty');
+    expect(judge(' \n\t ')).toBe('empty');
+    const binary = Array.from({length: 200}, (_, i) => String.fromCharCode((i * 37) % 256)).join('');
+    expect(judge(binary)).toBe('non_text');
+    expect(judge('\u0000\u0001\u0002PK\u0003\u0004 some header \ufffd\ufffd\ufffd')).toBe('non_text');
+    expect(judge('CafÃ© Ã©tait trÃ¨s bon, câ€™est vrai')).toBe('mojibake');
+    expect(judge('==========----------**********||||||||||')).toBe('symbol_ratio');
+    expect(judge('→→→→ ■■■■ ▲▲▲▲ ┼┼┼┼ ════')).toBe('symbol_ratio');
+  });
+
+  it('tolerates a few stray control or mis-decoded characters in a real text', () => {
+    const review = fixtureDocs()[0]!.text;
+    expect(judge(`${review}\u0010 and \u0096 a dash`)).toBe('keep');
+    expect(judge(`${review} (cafÃ©)`)).toBe('keep');
+  });
+});
