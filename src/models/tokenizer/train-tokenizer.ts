@@ -6,10 +6,11 @@ import {join} from 'node:path';
 import {promisify} from 'node:util';
 import {ConfigError, DatasetError} from '../../errors.js';
 import {TRAINED_SPECIAL_TOKENS} from '../tokenizer.js';
-import {byteLevelWordCounts, continueMerges} from './bpe-continue.js';
+import {byteLevelWordCounts, continueMerges} from './continue-merges.js';
 import {HfTokenizer} from './hf-tokenizer.js';
 import {specialAddedTokens, type TokenizerJson} from './tokenizer-json.js';
-import {truncateByteLevelBpe, truncateWordPiece} from './truncate-vocab.js';
+import {truncateByteLevelBpe} from './truncate-vocab.js';
+import {trainWordPiece} from './wordpiece-trainer.js';
 
 const require = createRequire(import.meta.url);
 const run = promisify(execFile);
@@ -35,19 +36,12 @@ export interface TrainTokenizerOptions {
  * options, so the vocabulary stops at 30,000; and it draws progress bars and blank lines on the
  * process's own stdout), so training runs in a child process whose output is discarded.
  */
-const TRAIN_SCRIPT = `
+const TRAIN_BPE_SCRIPT = `
 const [modulePath, configJson] = process.argv.slice(1);
 const tk = require(modulePath);
 const c = JSON.parse(configJson);
-let t;
-if (c.kind === 'bpe') {
-  t = new tk.Tokenizer(tk.BPE.empty());
-  t.setPreTokenizer(tk.byteLevelPreTokenizer(false, true));
-} else {
-  t = new tk.Tokenizer(tk.WordPiece.empty());
-  t.setNormalizer(tk.bertNormalizer({lowercase: c.lowercase}));
-  t.setPreTokenizer(tk.bertPreTokenizer());
-}
+const t = new tk.Tokenizer(tk.BPE.empty());
+t.setPreTokenizer(tk.byteLevelPreTokenizer(false, true));
 t.train(c.files);
 t.save(c.out, false);
 `;
@@ -56,9 +50,10 @@ t.save(c.out, false);
 export const NATIVE_TRAINER_CAP = 30_000;
 
 /**
- * Trains a byte-level BPE or WordPiece tokenizer with Hugging Face's Rust trainer, then cuts its
- * merge list to `vocabSize` (see truncate-vocab.ts) with the special tokens at ids 0..5; BPE asked
- * for more than the trainer's cap continues training in TypeScript (bpe-continue.ts).
+ * Trains a tokenizer with the special tokens at ids 0..5. Byte-level BPE: Hugging Face's Rust
+ * trainer, its merge list cut to `vocabSize` (truncate-vocab.ts), continued in TypeScript past the
+ * trainer's cap (continue-merges.ts). WordPiece: wordpiece-trainer.ts (the native WordPiece trainer
+ * gives a different vocabulary on every run).
  */
 export async function trainTokenizer(options: TrainTokenizerOptions): Promise<HfTokenizer> {
   const started = performance.now();
@@ -71,28 +66,19 @@ export async function trainTokenizer(options: TrainTokenizerOptions): Promise<Hf
   const dir = await mkdtemp(join(tmpdir(), 'dsk-tokenizer-'));
   try {
     const files = await trainingFiles(options, dir);
-    const out = join(dir, 'trained.json');
-    const config = {kind: options.kind, lowercase: options.lowercase ?? true, files, out};
-    try {
-      await run(
-        process.execPath,
-        ['-e', TRAIN_SCRIPT, require.resolve('tokenizers'), JSON.stringify(config)],
-        {
-          maxBuffer: 64 * 1024 * 1024,
-        },
-      );
-    } catch (err) {
-      const stderr = String((err as {stderr?: string}).stderr ?? '').trim();
-      throw new Error(`tokenizer training failed: ${stderr.split('\n').at(-1) || (err as Error).message}`);
-    }
-    const trained = JSON.parse(await readFile(out, 'utf8')) as TokenizerJson;
-    if (options.kind === 'bpe') await continuePastCap(trained, files, specials, options.vocabSize);
-    const json = finalJson(options.kind, trained, specials, options.vocabSize);
-    const tokenizer = HfTokenizer.fromJSON(json.json, 'trained tokenizer', options.kind);
+    const {json, shortBy} =
+      options.kind === 'bpe'
+        ? await trainByteLevelBpe(files, dir, specials, options.vocabSize)
+        : trainWordPiece(await readAll(files), {
+            vocabSize: options.vocabSize,
+            specials,
+            lowercase: options.lowercase ?? true,
+          });
+    const tokenizer = HfTokenizer.fromJSON(json, 'trained tokenizer', options.kind);
     tokenizer.training = {
       requestedVocabSize: options.vocabSize,
       vocabSize: tokenizer.vocabSize,
-      ...(json.shortBy > 0 ? {limitedBy: 'data' as const} : {}),
+      ...(shortBy > 0 ? {limitedBy: 'data' as const} : {}),
       seconds: (performance.now() - started) / 1000,
     };
     return tokenizer;
@@ -100,6 +86,8 @@ export async function trainTokenizer(options: TrainTokenizerOptions): Promise<Hf
     await rm(dir, {recursive: true, force: true});
   }
 }
+
+const readAll = (files: readonly string[]) => Promise.all(files.map((f) => readFile(f, 'utf8')));
 
 async function trainingFiles(options: TrainTokenizerOptions, dir: string): Promise<string[]> {
   if (options.texts && options.files)
@@ -127,66 +115,39 @@ async function trainingFiles(options: TrainTokenizerOptions, dir: string): Promi
   return [file];
 }
 
-const hitCap = (trained: TokenizerJson) =>
-  Object.keys(trained.model.vocab ?? {}).length >= NATIVE_TRAINER_CAP;
-
-/**
- * Byte-level BPE beyond the native trainer's cap: when it stopped at its cap short of the request,
- * the merge list is extended in place by continuing training on the same text (bpe-continue.ts).
- */
-async function continuePastCap(
-  trained: TokenizerJson,
+async function trainByteLevelBpe(
   files: readonly string[],
+  dir: string,
   specials: readonly string[],
   vocabSize: number,
-): Promise<void> {
-  const {shortBy, vocab, merges} = truncateByteLevelBpe(trained.model, specials, vocabSize);
-  if (shortBy <= 0 || !hitCap(trained)) return;
-  const texts = await Promise.all(files.map((f) => readFile(f, 'utf8')));
-  const more = continueMerges(byteLevelWordCounts(texts), merges!, Object.keys(vocab), shortBy);
-  trained.model.merges = [...merges!, ...more];
-}
-
-/**
- * A vocabulary short of the request because the trainer hit its own cap (not because the text ran
- * out of pairs) would hide that the text supports more: refuse with the size that works.
- */
-function checkTrainerCap(trained: TokenizerJson, vocabSize: number): void {
-  if (!hitCap(trained)) return;
-  throw new ConfigError(
-    `vocabulary size ${vocabSize} is above what the tokenizers library's trainer learns (${NATIVE_TRAINER_CAP} tokens)`,
-    `use --vocab-size ${NATIVE_TRAINER_CAP} or less`,
-  );
-}
-
-/** The `tokenizer.json` of the trained tokenizer cut to `vocabSize`, specials first. */
-function finalJson(
-  kind: 'bpe' | 'wordpiece',
-  trained: TokenizerJson,
-  specials: readonly string[],
-  vocabSize: number,
-): {json: TokenizerJson; shortBy: number} {
-  const cut =
-    kind === 'bpe'
-      ? truncateByteLevelBpe(trained.model, specials, vocabSize)
-      : truncateWordPiece(trained.model, specials, vocabSize);
-  if (cut.shortBy > 0 && kind === 'wordpiece') checkTrainerCap(trained, vocabSize);
+): Promise<{json: TokenizerJson; shortBy: number}> {
+  const out = join(dir, 'trained.json');
+  try {
+    await run(
+      process.execPath,
+      ['-e', TRAIN_BPE_SCRIPT, require.resolve('tokenizers'), JSON.stringify({files, out})],
+      {
+        maxBuffer: 64 * 1024 * 1024,
+      },
+    );
+  } catch (err) {
+    const stderr = String((err as {stderr?: string}).stderr ?? '').trim();
+    throw new Error(`tokenizer training failed: ${stderr.split('\n').at(-1) || (err as Error).message}`);
+  }
+  const trained = JSON.parse(await readFile(out, 'utf8')) as TokenizerJson;
+  let cut = truncateByteLevelBpe(trained.model, specials, vocabSize);
+  // Stopped by its own cap rather than by the text: keep merging where it stopped.
+  if (cut.shortBy > 0 && Object.keys(trained.model.vocab ?? {}).length >= NATIVE_TRAINER_CAP) {
+    const more = continueMerges(
+      byteLevelWordCounts(await readAll(files)),
+      cut.merges!,
+      Object.keys(cut.vocab),
+      cut.shortBy,
+    );
+    cut = truncateByteLevelBpe({...trained.model, merges: [...cut.merges!, ...more]}, specials, vocabSize);
+  }
   // The JS API has no ByteLevel decoder to set before training; the JSON format does.
   const byteLevel = {type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true};
-  const parts =
-    kind === 'bpe'
-      ? {
-          normalizer: null,
-          pre_tokenizer: byteLevel,
-          decoder: byteLevel,
-          model: {...trained.model, unk_token: null, vocab: cut.vocab, merges: cut.merges},
-        }
-      : {
-          normalizer: trained.normalizer,
-          pre_tokenizer: trained.pre_tokenizer,
-          decoder: {type: 'WordPiece', prefix: '##', cleanup: true},
-          model: {...trained.model, unk_token: '[UNK]', vocab: cut.vocab},
-        };
   return {
     shortBy: cut.shortBy,
     json: {
@@ -194,8 +155,11 @@ function finalJson(
       truncation: null,
       padding: null,
       added_tokens: specialAddedTokens(specials.map((t, i) => [t, i])),
+      normalizer: null,
+      pre_tokenizer: byteLevel,
       post_processor: null,
-      ...parts,
+      decoder: byteLevel,
+      model: {...trained.model, unk_token: null, vocab: cut.vocab, merges: cut.merges},
     },
   };
 }

@@ -3,10 +3,10 @@ import {byteChar} from './byte-level.js';
 import {mergePair, type TokenizerModelJson} from './tokenizer-json.js';
 
 /**
- * Cutting a trained vocabulary to size. Hugging Face's BPE and WordPiece trainers add tokens greedily,
- * one merge at a time, so the first K merges of a long run are exactly what a run asked to stop at K
- * would have learnt: the trained list (ids in merge order) can be cut to any size. These functions
- * also put the special tokens at ids 0..n-1, so they are stable across sizes.
+ * Cutting a trained BPE to size. Hugging Face's BPE trainer adds tokens greedily, one merge at a
+ * time, so the first K merges of a long run are exactly what a run asked to stop at K would have
+ * learnt: the trained merge list can be cut to any size. The special tokens go to ids 0..n-1, so
+ * they are stable across sizes.
  */
 
 export interface TruncatedModel {
@@ -16,12 +16,7 @@ export interface TruncatedModel {
   shortBy: number;
 }
 
-function vocabEntries(model: TokenizerModelJson): Array<[string, number]> {
-  if (!model.vocab || Array.isArray(model.vocab)) throw new Error(`expected a ${model.type} vocab object`);
-  return Object.entries(model.vocab).sort((a, b) => a[1] - b[1]);
-}
-
-function tooSmall(vocabSize: number, minimum: number, what: string): ConfigError {
+export function vocabTooSmall(vocabSize: number, minimum: number, what: string): ConfigError {
   return new ConfigError(
     `vocabulary size ${vocabSize} is too small: ${what} alone take ${minimum} ids`,
     `use --vocab-size ${minimum} or more`,
@@ -40,7 +35,7 @@ export function truncateByteLevelBpe(
 ): TruncatedModel {
   const minimum = specials.length + 256;
   if (vocabSize < minimum)
-    throw tooSmall(vocabSize, minimum, `${specials.length} special tokens and 256 bytes`);
+    throw vocabTooSmall(vocabSize, minimum, `${specials.length} special tokens and 256 bytes`);
   const vocab: Record<string, number> = {};
   let size = 0;
   for (const token of specials) vocab[token] = size++;
@@ -55,37 +50,4 @@ export function truncateByteLevelBpe(
     if (!Object.hasOwn(vocab, token)) vocab[token] = size++;
   }
   return {vocab, merges, shortBy: vocabSize - size};
-}
-
-/**
- * WordPiece of `vocabSize` ids: specials, then the trained vocabulary in id order (its characters,
- * its `##` continuation characters, then its merged pieces), cut when full. The characters are kept
- * whole: a word with a character outside them becomes `[UNK]`.
- */
-export function truncateWordPiece(
-  trained: TokenizerModelJson,
-  specials: readonly string[],
-  vocabSize: number,
-): TruncatedModel {
-  const entries = vocabEntries(trained).filter(([token]) => !specials.includes(token));
-  const prefix = (trained.continuing_subword_prefix as string | undefined) ?? '##';
-  const alphabet = entries.filter(
-    ([t]) => [...(t.startsWith(prefix) ? t.slice(prefix.length) : t)].length === 1,
-  );
-  const minimum = specials.length + alphabet.length;
-  if (vocabSize < minimum) {
-    throw tooSmall(
-      vocabSize,
-      minimum,
-      `${specials.length} special tokens and the text's ${alphabet.length} characters`,
-    );
-  }
-  const vocab: Record<string, number> = {};
-  let size = 0;
-  for (const token of specials) vocab[token] = size++;
-  for (const [token] of entries) {
-    if (size >= vocabSize) break;
-    vocab[token] = size++;
-  }
-  return {vocab, shortBy: vocabSize - size};
 }

@@ -1,10 +1,12 @@
 import {nativeTokenizers} from './hf-tokenizer.js';
 
 /**
- * BPE training past the native trainer's cap. `tokenizers`' default trainer stops at 30,000 tokens
- * and cannot be told otherwise from JavaScript; BPE is greedy, so training can pick up where it
- * stopped: apply its merges to every word of the text, then keep merging the most frequent adjacent
- * pair (Sennrich et al. 2016) until the vocabulary is full.
+ * BPE merge learning (Sennrich et al. 2016): merge the most frequent adjacent pair of symbols, again
+ * and again, until the vocabulary is full. It can start from merges already learnt (apply them to
+ * every word first), which is how byte-level BPE goes past the native trainer's 30,000-token cap
+ * (it cannot be told otherwise from JavaScript); and with a continuing-subword prefix (`##`) it
+ * learns WordPiece vocabularies the way Hugging Face's WordPiece trainer does, deterministically
+ * (the native one numbers `##` symbols in hash order, so its count ties, and results, vary by run).
  */
 
 /** Pre-tokenized words of the text (byte-level characters, as the ByteLevel pre-tokenizer splits them), with counts. */
@@ -21,9 +23,19 @@ export function byteLevelWordCounts(texts: Iterable<string>): Map<string, number
   return counts;
 }
 
+/** A word as initial symbols: its characters, all but the first with the continuing prefix if any. */
+export function splitWord(word: string, prefix = ''): string[] {
+  return [...word].map((ch, i) => (i === 0 ? ch : prefix + ch));
+}
+
+/** The token two symbols merge into: the right one loses its continuing prefix. */
+export function joinSymbols(a: string, b: string, prefix = ''): string {
+  return a + (prefix && b.startsWith(prefix) ? b.slice(prefix.length) : b);
+}
+
 /** A word's symbols after applying `merges` by rank, lowest first (how BPE encodes). */
-export function applyMerges(word: string, ranks: ReadonlyMap<string, number>): string[] {
-  let symbols = [...word];
+export function applyMerges(word: string, ranks: ReadonlyMap<string, number>, prefix = ''): string[] {
+  let symbols = splitWord(word, prefix);
   while (symbols.length > 1) {
     let best = Number.POSITIVE_INFINITY;
     let at = -1;
@@ -39,7 +51,7 @@ export function applyMerges(word: string, ranks: ReadonlyMap<string, number>): s
     const out: string[] = [];
     for (let i = 0; i < symbols.length; i++) {
       if (i < symbols.length - 1 && symbols[i] === a && symbols[i + 1] === b) {
-        out.push(a + b);
+        out.push(joinSymbols(a, b, prefix));
         i++;
       } else {
         out.push(symbols[i]!);
@@ -106,6 +118,7 @@ export function continueMerges(
   merges: ReadonlyArray<readonly [string, string]>,
   vocabulary: Iterable<string>,
   newTokens: number,
+  prefix = '',
 ): Array<[string, string]> {
   const ranks = new Map(merges.map(([a, b], i) => [`${a} ${b}`, i]));
   const symbols: string[] = [];
@@ -119,17 +132,15 @@ export function continueMerges(
     }
     return id;
   };
-  // Ids as the native trainer numbers symbols (characters by code point, then merged tokens in
+  // Ids as the native BPE trainer numbers symbols (characters by code point, then merged tokens in
   // merge order): its heap breaks count ties by smaller ids, and so does ours.
-  const chars = new Set<string>();
-  for (const word of wordCounts.keys()) for (const ch of word) chars.add(ch);
-  for (const ch of [...chars].sort((x, y) => x.codePointAt(0)! - y.codePointAt(0)!)) intern(ch);
-  for (const [a, b] of merges) intern(a + b);
+  for (const symbol of initialSymbols(wordCounts.keys(), prefix)) intern(symbol);
+  for (const [a, b] of merges) intern(joinSymbols(a, b, prefix));
   const known = new Set(vocabulary);
   const words: number[][] = [];
   const counts: number[] = [];
   for (const [word, count] of wordCounts) {
-    words.push(applyMerges(word, ranks).map(intern));
+    words.push(applyMerges(word, ranks, prefix).map(intern));
     counts.push(count);
   }
   const pairCount = new Map<number, number>();
@@ -160,7 +171,7 @@ export function continueMerges(
       continue;
     }
     const [a, b] = [Math.floor(key / ID_BITS), key % ID_BITS];
-    const token = symbols[a]! + symbols[b]!;
+    const token = joinSymbols(symbols[a]!, symbols[b]!, prefix);
     const c = intern(token);
     out.push([symbols[a]!, symbols[b]!]);
     if (!known.has(token)) {
@@ -194,4 +205,16 @@ export function continueMerges(
     }
   }
   return out;
+}
+
+/** The symbols words start as, sorted: characters by code point, then prefixed characters likewise. */
+export function initialSymbols(words: Iterable<string>, prefix = ''): string[] {
+  const first = new Set<string>();
+  const rest = new Set<string>();
+  for (const word of words)
+    for (const [i, symbol] of splitWord(word, prefix).entries()) (i === 0 ? first : rest).add(symbol);
+  // UTF-16 order, which is code-point order for the byte-level alphabet (all below U+0144).
+  const ordered = (x: string, y: string) => (x < y ? -1 : x > y ? 1 : 0);
+  if (!prefix) return [...new Set([...first, ...rest])].sort(ordered);
+  return [...[...first].sort(ordered), ...[...rest].sort(ordered)];
 }
