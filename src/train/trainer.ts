@@ -124,7 +124,7 @@ export interface TrainResult {
   steps: number;
   epochsCompleted: number;
   stoppedBy: 'steps' | 'early_stopping' | 'aborted';
-  /** Mean training loss over the last logged window. */
+  /** Training loss of the last step. */
   finalLoss: number;
   lastEval?: Record<string, number>;
   best?: {metric: string; value: number; step: number};
@@ -147,7 +147,7 @@ interface Pending {
 }
 
 /** Trains `options.model` with AdamW; see TrainOptions. Never prints: everything goes to callbacks. */
-export function train(options: TrainOptions): Promise<TrainResult> {
+export async function train(options: TrainOptions): Promise<TrainResult> {
   return new Trainer(options).run();
 }
 
@@ -198,6 +198,14 @@ class Trainer {
         : positiveInt(o.epochs ?? 1, 'epochs') * this.stepsPerEpoch;
     this.schedule = {lr: o.lr ?? 1e-3, totalSteps: this.totalSteps, ...o.schedule};
     if (o.resume && !o.runDir) throw new ConfigError('resume needs a run folder');
+    if (!(this.schedule.lr > 0))
+      throw new ConfigError(`learning rate must be above 0, got ${this.schedule.lr}`);
+    if (!((o.clipNorm ?? 0) >= 0)) throw new ConfigError(`clip norm must be ≥ 0 (0: off), got ${o.clipNorm}`);
+    if (typeof o.evalEvery === 'number') positiveInt(o.evalEvery, 'evalEvery');
+    if (typeof o.checkpointEvery === 'number') positiveInt(o.checkpointEvery, 'checkpointEvery');
+    if (o.earlyStopping && !o.validation && !o.evaluate) {
+      throw new ConfigError(`early stopping on ${o.earlyStopping.metric} needs validation data`);
+    }
     this.optimizer = new AdamW(this.params, o.optimizer);
   }
 

@@ -4,7 +4,7 @@ import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
-import {ModelError} from '../../src/errors.js';
+import {ConfigError, ModelError} from '../../src/errors.js';
 import {listCheckpoints} from '../../src/train/checkpoint.js';
 import {TrainingDivergedError} from '../../src/train/diverged-error.js';
 import {accuracy, sparseCrossEntropy} from '../../src/train/losses.js';
@@ -212,6 +212,19 @@ describe('train: a function-built model', () => {
     });
     expect(result.lastEval!.val_acc).toBeGreaterThan(0.9);
     tf.dispose([w, b]);
+  });
+
+  it('refuses bad settings with a ConfigError before touching anything', async () => {
+    for (const bad of [
+      {lr: 0},
+      {clipNorm: -1},
+      {steps: 0},
+      {gradAccum: 1.5},
+      {evalEvery: 0},
+      {earlyStopping: {metric: 'val_loss'}},
+    ]) {
+      await expect(run(bad)).rejects.toBeInstanceOf(ConfigError);
+    }
   });
 
   it('resuming with other settings warns; resuming an empty folder is a ModelError', async () => {
