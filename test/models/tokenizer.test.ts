@@ -6,6 +6,7 @@ import {ConfigError, DatasetError, ModelError} from '../../src/errors.js';
 import {ByteTokenizer} from '../../src/models/tokenizer/byte-tokenizer.js';
 import {byteLevelWordCounts, continueMerges} from '../../src/models/tokenizer/continue-merges.js';
 import {HfTokenizer, nativeTokenizers} from '../../src/models/tokenizer/hf-tokenizer.js';
+import {TokenStream} from '../../src/models/tokenizer/token-stream.js';
 import {mergePair} from '../../src/models/tokenizer/tokenizer-json.js';
 import {NATIVE_TRAINER_CAP, trainTokenizer} from '../../src/models/tokenizer/train-tokenizer.js';
 import {loadTokenizer, TRAINED_SPECIAL_TOKENS, tokenizerFromJSON} from '../../src/models/tokenizer.js';
@@ -195,6 +196,23 @@ describe('trainTokenizer on IMDB reviews (HTML tags, accents, emoji)', () => {
       // A frequent word is one token.
       expect(await tok.encode(kind === 'bpe' ? ' movie' : 'movie')).toHaveLength(1);
       if (kind === 'bpe') expect(await tok.decode(ids[0]!)).toBe(test[0]);
+    }
+  });
+});
+
+describe('TokenStream', () => {
+  it('streams ids one by one into exactly the text decode gives, holding back cut characters', async () => {
+    const bpe = await trainTokenizer({kind: 'bpe', vocabSize: 1000, texts: train});
+    const wordpiece = await trainTokenizer({kind: 'wordpiece', vocabSize: 1000, texts: train});
+    const text = `${heldOut.slice(0, 600)} ${UNSEEN}`;
+    for (const tok of [new ByteTokenizer(), bpe, wordpiece]) {
+      const ids = await tok.encode(text);
+      const stream = new TokenStream(tok);
+      const pieces: string[] = [];
+      for (const id of ids) pieces.push(await stream.push(id));
+      pieces.push(await stream.flush());
+      expect(pieces.join('')).toBe(await tok.decode(ids));
+      expect(pieces.some((p) => p.includes('\ufffd'))).toBe(false);
     }
   });
 });
