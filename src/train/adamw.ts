@@ -50,7 +50,6 @@ export class AdamW {
     beta2: tf.Scalar;
     oneMinusBeta1: tf.Scalar;
     oneMinusBeta2: tf.Scalar;
-    epsilon: tf.Scalar;
   };
 
   constructor(
@@ -71,7 +70,6 @@ export class AdamW {
       beta2: tf.keep(tf.scalar(this.beta2)),
       oneMinusBeta1: tf.keep(tf.scalar(1 - this.beta1)),
       oneMinusBeta2: tf.keep(tf.scalar(1 - this.beta2)),
-      epsilon: tf.keep(tf.scalar(this.epsilon)),
     }));
   }
 
@@ -89,8 +87,10 @@ export class AdamW {
     const t = this.step;
     const c = this.constants;
     tf.tidy(() => {
-      const stepSize = tf.scalar(lr / (1 - this.beta1 ** t));
-      const invSqrtBc2 = tf.scalar(1 / Math.sqrt(1 - this.beta2 ** t));
+      // m̂/(√v̂ + ε) = m·s/(1−β1^t) / (√v + ε·s) with s = √(1−β2^t): one multiply fewer per parameter.
+      const s = Math.sqrt(1 - this.beta2 ** t);
+      const stepSize = tf.scalar((lr * s) / (1 - this.beta1 ** t));
+      const epsilon = tf.scalar(this.epsilon * s);
       const decayFactor = tf.scalar(1 - lr * this.weightDecay);
       const c1 = gradScale ? tf.mul(c.oneMinusBeta1, gradScale) : c.oneMinusBeta1;
       const c2 = gradScale ? tf.mul(c.oneMinusBeta2, tf.square(gradScale)) : c.oneMinusBeta2;
@@ -101,7 +101,7 @@ export class AdamW {
         const v = tf.add(tf.mul(this.v[i]!, c.beta2), tf.mul(tf.square(g), c2));
         this.m[i]!.assign(m);
         this.v[i]!.assign(v);
-        const update = tf.mul(tf.div(m, tf.add(tf.mul(tf.sqrt(v), invSqrtBc2), c.epsilon)), stepSize);
+        const update = tf.mul(tf.div(m, tf.add(tf.sqrt(v), epsilon)), stepSize);
         const base = this.decayMask[i] ? tf.mul(p, decayFactor) : p;
         p.assign(tf.sub(base, update));
       }
