@@ -105,7 +105,11 @@ async function prune(root: string, keep: number, latest: string): Promise<void> 
   const steps = names.filter((n) => STEP_DIR.test(n)).sort((a, b) => stepOf(a) - stepOf(b));
   const old = steps.slice(0, Math.max(0, steps.length - keep)).filter((n) => n !== latest);
   // Folders left by a crash mid-write are never complete checkpoints.
-  const stale = names.filter((n) => n.startsWith('.tmp-') && !n.includes(`-${process.pid}-`));
+  const stale = names.filter(
+    (n) =>
+      (n.startsWith('.tmp-') && !n.includes(`-${process.pid}-`)) ||
+      (n.startsWith('.latest-') && n !== `.latest-${process.pid}`),
+  );
   await Promise.all([...old, ...stale].map((n) => rm(join(root, n), {recursive: true, force: true})));
 }
 

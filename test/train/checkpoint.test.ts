@@ -65,6 +65,7 @@ describe('checkpoints', () => {
     const run = join(dir, 'b');
     const t = [tf.scalar(1)];
     await mkdir(join(run, 'checkpoints', '.tmp-step-9-1-1'), {recursive: true});
+    await writeFile(join(run, 'checkpoints', '.latest-1'), 'step-9\n');
     for (const step of [2, 4, 6, 8]) await saveCheckpoint(run, content(step, t), 2);
     expect(await listCheckpoints(run)).toEqual([6, 8]);
     expect((await readFile(join(run, 'checkpoints', 'latest'), 'utf8')).trim()).toBe('step-8');
