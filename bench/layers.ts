@@ -14,7 +14,7 @@ const EXPERT_HIDDEN = 256;
 const NUM_EXPERTS = 8;
 const TOP_K = 2;
 const WARMUP = 3;
-const RUNS = Number(process.env.BENCH_RUNS ?? 10);
+const RUNS = Number(process.env.BENCH_RUNS ?? 20);
 
 const info = await initBackend({onWarning: (m) => process.stderr.write(`${m}\n`)});
 const x = tf.variable(tf.randomNormal([TOKENS, D_MODEL], 0, 1, 'float32', 1), true, 'bench_x');
@@ -104,10 +104,12 @@ const rows: Row[] = cases.map((c) => ({
   fwd_ms: median(c.fwd),
   fwd_bwd_ms: median(c.step),
 }));
-const [dense, sparse, reference] = cases.map((c) => median(c.step)) as [number, number, number];
+// Bars from per-round ratios: each round ran the three cases back to back under the same load.
+const ratio = (a: Case, b: Case) => median(a.step.map((t, i) => t / b.step[i]!));
+const [dense, sparse, reference] = cases as [Case, Case, Case];
 printRows(rows);
-const ratioDense = sparse / dense;
-const speedup = reference / sparse;
+const ratioDense = ratio(sparse, dense);
+const speedup = ratio(reference, sparse);
 printBar(
   'MoE sparse <= 1.5x dense FFN (fwd+bwd)',
   ratioDense <= 1.5,

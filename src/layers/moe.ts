@@ -169,7 +169,7 @@ export class MoE extends tf.layers.Layer {
     const numTokens = x.size / d;
     const seqLen = x.rank >= 3 ? x.shape.at(-2)! : numTokens;
     const [y, aux] = tf.tidy(() => {
-      const x2 = tf.reshape(x, [numTokens, d]) as tf.Tensor2D;
+      const x2 = (x.rank === 2 ? x : tf.reshape(x, [numTokens, d])) as tf.Tensor2D;
       const routerIn =
         training && c.jitter > 0 ? tf.mul(x2, tf.randomUniform(x2.shape, 1 - c.jitter, 1 + c.jitter)) : x2;
       const logits = tf.matMul(routerIn, this.router!.read()) as tf.Tensor2D; // [T, E]
@@ -181,7 +181,7 @@ export class MoE extends tf.layers.Layer {
       if (training) this.accumulateLoad(plan.load);
       let out = dispatch(x2, routed.weights, plan, read(this.experts!), c.activation);
       if (this.shared) out = tf.add(out, expertFfn(x2, read(this.shared), c.activation));
-      const result = [tf.reshape(out, x.shape)];
+      const result = [x.rank === 2 ? out : tf.reshape(out, x.shape)];
       if (training) result.push(this.auxLoss(routed, seqLen));
       return result;
     });

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type {DispatchPlan} from './dispatch-plan.js';
 import {type ExpertActivation, type ExpertWeights, expertFfn} from './expert-ffn.js';
-import {gatherRows, gatherRowsWithAdjoint} from './gather-rows.js';
+import {gatherRows, mapRows} from './gather-rows.js';
 
 /** Runs the experts on x as `plan` says. x [T, d], weights [T, k], experts stacked [E, ...] → [T, d]. */
 export type ExpertDispatch = (
@@ -26,15 +26,16 @@ export const sparseDispatch: ExpertDispatch = (x, weights, plan, experts, activa
     const {topK, chunkSize, tokenIndex, combineIndex, rowChoice} = plan;
     const numChunks = tokenIndex.length / chunkSize;
     const chunkWeights = plan.chunkExpert ? gatherExperts(experts, plan.chunkExpert) : experts;
-    // Both row maps are inverses of each other, so each one's gradient is a gather of the other.
-    const rows = gatherRowsWithAdjoint(x, tokenIndex, {index: combineIndex, group: topK}); // [N·C, d]
+    // tokens → expert rows; the transpose sums each token's k rows (dropped choices add nothing).
+    const rows = mapRows(x, {index: tokenIndex, group: 1}, {index: combineIndex, group: topK}); // [N·C, d]
     const outputs = expertFfn(tf.reshape(rows, [numChunks, chunkSize, d]), chunkWeights, activation);
-    const back = gatherRowsWithAdjoint(tf.reshape(outputs, [-1, d]), combineIndex, {
-      index: rowChoice,
-      group: 1,
-    });
-    const perChoice = tf.reshape(back, [numTokens, topK, d]); // dropped choices read zeros
-    return tf.sum(tf.mul(perChoice, tf.expandDims(weights, -1)), 1) as tf.Tensor2D;
+    // The gate weight of each row; padding rows get 0.
+    const choiceWeights = tf.reshape(weights, [-1, 1]) as tf.Tensor2D;
+    const rowWeights = mapRows(choiceWeights, {index: rowChoice, group: 1}, {index: combineIndex, group: 1});
+    const weighted = tf.mul(tf.reshape(outputs, [-1, d]), rowWeights) as tf.Tensor2D; // [N·C, d]
+    // expert rows → tokens, summing the k choices. The transpose gives padding rows a stray
+    // gradient (token 0's), but padding rows were multiplied by 0, so nothing reaches the weights.
+    return mapRows(weighted, {index: combineIndex, group: topK}, {index: tokenIndex, group: 1});
   });
 
 /**

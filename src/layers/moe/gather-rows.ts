@@ -3,7 +3,8 @@ import * as tf from '@tensorflow/tfjs';
 /**
  * `x[indices]` along axis 0 with a gradient on every backend. tf.gather's own gradient needs the
  * UnsortedSegmentSum kernel, which the wasm backend lacks; here the gradient is a ScatterNd, which
- * sums the rows of repeated indices (a token routed to two experts gets both gradients).
+ * sums the rows of repeated indices (an expert's weights gathered for two chunks get both
+ * gradients). For small gathers (router weights, chunk weights); large row maps use `mapRows`.
  * x [n, ...rest], indices [m] → [m, ...rest].
  */
 export function gatherRows<T extends tf.Tensor>(x: T, indices: Int32Array): T {
@@ -23,48 +24,37 @@ export function gatherRows<T extends tf.Tensor>(x: T, indices: Int32Array): T {
   return op(x) as T;
 }
 
-/** How the rows of a gather map back: input row i's gradient is Σ_g dy[index[i·group + g]]. */
-export interface RowAdjoint {
-  /** [n·group] output row feeding each input row's gradient, −1 for none. */
+/** A row map: output row j is the sum of `group` consecutive picks `x[index[j·group + g]]` (−1 picks zeros). */
+export interface RowMap {
+  /** [m·group] input row of each pick, −1 for a row of zeros. */
   index: Int32Array;
-  /** Output rows that feed each input row (k when a token went to k experts). */
+  /** Picks summed into each output row: 1 for a plain gather, k to sum a token's k expert outputs. */
   group: number;
 }
 
 /**
- * `x[index]` (−1 reads a zero row) for a row map whose reverse is known: the gradient is again a
- * gather, plus a sum over `adjoint.group`, instead of a scatter, which TensorFlow runs on one
- * thread. The MoE dispatch (tokens → expert rows) and combine (expert rows → choices) are such
- * maps. Rows of the output that `adjoint` never reads must receive a zero gradient (padding).
- * x [n, d], index [m] → [m, d].
+ * Applies `forward` to the rows of x, with `backward` — the transposed map — as its gradient. The
+ * MoE's dispatch (tokens → expert rows) and combine (expert rows → tokens) are such pairs, so both
+ * directions are gathers, never a scatter (which TensorFlow runs on one thread and which a plain
+ * tf.gather gradient would need). The caller guarantees `backward` is the transpose of `forward`
+ * on every row whose gradient matters. x [n, d] → [m, d].
  */
-export function gatherRowsWithAdjoint(x: tf.Tensor2D, index: Int32Array, adjoint: RowAdjoint): tf.Tensor2D {
-  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
-    const input = args[0] as tf.Tensor2D;
-    const [n, d] = input.shape;
-    return {
-      value: gatherOrZero(input, index),
-      gradFunc: (dy: tf.Tensor) => {
-        const rows = gatherOrZero(dy as tf.Tensor2D, adjoint.index); // [n·group, d]
-        return adjoint.group === 1 ? rows : tf.sum(tf.reshape(rows, [n, adjoint.group, d]), 1);
-      },
-    };
-  });
+export function mapRows(x: tf.Tensor2D, forward: RowMap, backward: RowMap): tf.Tensor2D {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => ({
+    value: pickRows(args[0] as tf.Tensor2D, forward),
+    gradFunc: (dy: tf.Tensor) => pickRows(dy as tf.Tensor2D, backward),
+  }));
   return op(x) as tf.Tensor2D;
 }
 
-/** x[index] where −1 reads a row of zeros. x [n, d], index [m] → [m, d]. */
-function gatherOrZero(x: tf.Tensor2D, index: Int32Array): tf.Tensor2D {
+function pickRows(x: tf.Tensor2D, map: RowMap): tf.Tensor2D {
   return tf.tidy(() => {
-    const n = x.shape[0];
-    if (!index.includes(-1)) return tf.gather(x, tf.tensor1d(index, 'int32')) as tf.Tensor2D;
-    const padded = tf.concat([x, tf.zeros([1, x.shape[1]])]);
-    return tf.gather(
-      padded,
-      tf.tensor1d(
-        index.map((i) => (i < 0 ? n : i)),
-        'int32',
-      ),
-    ) as tf.Tensor2D;
+    const [n, d] = x.shape;
+    const hasZeros = map.index.includes(-1);
+    const source = hasZeros ? tf.concat([x, tf.zeros([1, d])]) : x;
+    const index = hasZeros ? map.index.map((i) => (i < 0 ? n : i)) : map.index;
+    const picked = tf.gather(source, tf.tensor1d(index, 'int32'));
+    if (map.group === 1) return picked as tf.Tensor2D;
+    return tf.sum(tf.reshape(picked, [-1, map.group, d]), 1) as tf.Tensor2D;
   });
 }

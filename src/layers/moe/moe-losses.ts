@@ -23,14 +23,16 @@ export function balanceLoss(
       throw new Error(`balanceLoss: ${numTokens} tokens do not split into sequences of ${sequenceLength}`);
     }
     const groups = numTokens / sequenceLength;
-    const f = new Float32Array(groups * numExperts); // [G, E] E·f_i per group
-    const perChoice = numExperts / (topK * sequenceLength);
+    // Σ_g Σ_i E·f_gi · mean_s P_gsi / G = Σ_gsi P_gsi · c_gi with c_gi = E·count_gi / (k·S·S·G).
+    const c = new Float32Array(groups * numExperts); // [G, 1, E]
+    const perChoice = numExperts / (topK * sequenceLength * sequenceLength * groups);
     for (let i = 0; i < indices.length; i++) {
       const g = Math.floor(i / topK / sequenceLength);
-      f[g * numExperts + indices[i]!]! += perChoice;
+      c[g * numExperts + indices[i]!]! += perChoice;
     }
-    const meanProbs = tf.mean(tf.reshape(probs, [groups, sequenceLength, numExperts]), 1); // [G, E]
-    return tf.mean(tf.sum(tf.mul(meanProbs, tf.tensor2d(f, [groups, numExperts])), -1));
+    const grouped = groups === 1 ? probs : tf.reshape(probs, [groups, sequenceLength, numExperts]);
+    const weights = groups === 1 ? tf.tensor2d(c, [1, numExperts]) : tf.tensor3d(c, [groups, 1, numExperts]);
+    return tf.sum(tf.mul(grouped, weights));
   });
 }
 
