@@ -50,3 +50,14 @@ export function balancedClassWeights(labels: readonly number[], numClasses: numb
   const present = counts.filter((c) => c > 0).length;
   return counts.map((c) => (c === 0 ? 0 : labels.length / (present * c)));
 }
+
+/**
+ * The model's own losses summed: MoE auxiliary losses and weight regularizers that layers add with
+ * `addLoss`. A loss function adds this to the task loss, inside the gradient tape.
+ */
+export function modelLosses(model: tf.LayersModel): tf.Scalar {
+  return tf.tidy(() => {
+    const losses = model.calculateLosses();
+    return (losses.length === 0 ? tf.scalar(0) : tf.addN(losses)) as tf.Scalar;
+  });
+}

@@ -1,7 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
-import {accuracy, balancedClassWeights, sparseCrossEntropy, weightedMean} from '../../src/train/losses.js';
+import {
+  accuracy,
+  balancedClassWeights,
+  modelLosses,
+  sparseCrossEntropy,
+  weightedMean,
+} from '../../src/train/losses.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -49,6 +55,24 @@ describe('losses', () => {
     const x = tf.tensor1d([1, 2, 3]);
     expect(value(weightedMean(x, w))).toBeCloseTo(1.5, 6);
     tf.dispose([logits, labels, w, x]);
+  });
+
+  it('model losses sum what layers add (here an L2 regularizer), zero when there are none', () => {
+    const model = tf.sequential();
+    model.add(
+      tf.layers.dense({
+        units: 2,
+        inputShape: [3],
+        kernelInitializer: tf.initializers.constant({value: 0.5}),
+        kernelRegularizer: tf.regularizers.l2({l2: 0.1}),
+      }),
+    );
+    tf.tidy(() => model.predict(tf.zeros([1, 3])));
+    expect(value(modelLosses(model))).toBeCloseTo(0.1 * 6 * 0.25, 6);
+    const plain = tf.sequential({layers: [tf.layers.dense({units: 1, inputShape: [2]})]});
+    expect(value(modelLosses(plain))).toBe(0);
+    model.dispose();
+    plain.dispose();
   });
 
   it('balanced class weights make each present class weigh the same in total', () => {
