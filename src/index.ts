@@ -83,7 +83,13 @@ export {
 export {clipByGlobalNorm, globalNorm} from './train/clip.js';
 export {TrainingDivergedError} from './train/diverged-error.js';
 export type {EarlyStoppingOptions} from './train/early-stopping.js';
-export {accuracy, balancedClassWeights, modelLosses, sparseCrossEntropy, weightedMean} from './train/losses.js';
+export {
+  accuracy,
+  balancedClassWeights,
+  modelLosses,
+  sparseCrossEntropy,
+  weightedMean,
+} from './train/losses.js';
 export {MetricsLog, type MetricsRecord} from './train/metrics-log.js';
 export type {NamedTensor, NamedVariable} from './train/named-variable.js';
 export {type LrDecay, type LrSchedule, learningRateAt} from './train/schedule.js';
