@@ -3,7 +3,7 @@ import type {Readable, Writable} from 'node:stream';
 import type {DatasetError} from '../errors.js';
 import type {Doc, Verdict} from './doc.js';
 import {type DataFormat, type DocSep, type FieldNames, formatFromPath, resolveFormat} from './io/format.js';
-import {type OnError, readDocs} from './io/read-docs.js';
+import {type OnError, readDocBatches} from './io/read-docs.js';
 import {DocWriter} from './io/write-docs.js';
 
 /**
@@ -119,7 +119,7 @@ export async function runDataStep(step: DataStep, options: DataStepOptions = {})
     : undefined;
 
   try {
-    const docs = readDocs({
+    const batches = readDocBatches({
       ...options,
       input,
       format: inFormat,
@@ -132,27 +132,27 @@ export async function runDataStep(step: DataStep, options: DataStepOptions = {})
         options.onSkip?.(error);
       },
     });
-    for await (const doc of docs) {
-      stats.read++;
-      const out = apply(doc);
-      if (isVerdict(out)) {
-        if (out.keep) {
-          const wait = writer.write(doc);
-          if (wait) await wait;
+    for await (const docs of batches) {
+      for (const doc of docs) {
+        stats.read++;
+        const out = apply(doc);
+        let wait: Promise<void> | undefined;
+        if (!isVerdict(out)) {
+          for (const row of out) {
+            const rowWait = writer.write(row);
+            if (rowWait) await rowWait;
+          }
+          stats.written += out.length;
+        } else if (out.keep) {
+          wait = writer.write(doc);
           stats.written++;
         } else {
           stats.dropped[out.reason] = (stats.dropped[out.reason] ?? 0) + 1;
-          const wait = rejects?.write(doc, {drop_reason: out.reason, drop_detail: out.detail ?? ''});
-          if (wait) await wait;
+          wait = rejects?.write(doc, {drop_reason: out.reason, drop_detail: out.detail ?? ''});
         }
-      } else {
-        for (const row of out) {
-          const wait = writer.write(row);
-          if (wait) await wait;
-        }
-        stats.written += out.length;
+        if (wait) await wait;
+        if (stats.read % PROGRESS_EVERY === 0) progress();
       }
-      if (stats.read % PROGRESS_EVERY === 0) progress();
       if (writer.closed) break; // the reader of stdout went away (`| head`): stop quietly
     }
     if (finish && !writer.closed) {

@@ -1,4 +1,3 @@
-import {StringDecoder} from 'node:string_decoder';
 import {DatasetError} from '../../errors.js';
 
 /** One line of a text stream, numbered from 1, without its line ending. */
@@ -8,48 +7,64 @@ export interface Line {
 }
 
 /** Longest line accepted: a line this long is a sign of a binary file or a missing line break. */
-export const MAX_LINE_CHARS = 256 * 1024 * 1024;
+export const MAX_LINE_BYTES = 256 * 1024 * 1024;
 
 /**
- * Splits a byte stream into lines (LF or CRLF), decoding UTF-8 across chunk boundaries and dropping
- * a leading byte-order mark. Memory holds one chunk plus the unfinished line. `onBytes` is told the
- * byte count after each chunk (progress).
+ * Splits a byte stream into lines (LF or CRLF) and yields the complete lines of each chunk as one
+ * batch, so a consumer pays one await per chunk, not per line. Lines are found in the bytes and
+ * decoded one by one (a UTF-8 sequence never contains the newline byte, so a character split
+ * between chunks stays whole in the carried-over partial line); a leading byte-order mark is
+ * dropped. Memory holds one chunk plus the unfinished line. `onBytes` is told the byte count after
+ * each chunk (progress).
  */
 export async function* readLines(
   input: AsyncIterable<Buffer | string>,
   source: string,
   onBytes?: (bytes: number) => void,
-): AsyncGenerator<Line> {
-  const decoder = new StringDecoder('utf8');
-  let rest = '';
+): AsyncGenerator<Line[]> {
+  let rest: Buffer | undefined;
   let line = 0;
   let bytes = 0;
   let first = true;
   for await (const chunk of input) {
-    bytes += typeof chunk === 'string' ? Buffer.byteLength(chunk) : chunk.length;
-    let text = rest + (typeof chunk === 'string' ? chunk : decoder.write(chunk));
-    if (first && text.length > 0) {
-      if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
+    let buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
+    bytes += buf.length;
+    if (first && buf.length > 0) {
       first = false;
+      if (buf.length >= 3 && buf[0] === 0xef && buf[1] === 0xbb && buf[2] === 0xbf) buf = buf.subarray(3);
     }
+    const batch: Line[] = [];
     let start = 0;
-    for (let nl = text.indexOf('\n'); nl !== -1; nl = text.indexOf('\n', start)) {
-      const end = nl > start && text.charCodeAt(nl - 1) === 13 ? nl - 1 : nl;
-      yield {text: text.slice(start, end), line: ++line};
+    let nl = buf.indexOf(10);
+    if (rest && nl !== -1) {
+      // The line that began in an earlier chunk.
+      batch.push({text: decodeLine(Buffer.concat([rest, buf.subarray(0, nl)])), line: ++line});
+      rest = undefined;
+      start = nl + 1;
+      nl = buf.indexOf(10, start);
+    }
+    for (; nl !== -1; nl = buf.indexOf(10, start)) {
+      const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
+      batch.push({text: buf.toString('utf8', start, end), line: ++line});
       start = nl + 1;
     }
-    rest = start === 0 ? text : text.slice(start);
-    if (rest.length > MAX_LINE_CHARS) {
-      throw new DatasetError(
-        `${source} line ${line + 1}: line longer than ${MAX_LINE_CHARS} characters`,
-        'is this a binary file, or a file without line breaks? Check --format',
-      );
+    if (start < buf.length) {
+      // Copy: the partial line must not pin the whole chunk.
+      rest = rest ? Buffer.concat([rest, buf.subarray(start)]) : Buffer.from(buf.subarray(start));
+      if (rest.length > MAX_LINE_BYTES) {
+        throw new DatasetError(
+          `${source} line ${line + 1}: line longer than ${MAX_LINE_BYTES} bytes`,
+          'is this a binary file, or a file without line breaks? Check --format',
+        );
+      }
     }
     onBytes?.(bytes);
+    if (batch.length > 0) yield batch;
   }
-  rest += decoder.end();
-  if (rest.length > 0) {
-    const end = rest.charCodeAt(rest.length - 1) === 13 ? rest.length - 1 : rest.length;
-    yield {text: rest.slice(0, end), line: ++line};
-  }
+  if (rest && rest.length > 0) yield [{text: decodeLine(rest), line: ++line}];
+}
+
+function decodeLine(bytes: Buffer): string {
+  const end = bytes.length > 0 && bytes[bytes.length - 1] === 13 ? bytes.length - 1 : bytes.length;
+  return bytes.toString('utf8', 0, end);
 }

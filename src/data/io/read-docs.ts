@@ -35,6 +35,14 @@ export interface ReadDocsOptions extends FieldNames {
  * source, the line and the problem.
  */
 export async function* readDocs(options: ReadDocsOptions): AsyncGenerator<Doc> {
+  for await (const batch of readDocBatches(options)) yield* batch;
+}
+
+/**
+ * `readDocs` a batch at a time (the rows of one read chunk, ~1 MiB): for loops that want one await
+ * per chunk rather than per row.
+ */
+export async function* readDocBatches(options: ReadDocsOptions): AsyncGenerator<Doc[]> {
   const {input} = options;
   const format = resolveFormat(typeof input === 'string' ? input : undefined, options.format);
   const stream = typeof input === 'string' ? await openInput(input) : checkStream(input);
@@ -79,34 +87,49 @@ async function* jsonlDocs(
   names: Required<FieldNames>,
   fail: (error: DatasetError) => void,
   onBytes?: (bytes: number) => void,
-): AsyncGenerator<Doc> {
-  for await (const {text, line} of readLines(stream, source, onBytes)) {
-    if (text.trim() === '') continue;
-    const at: RowOrigin = {source, idPrefix, line};
-    let row: unknown;
-    try {
-      row = JSON.parse(text);
-    } catch (error) {
-      fail(
-        new DatasetError(
-          `${source} line ${line}: invalid JSON (${(error as Error).message})`,
-          'each line must be one complete JSON object; look for a cut-off line or an unescaped quote',
-        ),
-      );
-      continue;
+): AsyncGenerator<Doc[]> {
+  for await (const lines of readLines(stream, source, onBytes)) {
+    const docs: Doc[] = [];
+    for (const {text, line} of lines) {
+      const doc = jsonlDoc(text, line, source, idPrefix, names, fail);
+      if (doc) docs.push(doc);
     }
-    if (row === null || typeof row !== 'object' || Array.isArray(row)) {
-      fail(
-        new DatasetError(
-          `${source} line ${line}: expected a JSON object, got ${Array.isArray(row) ? 'an array' : JSON.stringify(row)}`,
-          'write one {"text": …} object per line (a JSON array file must be converted to JSONL)',
-        ),
-      );
-      continue;
-    }
-    const doc = toDoc(row as Record<string, unknown>, names, at, fail);
-    if (doc) yield doc;
+    yield docs;
   }
+}
+
+function jsonlDoc(
+  text: string,
+  line: number,
+  source: string,
+  idPrefix: string,
+  names: Required<FieldNames>,
+  fail: (error: DatasetError) => void,
+): Doc | undefined {
+  // Blank lines are skipped; a row starting with `{` (nearly all) needs no check.
+  if (text.charCodeAt(0) !== 123 && text.trim() === '') return undefined;
+  let row: unknown;
+  try {
+    row = JSON.parse(text);
+  } catch (error) {
+    fail(
+      new DatasetError(
+        `${source} line ${line}: invalid JSON (${(error as Error).message})`,
+        'each line must be one complete JSON object; look for a cut-off line or an unescaped quote',
+      ),
+    );
+    return undefined;
+  }
+  if (row === null || typeof row !== 'object' || Array.isArray(row)) {
+    fail(
+      new DatasetError(
+        `${source} line ${line}: expected a JSON object, got ${Array.isArray(row) ? 'an array' : JSON.stringify(row)}`,
+        'write one {"text": …} object per line (a JSON array file must be converted to JSONL)',
+      ),
+    );
+    return undefined;
+  }
+  return toDoc(row as Record<string, unknown>, names, {source, idPrefix, line}, fail);
 }
 
 function toDoc(
@@ -130,24 +153,26 @@ async function* textDocs(
   docSep: DocSep,
   source: string,
   onBytes?: (bytes: number) => void,
-): AsyncGenerator<Doc> {
+): AsyncGenerator<Doc[]> {
   let para: string[] = [];
   let start = 0;
-  for await (const {text, line} of readLines(stream, source, onBytes)) {
-    const blank = text.trim() === '';
-    if (docSep === 'line') {
-      if (!blank) yield {id: `${idPrefix}:${line}`, text, fields: {}};
-      continue;
+  for await (const lines of readLines(stream, source, onBytes)) {
+    const docs: Doc[] = [];
+    for (const {text, line} of lines) {
+      const blank = text.trim() === '';
+      if (docSep === 'line') {
+        if (!blank) docs.push({id: `${idPrefix}:${line}`, text, fields: {}});
+      } else if (!blank) {
+        if (para.length === 0) start = line;
+        para.push(text);
+      } else if (para.length > 0) {
+        docs.push({id: `${idPrefix}:${start}`, text: para.join('\n'), fields: {}});
+        para = [];
+      }
     }
-    if (!blank) {
-      if (para.length === 0) start = line;
-      para.push(text);
-    } else if (para.length > 0) {
-      yield {id: `${idPrefix}:${start}`, text: para.join('\n'), fields: {}};
-      para = [];
-    }
+    yield docs;
   }
-  if (para.length > 0) yield {id: `${idPrefix}:${start}`, text: para.join('\n'), fields: {}};
+  if (para.length > 0) yield [{id: `${idPrefix}:${start}`, text: para.join('\n'), fields: {}}];
 }
 
 async function* csvDocs(
@@ -158,7 +183,7 @@ async function* csvDocs(
   names: Required<FieldNames>,
   fail: (error: DatasetError) => void,
   onBytes?: (bytes: number) => void,
-): AsyncGenerator<Doc> {
+): AsyncGenerator<Doc[]> {
   const skipped: DatasetError[] = [];
   let headerError: DatasetError | undefined;
   const parser = parseCsv({
@@ -186,6 +211,7 @@ async function* csvDocs(
   stream.on('error', (error) => parser.destroy(error));
   stream.pipe(parser);
   let records = 0;
+  let batch: Doc[] = [];
   try {
     for await (const {record, info} of parser as AsyncIterable<{
       record: Record<string, string>;
@@ -195,12 +221,17 @@ async function* csvDocs(
       for (const error of skipped.splice(0)) fail(error);
       if (++records % 512 === 0) onBytes?.(info.bytes);
       const doc = toDoc(record, names, {source, idPrefix, line: info.lines}, fail);
-      if (doc) yield doc;
+      if (doc) batch.push(doc);
+      if (batch.length >= 256) {
+        yield batch;
+        batch = [];
+      }
     }
   } catch (error) {
     if (headerError) throw headerError;
     throw error instanceof DatasetError ? error : csvError(error as CsvError, source, format);
   }
+  if (batch.length > 0) yield batch;
   for (const error of skipped.splice(0)) fail(error);
   onBytes?.(parser.info.bytes);
 }

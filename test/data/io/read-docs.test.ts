@@ -59,6 +59,17 @@ describe('readDocs', () => {
     ]);
   });
 
+  it('joins a line split over several chunks, CRLF split too, and a last line without a newline', async () => {
+    const input = Readable.from(
+      ['{"text":"ab', 'c', 'd"}\r', '\n{"text":"x"}\n{"te', 'xt":"end"}'].map((s) => Buffer.from(s)),
+    );
+    expect((await all({input})).map((d) => [d.id, d.text])).toEqual([
+      ['stdin:1', 'abcd'],
+      ['stdin:2', 'x'],
+      ['stdin:3', 'end'],
+    ]);
+  });
+
   it('decodes UTF-8 split across chunks', async () => {
     const bytes = Buffer.from('{"text":"日本語"}\n');
     const input = Readable.from([...bytes].map((b) => Buffer.from([b])));
