@@ -40,7 +40,7 @@ async function timed(run: () => Promise<unknown>): Promise<{stepsPerSecond: numb
   return {stepsPerSecond: STEPS / seconds, cpuMs: (used.user + used.system) / 1000 / STEPS};
 }
 
-const STEPS = 200;
+const STEPS = 300;
 const configs = [
   {config: 'mlp 4-16-16-3, batch 16', sizes: [4, 16, 16, 3], batch: 16},
   {config: 'mlp 128-256-256-10, batch 256', sizes: [128, 256, 256, 10], batch: 256},
@@ -87,7 +87,7 @@ for (const {config, sizes, batch} of configs) {
       loss: bareLoss,
       ...extra,
     };
-    await train({...options, steps: 10});
+    await train({...options, steps: 50});
     return timed(() => train({...options, steps: STEPS}));
   };
   const engineBare = await stepsPerSecond({});
@@ -97,7 +97,7 @@ for (const {config, sizes, batch} of configs) {
   const ctx = {training: true, step: 0, epoch: 0, seed: 0};
   const bare = (i: number) =>
     tf.dispose(adam.minimize(() => bareLoss(batches[i % 20]!, ctx) as tf.Scalar) ?? []);
-  for (let i = 0; i < 10; i++) bare(i);
+  for (let i = 0; i < 50; i++) bare(i);
   const reference = await timed(async () => {
     for (let i = 0; i < STEPS; i++) bare(i);
   });

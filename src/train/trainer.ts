@@ -363,11 +363,14 @@ class Trainer {
     const clip = this.o.clipNorm ?? 0;
     const {loss, metrics, gradNorm} = tf.tidy(() => {
       const present = grads!.filter((g): g is tf.Tensor => g !== undefined);
-      let scale = tf.scalar(1 / micro);
+      // Gradients are sums over `micro` batches; one scale (mean, then clip) reaches AdamW as a
+      // tensor. A single unclipped batch needs none, which saves a few ops per step.
+      let scale = micro > 1 ? tf.scalar(1 / micro) : undefined;
       let norm: tf.Scalar | undefined;
       if (clip > 0) {
-        norm = tf.mul(globalNorm(present), scale) as tf.Scalar;
-        scale = tf.mul(scale, clipFactor(norm, clip)) as tf.Scalar;
+        norm = (scale ? tf.mul(globalNorm(present), scale) : globalNorm(present)) as tf.Scalar;
+        const factor = clipFactor(norm, clip);
+        scale = (scale ? tf.mul(scale, factor) : factor) as tf.Scalar;
       }
       this.optimizer.apply(grads!, lr, scale);
       return {
