@@ -1,8 +1,9 @@
 import {mkdir, open, readdir, readFile, rename, rm} from 'node:fs/promises';
 import {join} from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import {ModelError} from '../errors.js';
 import type {EarlyStoppingState} from './early-stopping.js';
-import type {NamedTensor} from './named-variable.js';
+import type {NamedTensor, NamedVariable} from './named-variable.js';
 import {readTensors, type StoredTensor, writeFileSynced, writeTensors} from './tensor-file.js';
 
 /** What a run needs, besides tensors, to continue exactly where it stopped. */
@@ -142,4 +143,44 @@ export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
       'delete it to resume from an older one',
     );
   }
+}
+
+/**
+ * Throws a ModelError unless the checkpoint's weights (and best weights) match `variables` in number
+ * and shape, position by position.
+ */
+export function checkFits(ckpt: LoadedCheckpoint, variables: readonly NamedVariable[]): void {
+  const hint = 'resume with the same model config the run was started with';
+  const check = (what: string, stored: readonly StoredTensor[]) => {
+    if (stored.length !== variables.length) {
+      throw new ModelError(
+        `${ckpt.path}: ${what} holds ${stored.length} tensors, the model has ${variables.length}`,
+        hint,
+      );
+    }
+    for (const [i, s] of stored.entries()) {
+      const v = variables[i]!;
+      if (!tf.util.arraysEqual(s.shape, v.variable.shape)) {
+        throw new ModelError(
+          `${ckpt.path}: ${what} tensor ${i} (${s.name}) has shape [${s.shape}], the model's ${v.name} has [${v.variable.shape}]`,
+          hint,
+        );
+      }
+    }
+  };
+  check('model', ckpt.weights);
+  if (ckpt.best) check('best', ckpt.best);
+}
+
+/** One warning per setting that differs between the checkpointed run and this one. */
+export function settingChanges(
+  before: Readonly<Record<string, unknown>>,
+  now: Readonly<Record<string, unknown>>,
+): string[] {
+  return Object.entries(now)
+    .filter(([key, value]) => key !== 'elapsed' && before[key] !== undefined && before[key] !== value)
+    .map(
+      ([key, value]) =>
+        `resuming with ${key} ${value} (the run was started with ${before[key]}): it will not match an uninterrupted run`,
+    );
 }

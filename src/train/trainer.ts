@@ -2,138 +2,47 @@ import {mkdir} from 'node:fs/promises';
 import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {hash32} from '../data/rng.js';
-import {ConfigError, ModelError} from '../errors.js';
-import {AdamW, type AdamWOptions} from './adamw.js';
-import {type Batch, type BatchSource, disposeBatch, epochOrderSeed} from './batch-source.js';
+import {ModelError} from '../errors.js';
+import {addGradients, meanScalar} from './accumulate.js';
+import {AdamW} from './adamw.js';
+import {type Batch, disposeBatch, epochOrderSeed} from './batch-source.js';
 import {
+  checkFits,
   type LoadedCheckpoint,
   listCheckpoints,
   loadLatestCheckpoint,
   saveCheckpoint,
+  settingChanges,
   type TrainerState,
 } from './checkpoint.js';
 import {clipFactor, globalNorm} from './clip.js';
 import {TrainingDivergedError} from './diverged-error.js';
-import {type EarlyStoppingOptions, type EarlyStoppingState, updateEarlyStopping} from './early-stopping.js';
+import {type EarlyStoppingState, updateEarlyStopping} from './early-stopping.js';
+import {evaluateBatches} from './evaluate-batches.js';
 import {MetricsLog, type MetricsRecord} from './metrics-log.js';
 import type {NamedVariable} from './named-variable.js';
 import {type LrSchedule, learningRateAt} from './schedule.js';
 import {toTensor} from './tensor-file.js';
 import {EventFileWriter} from './tensorboard.js';
-import type {TrainableModel} from './trainable.js';
+import {
+  checkTrainOptions,
+  type EpochEvent,
+  type StepContext,
+  type StepEvent,
+  type TrainOptions,
+  type TrainResult,
+} from './train-options.js';
 
-/** What a loss function knows of the step it runs in. */
-export interface StepContext {
-  /** False during validation: no dropout. */
-  training: boolean;
-  step: number;
-  epoch: number;
-  /** A seed for this step's randomness (dropout masks, sampling): same run seed and step, same masks. */
-  seed: number;
-}
-
-/** A loss, optionally with metrics computed in the same forward pass (`acc`…), all scalars. */
-export type LossOutput = tf.Scalar | {loss: tf.Scalar; metrics?: Record<string, tf.Scalar>};
-
-/** Forward pass + loss for one batch; runs under the gradient tape, so build the graph inside it. */
-export type LossFn = (batch: Batch, ctx: StepContext) => LossOutput;
-
-export interface TrainOptions {
-  model: TrainableModel;
-  loss: LossFn;
-  data: BatchSource;
-  /** Validation batches (read as epoch 0); metrics come back as `val_loss`, `val_<metric>`. */
-  validation?: BatchSource;
-  /** Replaces the default validation (e.g. to report macro-F1); its keys are the metric names. */
-  evaluate?: (ctx: {step: number; epoch: number}) => Promise<Record<string, number>>;
-  /** Run seed: data order and step seeds. Default 42. */
-  seed?: number;
-  /** Passes over the data. Default 1; ignored when `steps` is set. */
-  epochs?: number;
-  /** Optimizer steps to train for, across epochs as needed. */
-  steps?: number;
-  /** Batches per optimizer step (gradient accumulation). Default 1. */
-  gradAccum?: number;
-  /** Clip the global gradient norm to this (0: off). Default 0. */
-  clipNorm?: number;
-  /** Peak learning rate. Default 1e-3. */
-  lr?: number;
-  schedule?: Omit<LrSchedule, 'lr' | 'totalSteps'>;
-  optimizer?: AdamWOptions;
-  /** Validate every N steps, or at the end of each epoch. Default 'epoch'. */
-  evalEvery?: number | 'epoch';
-  earlyStopping?: EarlyStoppingOptions;
-  /** Folder for `metrics.jsonl` and `checkpoints/`; without it nothing is written. */
-  runDir?: string;
-  /** Checkpoint every N steps or every epoch (and always at the end). Default 'epoch'. */
-  checkpointEvery?: number | 'epoch';
-  /** Checkpoints kept. Default 3. */
-  keepCheckpoints?: number;
-  /** Continue from the run folder's latest checkpoint. */
-  resume?: boolean;
-  /** Read losses back from the backend every N steps (events and log lines come in bursts of N). Default 10. */
-  logEvery?: number;
-  /** Also write TensorBoard event files here. */
-  tensorboardDir?: string;
-  /** Stop cleanly (checkpoint, then return) when aborted, e.g. on Ctrl-C. */
-  signal?: AbortSignal;
-  onStep?: (event: StepEvent) => void;
-  onEval?: (event: EvalEvent) => void;
-  onEpoch?: (event: EpochEvent) => void;
-  onCheckpoint?: (event: {step: number; path: string}) => void;
-  onWarning?: (message: string) => void;
-}
-
-export interface StepEvent {
-  step: number;
-  totalSteps: number;
-  epoch: number;
-  loss: number;
-  lr: number;
-  /** Global gradient norm before clipping (only when clipping). */
-  gradNorm?: number;
-  metrics: Record<string, number>;
-  examples: number;
-  tokens: number;
-  tokensPerSecond: number;
-  stepsPerSecond: number;
-  /** Seconds since the run started (resumed runs continue the count). */
-  elapsed: number;
-  /** Seconds left at the current speed. */
-  eta: number;
-}
-
-export interface EvalEvent {
-  step: number;
-  epoch: number;
-  metrics: Record<string, number>;
-  /** With early stopping: whether this evaluation is the best so far. */
-  improved?: boolean;
-}
-
-export interface EpochEvent {
-  /** The epoch that ended (0-based). */
-  epoch: number;
-  step: number;
-  /** Mean training loss and metrics over the epoch's steps. */
-  loss: number;
-  metrics: Record<string, number>;
-}
-
-export interface TrainResult {
-  steps: number;
-  epochsCompleted: number;
-  stoppedBy: 'steps' | 'early_stopping' | 'aborted';
-  /** Training loss of the last step. */
-  finalLoss: number;
-  lastEval?: Record<string, number>;
-  best?: {metric: string; value: number; step: number};
-  /** Training throughput of this process (resumed runs: since resuming). */
-  tokensPerSecond: number;
-  seconds: number;
-  lastCheckpoint?: string;
-  resumedFrom?: number;
-}
+export type {
+  EpochEvent,
+  EvalEvent,
+  LossFn,
+  LossOutput,
+  StepContext,
+  StepEvent,
+  TrainOptions,
+  TrainResult,
+} from './train-options.js';
 
 interface Pending {
   step: number;
@@ -181,31 +90,15 @@ class Trainer {
   private tensorboard?: EventFileWriter;
 
   constructor(private readonly o: TrainOptions) {
+    checkTrainOptions(o);
     this.params = o.model.trainable;
     this.saved = [...o.model.trainable, ...(o.model.nonTrainable ?? [])];
-    if (this.params.length === 0) throw new ModelError('the model has no trainable variables');
-    const names = new Set(this.params.map((p) => p.variable.name));
-    if (names.size !== this.params.length) throw new ModelError('two trainable entries share one variable');
     this.seed = o.seed ?? 42;
-    this.accum = positiveInt(o.gradAccum ?? 1, 'gradAccum');
-    this.logEvery = positiveInt(o.logEvery ?? 10, 'logEvery');
-    if (o.data.batchesPerEpoch < 1)
-      throw new ConfigError('the training data has no batches', 'check the data file');
+    this.accum = o.gradAccum ?? 1;
+    this.logEvery = o.logEvery ?? 10;
     this.stepsPerEpoch = Math.ceil(o.data.batchesPerEpoch / this.accum);
-    this.totalSteps =
-      o.steps !== undefined
-        ? positiveInt(o.steps, 'steps')
-        : positiveInt(o.epochs ?? 1, 'epochs') * this.stepsPerEpoch;
+    this.totalSteps = o.steps ?? (o.epochs ?? 1) * this.stepsPerEpoch;
     this.schedule = {lr: o.lr ?? 1e-3, totalSteps: this.totalSteps, ...o.schedule};
-    if (o.resume && !o.runDir) throw new ConfigError('resume needs a run folder');
-    if (!(this.schedule.lr > 0))
-      throw new ConfigError(`learning rate must be above 0, got ${this.schedule.lr}`);
-    if (!((o.clipNorm ?? 0) >= 0)) throw new ConfigError(`clip norm must be ≥ 0 (0: off), got ${o.clipNorm}`);
-    if (typeof o.evalEvery === 'number') positiveInt(o.evalEvery, 'evalEvery');
-    if (typeof o.checkpointEvery === 'number') positiveInt(o.checkpointEvery, 'checkpointEvery');
-    if (o.earlyStopping && !o.validation && !o.evaluate) {
-      throw new ConfigError(`early stopping on ${o.earlyStopping.metric} needs validation data`);
-    }
     this.optimizer = new AdamW(this.params, o.optimizer);
   }
 
@@ -271,25 +164,7 @@ class Trainer {
 
   private restore(ckpt: LoadedCheckpoint): void {
     const {state} = ckpt;
-    const check = (stored: LoadedCheckpoint['weights'], what: string) => {
-      if (stored.length !== this.saved.length) {
-        throw new ModelError(
-          `${ckpt.path}: ${what} holds ${stored.length} tensors, the model has ${this.saved.length}`,
-          'resume with the same model config the run was started with',
-        );
-      }
-      for (const [i, s] of stored.entries()) {
-        const v = this.saved[i]!.variable;
-        if (!tf.util.arraysEqual(s.shape, v.shape)) {
-          throw new ModelError(
-            `${ckpt.path}: ${what} tensor ${i} (${s.name}) has shape [${s.shape}], the model's ${this.saved[i]!.name} has [${v.shape}]`,
-            'resume with the same model config the run was started with',
-          );
-        }
-      }
-    };
-    check(ckpt.weights, 'model');
-    if (ckpt.best) check(ckpt.best, 'best');
+    checkFits(ckpt, this.saved);
     tf.tidy(() => {
       for (const [i, s] of ckpt.weights.entries()) this.saved[i]!.variable.assign(toTensor(s));
       this.optimizer.setState({step: state.step, slots: ckpt.optimizer.map(toTensor)});
@@ -302,15 +177,7 @@ class Trainer {
     this.earlyState = state.earlyStopping ?? {waited: 0};
     this.lastCheckpoint = ckpt.path;
     this.lastCheckpointStep = state.step;
-    const now = this.settings();
-    for (const [key, value] of Object.entries(now)) {
-      const before = state.settings[key];
-      if (key !== 'elapsed' && before !== undefined && before !== value) {
-        this.o.onWarning?.(
-          `resuming with ${key} ${value} (the run was started with ${before}): it will not match an uninterrupted run`,
-        );
-      }
-    }
+    for (const change of settingChanges(state.settings, this.settings())) this.o.onWarning?.(change);
   }
 
   private settings(): Record<string, unknown> {
@@ -354,7 +221,7 @@ class Trainer {
         for (const [name, t] of Object.entries(out.metrics)) {
           metricParts[name] = [...(metricParts[name] ?? []), t];
         }
-        grads = grads ? accumulate(grads, out.grads) : out.grads;
+        grads = grads ? addGradients(grads, out.grads) : out.grads;
       } finally {
         disposeBatch(batch);
       }
@@ -374,8 +241,8 @@ class Trainer {
       }
       this.optimizer.apply(grads!, lr, scale);
       return {
-        loss: mean(losses),
-        metrics: Object.fromEntries(Object.entries(metricParts).map(([n, ts]) => [n, mean(ts)])),
+        loss: meanScalar(losses),
+        metrics: Object.fromEntries(Object.entries(metricParts).map(([n, ts]) => [n, meanScalar(ts)])),
         gradNorm: norm,
       };
     });
@@ -525,7 +392,12 @@ class Trainer {
     await this.flush();
     const metrics = this.o.evaluate
       ? await this.o.evaluate({step: this.step, epoch: this.epoch})
-      : await this.validationMetrics(this.o.validation!);
+      : await evaluateBatches(this.o.validation!, this.o.loss, {
+          training: false,
+          step: this.step,
+          epoch: this.epoch,
+          seed: this.seed,
+        });
     this.lastEval = metrics;
     this.lastEvalStep = this.step;
     let improved: boolean | undefined;
@@ -552,35 +424,6 @@ class Trainer {
     ]);
     this.scalars('val', metrics, this.step);
     return stop;
-  }
-
-  /** Mean loss and metrics over the validation batches, weighted by batch size, as `val_*`. */
-  private async validationMetrics(source: BatchSource): Promise<Record<string, number>> {
-    const sums: Record<string, number> = {};
-    let examples = 0;
-    for (let i = 0; i < source.batchesPerEpoch; i++) {
-      const batch = await source.batch(0, i);
-      try {
-        const ctx: StepContext = {training: false, step: this.step, epoch: this.epoch, seed: this.seed};
-        const named = tf.tidy(() => {
-          const out = this.o.loss(batch, ctx);
-          const o =
-            out instanceof tf.Tensor
-              ? {loss: out, metrics: {}}
-              : {loss: out.loss, metrics: out.metrics ?? {}};
-          const names = ['loss', ...Object.keys(o.metrics)];
-          return {names, values: tf.stack([o.loss, ...Object.values(o.metrics)])};
-        });
-        const values = await named.values.data();
-        named.values.dispose();
-        for (const [k, name] of named.names.entries())
-          sums[`val_${name}`] = (sums[`val_${name}`] ?? 0) + values[k]! * batch.size;
-        examples += batch.size;
-      } finally {
-        disposeBatch(batch);
-      }
-    }
-    return Object.fromEntries(Object.entries(sums).map(([n, v]) => [n, v / Math.max(1, examples)]));
   }
 
   private async checkpoint(): Promise<void> {
@@ -644,34 +487,7 @@ class Trainer {
   }
 }
 
-function positiveInt(value: number, name: string): number {
-  if (!Number.isInteger(value) || value < 1)
-    throw new ConfigError(`${name} must be a whole number ≥ 1, got ${value}`);
-  return value;
-}
-
 function pendingTensors(p: Pending): tf.Tensor[] {
   const names = Object.keys(p.metrics).sort();
   return [p.loss, ...names.map((n) => p.metrics[n]!), ...(p.gradNorm ? [p.gradNorm] : [])];
-}
-
-/** Sum of gradient lists, disposing the inputs; a missing gradient counts as zero. */
-function accumulate(
-  a: Array<tf.Tensor | undefined>,
-  b: Array<tf.Tensor | undefined>,
-): Array<tf.Tensor | undefined> {
-  return a.map((x, i) => {
-    const y = b[i];
-    if (!x) return y;
-    if (!y) return x;
-    const sum = tf.add(x, y);
-    tf.dispose([x, y]);
-    return sum;
-  });
-}
-
-function mean(scalars: tf.Scalar[]): tf.Scalar {
-  return scalars.length === 1
-    ? tf.clone(scalars[0]!)
-    : (tf.div(tf.addN(scalars), scalars.length) as tf.Scalar);
 }
