@@ -17,6 +17,7 @@ import {
   expertFfn,
   expertWeightNames,
 } from './moe/expert-ffn.js';
+import {fastMatMul} from './moe/fast-matmul.js';
 import {routerZLoss, sequenceBalanceLoss, switchLoss} from './moe/moe-losses.js';
 import {ROUTER_SCORINGS, type RouterOutput, type RouterScoring, routeTokens} from './moe/routing.js';
 import {updatedRoutingBias} from './moe/routing-bias.js';
@@ -170,9 +171,10 @@ export class MoE extends tf.layers.Layer {
     const seqLen = x.rank >= 3 ? x.shape.at(-2)! : numTokens;
     const [y, aux] = tf.tidy(() => {
       const x2 = (x.rank === 2 ? x : tf.reshape(x, [numTokens, d])) as tf.Tensor2D;
-      const routerIn =
-        training && c.jitter > 0 ? tf.mul(x2, tf.randomUniform(x2.shape, 1 - c.jitter, 1 + c.jitter)) : x2;
-      const logits = tf.matMul(routerIn, this.router!.read()) as tf.Tensor2D; // [T, E]
+      const jittered = () =>
+        tf.mul(x2, tf.randomUniform(x2.shape, 1 - c.jitter, 1 + c.jitter)) as tf.Tensor2D;
+      const routerIn = training && c.jitter > 0 ? jittered() : x2;
+      const logits = fastMatMul(routerIn, this.router!.read() as tf.Tensor2D); // [T, E]
       const bias = c.biasUpdateSpeed > 0 ? (this.routingBias!.read() as tf.Tensor1D) : undefined;
       const routed = routeTokens(logits, c, bias);
       const capacity = training ? expertCapacity(c.capacityFactor, numTokens, c.topK, c.numExperts) : null;

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {fastMatMul} from './fast-matmul.js';
 
 /** The expert MLP's nonlinearity: SwiGLU (gated, three matrices) or a plain GELU/ReLU MLP (two). */
 export const EXPERT_ACTIVATIONS = ['swiglu', 'gelu', 'relu'] as const;
@@ -34,17 +35,18 @@ export function gelu(x: tf.Tensor): tf.Tensor {
  */
 export function expertFfn<T extends tf.Tensor>(x: T, w: ExpertWeights, activation: ExpertActivation): T {
   return tf.tidy(() => {
+    const mm = (a: tf.Tensor, b: tf.Tensor) => fastMatMul(a as tf.Tensor2D, b as tf.Tensor2D) as tf.Tensor;
     let h: tf.Tensor;
     if (activation === 'swiglu') {
       if (!w.gate) throw new Error('expertFfn: SwiGLU needs a gate matrix');
-      const g = tf.matMul(x, w.gate); // [(E,) n, hidden]
-      h = tf.mul(tf.mul(g, tf.sigmoid(g)), tf.matMul(x, w.up));
+      const g = mm(x, w.gate); // [(E,) n, hidden]
+      h = tf.mul(tf.mul(g, tf.sigmoid(g)), mm(x, w.up));
     } else if (activation === 'relu') {
-      h = tf.relu(tf.matMul(x, w.up));
+      h = tf.relu(mm(x, w.up));
     } else {
-      h = gelu(tf.matMul(x, w.up));
+      h = gelu(mm(x, w.up));
     }
-    return tf.matMul(h, w.down) as T; // [(E,) n, d]
+    return mm(h, w.down) as T; // [(E,) n, d]
   });
 }
 

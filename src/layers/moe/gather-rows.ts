@@ -53,8 +53,14 @@ function pickRows(x: tf.Tensor2D, map: RowMap): tf.Tensor2D {
     const hasZeros = map.index.includes(-1);
     const source = hasZeros ? tf.concat([x, tf.zeros([1, d])]) : x;
     const index = hasZeros ? map.index.map((i) => (i < 0 ? n : i)) : map.index;
-    const picked = tf.gather(source, tf.tensor1d(index, 'int32'));
+    const picked = takeRows(source as tf.Tensor2D, index);
     if (map.group === 1) return picked as tf.Tensor2D;
     return tf.sum(tf.reshape(picked, [-1, map.group, d]), 1) as tf.Tensor2D;
   });
+}
+
+/** source[index] along axis 0. wasm's GatherV2 runs ~9x slower than its GatherNd; the cpu backend is the reverse. */
+function takeRows(source: tf.Tensor2D, index: Int32Array): tf.Tensor {
+  if (tf.getBackend() === 'cpu') return tf.gather(source, tf.tensor1d(index, 'int32'));
+  return tf.gatherND(source, tf.tensor2d(index, [index.length, 1], 'int32'));
 }
