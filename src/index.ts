@@ -47,6 +47,7 @@ export * from './layers/moe/expert-dispatch.js';
 export * from './layers/moe/expert-ffn.js';
 export * from './layers/moe/moe-layers.js';
 export * from './layers/moe/moe-losses.js';
+export * from './layers/moe/resolve-moe-args.js';
 export * from './layers/moe/routing.js';
 export * from './layers/moe/routing-bias.js';
 export * from './layers/moe/routing-stats.js';

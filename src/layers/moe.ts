@@ -1,30 +1,15 @@
 import * as tf from '@tensorflow/tfjs';
-import {ConfigError, ModelError} from '../errors.js';
-import {
-  checkChoice,
-  checkDivides,
-  checkInt,
-  checkPositive,
-  checkRange,
-  type LayerArgs,
-} from './arg-checks.js';
+import {ModelError} from '../errors.js';
+import type {LayerArgs} from './arg-checks.js';
 import {expertCapacity, planDispatch} from './moe/dispatch-plan.js';
 import {denseDispatch, sparseDispatch} from './moe/expert-dispatch.js';
-import {
-  EXPERT_ACTIVATIONS,
-  type ExpertActivation,
-  type ExpertWeights,
-  expertFfn,
-  expertWeightNames,
-} from './moe/expert-ffn.js';
+import {type ExpertActivation, type ExpertWeights, expertFfn, expertWeightNames} from './moe/expert-ffn.js';
 import {fastMatMul} from './moe/fast-matmul.js';
 import {routerZLoss, sequenceBalanceLoss, switchLoss} from './moe/moe-losses.js';
-import {ROUTER_SCORINGS, type RouterOutput, type RouterScoring, routeTokens} from './moe/routing.js';
-import {updatedRoutingBias} from './moe/routing-bias.js';
+import {type ResolvedMoEArgs, resolveMoEArgs} from './moe/resolve-moe-args.js';
+import {type RouterOutput, type RouterScoring, routeTokens} from './moe/routing.js';
+import {type BiasUpdateMode, updatedRoutingBias} from './moe/routing-bias.js';
 import {type RoutingStats, routingStats} from './moe/routing-stats.js';
-
-export const BIAS_UPDATE_MODES = ['step', 'manual'] as const;
-export type BiasUpdateMode = (typeof BIAS_UPDATE_MODES)[number];
 
 export interface MoEArgs extends LayerArgs {
   /** Routed experts E. Integer >= 1. */
@@ -76,10 +61,6 @@ export interface MoECallArgs {
   dispatch?: 'sparse' | 'dense';
 }
 
-interface ResolvedMoE extends Required<Omit<MoEArgs, keyof LayerArgs | 'seed'>> {
-  seed: number | null;
-}
-
 type Pass = object;
 
 let unnamed = 0;
@@ -95,7 +76,7 @@ let unnamed = 0;
  */
 export class MoE extends tf.layers.Layer {
   static className = 'MoE';
-  readonly config: ResolvedMoE;
+  readonly config: ResolvedMoEArgs;
   /** Routing of the last call: tokens per expert, max/mean load, drops. */
   lastRoutingStats?: RoutingStats;
   private router?: tf.LayerVariable;
@@ -275,47 +256,5 @@ function read(w: Record<keyof ExpertWeights, tf.LayerVariable>): ExpertWeights {
     gate: w.gate?.read(),
     up: w.up.read(),
     down: w.down.read(),
-  };
-}
-
-const NAME = 'MoE';
-const nonNegative = (arg: string, v: number) => checkRange(NAME, arg, v, 0, Number.POSITIVE_INFINITY);
-
-/** Fills the defaults of `MoEArgs` and checks every range; throws ConfigError naming the argument. */
-export function resolveMoEArgs(args: MoEArgs): ResolvedMoE {
-  const numExperts = checkInt(NAME, 'numExperts', args.numExperts, 1);
-  const numGroups = checkInt(NAME, 'numGroups', args.numGroups ?? 1, 1, numExperts);
-  checkDivides(NAME, 'numGroups', numGroups, 'numExperts', numExperts);
-  const topKGroups = checkInt(NAME, 'topKGroups', args.topKGroups ?? numGroups, 1, numGroups);
-  const reachable = (topKGroups * numExperts) / numGroups;
-  const topK = checkInt(NAME, 'topK', args.topK ?? Math.min(2, reachable), 1, numExperts);
-  if (topK > reachable) {
-    throw new ConfigError(
-      `${NAME}: topK (${topK}) must be <= topKGroups·numExperts/numGroups = ${reachable}, the experts a token can reach`,
-    );
-  }
-  const scoring = checkChoice(NAME, 'scoring', args.scoring ?? 'softmax', ROUTER_SCORINGS);
-  const seed = args.seed ?? null;
-  if (seed !== null) checkInt(NAME, 'seed', seed, 0);
-  return {
-    numExperts,
-    topK,
-    expertHidden: checkInt(NAME, 'expertHidden', args.expertHidden, 1),
-    numShared: checkInt(NAME, 'numShared', args.numShared ?? 0, 0),
-    activation: checkChoice(NAME, 'activation', args.activation ?? 'swiglu', EXPERT_ACTIVATIONS),
-    scoring,
-    normTopK: args.normTopK ?? scoring === 'sigmoid',
-    routeScale: checkPositive(NAME, 'routeScale', args.routeScale ?? 1),
-    temperature: checkPositive(NAME, 'temperature', args.temperature ?? 1),
-    jitter: checkRange(NAME, 'jitter', args.jitter ?? 0, 0, 1, false),
-    capacityFactor: nonNegative('capacityFactor', args.capacityFactor ?? 0),
-    numGroups,
-    topKGroups,
-    auxLossCoef: nonNegative('auxLossCoef', args.auxLossCoef ?? 0.01),
-    zLossCoef: nonNegative('zLossCoef', args.zLossCoef ?? 0.001),
-    seqAuxLossCoef: nonNegative('seqAuxLossCoef', args.seqAuxLossCoef ?? 0),
-    biasUpdateSpeed: nonNegative('biasUpdateSpeed', args.biasUpdateSpeed ?? 0),
-    biasUpdate: checkChoice(NAME, 'biasUpdate', args.biasUpdate ?? 'step', BIAS_UPDATE_MODES),
-    seed,
   };
 }

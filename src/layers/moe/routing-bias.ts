@@ -1,5 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 
+/** When the MoE layer applies the bias update: after every training call, or on `updateRoutingBias()`. */
+export const BIAS_UPDATE_MODES = ['step', 'manual'] as const;
+export type BiasUpdateMode = (typeof BIAS_UPDATE_MODES)[number];
+
 /**
  * DeepSeek-V3's auxiliary-loss-free balancing step (§2.1.2): after a training step, each expert's
  * routing bias moves by `speed` against its load, b_i ← b_i − γ·sign(load_i − mean load), so
