@@ -40,7 +40,7 @@ export interface MoEArgs extends LayerArgs {
   topKGroups?: number;
   /** Switch/GShard balance loss coefficient α (Switch uses 1e-2). Default 0.01. */
   auxLossCoef?: number;
-  /** Router z-loss coefficient (ST-MoE uses 1e-3). Default 0.001. */
+  /** Router z-loss coefficient; ST-MoE uses 1e-3 against unstable logits, DeepSeek none. Default 0. */
   zLossCoef?: number;
   /** DeepSeek-V3 sequence-wise balance loss coefficient (V3 uses 1e-4). Default 0. */
   seqAuxLossCoef?: number;

@@ -312,7 +312,7 @@ describe('MoE config', () => {
       numGroups: 1,
       topKGroups: 1,
       auxLossCoef: 0.01,
-      zLossCoef: 0.001,
+      zLossCoef: 0,
       seqAuxLossCoef: 0,
       biasUpdateSpeed: 0,
       biasUpdate: 'step',

@@ -51,16 +51,17 @@ function pickRows(x: tf.Tensor2D, map: RowMap): tf.Tensor2D {
   return tf.tidy(() => {
     const [n, d] = x.shape;
     const hasZeros = map.index.includes(-1);
-    const source = hasZeros ? tf.concat([x, tf.zeros([1, d])]) : x;
+    const source = (hasZeros ? tf.concat([x, tf.zeros([1, d])]) : x) as tf.Tensor2D;
     const index = hasZeros ? map.index.map((i) => (i < 0 ? n : i)) : map.index;
-    const picked = takeRows(source as tf.Tensor2D, index);
-    if (map.group === 1) return picked as tf.Tensor2D;
-    return tf.sum(tf.reshape(picked, [-1, map.group, d]), 1) as tf.Tensor2D;
+    if (map.group === 1) return takeRows(source, index);
+    // g gathers and one add: cheaper than gathering [m·g, d] and reducing a middle axis of size g.
+    const strided = (g: number) => index.filter((_, i) => i % map.group === g);
+    return tf.addN(Array.from({length: map.group}, (_, g) => takeRows(source, strided(g))));
   });
 }
 
 /** source[index] along axis 0. wasm's GatherV2 runs ~9x slower than its GatherNd; the cpu backend is the reverse. */
-function takeRows(source: tf.Tensor2D, index: Int32Array): tf.Tensor {
+function takeRows(source: tf.Tensor2D, index: Int32Array): tf.Tensor2D {
   if (tf.getBackend() === 'cpu') return tf.gather(source, tf.tensor1d(index, 'int32'));
-  return tf.gatherND(source, tf.tensor2d(index, [index.length, 1], 'int32'));
+  return tf.gatherND(source, tf.tensor2d(index, [index.length, 1], 'int32')) as tf.Tensor2D;
 }

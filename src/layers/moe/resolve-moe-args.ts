@@ -51,7 +51,7 @@ export function resolveMoEArgs(args: MoEArgs): ResolvedMoEArgs {
     numGroups,
     topKGroups,
     auxLossCoef: nonNegative('auxLossCoef', args.auxLossCoef ?? 0.01),
-    zLossCoef: nonNegative('zLossCoef', args.zLossCoef ?? 0.001),
+    zLossCoef: nonNegative('zLossCoef', args.zLossCoef ?? 0),
     seqAuxLossCoef: nonNegative('seqAuxLossCoef', args.seqAuxLossCoef ?? 0),
     biasUpdateSpeed: nonNegative('biasUpdateSpeed', args.biasUpdateSpeed ?? 0),
     biasUpdate: checkChoice(NAME, 'biasUpdate', args.biasUpdate ?? 'step', BIAS_UPDATE_MODES),
