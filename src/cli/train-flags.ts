@@ -1,0 +1,163 @@
+import {Flags} from '@oclif/core';
+import {ConfigError} from '../errors.js';
+import type {TrainRunOptions} from '../models/train-run.js';
+
+/** Flags of `train` (and of commands that train: finetune, distill). */
+export const trainFlags = {
+  data: Flags.string({summary: 'Training data (.jsonl, .csv, .tsv; .txt for --task lm).', required: true}),
+  val: Flags.string({summary: 'Validation data; default a deterministic 10% holdout of --data.'}),
+  task: Flags.string({
+    summary: 'classify: text → label. lm: next-token language model.',
+    options: ['classify', 'lm'],
+    default: 'classify',
+  }),
+  out: Flags.string({summary: 'Run folder to write (runs/NAME).', required: true}),
+  preset: Flags.string({summary: 'Model size preset (tiny, small).', helpGroup: 'MODEL'}),
+  config: Flags.string({
+    summary: 'Model config file (YAML or JSON) over the preset; unknown keys are an error.',
+    helpGroup: 'MODEL',
+  }),
+  tokenizer: Flags.string({
+    summary: 'Use this tokenizer.json instead of training one on --data.',
+    helpGroup: 'MODEL',
+  }),
+  'vocab-size': Flags.integer({
+    summary: 'Vocabulary size of the tokenizer trained on --data.',
+    min: 16,
+    helpGroup: 'MODEL',
+  }),
+  'max-len': Flags.integer({
+    summary: 'Tokens per example (longer texts are cut, shorter padded).',
+    min: 2,
+    helpGroup: 'MODEL',
+  }),
+  epochs: Flags.integer({
+    summary: 'Passes over the data (ignored with --steps).',
+    min: 1,
+    default: 3,
+    helpGroup: 'TRAINING',
+  }),
+  steps: Flags.integer({
+    summary: 'Optimizer steps to train for, instead of epochs.',
+    min: 1,
+    helpGroup: 'TRAINING',
+  }),
+  'batch-size': Flags.integer({summary: 'Examples per batch.', min: 1, default: 32, helpGroup: 'TRAINING'}),
+  lr: Flags.string({summary: 'Peak learning rate (AdamW).', default: '1e-3', helpGroup: 'TRAINING'}),
+  'weight-decay': Flags.string({
+    summary: 'AdamW decoupled weight decay.',
+    default: '0.01',
+    helpGroup: 'TRAINING',
+  }),
+  'warmup-steps': Flags.integer({
+    summary: 'Linear warmup steps before cosine decay.',
+    min: 0,
+    default: 0,
+    helpGroup: 'TRAINING',
+  }),
+  'clip-norm': Flags.string({
+    summary: 'Clip the global gradient norm (0: off).',
+    default: '1.0',
+    helpGroup: 'TRAINING',
+  }),
+  'grad-accum': Flags.integer({
+    summary: 'Batches per optimizer step.',
+    min: 1,
+    default: 1,
+    helpGroup: 'TRAINING',
+  }),
+  'eval-every': Flags.integer({
+    summary: 'Validate every N steps (default: each epoch).',
+    min: 1,
+    helpGroup: 'TRAINING',
+  }),
+  patience: Flags.integer({
+    summary: 'Early stopping: evaluations without improvement of val_loss (0: off).',
+    min: 0,
+    default: 0,
+    helpGroup: 'TRAINING',
+  }),
+  'checkpoint-every': Flags.integer({
+    summary: 'Checkpoint every N steps (default: each epoch, and at the end).',
+    min: 1,
+    helpGroup: 'TRAINING',
+  }),
+  tensorboard: Flags.string({
+    summary: 'Also write TensorBoard event files to this folder.',
+    helpGroup: 'TRAINING',
+  }),
+  resume: Flags.boolean({
+    summary: 'Continue the run in --out from its latest checkpoint.',
+    exclusive: ['overwrite'],
+  }),
+  overwrite: Flags.boolean({summary: 'Replace the run already in --out.'}),
+  'text-field': Flags.string({summary: 'Field holding the text.', default: 'text', helpGroup: 'DATA'}),
+  'label-field': Flags.string({summary: 'Field holding the label.', default: 'label', helpGroup: 'DATA'}),
+};
+
+export interface TrainFlagValues {
+  data: string;
+  val?: string;
+  task: string;
+  out: string;
+  preset?: string;
+  config?: string;
+  tokenizer?: string;
+  'vocab-size'?: number;
+  'max-len'?: number;
+  epochs: number;
+  steps?: number;
+  'batch-size': number;
+  lr: string;
+  'weight-decay': string;
+  'warmup-steps': number;
+  'clip-norm': string;
+  'grad-accum': number;
+  'eval-every'?: number;
+  patience: number;
+  'checkpoint-every'?: number;
+  tensorboard?: string;
+  resume: boolean;
+  overwrite: boolean;
+  'text-field': string;
+  'label-field': string;
+  seed: number;
+}
+
+function number(name: string, value: string, min = 0): number {
+  const x = Number(value);
+  if (!Number.isFinite(x) || x < min)
+    throw new ConfigError(`--${name} must be a number ≥ ${min}, got "${value}"`);
+  return x;
+}
+
+/** The library options the train flags stand for. */
+export function trainRunOptions(flags: TrainFlagValues): TrainRunOptions {
+  return {
+    data: flags.data,
+    val: flags.val,
+    out: flags.out,
+    preset: flags.preset,
+    configFile: flags.config,
+    overrides: {maxLen: flags['max-len']},
+    tokenizer: flags.tokenizer,
+    vocabSize: flags['vocab-size'],
+    textField: flags['text-field'],
+    labelField: flags['label-field'],
+    epochs: flags.epochs,
+    steps: flags.steps,
+    batchSize: flags['batch-size'],
+    lr: number('lr', flags.lr, Number.MIN_VALUE),
+    weightDecay: number('weight-decay', flags['weight-decay']),
+    warmupSteps: flags['warmup-steps'],
+    clipNorm: number('clip-norm', flags['clip-norm']),
+    gradAccum: flags['grad-accum'],
+    evalEvery: flags['eval-every'] ?? 'epoch',
+    patience: flags.patience,
+    checkpointEvery: flags['checkpoint-every'] ?? 'epoch',
+    tensorboardDir: flags.tensorboard,
+    resume: flags.resume,
+    overwrite: flags.overwrite,
+    seed: flags.seed,
+  };
+}

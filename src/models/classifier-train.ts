@@ -1,0 +1,217 @@
+import {join} from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import {ConfigError} from '../errors.js';
+import {arrayBatchSource, type BatchSource} from '../train/batch-source.js';
+import {accuracy, modelLosses, sparseCrossEntropy} from '../train/losses.js';
+import {trainableFromLayersModel} from '../train/trainable.js';
+import {type LossFn, train} from '../train/trainer.js';
+import {
+  buildClassifier,
+  CLASSIFIER_PRESETS,
+  type ClassifierConfig,
+  DEFAULT_CLASSIFIER_CONFIG,
+  encodeTexts,
+} from './classifier.js';
+import {checkKnownLabels, holdout, type LabeledRow, labelSet, readLabeledRows} from './labeled-data.js';
+import {loadModelConfig} from './model-config.js';
+import {prepareRunFolder, RUN_FILES, type RunConfig, saveRunArtifacts} from './run-folder.js';
+import {withSeededRandom} from './seeded-random.js';
+import {trainTokenizer} from './tokenizer/train-tokenizer.js';
+import {loadTokenizer, type Tokenizer} from './tokenizer.js';
+import type {TrainRunOptions, TrainRunReport} from './train-run.js';
+
+/** Encoded examples: ids [n × maxLen] row-major, class ids, weights. */
+interface Encoded {
+  ids: Int32Array;
+  labels: Int32Array;
+  weights: Float32Array;
+  n: number;
+}
+
+async function encodeRows(
+  rows: readonly LabeledRow[],
+  labels: readonly string[],
+  tokenizer: Tokenizer,
+  maxLen: number,
+): Promise<Encoded> {
+  const index = new Map(labels.map((l, i) => [l, i]));
+  return {
+    ids: await encodeTexts(
+      tokenizer,
+      rows.map((r) => r.text),
+      maxLen,
+    ),
+    labels: Int32Array.from(rows, (r) => index.get(r.label)!),
+    weights: Float32Array.from(rows, (r) => r.weight),
+    n: rows.length,
+  };
+}
+
+function batchSource(
+  data: Encoded,
+  maxLen: number,
+  batchSize: number,
+  seed: number,
+  shuffle: boolean,
+): BatchSource {
+  const rows = Array.from({length: data.n}, (_, i) => i);
+  return arrayBatchSource(rows, {
+    batchSize,
+    seed,
+    shuffle,
+    collate: (picked) => {
+      const ids = new Int32Array(picked.length * maxLen);
+      for (const [j, row] of picked.entries()) {
+        ids.set(data.ids.subarray(row * maxLen, (row + 1) * maxLen), j * maxLen);
+      }
+      let tokens = 0;
+      for (const id of ids) if (id !== 0) tokens++;
+      return {
+        inputs: tf.tensor2d(ids, [picked.length, maxLen], 'int32'),
+        targets: tf.tensor1d(
+          Int32Array.from(picked, (r) => data.labels[r]!),
+          'int32',
+        ),
+        weights: tf.tensor1d(Float32Array.from(picked, (r) => data.weights[r]!)),
+        tokens,
+      };
+    },
+  });
+}
+
+/** The classifier's config from preset, file and flags; vocabulary from --vocab-size. */
+export async function resolveClassifierConfig(options: TrainRunOptions): Promise<ClassifierConfig> {
+  return loadModelConfig({
+    family: 'classifier',
+    defaults: DEFAULT_CLASSIFIER_CONFIG,
+    presets: CLASSIFIER_PRESETS,
+    preset: options.preset,
+    configFile: options.configFile,
+    overrides: {...options.overrides, vocabSize: options.vocabSize} as Partial<ClassifierConfig>,
+  });
+}
+
+/**
+ * Trains a text classifier into the run folder `options.out`. Everything that can be wrong with
+ * the input (data, labels, config, tokenizer) is checked before the folder is created.
+ */
+export async function trainClassifier(options: TrainRunOptions): Promise<TrainRunReport> {
+  const config = await resolveClassifierConfig(options);
+  const seed = options.seed ?? 42;
+  const fields = {textField: options.textField, labelField: options.labelField};
+  const all = await readLabeledRows(options.data, fields);
+  let trainRows = all;
+  let valRows: LabeledRow[];
+  if (options.val) {
+    valRows = await readLabeledRows(options.val, fields);
+  } else {
+    ({train: trainRows, val: valRows} = holdout(all));
+    options.onInfo?.(`validation: ${valRows.length} rows held out of ${options.data} (10%, by text hash)`);
+  }
+  const labels = labelSet(trainRows, options.data);
+  if (options.val) checkKnownLabels(valRows, labels, options.val);
+
+  const tokenizerFile = options.resume ? join(options.out, RUN_FILES.tokenizer) : options.tokenizer;
+  let tokenizer: Tokenizer;
+  if (tokenizerFile) {
+    tokenizer = await loadTokenizer(tokenizerFile);
+  } else {
+    tokenizer = await trainTokenizer({
+      kind: config.tokenizerKind,
+      vocabSize: config.vocabSize,
+      texts: trainRows.map((r) => r.text),
+    });
+    options.onInfo?.(
+      `tokenizer: ${config.tokenizerKind}, ${tokenizer.vocabSize} ids, trained on ${trainRows.length} texts`,
+    );
+  }
+  if (tokenizer.special.pad === undefined) {
+    throw new ConfigError(
+      `tokenizer ${tokenizerFile} has no [PAD] token`,
+      'the classifier pads texts to maxLen',
+    );
+  }
+
+  const batchSize = options.batchSize ?? 32;
+  const runConfig: RunConfig = {
+    task: 'classify',
+    model: config,
+    labels,
+    tokenizer: {kind: tokenizer.kind, vocabSize: tokenizer.vocabSize, file: options.tokenizer ?? null},
+    data: {
+      train: options.data,
+      val: options.val ?? null,
+      textField: options.textField ?? 'text',
+      labelField: options.labelField ?? 'label',
+    },
+    training: {
+      batchSize,
+      lr: options.lr ?? 1e-3,
+      seed,
+      weightDecay: options.weightDecay ?? 0.01,
+      clipNorm: options.clipNorm ?? 1,
+    },
+  };
+  const [trainData, valData] = [
+    await encodeRows(trainRows, labels, tokenizer, config.maxLen),
+    await encodeRows(valRows, labels, tokenizer, config.maxLen),
+  ];
+  const model = withSeededRandom(seed, () =>
+    buildClassifier(config, tokenizer.vocabSize, labels.length, tokenizer.special.pad),
+  );
+  try {
+    await prepareRunFolder(options.out, runConfig, options);
+    const loss: LossFn = (batch, ctx) =>
+      withSeededRandom(ctx.seed, () => {
+        const logits = model.apply(batch.inputs, {training: ctx.training}) as tf.Tensor;
+        const task = sparseCrossEntropy(logits, batch.targets, batch.weights);
+        const total = ctx.training ? tf.add(task, modelLosses(model)) : task;
+        return {loss: total as tf.Scalar, metrics: {acc: accuracy(logits, batch.targets)}};
+      });
+    const result = await train({
+      model: trainableFromLayersModel(model),
+      loss,
+      data: batchSource(trainData, config.maxLen, batchSize, seed, true),
+      validation: valData.n > 0 ? batchSource(valData, config.maxLen, batchSize, seed, false) : undefined,
+      seed,
+      epochs: options.epochs,
+      steps: options.steps,
+      gradAccum: options.gradAccum,
+      clipNorm: options.clipNorm ?? 1,
+      lr: options.lr,
+      schedule: {warmupSteps: options.warmupSteps ?? 0},
+      optimizer: {weightDecay: options.weightDecay ?? 0.01},
+      evalEvery: options.evalEvery,
+      earlyStopping:
+        options.patience && valData.n > 0 ? {metric: 'val_loss', patience: options.patience} : undefined,
+      runDir: options.out,
+      checkpointEvery: options.checkpointEvery,
+      resume: options.resume,
+      tensorboardDir: options.tensorboardDir,
+      signal: options.signal,
+      onStep: options.onStep,
+      onEval: options.onEval,
+      onEpoch: options.onEpoch,
+      onCheckpoint: options.onCheckpoint,
+      onWarning: (m) => options.onInfo?.(`warning: ${m}`),
+    });
+    await saveRunArtifacts(options.out, {model, tokenizer, labels});
+    return {
+      task: 'classify',
+      out: options.out,
+      steps: result.steps,
+      epochs: result.epochsCompleted,
+      stoppedBy: result.stoppedBy,
+      seconds: result.seconds,
+      finalLoss: result.finalLoss,
+      validation: result.lastEval,
+      parameters: model.countParams(),
+      trainExamples: trainData.n,
+      valExamples: valData.n,
+      tokensPerSecond: result.tokensPerSecond,
+      resumedFrom: result.resumedFrom,
+    };
+  } finally {
+    model.dispose();
+  }
+}

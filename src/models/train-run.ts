@@ -1,0 +1,64 @@
+import type {EpochEvent, EvalEvent, StepEvent} from '../train/trainer.js';
+
+/** What `train` asks of a model family (classify, lm): the same options for each. */
+export interface TrainRunOptions {
+  /** Training data file (JSONL, CSV/TSV, or .txt for language models). */
+  data: string;
+  /** Validation file; without it the family holds out a deterministic 10% of `data`. */
+  val?: string;
+  /** Run folder to write (runs/NAME). */
+  out: string;
+  /** Model preset name (`tiny`, `small`). */
+  preset?: string;
+  /** YAML/JSON model config file, over the preset. */
+  configFile?: string;
+  /** Model config keys from flags, over the file (undefined values ignored). */
+  overrides?: Record<string, unknown>;
+  /** Tokenizer: a tokenizer.json to use instead of training one. */
+  tokenizer?: string;
+  /** Vocabulary size of the tokenizer trained on the data. */
+  vocabSize?: number;
+  textField?: string;
+  labelField?: string;
+  epochs?: number;
+  steps?: number;
+  batchSize?: number;
+  lr?: number;
+  seed?: number;
+  gradAccum?: number;
+  clipNorm?: number;
+  warmupSteps?: number;
+  weightDecay?: number;
+  /** Validate every N steps, or each epoch. */
+  evalEvery?: number | 'epoch';
+  /** Early-stopping patience in evaluations (0: off). */
+  patience?: number;
+  checkpointEvery?: number | 'epoch';
+  tensorboardDir?: string;
+  resume?: boolean;
+  overwrite?: boolean;
+  signal?: AbortSignal;
+  onStep?: (event: StepEvent) => void;
+  onEval?: (event: EvalEvent) => void;
+  onEpoch?: (event: EpochEvent) => void;
+  onCheckpoint?: (event: {step: number; path: string}) => void;
+  /** Human-readable notes (tokenizer trained, holdout size, warnings). */
+  onInfo?: (message: string) => void;
+}
+
+export interface TrainRunReport {
+  task: string;
+  out: string;
+  steps: number;
+  epochs: number;
+  stoppedBy: string;
+  seconds: number;
+  finalLoss: number;
+  /** Last validation metrics (`val_loss`, `val_acc`…). */
+  validation?: Record<string, number>;
+  parameters: number;
+  trainExamples: number;
+  valExamples: number;
+  tokensPerSecond: number;
+  resumedFrom?: number;
+}
