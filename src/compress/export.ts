@@ -1,0 +1,79 @@
+import {randomBytes} from 'node:crypto';
+import {copyFile, readdir, rename, rm, stat, writeFile} from 'node:fs/promises';
+import {join} from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import {ModelError} from '../errors.js';
+import {folderBytes, writeModelFolder} from './model-folder.js';
+import {type QuantizeReport, quantizeModel} from './quantize-model.js';
+import {type EncodeOptions, needsDecoding} from './weight-codec.js';
+
+export interface ExportOptions extends EncodeOptions {
+  /** A tokenizer.json to copy into the export. */
+  tokenizerFile?: string;
+  /** Class names, written as labels.json. */
+  labels?: readonly string[];
+  /** Replace a folder that already holds files. */
+  overwrite?: boolean;
+}
+
+export interface ExportReport extends Omit<QuantizeReport, 'rows'> {
+  out: string;
+  /** Files written and their bytes. */
+  files: {name: string; bytes: number}[];
+  /** model.json + weight shards, in bytes. */
+  model_bytes: number;
+  /** True when the weights use the kit's int8/int4 encoding: load with `deepseek-kit/runtime`'s loadModel. */
+  needs_runtime: boolean;
+  rows: QuantizeReport['rows'];
+}
+
+/**
+ * Writes `model` to `out` as a tfjs LayersModel a browser loads: model.json + shards of at most
+ * 4 MB, LoRA fused, no optimizer state or training config, weights encoded as `options.dtype`
+ * says, plus tokenizer.json and labels.json when given. `none`/`float16`/`uint16`/`uint8` load
+ * with stock `tf.loadLayersModel`; `int8`/`int4` with the kit's runtime `loadModel`.
+ */
+export async function exportModel(
+  model: tf.LayersModel,
+  out: string,
+  options: ExportOptions,
+): Promise<ExportReport> {
+  const existing = await readdir(out).catch(() => null);
+  if (existing && existing.length > 0 && !options.overwrite) {
+    throw new ModelError(
+      `export folder ${out} already holds files`,
+      'pass --overwrite to replace it, or another --out',
+    );
+  }
+  const quantized = await quantizeModel(model, options);
+  quantized.model.dispose();
+  const {artifacts, report} = quantized;
+  const tmp = `${out}.tmp-${randomBytes(4).toString('hex')}`;
+  try {
+    const needsRuntime = needsDecoding(artifacts.weightSpecs ?? []);
+    const written = await writeModelFolder(tmp, artifacts, {
+      userDefinedMetadata: {
+        deepseek_kit: {quantize: options.dtype, granularity: report.granularity, needs_runtime: needsRuntime},
+      },
+    });
+    const files = [...written.files];
+    if (options.tokenizerFile) {
+      await copyFile(options.tokenizerFile, join(tmp, 'tokenizer.json'));
+      files.push('tokenizer.json');
+    }
+    if (options.labels) {
+      await writeFile(join(tmp, 'labels.json'), `${JSON.stringify(options.labels)}\n`);
+      files.push('labels.json');
+    }
+    const sizes = await Promise.all(
+      files.map(async (name) => ({name, bytes: (await stat(join(tmp, name))).size})),
+    );
+    const modelBytes = await folderBytes(tmp, written.files);
+    await rm(out, {recursive: true, force: true});
+    await rename(tmp, out);
+    return {...report, out, files: sizes, model_bytes: modelBytes, needs_runtime: needsRuntime};
+  } catch (err) {
+    await rm(tmp, {recursive: true, force: true});
+    throw err;
+  }
+}
