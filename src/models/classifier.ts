@@ -5,13 +5,13 @@ import {TokenEmbedding} from '../layers/token-embedding.js';
 import {MaskedMeanPool} from './classifier/masked-mean-pool.js';
 import type {Tokenizer} from './tokenizer.js';
 
-/** The text classifier: tokens → embedding → N pre-norm blocks → RMSNorm → masked mean pool → logits. */
+/** The text classifier: tokens → embedding → N pre-norm blocks → (RMSNorm) → masked mean pool → logits. */
 export interface ClassifierConfig {
   /** Tokens per text: longer texts keep their first maxLen, shorter ones are padded. Reviews run ~230 words. */
   maxLen: number;
   /** Width of every block; small, as the fixtures have thousands (not millions) of rows. */
   dModel: number;
-  /** Transformer blocks. One or two already beat bag-of-words on short texts. */
+  /** Transformer blocks; 0 makes a bag of subword embeddings (fastText-like), best on a few thousand rows. */
   numLayers: number;
   /** Attention heads; must divide dModel (head size dModel / numHeads). */
   numHeads: number;
@@ -23,6 +23,12 @@ export interface ClassifierConfig {
   moe: {numExperts: number; topK: number; expertHidden: number; numShared: number};
   /** Dropout on each sublayer output and attention probabilities, in training. */
   dropout: number;
+  /**
+   * RMSNorm before pooling. Off by default: without it, tokens that carry no signal can shrink toward
+   * zero and drop out of the mean (as bag-of-words regression gives stop words ~0 weight) — +3 points
+   * of accuracy on the IMDB fixture; with it, every token weighs the same in the mean.
+   */
+  finalNorm: boolean;
   /** Tokenizer trained on the training texts: WordPiece (uncased, BERT-style) suits classification. */
   tokenizerKind: 'wordpiece' | 'bpe';
   /** Vocabulary of that tokenizer, specials included; a few thousand covers a small dataset's words. */
@@ -32,12 +38,13 @@ export interface ClassifierConfig {
 export const DEFAULT_CLASSIFIER_CONFIG: ClassifierConfig = {
   maxLen: 256,
   dModel: 64,
-  numLayers: 1,
+  numLayers: 2,
   numHeads: 4,
   ffn: 'dense',
   ffnHidden: 176,
   moe: {numExperts: 4, topK: 2, expertHidden: 64, numShared: 1},
   dropout: 0.1,
+  finalNorm: false,
   tokenizerKind: 'wordpiece',
   vocabSize: 8000,
 };
@@ -45,8 +52,14 @@ export const DEFAULT_CLASSIFIER_CONFIG: ClassifierConfig = {
 export const CLASSIFIER_PRESETS: Readonly<Record<string, Partial<ClassifierConfig>>> = {
   /** Seconds on a laptop core: for tests and smoke runs. */
   tiny: {maxLen: 128, dModel: 32, numLayers: 1, numHeads: 2, ffnHidden: 88, vocabSize: 2000},
-  /** The default shape. */
+  /** The default shape: two blocks of 64. */
   small: {},
+  /**
+   * No blocks: the mean of subword embeddings (fastText-like). On a few thousand rows transformer
+   * blocks overfit: on the IMDB fixture (1,783 training rows) this reaches 0.86 test accuracy where
+   * one or two blocks reach 0.78–0.79.
+   */
+  bag: {maxLen: 512, numLayers: 0, dropout: 0, vocabSize: 16000},
   /** Two wider blocks, longer context. */
   base: {maxLen: 384, dModel: 128, numLayers: 2, numHeads: 4, ffnHidden: 344, vocabSize: 16000},
 };
@@ -78,7 +91,7 @@ export function buildClassifier(
       residDropout: config.dropout,
     }).apply(h) as tf.SymbolicTensor;
   }
-  h = new RMSNorm({name: 'final-norm'}).apply(h) as tf.SymbolicTensor;
+  if (config.finalNorm) h = new RMSNorm({name: 'final-norm'}).apply(h) as tf.SymbolicTensor;
   const pooled = new MaskedMeanPool({padId, name: 'pool'}).apply([h, ids]) as tf.SymbolicTensor;
   const logits = tf.layers.dense({units: numLabels, name: 'logits'}).apply(pooled) as tf.SymbolicTensor;
   return tf.model({inputs: ids, outputs: logits, name: 'classifier'});

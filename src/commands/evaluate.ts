@@ -1,0 +1,49 @@
+import {Flags} from '@oclif/core';
+import {ModelCommand} from '../cli/model-command.js';
+import {type ClassificationMetrics, formatClassificationMetrics} from '../models/classification-metrics.js';
+import {evaluateRun, type RunEvaluation} from '../models/evaluate-run.js';
+
+export default class Evaluate extends ModelCommand {
+  static override enableJsonFlag = true;
+  static override summary = 'Score a trained run on a labeled (or, for language models, plain) data file.';
+  static override description =
+    'Classifiers: accuracy, macro-F1, per-class precision/recall/F1 and the confusion matrix (rows: true ' +
+    'class, columns: predicted). Language models: loss, perplexity and bits per byte. Labels the run never ' +
+    'saw in training are an error naming the row.';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --model runs/imdb --data fixtures/imdb/test.jsonl',
+    '<%= config.bin %> <%= command.id %> --model runs/imdb --data fixtures/imdb/test.jsonl --json',
+  ];
+  static override flags = {
+    model: Flags.string({summary: 'Run folder written by train (runs/NAME).', required: true}),
+    data: Flags.string({
+      summary: 'Data to score (.jsonl, .csv, .tsv; .txt for language models).',
+      required: true,
+    }),
+    'text-field': Flags.string({summary: 'Field holding the text; default as in training.'}),
+    'label-field': Flags.string({summary: 'Field holding the label; default as in training.'}),
+    'batch-size': Flags.integer({summary: 'Examples per forward pass.', default: 64, min: 1}),
+  };
+
+  async run(): Promise<RunEvaluation> {
+    const {flags} = await this.parse(Evaluate);
+    await this.startBackend(flags.backend);
+    const result = await evaluateRun({
+      model: flags.model,
+      data: flags.data,
+      textField: flags['text-field'],
+      labelField: flags['label-field'],
+      batchSize: flags['batch-size'],
+    });
+    if (!this.jsonEnabled()) {
+      this.log(
+        result.task === 'classify'
+          ? formatClassificationMetrics(result as ClassificationMetrics)
+          : Object.entries(result)
+              .map(([k, v]) => `${k} ${typeof v === 'number' ? v.toFixed(4) : String(v)}`)
+              .join('\n'),
+      );
+    }
+    return result;
+  }
+}
