@@ -14,7 +14,13 @@ import {
 } from './classifier.js';
 import {checkKnownLabels, holdout, type LabeledRow, labelSet, readLabeledRows} from './labeled-data.js';
 import {loadModelConfig} from './model-config.js';
-import {prepareRunFolder, RUN_FILES, type RunConfig, saveRunArtifacts} from './run-folder.js';
+import {
+  checkRunFolderUsable,
+  prepareRunFolder,
+  RUN_FILES,
+  type RunConfig,
+  saveRunArtifacts,
+} from './run-folder.js';
 import {withSeededRandom} from './seeded-random.js';
 import {trainTokenizer} from './tokenizer/train-tokenizer.js';
 import {loadTokenizer, type Tokenizer} from './tokenizer.js';
@@ -96,6 +102,7 @@ export async function resolveClassifierConfig(options: TrainRunOptions): Promise
  * the input (data, labels, config, tokenizer) is checked before the folder is created.
  */
 export async function trainClassifier(options: TrainRunOptions): Promise<TrainRunReport> {
+  await checkRunFolderUsable(options.out, options);
   const config = await resolveClassifierConfig(options);
   const seed = options.seed ?? 42;
   const fields = {textField: options.textField, labelField: options.labelField};

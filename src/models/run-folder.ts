@@ -59,6 +59,28 @@ export async function writeFileAtomic(path: string, content: string | Uint8Array
  * unless `overwrite` (emptied first) or `resume` (its config.json must match `config`, key by key).
  * Call it only after the inputs were validated, so that bad input never leaves a folder behind.
  */
+/**
+ * Fails fast (before any data is read or tokenizer trained) when `dir` holds files and neither
+ * `overwrite` nor `resume` is set, or when `resume` has nothing to continue.
+ */
+export async function checkRunFolderUsable(
+  dir: string,
+  options: {overwrite?: boolean; resume?: boolean} = {},
+): Promise<void> {
+  const entries = await readdir(dir).catch(() => null);
+  const occupied = entries !== null && entries.length > 0;
+  if (options.resume && !occupied) {
+    throw new ModelError(`${dir}: nothing to resume (no run folder)`, 'drop --resume to start a new run');
+  }
+  if (occupied && !options.resume && !options.overwrite) {
+    const what = entries.includes(RUN_FILES.config) ? 'another run' : 'files';
+    throw new ModelError(
+      `output folder ${dir} already holds ${what}`,
+      'pass --resume to continue it or --overwrite to replace it',
+    );
+  }
+}
+
 export async function prepareRunFolder(
   dir: string,
   config: RunConfig,
