@@ -66,14 +66,26 @@ export * from './layers/rope.js';
 export type {SublayerLoRA} from './layers/sublayer-lora.js';
 export * from './layers/swiglu.js';
 export * from './layers/token-embedding.js';
+export * from './models/classification-metrics.js';
+export {MaskedMeanPool, type MaskedMeanPoolArgs} from './models/classifier/masked-mean-pool.js';
+export * from './models/classifier.js';
+export * from './models/classifier-run.js';
+export {resolveClassifierConfig, trainClassifier} from './models/classifier-train.js';
+export * from './models/evaluate-run.js';
+export * from './models/labeled-data.js';
 export * from './models/lora-adapter.js';
 export * from './models/lora-model.js';
+export * from './models/model-config.js';
+export * from './models/predict-run.js';
+export * from './models/run-folder.js';
 export {ByteTokenizer} from './models/tokenizer/byte-tokenizer.js';
 export {HfTokenizer, type TokenizerTrainingReport} from './models/tokenizer/hf-tokenizer.js';
 export {TokenStream} from './models/tokenizer/token-stream.js';
 export type {TokenizerJson} from './models/tokenizer/tokenizer-json.js';
 export {type TrainTokenizerOptions, trainTokenizer} from './models/tokenizer/train-tokenizer.js';
 export * from './models/tokenizer.js';
+export * from './models/train-run.js';
+export {TRAIN_TASKS, type TrainTask, trainTask} from './models/train-task.js';
 export {AdamW, type AdamWOptions, type AdamWState} from './train/adamw.js';
 export {
   type ArrayBatchSourceOptions,
