@@ -168,6 +168,8 @@ export async function trainClassifier(options: TrainRunOptions): Promise<TrainRu
   );
   try {
     await prepareRunFolder(options.out, runConfig, options);
+    // Tokenizer and labels first, so that a run killed mid-training can be resumed.
+    if (!options.resume) await saveRunArtifacts(options.out, {tokenizer, labels});
     const loss: LossFn = (batch, ctx) =>
       withSeededRandom(ctx.seed, () => {
         const logits = model.apply(batch.inputs, {training: ctx.training}) as tf.Tensor;

@@ -135,9 +135,9 @@ export function firstDifference(a: unknown, b: unknown, path = ''): string | und
 /** Saves the model, tokenizer and labels of a trained run (each written atomically). */
 export async function saveRunArtifacts(
   dir: string,
-  artifacts: {model: tf.LayersModel; tokenizer?: Tokenizer; labels?: readonly string[]},
+  artifacts: {model?: tf.LayersModel; tokenizer?: Tokenizer; labels?: readonly string[]},
 ): Promise<void> {
-  await saveLayersModel(artifacts.model, join(dir, RUN_FILES.model));
+  if (artifacts.model) await saveLayersModel(artifacts.model, join(dir, RUN_FILES.model));
   if (artifacts.tokenizer) {
     await writeFileAtomic(join(dir, RUN_FILES.tokenizer), JSON.stringify(artifacts.tokenizer.toJSON()));
   }

@@ -5,6 +5,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {DatasetError, ModelError} from '../../src/errors.js';
 import {trainClassifier} from '../../src/models/classifier-train.js';
+import {evaluateClassifier} from '../../src/models/evaluate-run.js';
 import type {TrainRunOptions} from '../../src/models/train-run.js';
 
 let dir: string;
@@ -121,11 +122,31 @@ describe('trainClassifier: resume', () => {
     );
     expect(first.stoppedBy).toBe('aborted');
     expect(first.steps).toBe(10);
+    // As a crash would: no final model, only the checkpoint, tokenizer and labels.
+    await rm(join(dir, 'resumed', 'model'), {recursive: true});
     const resumed = await trainClassifier(base({out: join(dir, 'resumed'), steps: 20, resume: true}));
     expect(resumed.resumedFrom).toBe(10);
     expect(resumed.steps).toBe(20);
     expect(resumed.finalLoss).toBeCloseTo(straight.finalLoss, 5);
     expect(resumed.validation!.val_loss).toBeCloseTo(straight.validation!.val_loss!, 5);
     expect(resumed.validation!.val_acc).toBe(straight.validation!.val_acc);
+  });
+});
+
+describe('trainClassifier: sample weights', () => {
+  it('reads the weight field: a class weighted 0 is never learnt', async () => {
+    const rows = (await readFile(join(dir, 'imdb240.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as {text: string; label: string});
+    const weighted = await file(
+      'weighted.jsonl',
+      jsonl(rows.map((r) => ({...r, weight: r.label === 'pos' ? 0 : 1}))),
+    );
+    const out = join(dir, 'weighted');
+    await trainClassifier(base({data: weighted, val: join(dir, 'imdb240.jsonl'), out, steps: 15, lr: 1e-2}));
+    const metrics = await evaluateClassifier({model: out, data: join(dir, 'imdb240.jsonl')});
+    expect(metrics.per_class.pos!.recall).toBe(0);
+    expect(metrics.per_class.neg!.recall).toBe(1);
   });
 });
