@@ -35,7 +35,7 @@ export interface LoadModelOptions {
 export async function loadModel(url: string, options: LoadModelOptions = {}): Promise<tf.LayersModel> {
   const handler = tf.io.http(url, {
     requestInit: options.requestInit,
-    fetchFunc: options.fetchFunc,
+    fetchFunc: insideFolderFetch(url, options.fetchFunc ?? ((input, init) => fetch(input, init))),
     onProgress: options.onProgress,
   });
   const artifacts = await handler.load!();
@@ -45,6 +45,27 @@ export async function loadModel(url: string, options: LoadModelOptions = {}): Pr
   return tf.loadLayersModel(
     tf.io.fromMemory({...artifacts, weightSpecs: decoded.specs, weightData: decoded.data}),
   );
+}
+
+/**
+ * A fetch that refuses URLs outside the folder of `modelUrl`: a model.json whose weight paths
+ * point elsewhere (`../../x`, another host) fails before anything is requested from there.
+ */
+function insideFolderFetch(modelUrl: string, inner: typeof fetch): typeof fetch {
+  const page = (globalThis as {location?: {href: string}}).location?.href;
+  const folder = new URL('.', new URL(modelUrl, page));
+  return (input, init) => {
+    const target = new URL(
+      typeof input === 'string' ? input : input instanceof URL ? input.href : input.url,
+      folder,
+    );
+    if (target.origin !== folder.origin || !target.pathname.startsWith(folder.pathname)) {
+      return Promise.reject(
+        new Error(`${target.href} is outside the model folder ${folder.href}; refusing to fetch it`),
+      );
+    }
+    return inner(input, init);
+  };
 }
 
 /** labels.json of an export (class names by output index). */

@@ -1,5 +1,5 @@
 import {existsSync} from 'node:fs';
-import {mkdtemp, readFile, rm} from 'node:fs/promises';
+import {cp, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
 import {createServer, type Server} from 'node:http';
 import type {AddressInfo} from 'node:net';
 import {tmpdir} from 'node:os';
@@ -44,6 +44,12 @@ describe.skipIf(!haveChromium && !process.env.CI)('exported models in headless C
       loaded.dispose();
     }
     model.dispose();
+    // A tampered export whose weights point out of its folder.
+    const evil = join(root, 'models', 'evil');
+    await cp(join(root, 'models', 'int8'), evil, {recursive: true});
+    const json = JSON.parse(await readFile(join(evil, 'model.json'), 'utf8'));
+    json.weightsManifest[0].paths = ['../../tf.min.js'];
+    await writeFile(join(evil, 'model.json'), JSON.stringify(json));
     const files: Record<string, () => Promise<Buffer | string>> = {
       '/': async () => PAGE,
       '/tf.min.js': () => readFile(join(ROOT, 'node_modules/@tensorflow/tfjs/dist/tf.min.js')),
@@ -111,7 +117,12 @@ describe.skipIf(!haveChromium && !process.env.CI)('exported models in headless C
           () => 'loaded',
           (e: Error) => e.message,
         );
+        const escaped = await w.deepseekKit.loadModel('/models/evil/model.json').then(
+          () => 'loaded',
+          (e: Error) => e.message,
+        );
         return {
+          escaped,
           none: await run(await tf.loadLayersModel('/models/none/model.json')),
           uint8: await run(await tf.loadLayersModel('/models/uint8/model.json')),
           int8: await run(await w.deepseekKit.loadModel('/models/int8/model.json')),
@@ -126,6 +137,10 @@ describe.skipIf(!haveChromium && !process.env.CI)('exported models in headless C
       expect(got.labels).toEqual(['neg', 'neu', 'pos']);
       // Stock tfjs cannot read per-channel int8: it says so instead of returning wrong numbers.
       expect(got.stockInt8).toMatch(/unknown quantization dtype int8/);
+      // The runtime fetches nothing outside the model's folder.
+      expect(got.escaped).toMatch(
+        /tf\.min\.js is outside the model folder .*\/models\/evil\/; refusing to fetch it/,
+      );
       // The quantized models really differ from fp32 (the check above is not comparing copies).
       expect(maxDiff(node.int8!, node.none!)).toBeGreaterThan(0);
     } finally {
