@@ -5,6 +5,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {type ExportOptions, exportModel} from '../../src/compress/export.js';
 import {loadModelFolder} from '../../src/compress/model-folder.js';
+import {runMetric} from '../../src/compress/run-metric.js';
+import {type LoadedRun, loadRun} from '../../src/models/run-folder.js';
+import {trainTask} from '../../src/models/train-task.js';
 import {accuracyPercent, type ImdbBow, trainImdbBow} from './imdb-bow.js';
 
 /** Issue 7's bars on a classifier trained here on the fixture IMDB reviews (test split: 1,000). */
@@ -79,5 +82,67 @@ describe('compression bars on IMDB', () => {
   it('int4 is smaller again, and groups cut its weight error', () => {
     expect(result['int4 per-channel']!.bytes).toBeLessThan(result['int8 per-channel']!.bytes);
     expect(result['int4 per-channel g32']!.weightError).toBeLessThan(result['int4 per-channel']!.weightError);
+  });
+});
+
+/** The same bars on the kit's own `bag` classifier (subword embeddings, masked mean, Dense). */
+describe('compression bars on the kit classifier (train --preset bag)', () => {
+  let root: string;
+  let run: LoadedRun;
+  const result: Record<string, {accuracy: number; bytes: number; weightError: number}> = {};
+
+  beforeAll(async () => {
+    await initBackend();
+    root = await mkdtemp(join(tmpdir(), 'dsk-bars-kit-'));
+    await trainTask('classify', {data: 'fixtures/imdb/reviews.jsonl', out: join(root, 'run'), preset: 'bag'});
+    run = await loadRun(join(root, 'run'));
+    const cases: [string, ExportOptions][] = [
+      ['fp32', {dtype: 'none'}],
+      ['float16', {dtype: 'float16'}],
+      ['uint8', {dtype: 'uint8'}],
+      ['int8', {dtype: 'int8'}],
+      ['int4', {dtype: 'int4'}],
+    ];
+    for (const [name, options] of cases) {
+      const report = await exportModel(run.model, join(root, name), options);
+      const model = await loadModelFolder(join(root, name));
+      const metric = (await runMetric(run, model, 'fixtures/imdb/test.jsonl')) as {accuracy: number};
+      result[name] = {
+        accuracy: 100 * metric.accuracy,
+        bytes: report.model_bytes,
+        weightError: report.mean_abs_error,
+      };
+      model.dispose();
+    }
+    console.log(
+      Object.entries(result)
+        .map(
+          ([n, r]) =>
+            `bag ${n.padEnd(8)} ${((100 * r.bytes) / result.fp32!.bytes).toFixed(1)}% accuracy ${r.accuracy.toFixed(1)}`,
+        )
+        .join('\n'),
+    );
+  }, 120_000);
+
+  afterAll(async () => {
+    run?.model.dispose();
+    await rm(root, {recursive: true, force: true});
+  });
+
+  const drop = (name: string) => result.fp32!.accuracy - result[name]!.accuracy;
+  const ratio = (name: string) => result[name]!.bytes / result.fp32!.bytes;
+
+  it('int8 per-channel ≤ 27% of the bytes and drop ≤ 1 point; float16 ≤ 51% and drop ≤ 0.1', () => {
+    expect(result.fp32!.accuracy).toBeGreaterThan(75);
+    expect(ratio('int8')).toBeLessThanOrEqual(0.27);
+    expect(drop('int8')).toBeLessThanOrEqual(1);
+    expect(ratio('float16')).toBeLessThanOrEqual(0.51);
+    expect(drop('float16')).toBeLessThanOrEqual(0.1);
+    expect(ratio('int4')).toBeLessThan(ratio('int8'));
+  });
+
+  it('per-channel int8 loses no more accuracy than tfjs per-tensor uint8, with less weight error', () => {
+    expect(drop('int8')).toBeLessThanOrEqual(drop('uint8'));
+    expect(result.int8!.weightError).toBeLessThan(result.uint8!.weightError);
   });
 });
