@@ -47,7 +47,7 @@ describe('deepseek-kit quantize and export', () => {
     });
     expect((await readdir(out)).sort()).toEqual(['config.json', 'labels.json', 'model', 'tokenizer.json']);
 
-    const human = runCli([
+    const int4 = [
       'quantize',
       '--model',
       run,
@@ -59,23 +59,11 @@ describe('deepseek-kit quantize and export', () => {
       '32',
       '--skip',
       'none',
-    ]);
+    ];
+    const human = runCli(int4);
     expect(human.code).toBe(1);
     expect(unwrap(human.stderr)).toMatch(/already holds files.*--overwrite/);
-    const again = runCli([
-      'quantize',
-      '--model',
-      run,
-      '--out',
-      out,
-      '--dtype',
-      'int4',
-      '--group-size',
-      '32',
-      '--skip',
-      'none',
-      '--overwrite',
-    ]);
+    const again = runCli([...int4, '--overwrite']);
     expect(again.code, again.stderr).toBe(0);
     expect(again.stdout).toMatch(/^int4 per-channel: weights [\d.]+ KB → [\d.]+ KB \(\d+\.\d%\)$/m);
     // Nothing skipped by pattern: only vectors (norm scales, biases) stay float32.
