@@ -64,7 +64,10 @@ function insideFolderFetch(modelUrl: string, inner: typeof fetch): typeof fetch 
         new Error(`${target.href} is outside the model folder ${folder.href}; refusing to fetch it`),
       );
     }
-    return inner(input, init);
+    return inner(input, init).then((res) => {
+      if (!res.ok) throw new Error(`cannot load ${target.href}: HTTP ${res.status}`);
+      return res;
+    });
   };
 }
 
