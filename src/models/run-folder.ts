@@ -1,7 +1,8 @@
 import {randomBytes} from 'node:crypto';
 import {mkdir, readdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promises';
-import {isAbsolute, join, relative, resolve} from 'node:path';
-import * as tf from '@tensorflow/tfjs';
+import {join} from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import {loadModelFolder, modelFolderHandler} from '../compress/model-folder.js';
 import {ConfigError, ModelError} from '../errors.js';
 import {loadTokenizer, type Tokenizer} from './tokenizer.js';
 // The kit's layer classes register themselves for deserialization when imported.
@@ -146,57 +147,12 @@ export async function saveRunArtifacts(
   }
 }
 
-/** Bytes per weight shard file (tfjs's converter default). */
-const SHARD_BYTES = 4 * 1024 * 1024;
-
-function joinWeightData(data: tf.io.WeightData | undefined): Uint8Array {
-  const parts = data === undefined ? [] : Array.isArray(data) ? data : [data];
-  const total = parts.reduce((n, p) => n + p.byteLength, 0);
-  const out = new Uint8Array(total);
-  let offset = 0;
-  for (const p of parts) {
-    out.set(new Uint8Array(p), offset);
-    offset += p.byteLength;
-  }
-  return out;
-}
-
 /**
- * Saves a LayersModel as `model.json` + `group1-shardNofM.bin` in `modelDir` through a plain file
- * IOHandler (tfjs's `file://` handler exists only with tfjs-node). Written into a temporary folder
- * that replaces `modelDir` by rename, so a crash leaves the old model or the new one, never a mix.
+ * Saves a LayersModel as `model.json` + `group1-shardNofM.bin` (≤ 4 MB each) in `modelDir` on any
+ * backend, replacing the folder atomically (see `writeModelFolder`).
  */
 export async function saveLayersModel(model: tf.LayersModel, modelDir: string): Promise<void> {
-  const tmp = `${modelDir}.tmp-${randomBytes(4).toString('hex')}`;
-  await mkdir(tmp, {recursive: true});
-  try {
-    await model.save(
-      tf.io.withSaveHandler(async (artifacts) => {
-        const bytes = joinWeightData(artifacts.weightData);
-        const count = Math.max(1, Math.ceil(bytes.byteLength / SHARD_BYTES));
-        const paths: string[] = [];
-        for (let i = 0; i < count; i++) {
-          const name = `group1-shard${i + 1}of${count}.bin`;
-          paths.push(name);
-          await writeFile(join(tmp, name), bytes.subarray(i * SHARD_BYTES, (i + 1) * SHARD_BYTES));
-        }
-        const modelJson = {
-          format: 'layers-model',
-          generatedBy: `TensorFlow.js tfjs-layers v${tf.version_layers}`,
-          convertedBy: null,
-          modelTopology: artifacts.modelTopology,
-          weightsManifest: [{paths, weights: artifacts.weightSpecs ?? []}],
-        };
-        await writeFile(join(tmp, RUN_FILES.modelJson), JSON.stringify(modelJson));
-        return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
-      }),
-    );
-    await rm(modelDir, {recursive: true, force: true});
-    await rename(tmp, modelDir);
-  } catch (err) {
-    await rm(tmp, {recursive: true, force: true});
-    throw err;
-  }
+  await model.save(modelFolderHandler(modelDir));
 }
 
 async function readJson(path: string, what: string): Promise<unknown> {
@@ -215,66 +171,12 @@ async function readJson(path: string, what: string): Promise<unknown> {
   }
 }
 
-/** A weight path from model.json, resolved inside `modelDir`; anything that escapes it is refused. */
-function insidePath(modelDir: string, path: unknown, modelJson: string): string {
-  if (typeof path !== 'string' || path === '')
-    throw new ModelError(`${modelJson}: a weight path is not a file name`);
-  const full = resolve(modelDir, path);
-  const rel = relative(resolve(modelDir), full);
-  if (isAbsolute(path) || rel.startsWith('..') || isAbsolute(rel) || /^[a-z]+:\/\//i.test(path)) {
-    throw new ModelError(
-      `${modelJson}: weight path "${path}" points outside the model folder`,
-      'refusing to read it',
-    );
-  }
-  return full;
-}
-
-/** Loads a LayersModel saved by `saveLayersModel` (or tfjs's converter) from `modelDir`, on any backend. */
+/**
+ * Loads the LayersModel in `modelDir` on any backend: strict about paths that leave the folder,
+ * missing shards and bad JSON, and decodes the kit's per-channel int8/int4 weights (`quantize`).
+ */
 export async function loadLayersModel(modelDir: string): Promise<tf.LayersModel> {
-  const jsonPath = join(modelDir, RUN_FILES.modelJson);
-  const json = (await readJson(jsonPath, 'model')) as {
-    modelTopology?: object;
-    weightsManifest?: {paths?: unknown[]; weights?: tf.io.WeightsManifestEntry[]}[];
-  };
-  if (
-    typeof json !== 'object' ||
-    json === null ||
-    !json.modelTopology ||
-    !Array.isArray(json.weightsManifest)
-  ) {
-    throw new ModelError(`${jsonPath} is not a tfjs layers model (no modelTopology or weightsManifest)`);
-  }
-  const weightSpecs: tf.io.WeightsManifestEntry[] = [];
-  const buffers: Uint8Array[] = [];
-  for (const group of json.weightsManifest) {
-    weightSpecs.push(...(group.weights ?? []));
-    for (const p of group.paths ?? []) {
-      const file = insidePath(modelDir, p, jsonPath);
-      try {
-        buffers.push(await readFile(file));
-      } catch (err) {
-        throw new ModelError(
-          `missing weight shard ${file}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-          'the model folder is incomplete; copy the whole folder',
-        );
-      }
-    }
-  }
-  const weightData = joinWeightData(
-    buffers.map((b) => b.buffer.slice(b.byteOffset, b.byteOffset + b.byteLength) as ArrayBuffer),
-  );
-  try {
-    return await tf.loadLayersModel(
-      tf.io.fromMemory({
-        modelTopology: json.modelTopology,
-        weightSpecs,
-        weightData: weightData.buffer as ArrayBuffer,
-      }),
-    );
-  } catch (err) {
-    throw new ModelError(`cannot load the model in ${modelDir}: ${(err as Error).message}`);
-  }
+  return loadModelFolder(modelDir);
 }
 
 /** Reads config.json of a run folder; a missing folder or file is a ModelError that says so. */
