@@ -7,6 +7,7 @@ import {DatasetError, UserError} from '../../errors.js';
 import type {Doc} from '../doc.js';
 import {type DataFormat, type DocSep, type FieldNames, resolveFields, resolveFormat} from './format.js';
 import {readLines} from './lines.js';
+import {rememberRawLine} from './raw-lines.js';
 import {type RowOrigin, recordToDoc} from './record-to-doc.js';
 
 /** What to do with a malformed row: stop with an error, or skip it and go on. */
@@ -129,7 +130,9 @@ function jsonlDoc(
     );
     return undefined;
   }
-  return toDoc(row as Record<string, unknown>, names, {source, idPrefix, line}, fail);
+  const doc = toDoc(row as Record<string, unknown>, names, {source, idPrefix, line}, fail);
+  if (doc) rememberRawLine(doc, text, row as Record<string, unknown>, names);
+  return doc;
 }
 
 function toDoc(

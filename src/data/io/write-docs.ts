@@ -11,6 +11,7 @@ import {
   WEIGHT_FIELD,
 } from './format.js';
 import {OutputFile} from './output-file.js';
+import {unchangedRawLine} from './raw-lines.js';
 
 export interface WriteDocsOptions extends FieldNames {
   /** A file path (written to a temp name, renamed on `close`), or a writable such as `process.stdout`. */
@@ -122,7 +123,10 @@ export class DocWriter {
           : doc.text.replace(/\r?\n/g, ' ');
       return this.options.docSep === 'blank' ? `${text}\n\n` : `${text}\n`;
     }
-    if (this.format === 'jsonl') return this.jsonLine(doc, extra);
+    if (this.format === 'jsonl') {
+      const line = extra ? undefined : unchangedRawLine(doc, this.names);
+      return line === undefined ? this.jsonLine(doc, extra) : `${line}\n`;
+    }
     return this.csvLine(this.toRow(doc, extra), doc.id);
   }
 

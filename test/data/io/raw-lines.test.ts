@@ -1,0 +1,46 @@
+import {mkdtempSync, readFileSync, writeFileSync} from 'node:fs';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {describe, expect, it} from 'vitest';
+import type {Doc} from '../../../src/data/doc.js';
+import {readDocs} from '../../../src/data/io/read-docs.js';
+import {writeDocs} from '../../../src/data/io/write-docs.js';
+
+async function roundTrip(lines: string[], change: (doc: Doc) => Doc = (d) => d): Promise<string[]> {
+  const dir = mkdtempSync(join(tmpdir(), 'dsk-raw-'));
+  const input = join(dir, 'in.jsonl');
+  const output = join(dir, 'out.jsonl');
+  writeFileSync(input, `${lines.join('\n')}\n`);
+  const docs: Doc[] = [];
+  for await (const doc of readDocs({input})) docs.push(change(doc));
+  await writeDocs(docs, {output});
+  return readFileSync(output, 'utf8').trimEnd().split('\n');
+}
+
+describe('unchanged JSONL rows are copied, not re-serialized', () => {
+  it('copies an unchanged row byte for byte (its spacing and key order)', async () => {
+    const line = '{"label": "pos", "text": "Caf\\u00e9 scenes", "id": "a1", "n": 1.50}';
+    expect(await roundTrip([line])).toEqual([line]);
+  });
+
+  it('re-serializes a row whose text, id or fields a step changed', async () => {
+    const line = '{"id": "a1", "text": "old", "label": "pos"}';
+    const [text] = await roundTrip([line], (d) => ({...d, text: 'new'}));
+    expect(JSON.parse(text!)).toEqual({id: 'a1', text: 'new', label: 'pos'});
+    const [id] = await roundTrip([line], (d) => ({...d, id: 'a1#aug1'}));
+    expect(JSON.parse(id!).id).toBe('a1#aug1');
+    const [fields] = await roundTrip([line], (d) => ({...d, fields: {...d.fields, augmented: true}}));
+    expect(JSON.parse(fields!).augmented).toBe(true);
+  });
+
+  it('re-serializes rows the reader normalized: made ids, numeric labels, weights', async () => {
+    const out = await roundTrip([
+      '{"text": "no id"}',
+      '{"id": "b", "text": "x", "label": 1}',
+      '{"id": "c", "text": "y", "weight": "2"}',
+    ]);
+    expect(JSON.parse(out[0]!).id).toBe('in.jsonl:1');
+    expect(JSON.parse(out[1]!).label).toBe('1');
+    expect(JSON.parse(out[2]!).weight).toBe(2);
+  });
+});
