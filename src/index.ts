@@ -7,6 +7,7 @@ export * from './compress/export.js';
 export * from './compress/export-run.js';
 export * from './compress/format-report.js';
 export * from './compress/model-folder.js';
+export * from './compress/qat.js';
 export * from './compress/quantize.js';
 export * from './compress/quantize-model.js';
 export * from './compress/quantize-run.js';

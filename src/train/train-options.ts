@@ -66,6 +66,11 @@ export interface TrainOptions {
   onEpoch?: (event: EpochEvent) => void;
   onCheckpoint?: (event: {step: number; path: string}) => void;
   onWarning?: (message: string) => void;
+  /**
+   * Runs after a step's gradients are computed and before the optimizer applies them (e.g.
+   * quantization-aware training puts the float master weights back here).
+   */
+  beforeUpdate?: () => void;
 }
 
 export interface StepEvent {

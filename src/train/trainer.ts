@@ -226,6 +226,7 @@ class Trainer {
         disposeBatch(batch);
       }
     }
+    this.o.beforeUpdate?.();
     const lr = learningRateAt(step, this.schedule);
     const clip = this.o.clipNorm ?? 0;
     const {loss, metrics, gradNorm} = tf.tidy(() => {
