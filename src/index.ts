@@ -78,6 +78,7 @@ export * from './models/lora-adapter.js';
 export * from './models/lora-model.js';
 export * from './models/model-config.js';
 export * from './models/predict-run.js';
+export * from './models/quickstart.js';
 export * from './models/run-folder.js';
 export {ByteTokenizer} from './models/tokenizer/byte-tokenizer.js';
 export {HfTokenizer, type TokenizerTrainingReport} from './models/tokenizer/hf-tokenizer.js';
