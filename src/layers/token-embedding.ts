@@ -40,11 +40,19 @@ export class TokenEmbedding extends tf.layers.Layer {
   }
 
   override computeOutputShape(inputShape: tf.Shape | tf.Shape[]): tf.Shape {
-    return [...firstShape(inputShape), this.dModel];
+    const shape = firstShape(inputShape);
+    if (isHidden(shape, this.dModel)) return [...shape.slice(0, -1), this.vocabSize];
+    return [...shape, this.dModel];
   }
 
+  /**
+   * Ids [batch, t] → vectors; applied a second time in a model to hidden states [batch, t, dModel]
+   * (float, rank 3), it is the tied output head: → logits [batch, t, vocabSize].
+   */
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
-    return tf.tidy(() => embedLookup(this.table!.read(), firstInput(inputs)));
+    const x = firstInput(inputs);
+    if (x.dtype === 'float32' && isHidden(x.shape, this.dModel)) return this.logits(x);
+    return tf.tidy(() => embedLookup(this.table!.read(), x));
   }
 
   /** Output logits with the tied table: h [..., dModel] → [..., vocabSize]. */
@@ -62,6 +70,11 @@ export class TokenEmbedding extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(TokenEmbedding);
+
+/** Hidden states [batch, t, dModel], as opposed to token ids [batch, t]. */
+function isHidden(shape: readonly (number | null)[], dModel: number): boolean {
+  return shape.length === 3 && shape[2] === dModel;
+}
 
 /**
  * Rows of `table` [V, d] at `ids` [...] → [..., d]. A gather where the backend can take its gradient

@@ -24,17 +24,18 @@ import {
 import {withSeededRandom} from './seeded-random.js';
 import {trainTokenizer} from './tokenizer/train-tokenizer.js';
 import {loadTokenizer, type Tokenizer} from './tokenizer.js';
-import type {TrainRunOptions, TrainRunReport} from './train-run.js';
+import {engineOptions, type TrainRunOptions, type TrainRunReport} from './train-run.js';
 
 /** Encoded examples: ids [n × maxLen] row-major, class ids, weights. */
-interface Encoded {
+export interface Encoded {
   ids: Int32Array;
   labels: Int32Array;
   weights: Float32Array;
   n: number;
 }
 
-async function encodeRows(
+/** Rows as token ids cut/padded to maxLen, class ids by `labels` order, and example weights. */
+export async function encodeRows(
   rows: readonly LabeledRow[],
   labels: readonly string[],
   tokenizer: Tokenizer,
@@ -53,7 +54,8 @@ async function encodeRows(
   };
 }
 
-function batchSource(
+/** Batches of encoded rows: ids [b, maxLen] int32, class ids [b], weights [b]. */
+export function batchSource(
   data: Encoded,
   maxLen: number,
   batchSize: number,
@@ -83,6 +85,17 @@ function batchSource(
       };
     },
   });
+}
+
+/** Weighted cross-entropy of the classifier's logits (+ layer losses such as MoE aux in training), and accuracy. */
+export function classifierLoss(model: tf.LayersModel): LossFn {
+  return (batch, ctx) =>
+    withSeededRandom(ctx.seed, () => {
+      const logits = model.apply(batch.inputs, {training: ctx.training}) as tf.Tensor;
+      const task = sparseCrossEntropy(logits, batch.targets, batch.weights);
+      const total = ctx.training ? tf.add(task, modelLosses(model)) : task;
+      return {loss: total as tf.Scalar, metrics: {acc: accuracy(logits, batch.targets)}};
+    });
 }
 
 /** The classifier's config from preset, file and flags; vocabulary from --vocab-size. */
@@ -170,39 +183,17 @@ export async function trainClassifier(options: TrainRunOptions): Promise<TrainRu
     await prepareRunFolder(options.out, runConfig, options);
     // Tokenizer and labels first, so that a run killed mid-training can be resumed.
     if (!options.resume) await saveRunArtifacts(options.out, {tokenizer, labels});
-    const loss: LossFn = (batch, ctx) =>
-      withSeededRandom(ctx.seed, () => {
-        const logits = model.apply(batch.inputs, {training: ctx.training}) as tf.Tensor;
-        const task = sparseCrossEntropy(logits, batch.targets, batch.weights);
-        const total = ctx.training ? tf.add(task, modelLosses(model)) : task;
-        return {loss: total as tf.Scalar, metrics: {acc: accuracy(logits, batch.targets)}};
-      });
+    const loss = classifierLoss(model);
     const result = await train({
+      ...engineOptions(options),
       model: trainableFromLayersModel(model),
       loss,
       data: batchSource(trainData, config.maxLen, batchSize, seed, true),
       validation: valData.n > 0 ? batchSource(valData, config.maxLen, batchSize, seed, false) : undefined,
-      seed,
-      epochs: options.epochs,
-      steps: options.steps,
-      gradAccum: options.gradAccum,
-      clipNorm: options.clipNorm ?? 1,
       lr: options.lr,
-      schedule: {warmupSteps: options.warmupSteps ?? 0},
       optimizer: {weightDecay: options.weightDecay ?? 0.01},
-      evalEvery: options.evalEvery,
       earlyStopping:
         options.patience && valData.n > 0 ? {metric: 'val_loss', patience: options.patience} : undefined,
-      runDir: options.out,
-      checkpointEvery: options.checkpointEvery,
-      resume: options.resume,
-      tensorboardDir: options.tensorboardDir,
-      signal: options.signal,
-      onStep: options.onStep,
-      onEval: options.onEval,
-      onEpoch: options.onEpoch,
-      onCheckpoint: options.onCheckpoint,
-      onWarning: (m) => options.onInfo?.(`warning: ${m}`),
     });
     await saveRunArtifacts(options.out, {model, tokenizer, labels});
     return {

@@ -1,3 +1,4 @@
+import type {TrainOptions} from '../train/train-options.js';
 import type {EpochEvent, EvalEvent, StepEvent} from '../train/trainer.js';
 
 /** What `train` asks of a model family (classify, lm): the same options for each. */
@@ -61,4 +62,51 @@ export interface TrainRunReport {
   valExamples: number;
   tokensPerSecond: number;
   resumedFrom?: number;
+}
+
+/**
+ * The training-engine settings every family takes from the run options as they are: length, data
+ * order, schedule, clipping, checkpoints, resume, TensorBoard and the progress callbacks.
+ */
+export function engineOptions(
+  o: TrainRunOptions,
+): Pick<
+  TrainOptions,
+  | 'seed'
+  | 'epochs'
+  | 'steps'
+  | 'gradAccum'
+  | 'clipNorm'
+  | 'schedule'
+  | 'evalEvery'
+  | 'runDir'
+  | 'checkpointEvery'
+  | 'resume'
+  | 'tensorboardDir'
+  | 'signal'
+  | 'onStep'
+  | 'onEval'
+  | 'onEpoch'
+  | 'onCheckpoint'
+  | 'onWarning'
+> {
+  return {
+    seed: o.seed ?? 42,
+    epochs: o.epochs,
+    steps: o.steps,
+    gradAccum: o.gradAccum,
+    clipNorm: o.clipNorm ?? 1,
+    schedule: {warmupSteps: o.warmupSteps ?? 0},
+    evalEvery: o.evalEvery,
+    runDir: o.out,
+    checkpointEvery: o.checkpointEvery,
+    resume: o.resume,
+    tensorboardDir: o.tensorboardDir,
+    signal: o.signal,
+    onStep: o.onStep,
+    onEval: o.onEval,
+    onEpoch: o.onEpoch,
+    onCheckpoint: o.onCheckpoint,
+    onWarning: (m) => o.onInfo?.(`warning: ${m}`),
+  };
 }
