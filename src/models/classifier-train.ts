@@ -14,6 +14,7 @@ import {
 } from './classifier.js';
 import {checkKnownLabels, holdout, type LabeledRow, labelSet, readLabeledRows} from './labeled-data.js';
 import {loadModelConfig} from './model-config.js';
+import {onStepWithRoutingAlarm, routingMetrics} from './moe-monitor.js';
 import {
   checkRunFolderUsable,
   prepareRunFolder,
@@ -94,7 +95,10 @@ export function classifierLoss(model: tf.LayersModel): LossFn {
       const logits = model.apply(batch.inputs, {training: ctx.training}) as tf.Tensor;
       const task = sparseCrossEntropy(logits, batch.targets, batch.weights);
       const total = ctx.training ? tf.add(task, modelLosses(model)) : task;
-      return {loss: total as tf.Scalar, metrics: {acc: accuracy(logits, batch.targets)}};
+      return {
+        loss: total as tf.Scalar,
+        metrics: {acc: accuracy(logits, batch.targets), ...(ctx.training ? routingMetrics(model) : {})},
+      };
     });
 }
 
@@ -186,6 +190,7 @@ export async function trainClassifier(options: TrainRunOptions): Promise<TrainRu
     const loss = classifierLoss(model);
     const result = await train({
       ...engineOptions(options),
+      onStep: onStepWithRoutingAlarm(model, options),
       model: trainableFromLayersModel(model),
       loss,
       data: batchSource(trainData, config.maxLen, batchSize, seed, true),

@@ -1,0 +1,76 @@
+import {Flags} from '@oclif/core';
+import {ModelCommand} from '../cli/model-command.js';
+import {PRUNE_METHODS, type PruneMethod, type PruneRunReport, pruneRun} from '../compress/prune.js';
+import {formatPruneReport} from '../compress/prune-report.js';
+
+export default class Prune extends ModelCommand {
+  static override enableJsonFlag = true;
+  static override summary =
+    'Prune a trained run (magnitude, structured FFN neurons, MoE experts) and report what it saves.';
+  static override description =
+    'magnitude: zero the smallest weights (global or per-layer threshold; embeddings included, MoE routers, norms ' +
+    'and biases kept), at once or gradually while fine-tuning on --data (Zhu & Gupta schedule, masks held). Zeros ' +
+    'are stored densely, so the folder only shrinks once quantized or compressed. structured: remove the SwiGLU ' +
+    'FFN neurons of least L1 norm and rebuild smaller blocks. experts: drop the MoE experts least used on --data ' +
+    'and shrink the routers. The output is a normal run folder; --eval reports the metric before and after.';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --model runs/imdb --out runs/imdb-sparse --method magnitude --sparsity 0.5 --data fixtures/imdb/reviews.jsonl --steps 100 --eval fixtures/imdb/test.jsonl',
+    '<%= config.bin %> <%= command.id %> --model runs/imdb --out runs/imdb-slim --method structured --sparsity 0.3 --eval fixtures/imdb/test.jsonl --json',
+    '<%= config.bin %> <%= command.id %> --model runs/imdb-moe --out runs/imdb-moe-3 --method experts --sparsity 0.25 --data fixtures/imdb/reviews.jsonl',
+  ];
+  static override flags = {
+    model: Flags.string({summary: 'Run folder to prune (runs/NAME).', required: true}),
+    out: Flags.string({summary: 'Run folder to write.', required: true}),
+    method: Flags.string({summary: 'What to remove.', options: [...PRUNE_METHODS], default: 'magnitude'}),
+    sparsity: Flags.string({
+      summary:
+        'Fraction removed, in [0, 1): of the weights (magnitude), FFN neurons (structured), experts (experts).',
+      default: '0.5',
+    }),
+    scope: Flags.string({
+      summary: 'magnitude: one threshold for all weights, or one per layer.',
+      options: ['global', 'layer'],
+      default: 'global',
+    }),
+    skip: Flags.string({
+      summary:
+        "magnitude: keep weights whose name matches this regular expression dense (default 'router'; 'none' prunes all).",
+    }),
+    data: Flags.string({
+      summary: 'Labeled data: magnitude fine-tunes on it; experts counts expert usage on it.',
+    }),
+    steps: Flags.integer({summary: 'magnitude with --data: fine-tuning steps.', default: 100, min: 1}),
+    schedule: Flags.string({
+      summary: 'magnitude with --data: raise sparsity gradually, or prune at once then fine-tune.',
+      options: ['gradual', 'one-shot'],
+      default: 'gradual',
+    }),
+    lr: Flags.string({summary: "Fine-tuning learning rate (default: the run's)."}),
+    eval: Flags.string({
+      summary: 'Score before and after on this file (labeled data, or text for language models).',
+    }),
+    overwrite: Flags.boolean({summary: 'Replace an --out folder that already holds files.'}),
+  };
+
+  async run(): Promise<PruneRunReport> {
+    const {flags} = await this.parse(Prune);
+    await this.startBackend(flags.backend);
+    const report = await pruneRun({
+      model: flags.model,
+      out: flags.out,
+      method: flags.method as PruneMethod,
+      sparsity: Number(flags.sparsity),
+      scope: flags.scope as 'global' | 'layer',
+      skip: flags.skip,
+      data: flags.data,
+      steps: flags.steps,
+      schedule: flags.schedule as 'gradual' | 'one-shot',
+      lr: flags.lr === undefined ? undefined : Number(flags.lr),
+      seed: flags.seed,
+      eval: flags.eval,
+      overwrite: flags.overwrite,
+    });
+    if (!this.jsonEnabled()) this.log(`${formatPruneReport(report)}\nwrote ${flags.out}`);
+    return report;
+  }
+}

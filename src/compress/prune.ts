@@ -1,0 +1,270 @@
+import {copyFile, readdir, rm, stat} from 'node:fs/promises';
+import {join} from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import {ConfigError, ModelError} from '../errors.js';
+import {encodeTexts} from '../models/classifier.js';
+import {asClassifierRun, type ClassifierRun} from '../models/classifier-run.js';
+import {batchSource, classifierLoss, encodeRows} from '../models/classifier-train.js';
+import {checkKnownLabels, readLabeledRows} from '../models/labeled-data.js';
+import {type LoadedRun, loadRun, RUN_FILES, saveLayersModel, writeFileAtomic} from '../models/run-folder.js';
+import type {StepEvent} from '../train/trainer.js';
+import type {MetricKey} from './format-report.js';
+import {countExpertUsage, dropExperts, type ExpertPruneStats} from './prune-experts.js';
+import {finetuneWithMasks} from './prune-finetune.js';
+import {
+  applyMasks,
+  DEFAULT_PRUNE_SKIP,
+  maskTensors,
+  measuredSparsity,
+  type PruneScope,
+  prunableWeights,
+} from './prune-magnitude.js';
+import {type FfnPruneStats, pruneFfnNeurons} from './prune-structured.js';
+import {metricChange, runMetric} from './run-metric.js';
+
+export const PRUNE_METHODS = ['magnitude', 'structured', 'experts'] as const;
+export type PruneMethod = (typeof PRUNE_METHODS)[number];
+
+export interface PruneRunOptions {
+  /** Run folder to read (runs/NAME). */
+  model: string;
+  /** Run folder to write: a normal run (config, model, tokenizer, labels) with the pruned model. */
+  out: string;
+  method: PruneMethod;
+  /** magnitude: fraction of the pruned weights set to zero; structured: of FFN neurons removed; experts: of experts dropped. Default 0.5. */
+  sparsity?: number;
+  /** magnitude: one threshold over all pruned weights (`global`, default) or one per weight (`layer`). */
+  scope?: PruneScope;
+  /** magnitude: weights (rank >= 2) left dense, by name (a RegExp or its source). Default /router/; null or 'none' prunes every kernel and embedding. */
+  skip?: RegExp | string | null;
+  /** Labeled file: magnitude fine-tunes on it for `steps`; experts counts usage on it (required there). */
+  data?: string;
+  /** magnitude with `data`: fine-tuning steps. Default 100. */
+  steps?: number;
+  /** magnitude with `data`: raise sparsity gradually over the first 70% of the steps (default) or prune at once. */
+  schedule?: 'gradual' | 'one-shot';
+  /** Fine-tuning learning rate. Default the run's training lr, or 1e-3. */
+  lr?: number;
+  batchSize?: number;
+  seed?: number;
+  /** Labeled (classifier) or text (LM) file: the metric before and after. */
+  eval?: string;
+  /** Replace an `out` folder that already holds files. */
+  overwrite?: boolean;
+  onStep?: (event: StepEvent) => void;
+}
+
+export type PruneRunReport = {
+  model: string;
+  out: string;
+  method: PruneMethod;
+  sparsity_target: number;
+  /** magnitude: zeros / values of the pruned weights; structured, experts: parameters removed / before. */
+  sparsity: number;
+  /** Zeros / all parameters of the saved model. */
+  zeros_fraction: number;
+  parameters_before: number;
+  parameters_after: number;
+  /** Bytes of the weight shards of `model/` in each folder (model.json excluded). */
+  size_bytes_before: number;
+  size_bytes_after: number;
+  /** magnitude: the weights pruned. */
+  pruned_weights?: string[];
+  /** structured: FFN sizes per block; experts: usage and kept experts per MoE layer. */
+  layers?: FfnPruneStats[] | ExpertPruneStats[];
+  finetune_steps?: number;
+} & Partial<Record<MetricKey, number>>;
+
+/**
+ * Prunes a run folder into `out`: unstructured magnitude pruning (zeros in dense storage — the
+ * tfjs format does not shrink unless the weights are then quantized or compressed), structured
+ * removal of SwiGLU FFN neurons, or dropping the least-used MoE experts (both rebuild smaller
+ * layers and update config.json). Reports parameters, bytes, sparsity and, with `eval`, the metric.
+ */
+export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport> {
+  const sparsity = options.sparsity ?? 0.5;
+  if (!(sparsity >= 0 && sparsity < 1))
+    throw new ConfigError(`--sparsity must be in [0, 1), got ${sparsity}`);
+  if (options.method === 'experts' && !options.data) {
+    throw new ConfigError('--method experts needs --data FILE', 'expert usage is counted on that data');
+  }
+  const existing = await readdir(options.out).catch(() => null);
+  if (existing && existing.length > 0 && !options.overwrite) {
+    throw new ModelError(
+      `output folder ${options.out} already holds files`,
+      'pass --overwrite to replace it',
+    );
+  }
+  const run = await loadRun(options.model);
+  let pruned: tf.LayersModel | undefined;
+  try {
+    const before = run.model.countParams();
+    let details: Partial<PruneRunReport> = {};
+    let modelConfig = run.config.model as Record<string, unknown> | undefined;
+    if (options.method === 'magnitude') {
+      pruned = await copyModel(run.model);
+      details = await magnitude(run, pruned, sparsity, options);
+    } else if (options.method === 'structured') {
+      const result = await pruneFfnNeurons(run.model, sparsity);
+      pruned = result.model;
+      details = {layers: result.layers};
+      modelConfig = {...modelConfig, ffnHidden: result.layers[0]!.hiddenAfter};
+    } else {
+      const cls = classifierOf(run, '--method experts');
+      const ids = await encodedIds(cls, options.data!);
+      const batch = options.batchSize ?? 32;
+      const maxLen = cls.config.maxLen;
+      const n = ids.length / maxLen;
+      const usage = countExpertUsage(run.model, batches(ids, n, maxLen, batch));
+      const result = await dropExperts(run.model, usage, sparsity);
+      pruned = result.model;
+      details = {layers: result.layers};
+      const moe = (modelConfig?.moe ?? {}) as Record<string, unknown>;
+      modelConfig = {...modelConfig, moe: {...moe, numExperts: result.numExperts, topK: result.topK}};
+    }
+    const after = pruned.countParams();
+    await rm(options.out, {recursive: true, force: true});
+    await saveLayersModel(pruned, join(options.out, RUN_FILES.model));
+    const config = {
+      ...run.config,
+      ...(modelConfig ? {model: modelConfig} : {}),
+      pruned: {from: options.model, method: options.method, sparsity},
+    };
+    await writeFileAtomic(join(options.out, RUN_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
+    for (const name of [RUN_FILES.tokenizer, RUN_FILES.labels]) {
+      const from = join(options.model, name);
+      if (await stat(from).catch(() => null)) await copyFile(from, join(options.out, name));
+    }
+    let change = {};
+    if (options.eval) {
+      const metricBefore = await runMetric(run, run.model, options.eval, options.model);
+      const metricAfter = await runMetric(run, pruned, options.eval, options.out);
+      change = metricChange(metricBefore, metricAfter);
+    }
+    return {
+      model: options.model,
+      out: options.out,
+      method: options.method,
+      sparsity_target: sparsity,
+      sparsity: options.method === 'magnitude' ? details.sparsity! : 1 - after / before,
+      zeros_fraction: measuredSparsity(pruned.weights),
+      parameters_before: before,
+      parameters_after: after,
+      size_bytes_before: await weightFileBytes(join(options.model, RUN_FILES.model)),
+      size_bytes_after: await weightFileBytes(join(options.out, RUN_FILES.model)),
+      ...details,
+      ...change,
+    };
+  } finally {
+    run.model.dispose();
+    pruned?.dispose();
+  }
+}
+
+/** Magnitude pruning of `model` in place: one-shot, or during a fine-tune on `options.data`. */
+async function magnitude(
+  run: LoadedRun,
+  model: tf.LayersModel,
+  sparsity: number,
+  options: PruneRunOptions,
+): Promise<Partial<PruneRunReport>> {
+  const targets = prunableWeights(model, skipPattern(options.skip));
+  if (targets.length === 0) throw new ModelError('no weights to prune', 'loosen --skip');
+  const scope = options.scope ?? 'global';
+  let steps: number | undefined;
+  if (options.data) {
+    const cls = classifierOf(run, 'fine-tuning with --data');
+    const rows = await readLabeledRows(options.data, {textField: cls.textField, labelField: cls.labelField});
+    checkKnownLabels(rows, cls.labels, options.data);
+    const encoded = await encodeRows(rows, cls.labels, cls.tokenizer, cls.config.maxLen);
+    const training = (run.config.training ?? {}) as {lr?: number; batchSize?: number; seed?: number};
+    const seed = options.seed ?? training.seed ?? 42;
+    const total = options.steps ?? 100;
+    const result = await finetuneWithMasks({
+      model,
+      targets,
+      loss: classifierLoss(model),
+      data: batchSource(
+        encoded,
+        cls.config.maxLen,
+        options.batchSize ?? training.batchSize ?? 32,
+        seed,
+        true,
+      ),
+      steps: total,
+      schedule:
+        options.schedule === 'one-shot'
+          ? {final: sparsity, end: 0}
+          : {final: sparsity, end: Math.floor(0.7 * total), frequency: Math.max(1, Math.floor(total / 20))},
+      scope,
+      lr: options.lr ?? training.lr,
+      seed,
+      onStep: options.onStep,
+    });
+    steps = result.steps;
+  } else {
+    const masks = maskTensors(targets, sparsity, scope);
+    applyMasks(targets, masks);
+    tf.dispose(masks);
+  }
+  return {
+    sparsity: measuredSparsity(targets),
+    pruned_weights: targets.map((w) => w.originalName),
+    ...(steps === undefined ? {} : {finetune_steps: steps}),
+  };
+}
+
+function skipPattern(skip: PruneRunOptions['skip']): RegExp | null {
+  if (skip === undefined) return DEFAULT_PRUNE_SKIP;
+  if (skip === null || skip === 'none') return null;
+  if (skip instanceof RegExp) return skip;
+  try {
+    return new RegExp(skip);
+  } catch (err) {
+    throw new ConfigError(`--skip '${skip}' is not a valid regular expression: ${(err as Error).message}`);
+  }
+}
+
+function classifierOf(run: LoadedRun, what: string): ClassifierRun {
+  if (run.config.task !== 'classify') {
+    throw new ConfigError(`${what} works on classifier runs; ${run.dir} is a "${run.config.task}" run`);
+  }
+  return asClassifierRun(run);
+}
+
+async function encodedIds(cls: ClassifierRun, file: string): Promise<Int32Array> {
+  const rows = await readLabeledRows(file, {textField: cls.textField, labelField: cls.labelField});
+  return encodeTexts(
+    cls.tokenizer,
+    rows.map((r) => r.text),
+    cls.config.maxLen,
+  );
+}
+
+function* batches(ids: Int32Array, n: number, maxLen: number, size: number): Generator<tf.Tensor> {
+  for (let start = 0; start < n; start += size) {
+    const rows = Math.min(size, n - start);
+    const t = tf.tensor2d(ids.subarray(start * maxLen, (start + rows) * maxLen), [rows, maxLen], 'int32');
+    try {
+      yield t;
+    } finally {
+      t.dispose();
+    }
+  }
+}
+
+/** A copy of `model` with its own weights (via its topology), for in-place edits. */
+async function copyModel(model: tf.LayersModel): Promise<tf.LayersModel> {
+  const copy = await tf.models.modelFromJSON(
+    model.toJSON(undefined, false) as unknown as Parameters<typeof tf.models.modelFromJSON>[0],
+  );
+  copy.setWeights(model.getWeights());
+  return copy;
+}
+
+/** Bytes of the weight shards (`*.bin`) of a model folder. */
+async function weightFileBytes(dir: string): Promise<number> {
+  let n = 0;
+  for (const f of await readdir(dir)) if (f.endsWith('.bin')) n += (await stat(join(dir, f))).size;
+  return n;
+}
