@@ -84,6 +84,7 @@ export * from './models/lm-data.js';
 export * from './models/lora-adapter.js';
 export * from './models/lora-model.js';
 export * from './models/model-config.js';
+export * from './models/moe-monitor.js';
 export * from './models/predict-run.js';
 export * from './models/quickstart.js';
 export * from './models/run-folder.js';

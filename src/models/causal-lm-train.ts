@@ -14,6 +14,7 @@ import {
 } from './causal-lm.js';
 import {encodeDocuments, holdoutTail, lmBatchSource, readTextDocuments, windowStarts} from './lm-data.js';
 import {loadModelConfig} from './model-config.js';
+import {onStepWithRoutingAlarm, routingMetrics} from './moe-monitor.js';
 import {
   checkRunFolderUsable,
   prepareRunFolder,
@@ -46,7 +47,10 @@ export function languageModelLoss(model: tf.LayersModel): LossFn {
       const logits = model.apply(batch.inputs, {training: ctx.training}) as tf.Tensor;
       const task = sparseCrossEntropy(logits, batch.targets);
       const total = ctx.training ? tf.add(task, modelLosses(model)) : task;
-      return {loss: total as tf.Scalar, metrics: {acc: accuracy(logits, batch.targets)}};
+      return {
+        loss: total as tf.Scalar,
+        metrics: {acc: accuracy(logits, batch.targets), ...(ctx.training ? routingMetrics(model) : {})},
+      };
     });
 }
 
@@ -100,6 +104,7 @@ export async function trainLanguageModel(options: TrainRunOptions): Promise<Trai
     const valWindows = windowStarts(valStream.length, length).length;
     const result = await train({
       ...engineOptions(options),
+      onStep: onStepWithRoutingAlarm(model, options),
       model: trainableFromLayersModel(model),
       loss: languageModelLoss(model),
       data: lmBatchSource(trainStream, length, batchSize, seed, true),

@@ -1,0 +1,65 @@
+import * as tf from '@tensorflow/tfjs';
+import {type RoutingStats, routingCollapseWarning} from '../layers/moe/routing-stats.js';
+import {MoE} from '../layers/moe.js';
+import type {StepEvent} from '../train/train-options.js';
+import {walkLayers} from './lora-model.js';
+
+/** The last call's routing of each MoE layer of `model`, by path (`block1/ffn`). */
+export function routingByPath(model: tf.LayersModel): Record<string, RoutingStats> {
+  const out: Record<string, RoutingStats> = {};
+  for (const {path, layer} of walkLayers(model)) {
+    if (layer instanceof MoE && layer.lastRoutingStats) out[path] = layer.lastRoutingStats;
+  }
+  return out;
+}
+
+/**
+ * Routing metrics of the forward pass that just ran, for the loss's metrics (so they reach the
+ * progress line, metrics.jsonl and TensorBoard): `moe_load` — the worst layer's max/mean expert
+ * load (1 = balanced, numExperts = collapsed) — and `moe_unused`, experts that got no token,
+ * summed over layers. Empty for models without MoE layers.
+ */
+export function routingMetrics(model: tf.LayersModel): Record<string, tf.Scalar> {
+  const stats = Object.values(routingByPath(model));
+  if (stats.length === 0) return {};
+  return {
+    moe_load: tf.scalar(Math.max(...stats.map((s) => s.maxOverMean))),
+    moe_unused: tf.scalar(stats.reduce((n, s) => n + s.unusedExperts, 0)),
+  };
+}
+
+/**
+ * A check to run on each step event: the warning of the first MoE layer whose routing has
+ * collapsed (one expert past `maxOverMean` × its fair share), at most once every `every` steps.
+ */
+export function routingAlarm(
+  model: tf.LayersModel,
+  options: {maxOverMean?: number; every?: number} = {},
+): (step: number) => string | undefined {
+  const hasMoE = walkLayers(model).some(({layer}) => layer instanceof MoE);
+  let lastWarned = -Infinity;
+  return (step) => {
+    if (!hasMoE || step - lastWarned < (options.every ?? 100)) return undefined;
+    for (const [name, stats] of Object.entries(routingByPath(model))) {
+      const warning = routingCollapseWarning(stats, options.maxOverMean);
+      if (warning) {
+        lastWarned = step;
+        return `${name} at step ${step}: ${warning}`;
+      }
+    }
+    return undefined;
+  };
+}
+
+/** `options.onStep` with the routing alarm in front: a collapse warning goes to `options.onInfo`. */
+export function onStepWithRoutingAlarm(
+  model: tf.LayersModel,
+  options: {onStep?: (event: StepEvent) => void; onInfo?: (message: string) => void},
+): (event: StepEvent) => void {
+  const alarm = routingAlarm(model);
+  return (event) => {
+    const warning = alarm(event.step);
+    if (warning) options.onInfo?.(`warning: ${warning}`);
+    options.onStep?.(event);
+  };
+}
