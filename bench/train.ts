@@ -1,0 +1,121 @@
+// npm run bench:train [-- --json] [-- --backend wasm] [-- --config dense-lm] [-- --steps 20]:
+// training tokens/s and peak RSS of issue 5's two standard language models (dense-lm, moe-lm) built
+// by buildCausalLM, trained by the kit's engine (AdamW 3e-4, clip 1.0, float32) on 129-byte windows
+// of Moby-Dick, batch 16: 5 warm-up steps, then `--steps` timed ones. Each config runs in its own
+// child process, so each peak RSS is that config's alone.
+import {execFileSync} from 'node:child_process';
+import {readFile} from 'node:fs/promises';
+import * as tf from '@tensorflow/tfjs';
+import {initBackend} from '../src/backend/backend.js';
+import {
+  activeParameters,
+  buildCausalLM,
+  CAUSAL_LM_PRESETS,
+  type CausalLMConfig,
+  DEFAULT_CAUSAL_LM_CONFIG,
+} from '../src/models/causal-lm.js';
+import {lmBatchSource} from '../src/models/lm-data.js';
+import {modelLosses, sparseCrossEntropy} from '../src/train/losses.js';
+import {trainableFromLayersModel} from '../src/train/trainable.js';
+import {train} from '../src/train/trainer.js';
+import {peakRssMb, printBar, printRows, type Row} from './report.js';
+
+/** Issue 5's configs, with the parameter counts it states and its reference speeds (tokens/s). */
+const CONFIGS = {
+  'dense-lm': {params: 4_360_448, active: 4_360_448, pytorchEager: 5200, kerasGraph: 8900},
+  'moe-lm': {params: 9_087_232, active: 4_368_640, pytorchEager: 4700, kerasGraph: 7000},
+} as const;
+type ConfigName = keyof typeof CONFIGS;
+
+const VOCAB = 256; // bytes
+const BATCH = 16;
+const WARMUP = 5;
+const flag = (name: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? process.argv[i + 1] : undefined;
+};
+const STEPS = Number(flag('steps') ?? 20);
+
+/** Trains one config in this process and returns its row. */
+async function measure(name: ConfigName): Promise<Row> {
+  const info = await initBackend({
+    backend: flag('backend'),
+    onWarning: (m) => process.stderr.write(`${m}\n`),
+  });
+  const config: CausalLMConfig = {...DEFAULT_CAUSAL_LM_CONFIG, ...CAUSAL_LM_PRESETS[name]};
+  const expected = CONFIGS[name];
+  const model = buildCausalLM(config, VOCAB);
+  // Trainable only: the MoE router keeps a non-trainable load-balancing bias per expert.
+  const params = model.trainableWeights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0);
+  const active = activeParameters(config, params);
+  if (params !== expected.params || active !== expected.active) {
+    throw new Error(
+      `${name}: ${params} parameters (${active} active), issue 5 says ${expected.params} (${expected.active})`,
+    );
+  }
+  const text = await readFile(new URL('../fixtures/text/moby-dick.txt', import.meta.url));
+  const stream = Int32Array.from(text);
+  const length = config.contextLength;
+  const marks = new Map<number, number>();
+  const result = await train({
+    model: trainableFromLayersModel(model),
+    data: lmBatchSource(stream, length, BATCH, 1, true),
+    loss: (batch, ctx) => {
+      const logits = model.apply(batch.inputs, {training: ctx.training}) as tf.Tensor;
+      return tf.add(sparseCrossEntropy(logits, batch.targets), modelLosses(model)) as tf.Scalar;
+    },
+    steps: WARMUP + STEPS,
+    lr: 3e-4,
+    schedule: {decay: 'constant'},
+    clipNorm: 1,
+    // Losses are read back every 5 steps, so the clock stops on finished work at steps 5 and 25.
+    logEvery: 5,
+    onStep: (e) => {
+      if (e.step === WARMUP || e.step === WARMUP + STEPS) marks.set(e.step, performance.now());
+    },
+  });
+  const seconds = (marks.get(WARMUP + STEPS)! - marks.get(WARMUP)!) / 1000;
+  model.dispose();
+  const tokensPerS = (STEPS * BATCH * length) / seconds;
+  return {
+    backend: info.name,
+    config: name,
+    params,
+    active_params: active,
+    ms_per_step: (seconds * 1000) / STEPS,
+    tokens_per_s: tokensPerS,
+    pytorch_eager_tokens_s: expected.pytorchEager,
+    keras_graph_tokens_s: expected.kerasGraph,
+    vs_pytorch: tokensPerS / expected.pytorchEager,
+    final_loss: result.finalLoss,
+    peak_rss_mb: peakRssMb(),
+  };
+}
+
+const only = flag('config');
+if (only) {
+  if (!(only in CONFIGS)) throw new Error(`--config must be one of ${Object.keys(CONFIGS).join(', ')}`);
+  // A child run: one JSON row on stdout.
+  process.stdout.write(`${JSON.stringify(await measure(only as ConfigName))}\n`);
+} else {
+  const rows: Row[] = [];
+  for (const name of Object.keys(CONFIGS)) {
+    const args = [...process.execArgv, process.argv[1]!, '--config', name, '--steps', String(STEPS)];
+    const backend = flag('backend');
+    if (backend) args.push('--backend', backend);
+    const out = execFileSync(process.execPath, args, {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    rows.push(JSON.parse(out.trim().split('\n').at(-1)!) as Row);
+  }
+  printRows(rows);
+  for (const row of rows) {
+    const ratio = row.vs_pytorch as number;
+    printBar(
+      `${row.config} at least PyTorch eager speed`,
+      ratio >= 1,
+      `${ratio.toFixed(2)} of it (${Math.round(row.tokens_per_s as number)} vs ${row.pytorch_eager_tokens_s} tokens/s)`,
+    );
+  }
+}
