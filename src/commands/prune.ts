@@ -37,15 +37,18 @@ export default class Prune extends ModelCommand {
         "magnitude: keep weights whose name matches this regular expression dense (default 'router'; 'none' prunes all).",
     }),
     data: Flags.string({
-      summary: 'Labeled data: magnitude fine-tunes on it; experts counts expert usage on it.',
+      summary: 'Labeled data: magnitude and structured fine-tune on it; experts counts expert usage on it.',
     }),
-    steps: Flags.integer({summary: 'magnitude with --data: fine-tuning steps.', default: 100, min: 1}),
+    steps: Flags.integer({
+      summary: 'Fine-tuning steps on --data (default 100; experts: only when given).',
+      min: 1,
+    }),
     schedule: Flags.string({
       summary: 'magnitude with --data: raise sparsity gradually, or prune at once then fine-tune.',
       options: ['gradual', 'one-shot'],
       default: 'gradual',
     }),
-    lr: Flags.string({summary: "Fine-tuning learning rate (default: the run's)."}),
+    lr: Flags.string({summary: "Fine-tuning learning rate (default: a tenth of the run's)."}),
     eval: Flags.string({
       summary: 'Score before and after on this file (labeled data, or text for language models).',
     }),

@@ -56,6 +56,8 @@ export async function finetuneWithMasks(
       steps: options.steps,
       seed: options.seed ?? 42,
       lr: options.lr,
+      // Fresh AdamW moments on a trained model: a short warm-up keeps the first steps from undoing it.
+      schedule: {warmupSteps: Math.floor(options.steps / 10)},
       clipNorm: 1,
       optimizer: {weightDecay: options.weightDecay ?? 0},
       onStep: options.onStep,

@@ -19,8 +19,16 @@ import {
   type PruneScope,
   prunableWeights,
 } from './prune-magnitude.js';
+import type {PruneSchedule} from './prune-schedule.js';
 import {type FfnPruneStats, pruneFfnNeurons} from './prune-structured.js';
 import {metricChange, runMetric} from './run-metric.js';
+
+/**
+ * Fine-tuning lr as a fraction of the training lr: retraining a pruned network at the full rate
+ * undoes much of what it learned before the masks settle (on the IMDB `bag` run, 50 steps at the
+ * full rate cost 25 points even at sparsity 0; at a tenth, 1).
+ */
+const FINETUNE_LR_RATIO = 0.1;
 
 export const PRUNE_METHODS = ['magnitude', 'structured', 'experts'] as const;
 export type PruneMethod = (typeof PRUNE_METHODS)[number];
@@ -37,13 +45,16 @@ export interface PruneRunOptions {
   scope?: PruneScope;
   /** magnitude: weights (rank >= 2) left dense, by name (a RegExp or its source). Default /router/; null or 'none' prunes every kernel and embedding. */
   skip?: RegExp | string | null;
-  /** Labeled file: magnitude fine-tunes on it for `steps`; experts counts usage on it (required there). */
+  /**
+   * Labeled file: magnitude (gradual pruning) and structured (recovery) fine-tune on it for `steps`;
+   * experts counts usage on it (required there), and fine-tunes only when `steps` is given.
+   */
   data?: string;
-  /** magnitude with `data`: fine-tuning steps. Default 100. */
+  /** Fine-tuning steps on `data`. Default 100. */
   steps?: number;
   /** magnitude with `data`: raise sparsity gradually over the first 70% of the steps (default) or prune at once. */
   schedule?: 'gradual' | 'one-shot';
-  /** Fine-tuning learning rate. Default the run's training lr, or 1e-3. */
+  /** Fine-tuning learning rate. Default a tenth of the run's training lr (1e-3 if unknown). */
   lr?: number;
   batchSize?: number;
   seed?: number;
@@ -109,6 +120,9 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
       pruned = result.model;
       details = {layers: result.layers};
       modelConfig = {...modelConfig, ffnHidden: result.layers[0]!.hiddenAfter};
+      if (options.data) {
+        details.finetune_steps = await recoveryFinetune(run, pruned, options, [], {final: 0, end: 0});
+      }
     } else {
       const cls = classifierOf(run, '--method experts');
       const ids = await encodedIds(cls, options.data!);
@@ -119,6 +133,9 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
       const result = await dropExperts(run.model, usage, sparsity);
       pruned = result.model;
       details = {layers: result.layers};
+      if (options.steps !== undefined) {
+        details.finetune_steps = await recoveryFinetune(run, pruned, options, [], {final: 0, end: 0});
+      }
       const moe = (modelConfig?.moe ?? {}) as Record<string, unknown>;
       modelConfig = {...modelConfig, moe: {...moe, numExperts: result.numExperts, topK: result.topK}};
     }
@@ -173,35 +190,12 @@ async function magnitude(
   const scope = options.scope ?? 'global';
   let steps: number | undefined;
   if (options.data) {
-    const cls = classifierOf(run, 'fine-tuning with --data');
-    const rows = await readLabeledRows(options.data, {textField: cls.textField, labelField: cls.labelField});
-    checkKnownLabels(rows, cls.labels, options.data);
-    const encoded = await encodeRows(rows, cls.labels, cls.tokenizer, cls.config.maxLen);
-    const training = (run.config.training ?? {}) as {lr?: number; batchSize?: number; seed?: number};
-    const seed = options.seed ?? training.seed ?? 42;
     const total = options.steps ?? 100;
-    const result = await finetuneWithMasks({
-      model,
-      targets,
-      loss: classifierLoss(model),
-      data: batchSource(
-        encoded,
-        cls.config.maxLen,
-        options.batchSize ?? training.batchSize ?? 32,
-        seed,
-        true,
-      ),
-      steps: total,
-      schedule:
-        options.schedule === 'one-shot'
-          ? {final: sparsity, end: 0}
-          : {final: sparsity, end: Math.floor(0.7 * total), frequency: Math.max(1, Math.floor(total / 20))},
-      scope,
-      lr: options.lr ?? training.lr,
-      seed,
-      onStep: options.onStep,
-    });
-    steps = result.steps;
+    const schedule: PruneSchedule =
+      options.schedule === 'one-shot'
+        ? {final: sparsity, end: 0}
+        : {final: sparsity, end: Math.floor(0.7 * total), frequency: Math.max(1, Math.floor(total / 20))};
+    steps = await recoveryFinetune(run, model, options, targets, schedule);
   } else {
     const masks = maskTensors(targets, sparsity, scope);
     applyMasks(targets, masks);
@@ -212,6 +206,39 @@ async function magnitude(
     pruned_weights: targets.map((w) => w.originalName),
     ...(steps === undefined ? {} : {finetune_steps: steps}),
   };
+}
+
+/**
+ * Fine-tunes a pruned classifier on `options.data` for `options.steps` (default 100) while the
+ * magnitude masks of `targets` follow `schedule` (no targets: a plain recovery fine-tune).
+ */
+async function recoveryFinetune(
+  run: LoadedRun,
+  model: tf.LayersModel,
+  options: PruneRunOptions,
+  targets: tf.LayerVariable[],
+  schedule: PruneSchedule,
+): Promise<number> {
+  const cls = classifierOf(run, 'fine-tuning with --data');
+  const rows = await readLabeledRows(options.data!, {textField: cls.textField, labelField: cls.labelField});
+  checkKnownLabels(rows, cls.labels, options.data!);
+  const encoded = await encodeRows(rows, cls.labels, cls.tokenizer, cls.config.maxLen);
+  const training = (run.config.training ?? {}) as {lr?: number; batchSize?: number; seed?: number};
+  const seed = options.seed ?? training.seed ?? 42;
+  const batchSize = options.batchSize ?? training.batchSize ?? 32;
+  const result = await finetuneWithMasks({
+    model,
+    targets,
+    loss: classifierLoss(model),
+    data: batchSource(encoded, cls.config.maxLen, batchSize, seed, true),
+    steps: options.steps ?? 100,
+    schedule,
+    scope: options.scope ?? 'global',
+    lr: options.lr ?? FINETUNE_LR_RATIO * (training.lr ?? 1e-3),
+    seed,
+    onStep: options.onStep,
+  });
+  return result.steps;
 }
 
 function skipPattern(skip: PruneRunOptions['skip']): RegExp | null {

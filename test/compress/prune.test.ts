@@ -1,0 +1,109 @@
+import {mkdtemp, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {initBackend} from '../../src/backend/backend.js';
+import {type PruneRunReport, pruneRun} from '../../src/compress/prune.js';
+import {prunableWeights} from '../../src/compress/prune-magnitude.js';
+import {asClassifierRun, classifyTexts} from '../../src/models/classifier-run.js';
+import {readLabeledRows} from '../../src/models/labeled-data.js';
+import {loadRun} from '../../src/models/run-folder.js';
+import {trainTask} from '../../src/models/train-task.js';
+
+const TRAIN = 'fixtures/imdb/reviews.jsonl';
+const TEST = 'fixtures/imdb/test.jsonl';
+const points = (r: PruneRunReport) => 100 * (r.accuracy_before! - r.accuracy_after!);
+
+/** Median seconds to classify `texts` with each run, the runs measured in turn (interleaved). */
+async function predictSeconds(dirs: string[], texts: string[], rounds = 3): Promise<number[]> {
+  const runs = await Promise.all(dirs.map(async (d) => asClassifierRun(await loadRun(d))));
+  for (const run of runs) await classifyTexts(run, texts.slice(0, 64)); // warm-up
+  const times = runs.map((): number[] => []);
+  for (let i = 0; i < rounds; i++) {
+    for (const [k, run] of runs.entries()) {
+      const t0 = performance.now();
+      await classifyTexts(run, texts);
+      times[k]!.push((performance.now() - t0) / 1000);
+    }
+  }
+  for (const run of runs) run.model.dispose();
+  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(rounds / 2)]!);
+}
+
+describe('prune bars on the IMDB fixture', () => {
+  let root: string;
+  beforeAll(async () => {
+    await initBackend();
+    root = await mkdtemp(join(tmpdir(), 'dsk-prune-'));
+  });
+  afterAll(() => rm(root, {recursive: true, force: true}));
+
+  it('magnitude 50% + 100 gradual fine-tuning steps on a bag classifier: drop ≤ 1 point, exact sparsity kept', async () => {
+    const run = join(root, 'bag');
+    await trainTask('classify', {data: TRAIN, out: run, preset: 'bag', epochs: 4});
+    const out = join(root, 'bag-50');
+    const report = await pruneRun({
+      model: run,
+      out,
+      method: 'magnitude',
+      sparsity: 0.5,
+      data: TRAIN,
+      steps: 100,
+      eval: TEST,
+    });
+    console.log(
+      `magnitude 50% (bag, 100 steps): accuracy ${(100 * report.accuracy_before!).toFixed(1)} → ` +
+        `${(100 * report.accuracy_after!).toFixed(1)}, ${report.parameters_after} parameters, ` +
+        `${(100 * report.zeros_fraction).toFixed(1)}% zeros, ${report.size_bytes_after} bytes (dense storage)`,
+    );
+    expect(report.accuracy_before!).toBeGreaterThan(0.75);
+    expect(points(report)).toBeLessThanOrEqual(1);
+    expect(report.finetune_steps).toBe(100);
+    expect(report.size_bytes_after).toBe(report.size_bytes_before); // zeros are stored
+    // The saved model holds exactly round(0.5·n) zeros in the pruned weights, after fine-tuning.
+    const saved = await loadRun(out);
+    const targets = prunableWeights(saved.model);
+    expect(targets.map((w) => w.originalName)).toEqual(report.pruned_weights);
+    let n = 0;
+    let zeros = 0;
+    for (const w of targets) {
+      const data = w.read().dataSync();
+      n += data.length;
+      for (const x of data) if (x === 0) zeros++;
+    }
+    expect(zeros).toBe(Math.round(0.5 * n));
+    saved.model.dispose();
+  }, 90_000);
+
+  it('structured 30% of FFN neurons on a 2-block transformer: smaller by the exact amount, loads, predicts faster', async () => {
+    const run = join(root, 'small');
+    await trainTask('classify', {
+      data: TRAIN,
+      out: run,
+      preset: 'small',
+      epochs: 1,
+      overrides: {maxLen: 128},
+    });
+    const out = join(root, 'small-30');
+    const report = await pruneRun({model: run, out, method: 'structured', sparsity: 0.3, eval: TEST});
+    // dModel 64, ffnHidden 176 → round(0.7·176) = 123: 53 neurons × (gate col + up col + down row) × 2 blocks.
+    const removed = 2 * 53 * 3 * 64;
+    expect(report.layers).toEqual([
+      {layer: 'block0', hiddenBefore: 176, hiddenAfter: 123},
+      {layer: 'block1', hiddenBefore: 176, hiddenAfter: 123},
+    ]);
+    expect(report.parameters_before - report.parameters_after).toBe(removed);
+    expect(report.size_bytes_before - report.size_bytes_after).toBe(4 * removed);
+    const pruned = await loadRun(out);
+    expect((pruned.config.model as {ffnHidden: number}).ffnHidden).toBe(123);
+    expect(pruned.model.countParams()).toBe(report.parameters_after);
+    pruned.model.dispose();
+    const texts = (await readLabeledRows(TEST)).map((r) => r.text);
+    const [before, after] = await predictSeconds([run, out], texts);
+    console.log(
+      `structured 30% FFN (small, 2 blocks): parameters ${report.parameters_before} → ${report.parameters_after}, ` +
+        `bytes ${report.size_bytes_before} → ${report.size_bytes_after}, accuracy ${(100 * report.accuracy_before!).toFixed(1)} → ` +
+        `${(100 * report.accuracy_after!).toFixed(1)}, predict 1000 texts ${before.toFixed(2)} s → ${after.toFixed(2)} s`,
+    );
+  }, 90_000);
+});
