@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import {ConfigError, ModelError} from '../errors.js';
-import type {MoE} from '../layers/moe.js';
-import {rebuildModel, topIndices, walkLayers} from './prune-rebuild.js';
+import {MoE} from '../layers/moe.js';
+import {walkLayers} from '../models/lora-model.js';
+import {rebuildModel, topIndices} from './prune-rebuild.js';
 
 /** Expert usage and what was kept in one MoE layer. */
 export interface ExpertPruneStats {
@@ -14,10 +15,8 @@ export interface ExpertPruneStats {
 }
 
 /** The MoE layers of a model with their paths (`block0/ffn`). */
-export function moeLayers(model: tf.LayersModel): {path: string; layer: MoE}[] {
-  return walkLayers(model)
-    .filter(({layer}) => layer.getClassName() === 'MoE')
-    .map(({path, layer}) => ({path, layer: layer as MoE}));
+export function moeLayerPaths(model: tf.LayersModel): {path: string; layer: MoE}[] {
+  return walkLayers(model).flatMap(({path, layer}) => (layer instanceof MoE ? [{path, layer}] : []));
 }
 
 /**
@@ -26,7 +25,7 @@ export function moeLayers(model: tf.LayersModel): {path: string; layer: MoE}[] {
  * are counted with the rest.
  */
 export function countExpertUsage(model: tf.LayersModel, batches: Iterable<tf.Tensor>): Map<string, number[]> {
-  const layers = moeLayers(model);
+  const layers = moeLayerPaths(model);
   const usage = new Map(
     layers.map(({path, layer}) => [path, new Array<number>(layer.config.numExperts).fill(0)]),
   );
@@ -53,7 +52,7 @@ export async function dropExperts(
   usage: ReadonlyMap<string, readonly number[]>,
   amount: number,
 ): Promise<{model: tf.LayersModel; layers: ExpertPruneStats[]; numExperts: number; topK: number}> {
-  const layers = moeLayers(model);
+  const layers = moeLayerPaths(model);
   if (layers.length === 0) {
     throw new ModelError('the model has no MoE layers', 'expert pruning needs a model trained with ffn: moe');
   }

@@ -40,18 +40,6 @@ export async function rebuildModel(
   return rebuilt;
 }
 
-/** The model's layers (and the children of composite layers), depth first, with their paths. */
-export function walkLayers(model: tf.LayersModel): {path: string; layer: tf.layers.Layer}[] {
-  const out: {path: string; layer: tf.layers.Layer}[] = [];
-  const visit = (layer: tf.layers.Layer, path: string) => {
-    out.push({path, layer});
-    const children = (layer as {sublayers?: () => ReadonlyMap<string, tf.layers.Layer>}).sublayers?.();
-    for (const [name, child] of children ?? []) visit(child, `${path}/${name}`);
-  };
-  for (const layer of model.layers) visit(layer, layer.name);
-  return out;
-}
-
 /** Indices of the `keep` largest scores, in ascending index order (so kept weights keep their order). */
 export function topIndices(scores: ArrayLike<number>, keep: number): number[] {
   const order = Array.from({length: scores.length}, (_, i) => i);

@@ -4,7 +4,7 @@ import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
-import {countExpertUsage, dropExperts, moeLayers} from '../../src/compress/prune-experts.js';
+import {countExpertUsage, dropExperts, moeLayerPaths} from '../../src/compress/prune-experts.js';
 import {pruneFfnNeurons} from '../../src/compress/prune-structured.js';
 import {loadLayersModel, saveLayersModel} from '../../src/models/run-folder.js';
 import {kitClassifier, maxDiff, predictRows, sampleIds} from './kit-model.js';
@@ -86,7 +86,7 @@ describe('dropExperts', () => {
     const up = weight(model, 'block0/ffn/experts/up').read();
     expect(near(weight(pruned, 'block0/ffn/experts/up').read(), tf.gather(up, kept, 0))).toBe(0);
     expect(weight(pruned, 'block0/ffn/router/balance_bias').shape).toEqual([2]);
-    expect(moeLayers(pruned)[0]!.layer.config.numExperts).toBe(2);
+    expect(moeLayerPaths(pruned)[0]!.layer.config.numExperts).toBe(2);
     // Two experts of 3·16·12 weights and their two router columns are gone.
     expect(model.countParams() - pruned.countParams()).toBe(2 * 3 * 16 * 12 + 2 * 16 + 2);
     const dir = await mkdtemp(join(tmpdir(), 'dsk-prune-experts-'));
