@@ -105,6 +105,31 @@ describe('Attention', () => {
     tf.dispose([x, a, b, values[1]!, values[2]!]);
   });
 
+  it('training (q, k, v as one product) gives the outputs and gradients of inference', async () => {
+    for (const args of configs) {
+      const layer = built(args);
+      const x = tf.variable(rand([2, 5, args.dModel], 9));
+      const probe = rand([2, 5, args.dModel], 10);
+      const variables = [x, ...layer.trainableWeights.map((w) => w.read() as tf.Variable)];
+      const run = (training: boolean) =>
+        tf.variableGrads(
+          () => tf.sum(tf.mul(layer.apply(x, {training}) as tf.Tensor, probe)) as tf.Scalar,
+          variables,
+        );
+      const [fused, plain] = [run(true), run(false)];
+      await expectClose(fused.value, plain.value, 1e-5);
+      for (const v of variables) await expectClose(fused.grads[v.name]!, plain.grads[v.name]!, 1e-5);
+      tf.dispose([
+        x,
+        probe,
+        fused.value,
+        plain.value,
+        ...Object.values(fused.grads),
+        ...Object.values(plain.grads),
+      ]);
+    }
+  });
+
   it('gradients of the input and the projections match finite differences', async () => {
     const layer = built({dModel: 4, numHeads: 2, numKvHeads: 1}, 3);
     const x = tf.variable(rand([1, 3, 4], 7));
