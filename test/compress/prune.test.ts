@@ -1,11 +1,13 @@
 import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {type PruneRunReport, pruneRun} from '../../src/compress/prune.js';
 import {prunableWeights} from '../../src/compress/prune-magnitude.js';
-import {asClassifierRun, classifyTexts} from '../../src/models/classifier-run.js';
+import {encodeTexts} from '../../src/models/classifier.js';
+import {asClassifierRun} from '../../src/models/classifier-run.js';
 import {readLabeledRows} from '../../src/models/labeled-data.js';
 import {loadRun} from '../../src/models/run-folder.js';
 import {trainTask} from '../../src/models/train-task.js';
@@ -14,19 +16,27 @@ const TRAIN = 'fixtures/imdb/reviews.jsonl';
 const TEST = 'fixtures/imdb/test.jsonl';
 const points = (r: PruneRunReport) => 100 * (r.accuracy_before! - r.accuracy_after!);
 
-/** Median seconds to classify `texts` with each run, the runs measured in turn (interleaved). */
-async function predictSeconds(dirs: string[], texts: string[], rounds = 3): Promise<number[]> {
+/** Median seconds of `model.predict` over the encoded `texts` for each run, the runs timed in turn (interleaved). */
+async function predictSeconds(dirs: string[], texts: string[], rounds = 5): Promise<number[]> {
   const runs = await Promise.all(dirs.map(async (d) => asClassifierRun(await loadRun(d))));
-  for (const run of runs) await classifyTexts(run, texts.slice(0, 64)); // warm-up
+  const {maxLen} = runs[0]!.config;
+  const ids = tf.tensor2d(
+    await encodeTexts(runs[0]!.tokenizer, texts, maxLen),
+    [texts.length, maxLen],
+    'int32',
+  );
+  const predict = (run: (typeof runs)[number]) => tf.dispose(run.model.predict(ids, {batchSize: 100}));
+  for (const run of runs) predict(run); // warm-up
   const times = runs.map((): number[] => []);
   for (let i = 0; i < rounds; i++) {
     for (const [k, run] of runs.entries()) {
       const t0 = performance.now();
-      await classifyTexts(run, texts);
+      predict(run);
       times[k]!.push((performance.now() - t0) / 1000);
     }
   }
   for (const run of runs) run.model.dispose();
+  ids.dispose();
   return times.map((t) => t.sort((a, b) => a - b)[Math.floor(rounds / 2)]!);
 }
 
@@ -104,6 +114,47 @@ describe('prune bars on the IMDB fixture', () => {
       `structured 30% FFN (small, 2 blocks): parameters ${report.parameters_before} → ${report.parameters_after}, ` +
         `bytes ${report.size_bytes_before} → ${report.size_bytes_after}, accuracy ${(100 * report.accuracy_before!).toFixed(1)} → ` +
         `${(100 * report.accuracy_after!).toFixed(1)}, predict 1000 texts ${before.toFixed(2)} s → ${after.toFixed(2)} s`,
+    );
+  }, 90_000);
+
+  it('experts: drop the least-used half of an MoE classifier’s experts, router shrunk, config updated', async () => {
+    const run = join(root, 'moe');
+    await trainTask('classify', {
+      data: TRAIN,
+      out: run,
+      preset: 'tiny',
+      epochs: 1,
+      overrides: {maxLen: 128, ffn: 'moe', moe: {numExperts: 4, topK: 2, expertHidden: 32, numShared: 1}},
+    });
+    const out = join(root, 'moe-2');
+    const report = await pruneRun({
+      model: run,
+      out,
+      method: 'experts',
+      sparsity: 0.5,
+      data: TRAIN,
+      eval: TEST,
+    });
+    const [layer] = report.layers as {usage: number[]; kept: number[]}[];
+    const ranked = layer!.usage.map((n, e) => [n, e] as const).sort((a, b) => b[0] - a[0] || a[1] - b[1]);
+    expect(layer!.kept).toEqual(
+      ranked
+        .slice(0, 2)
+        .map(([, e]) => e)
+        .sort(),
+    );
+    // Two experts of 3·32·32 (dModel 32, SwiGLU gate/up/down), their router columns (32 each) and balance-bias entries.
+    expect(report.parameters_before - report.parameters_after).toBe(2 * 3 * 32 * 32 + 2 * 32 + 2);
+    const pruned = await loadRun(out);
+    expect((pruned.config.model as {moe: {numExperts: number; topK: number}}).moe).toMatchObject({
+      numExperts: 2,
+      topK: 2,
+    });
+    pruned.model.dispose();
+    console.log(
+      `experts 4 → 2 (tiny MoE, usage ${layer!.usage.join('/')} on the training set): parameters ` +
+        `${report.parameters_before} → ${report.parameters_after}, accuracy ${(100 * report.accuracy_before!).toFixed(1)} → ` +
+        `${(100 * report.accuracy_after!).toFixed(1)}`,
     );
   }, 90_000);
 });
