@@ -19,6 +19,15 @@ export function moeLayerPaths(model: tf.LayersModel): {path: string; layer: MoE}
   return walkLayers(model).flatMap(({path, layer}) => (layer instanceof MoE ? [{path, layer}] : []));
 }
 
+/** The MoE layers of `model`; none is a ModelError (expert pruning needs an MoE model). */
+export function moeLayersToPrune(model: tf.LayersModel): {path: string; layer: MoE}[] {
+  const layers = moeLayerPaths(model);
+  if (layers.length === 0) {
+    throw new ModelError('the model has no MoE layers', 'expert pruning needs a model trained with ffn: moe');
+  }
+  return layers;
+}
+
 /**
  * Counts the routing choices of every MoE layer over `batches` (model inputs, run in inference
  * mode) from each layer's `lastRoutingStats`. Padding positions are tokens to the router too and
@@ -52,10 +61,7 @@ export async function dropExperts(
   usage: ReadonlyMap<string, readonly number[]>,
   amount: number,
 ): Promise<{model: tf.LayersModel; layers: ExpertPruneStats[]; numExperts: number; topK: number}> {
-  const layers = moeLayerPaths(model);
-  if (layers.length === 0) {
-    throw new ModelError('the model has no MoE layers', 'expert pruning needs a model trained with ffn: moe');
-  }
+  const layers = moeLayersToPrune(model);
   if (!(amount > 0 && amount < 1))
     throw new ConfigError(`expert pruning: --sparsity must be in (0, 1), got ${amount}`);
   const byName = new Map(model.weights.map((w) => [w.originalName, w]));

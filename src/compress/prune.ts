@@ -2,14 +2,12 @@ import {copyFile, readdir, rm, stat} from 'node:fs/promises';
 import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {ConfigError, ModelError} from '../errors.js';
-import {encodeTexts} from '../models/classifier.js';
-import {asClassifierRun, type ClassifierRun} from '../models/classifier-run.js';
-import {batchSource, classifierLoss, encodeRows} from '../models/classifier-train.js';
-import {checkKnownLabels, readLabeledRows} from '../models/labeled-data.js';
 import {type LoadedRun, loadRun, RUN_FILES, saveLayersModel, writeFileAtomic} from '../models/run-folder.js';
+import {type Batch, type BatchSource, disposeBatch} from '../train/batch-source.js';
 import type {StepEvent} from '../train/trainer.js';
 import type {MetricKey} from './format-report.js';
-import {countExpertUsage, dropExperts, type ExpertPruneStats} from './prune-experts.js';
+import {pruneData} from './prune-data.js';
+import {countExpertUsage, dropExperts, type ExpertPruneStats, moeLayersToPrune} from './prune-experts.js';
 import {finetuneWithMasks} from './prune-finetune.js';
 import {
   applyMasks,
@@ -124,12 +122,9 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
         details.finetune_steps = await recoveryFinetune(run, pruned, options, [], {final: 0, end: 0});
       }
     } else {
-      const cls = classifierOf(run, '--method experts');
-      const ids = await encodedIds(cls, options.data!);
-      const batch = options.batchSize ?? 32;
-      const maxLen = cls.config.maxLen;
-      const n = ids.length / maxLen;
-      const usage = countExpertUsage(run.model, batches(ids, n, maxLen, batch));
+      moeLayersToPrune(run.model);
+      const source = await pruneData(run, run.model, options.data!, {...options, shuffle: false});
+      const usage = countExpertUsage(run.model, batchInputs(source.data));
       const result = await dropExperts(run.model, usage, sparsity);
       pruned = result.model;
       details = {layers: result.layers};
@@ -219,23 +214,17 @@ async function recoveryFinetune(
   targets: tf.LayerVariable[],
   schedule: PruneSchedule,
 ): Promise<number> {
-  const cls = classifierOf(run, 'fine-tuning with --data');
-  const rows = await readLabeledRows(options.data!, {textField: cls.textField, labelField: cls.labelField});
-  checkKnownLabels(rows, cls.labels, options.data!);
-  const encoded = await encodeRows(rows, cls.labels, cls.tokenizer, cls.config.maxLen);
-  const training = (run.config.training ?? {}) as {lr?: number; batchSize?: number; seed?: number};
-  const seed = options.seed ?? training.seed ?? 42;
-  const batchSize = options.batchSize ?? training.batchSize ?? 32;
+  const {data, loss, training} = await pruneData(run, model, options.data!, options);
   const result = await finetuneWithMasks({
     model,
     targets,
-    loss: classifierLoss(model),
-    data: batchSource(encoded, cls.config.maxLen, batchSize, seed, true),
+    loss,
+    data,
     steps: options.steps ?? 100,
     schedule,
     scope: options.scope ?? 'global',
     lr: options.lr ?? FINETUNE_LR_RATIO * (training.lr ?? 1e-3),
-    seed,
+    seed: options.seed ?? training.seed ?? 42,
     onStep: options.onStep,
   });
   return result.steps;
@@ -252,30 +241,14 @@ function skipPattern(skip: PruneRunOptions['skip']): RegExp | null {
   }
 }
 
-function classifierOf(run: LoadedRun, what: string): ClassifierRun {
-  if (run.config.task !== 'classify') {
-    throw new ConfigError(`${what} works on classifier runs; ${run.dir} is a "${run.config.task}" run`);
-  }
-  return asClassifierRun(run);
-}
-
-async function encodedIds(cls: ClassifierRun, file: string): Promise<Int32Array> {
-  const rows = await readLabeledRows(file, {textField: cls.textField, labelField: cls.labelField});
-  return encodeTexts(
-    cls.tokenizer,
-    rows.map((r) => r.text),
-    cls.config.maxLen,
-  );
-}
-
-function* batches(ids: Int32Array, n: number, maxLen: number, size: number): Generator<tf.Tensor> {
-  for (let start = 0; start < n; start += size) {
-    const rows = Math.min(size, n - start);
-    const t = tf.tensor2d(ids.subarray(start * maxLen, (start + rows) * maxLen), [rows, maxLen], 'int32');
+/** The inputs of one epoch of `source`, each disposed once the next is taken. */
+function* batchInputs(source: BatchSource): Generator<tf.Tensor> {
+  for (let index = 0; index < source.batchesPerEpoch; index++) {
+    const batch = source.batch(0, index) as Batch;
     try {
-      yield t;
+      yield Array.isArray(batch.inputs) ? batch.inputs[0]! : batch.inputs;
     } finally {
-      t.dispose();
+      disposeBatch(batch);
     }
   }
 }

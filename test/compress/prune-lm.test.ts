@@ -1,0 +1,69 @@
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {initBackend} from '../../src/backend/backend.js';
+import {pruneRun} from '../../src/compress/prune.js';
+import {prunableWeights} from '../../src/compress/prune-magnitude.js';
+import {evaluateRun} from '../../src/models/evaluate-run.js';
+import {loadRun} from '../../src/models/run-folder.js';
+import {trainTask} from '../../src/models/train-task.js';
+import {ROOT} from '../helpers/cli.js';
+
+/** Language-model runs: the same three verbs, perplexity as the metric, fine-tuning on text. */
+describe('prune on a causal language model (Moby-Dick)', () => {
+  let root: string;
+  let run: string;
+  let train: string;
+  let val: string;
+
+  beforeAll(async () => {
+    await initBackend();
+    root = await mkdtemp(join(tmpdir(), 'dsk-prune-lm-'));
+    const book = await readFile(join(ROOT, 'fixtures/text/moby-dick.txt'), 'utf8');
+    [train, val] = [join(root, 'train.txt'), join(root, 'val.txt')];
+    await writeFile(train, book.slice(0, 80_000));
+    await writeFile(val, book.slice(-20_000));
+    run = join(root, 'lm');
+    await trainTask('lm', {data: train, val, out: run, preset: 'tiny', steps: 60});
+  }, 90_000);
+  afterAll(() => rm(root, {recursive: true, force: true}));
+
+  it('magnitude 50% with a gradual fine-tune on text: exact sparsity, perplexity before/after reported', async () => {
+    const out = join(root, 'sparse');
+    const report = await pruneRun({
+      model: run,
+      out,
+      method: 'magnitude',
+      sparsity: 0.5,
+      data: train,
+      steps: 30,
+      eval: val,
+    });
+    expect(report.finetune_steps).toBe(30);
+    expect(report.perplexity_before).toBeGreaterThan(1);
+    expect(report.perplexity_after).toBeGreaterThan(1);
+    const saved = await loadRun(out);
+    const values = prunableWeights(saved.model).flatMap((w) => [...w.read().dataSync()]);
+    expect(values.filter((x) => x === 0).length).toBe(Math.round(0.5 * values.length));
+    saved.model.dispose();
+    console.log(
+      `lm magnitude 50% + 30 steps: perplexity ${report.perplexity_before!.toFixed(1)} → ${report.perplexity_after!.toFixed(1)}`,
+    );
+  }, 90_000);
+
+  it('structured 30%: config.json has the new ffnHidden and evaluate reads the smaller run', async () => {
+    const out = join(root, 'slim');
+    const report = await pruneRun({model: run, out, method: 'structured', sparsity: 0.3, eval: val});
+    const hidden = (report.layers as {hiddenAfter: number}[])[0]!.hiddenAfter;
+    const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
+    expect(config.model.ffnHidden).toBe(hidden);
+    expect(report.parameters_after).toBeLessThan(report.parameters_before);
+    const evaluated = (await evaluateRun({model: out, data: val})) as unknown as {perplexity: number};
+    expect(evaluated.perplexity).toBeCloseTo(report.perplexity_after!, 3);
+    console.log(
+      `lm structured 30%: parameters ${report.parameters_before} → ${report.parameters_after}, ` +
+        `perplexity ${report.perplexity_before!.toFixed(1)} → ${report.perplexity_after!.toFixed(1)}`,
+    );
+  }, 90_000);
+});
