@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {ConfigError, ModelError} from '../errors.js';
 import {checkDivides, checkInt, checkPositive, checkRange, type LayerArgs} from './arg-checks.js';
+import {AttentionDecoder} from './attention-decode.js';
 import {CompositeLayer} from './composite-layer.js';
 import {type KVCache, kvCacheLength} from './kv-cache.js';
 import {applyRope} from './rope.js';
@@ -46,6 +47,8 @@ export class Attention extends CompositeLayer {
   readonly rope: boolean;
   readonly ropeTheta: number;
   readonly lora: SublayerLoRA | null;
+  /** Cached decoding with plain Dense projections (see attention-decode.ts). */
+  private decoder?: AttentionDecoder;
 
   constructor(args: AttentionArgs) {
     super(args);
@@ -103,10 +106,24 @@ export class Attention extends CompositeLayer {
    */
   callWithCache(x: tf.Tensor3D, cache: KVCache | null = null): {output: tf.Tensor3D; cache: KVCache} {
     if (!this.built) this.build(x.shape);
+    if (AttentionDecoder.supports(this)) {
+      this.decoder ??= new AttentionDecoder(this);
+      return tf.tidy(() => this.decoder!.step(x, cache));
+    }
     return tf.tidy(() => {
       const {output, keys, values} = this.forward(x, cache, false);
       return {output, cache: {keys, values}};
     });
+  }
+
+  /** Frees the fused q/k/v kernel cached decoding keeps (rebuilt on the next cached call). */
+  releaseDecodeWeights(): void {
+    this.decoder?.dispose();
+  }
+
+  override dispose(): ReturnType<tf.layers.Layer['dispose']> {
+    this.releaseDecodeWeights();
+    return super.dispose();
   }
 
   private forward(

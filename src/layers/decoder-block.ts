@@ -3,6 +3,7 @@ import {ConfigError, ModelError} from '../errors.js';
 import {checkChoice, checkInt, checkPositive, checkRange, type LayerArgs} from './arg-checks.js';
 import {Attention} from './attention.js';
 import {CompositeLayer} from './composite-layer.js';
+import {decodeFfn} from './decode-ffn.js';
 import type {KVCache} from './kv-cache.js';
 import {MoE, type MoEArgs} from './moe.js';
 import {RMSNorm} from './rms-norm.js';
@@ -141,9 +142,7 @@ export class DecoderBlock extends CompositeLayer {
   }
 
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: {training?: boolean}): tf.Tensor {
-    return tf.tidy(
-      () => this.forward(firstInput<tf.Tensor3D>(inputs), null, kwargs?.training ?? false).output,
-    );
+    return tf.tidy(() => this.forward(firstInput<tf.Tensor3D>(inputs), kwargs?.training ?? false));
   }
 
   /**
@@ -153,30 +152,35 @@ export class DecoderBlock extends CompositeLayer {
   callWithCache(x: tf.Tensor3D, cache: KVCache | null = null): {output: tf.Tensor3D; cache: KVCache} {
     if (!this.built) this.build(x.shape);
     return tf.tidy(() => {
-      const {output, cache: next} = this.forward(x, cache, false, true);
-      return {output, cache: next!};
+      // Children run through `call`, not `apply`: a decoding step is a few dozen tiny kernels, and
+      // apply's symbolic bookkeeping would cost as much again.
+      const child = (path: string) => this.sublayers().get(path)!;
+      const normed = child('attn-norm').call(x, {}) as tf.Tensor3D;
+      const {output: attended, cache: next} = this.attention.callWithCache(normed, cache);
+      const h = tf.add(x, attended) as tf.Tensor3D;
+      const ffnOut = decodeFfn(child('ffn'), child('ffn-norm').call(h, {}) as tf.Tensor3D);
+      return {output: tf.add(h, ffnOut) as tf.Tensor3D, cache: next};
     });
   }
 
-  private forward(
-    x: tf.Tensor3D,
-    cache: KVCache | null,
-    training: boolean,
-    withCache = false,
-  ): {output: tf.Tensor3D; cache: KVCache | null} {
+  /** Frees the fused kernel cached decoding keeps in the attention (rebuilt on the next cached call). */
+  releaseDecodeWeights(): void {
+    this.attention.releaseDecodeWeights();
+  }
+
+  override dispose(): ReturnType<tf.layers.Layer['dispose']> {
+    this.releaseDecodeWeights();
+    return super.dispose();
+  }
+
+  private forward(x: tf.Tensor3D, training: boolean): tf.Tensor3D {
     const child = (path: string) => this.sublayers().get(path)!;
     const drop = (t: tf.Tensor) => (training && this.residDropout > 0 ? tf.dropout(t, this.residDropout) : t);
     const normed = child('attn-norm').apply(x) as tf.Tensor3D;
-    let attended: tf.Tensor3D;
-    let next: KVCache | null = null;
-    if (withCache) {
-      ({output: attended, cache: next} = this.attention.callWithCache(normed, cache));
-    } else {
-      attended = this.attention.apply(normed, {training}) as tf.Tensor3D;
-    }
+    const attended = this.attention.apply(normed, {training}) as tf.Tensor3D;
     const h = tf.add(x, drop(attended));
     const ffnOut = child('ffn').apply(child('ffn-norm').apply(h), {training}) as tf.Tensor;
-    return {output: tf.add(h, drop(ffnOut)) as tf.Tensor3D, cache: next};
+    return tf.add(h, drop(ffnOut)) as tf.Tensor3D;
   }
 
   override getConfig(): tf.serialization.ConfigDict {

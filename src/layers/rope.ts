@@ -30,6 +30,19 @@ export function applyRope(x: tf.Tensor4D, offset = 0, theta = 10000): tf.Tensor4
   });
 }
 
+/**
+ * The host tables behind `applyRope`, row-major [≥ positions, headDim]: cos, and sin with its first
+ * half negated (so rotate_half(x)·sin = [x2, x1]·signedSin). For callers that fold RoPE into
+ * their own products (cached decoding).
+ */
+export function ropeHostTables(
+  positions: number,
+  headDim: number,
+  theta = 10000,
+): {cos: Float32Array; signedSin: Float32Array} {
+  return hostTables(positions, headDim, theta);
+}
+
 // The tables are computed once per (headDim, theta) on the host, in float64, and grown by doubling:
 // a decoding step then uploads two small slices instead of running a dozen kernels.
 interface HostTables {

@@ -89,6 +89,27 @@ describe('Attention', () => {
     }
   });
 
+  it('cached decoding follows weight changes and LoRA adapters', async () => {
+    const layer = built({dModel: 16, numHeads: 4, numKvHeads: 2, useBias: true});
+    const x = rand([1, 4, 16], 11) as tf.Tensor3D;
+    decodeInChunks(layer, x, [2, 2]).dispose(); // builds the fused decoding kernel
+    for (const p of ['q', 'k', 'v', 'o']) {
+      const child = layer.sublayers().get(p)!;
+      const fresh = child.getWeights().map((w, i) => rand(w.shape, 20 + i));
+      child.setWeights(fresh);
+      tf.dispose(fresh);
+    }
+    const full = layer.apply(x) as tf.Tensor;
+    const stepped = decodeInChunks(layer, x, [2, 1, 1]);
+    await expectClose(full, stepped, 1e-5);
+    const adapted = built({dModel: 8, numHeads: 2, lora: {rank: 2, targets: ['q']}});
+    const y = rand([2, 3, 8], 12) as tf.Tensor3D;
+    const fullAdapted = adapted.apply(y) as tf.Tensor;
+    const steppedAdapted = decodeInChunks(adapted, y, [1, 1, 1]);
+    await expectClose(fullAdapted, steppedAdapted, 1e-5);
+    tf.dispose([x, full, stepped, y, fullAdapted, steppedAdapted]);
+  });
+
   it('grouped KV heads equal full heads with the kv projections repeated', async () => {
     // numKvHeads 1 of 2 heads == 2 heads whose k and v kernels are the single kv head twice.
     const gqa = built({dModel: 8, numHeads: 2, numKvHeads: 1});
@@ -262,6 +283,9 @@ describe('Attention', () => {
     const leaked = await leakedTensors(() => {
       tf.dispose(layer.apply(x, {training: true}) as tf.Tensor);
       decodeInChunks(layer, x, [2, 1, 1]).dispose();
+      decodeInChunks(layer, x, [1, 3]).dispose();
+      // The fused q/k/v kernel of cached decoding lives until released (or the layer is disposed).
+      layer.releaseDecodeWeights();
     });
     expect(leaked).toBe(0);
     tf.dispose(x);

@@ -234,6 +234,8 @@ describe('DecoderBlock', () => {
       tf.dispose([head!, tail!, first.output, second.output]);
       disposeKVCache(first.cache);
       disposeKVCache(second.cache);
+      // The fused q/k/v kernel of cached decoding lives until released (or the block is disposed).
+      block.releaseDecodeWeights();
     });
     expect(leaked).toBe(0);
     tf.dispose(x);

@@ -1,0 +1,154 @@
+import * as tf from '@tensorflow/tfjs';
+import type {Attention} from './attention.js';
+import {DerivedWeights} from './derived-weights.js';
+import {type KVCache, kvCacheLength} from './kv-cache.js';
+import {ropeHostTables} from './rope.js';
+
+const SITES = ['q', 'k', 'v', 'o'] as const;
+
+/**
+ * Cached decoding for an Attention whose projections are plain Dense layers, in as few kernels as
+ * the math allows: on tfjs-node every kernel costs tens of µs whatever its size, so a one-token step
+ * is almost all per-kernel overhead (and Dense.apply adds three reshapes to each product).
+ * - q, k, v come from one product with a derived kernel whose columns are grouped by KV head,
+ *   [the group's q heads | k | v] (S = kvHeads·(group+2) slots of headDim), q pre-scaled by
+ *   1/√headDim. With RoPE a copy with each rotated head's halves swapped stands beside it
+ *   ([2, d, F]), so RoPE is y·cos + ŷ·signedSin: one multiply and one sum.
+ * - One reshape and one split give q [b, kv, group·t, hd], k and v [b, kv, t, hd]: grouped query
+ *   heads attend as one batch per KV head, with no repeated keys.
+ * - Projections are tf.matMul on the kernels; Layer.apply's bookkeeping is skipped.
+ * Same numbers as the full forward up to float rounding. The derived kernel is rebuilt whenever a
+ * projection's weights change, and freed by `dispose`.
+ */
+export class AttentionDecoder {
+  private readonly kernel: DerivedWeights<tf.Tensor>;
+  private readonly bias: DerivedWeights<tf.Tensor>;
+  /** Column of [q·scale | k | v] that each fused column reads, plain and with halves swapped. */
+  private readonly order: Int32Array;
+  private readonly swapped: Int32Array;
+  /** [F] whether the fused column is rotated by RoPE (q and k) or not (v). */
+  private readonly rotated: Uint8Array;
+
+  constructor(private readonly layer: Attention) {
+    const {numHeads, numKvHeads, headDim, rope} = layer;
+    const group = numHeads / numKvHeads;
+    const width = (numHeads + 2 * numKvHeads) * headDim;
+    this.order = new Int32Array(width);
+    this.swapped = new Int32Array(width);
+    this.rotated = new Uint8Array(width);
+    const half = headDim / 2;
+    let col = 0;
+    for (let j = 0; j < numKvHeads; j++) {
+      const slots = [
+        ...Array.from({length: group}, (_, r) => ({start: (j * group + r) * headDim, rotate: rope})), // q
+        {start: (numHeads + j) * headDim, rotate: rope}, // k
+        {start: (numHeads + numKvHeads + j) * headDim, rotate: false}, // v
+      ];
+      for (const {start, rotate} of slots) {
+        for (let c = 0; c < headDim; c++, col++) {
+          this.order[col] = start + c;
+          this.swapped[col] = rotate ? start + ((c + half) % headDim) : start + c;
+          this.rotated[col] = rotate ? 1 : 0;
+        }
+      }
+    }
+    const scale = 1 / Math.sqrt(headDim);
+    // [d, H·hd + 2·kv·hd] or the bias [H·hd + 2·kv·hd] → fused [(2,) (d,) F]; axis = last.
+    const fuse = (parts: tf.Tensor[]) => {
+      const axis = parts[0]!.rank - 1;
+      const joined = tf.concat([tf.mul(parts[0]!, scale), parts[1]!, parts[2]!], axis);
+      const plain = tf.gather(joined, this.order, axis);
+      if (!rope) return plain;
+      const both = tf.stack([plain, tf.gather(joined, this.swapped, axis)]);
+      return axis === 0 ? tf.expandDims(both, 1) : both; // bias [2, 1, F] broadcasts over rows
+    };
+    this.kernel = new DerivedWeights(fuse);
+    this.bias = new DerivedWeights(fuse);
+  }
+
+  /** True when every projection is a plain Dense (a LoRA adapter takes the layer's general path). */
+  static supports(layer: Attention): boolean {
+    return SITES.every((p) => layer.sublayers().get(p)?.getClassName() === 'Dense');
+  }
+
+  /** Same contract as Attention.callWithCache: x [b, t, d] → output [b, t, d] and a new cache. */
+  step(x: tf.Tensor3D, cache: KVCache | null): {output: tf.Tensor3D; cache: KVCache} {
+    const {numHeads, numKvHeads, headDim, dModel, useBias, rope} = this.layer;
+    const [batch, length] = x.shape;
+    const group = numHeads / numKvHeads;
+    const offset = kvCacheLength(cache);
+    const rows = batch * length;
+    const [q, k, v, o] = SITES.map((p) =>
+      this.layer
+        .sublayers()
+        .get(p)!
+        .weights.map((w) => w.read()),
+    );
+    // A [1, t, d] input broadcasts against a [2, d, F] kernel as it is; larger batches go as rows.
+    const input = batch === 1 ? x : tf.reshape(x, [rows, dModel]);
+    let y = tf.matMul(input, this.kernel.get([q![0]!, k![0]!, v![0]!]) as tf.Tensor2D); // [(2,) rows, F]
+    if (useBias) y = tf.add(y, this.bias.get([q![1]!, k![1]!, v![1]!]));
+    if (rope) y = tf.sum(tf.mul(y, this.ropeTable(offset, length, batch)), 0); // [rows, F]
+    const slots = (group + 2) * length;
+    const grouped =
+      length === 1
+        ? tf.reshape(y, [batch, numKvHeads, slots, headDim])
+        : tf.reshape(
+            tf.transpose(tf.reshape(y, [batch, length, numKvHeads * (group + 2), headDim]), [0, 2, 1, 3]),
+            [batch, numKvHeads, slots, headDim],
+          );
+    const [queries, newKeys, newValues] = tf.split(grouped, [group * length, length, length], 2);
+    const keys = cache ? tf.concat([cache.keys, newKeys!], 2) : newKeys!; // [b, kv, T, hd]
+    const values = cache ? tf.concat([cache.values, newValues!], 2) : newValues!;
+    let scores = tf.matMul(queries!, keys, false, true); // [b, kv, group·t, T]
+    // A single new token sees every key, so decoding steps need no mask.
+    if (length > 1) scores = tf.add(scores, groupedCausalMask(group, length, offset));
+    const context = tf.matMul(tf.softmax(scores), values); // [b, kv, group·t, hd]
+    const merged =
+      length === 1
+        ? tf.reshape(context, [batch, 1, dModel])
+        : tf.reshape(tf.transpose(tf.reshape(context, [batch, numHeads, length, headDim]), [0, 2, 1, 3]), [
+            batch,
+            length,
+            dModel,
+          ]);
+    let output = tf.matMul(merged as tf.Tensor3D, o![0]! as tf.Tensor2D) as tf.Tensor; // [b, t, d]
+    if (useBias) output = tf.add(output, o![1]!);
+    return {output: output as tf.Tensor3D, cache: {keys: keys as tf.Tensor4D, values: values as tf.Tensor4D}};
+  }
+
+  dispose(): void {
+    this.kernel.dispose();
+    this.bias.dispose();
+  }
+
+  /** [2, b·t, F]: cos and signedSin of each row's position on rotated columns, 1 and 0 on v. */
+  private ropeTable(offset: number, length: number, batch: number): tf.Tensor3D {
+    const {headDim, ropeTheta} = this.layer;
+    const {cos, signedSin} = ropeHostTables(offset + length, headDim, ropeTheta);
+    const width = this.order.length;
+    const rows = batch * length;
+    const table = new Float32Array(2 * rows * width);
+    for (let r = 0; r < rows; r++) {
+      const base = (offset + (r % length)) * headDim;
+      for (let col = 0; col < width; col++) {
+        const c = base + (this.order[col]! % headDim);
+        const rotate = this.rotated[col] === 1;
+        table[r * width + col] = rotate ? cos[c]! : 1;
+        table[(rows + r) * width + col] = rotate ? signedSin[c]! : 0;
+      }
+    }
+    return tf.tensor3d(table, [2, rows, width]);
+  }
+}
+
+/** [group·t, offset+t] additive mask: query row r·t + i (position offset+i) sees keys 0 … offset+i. */
+function groupedCausalMask(group: number, length: number, offset: number): tf.Tensor2D {
+  const total = offset + length;
+  const mask = new Float32Array(group * length * total);
+  for (let row = 0; row < group * length; row++) {
+    const i = row % length;
+    mask.fill(-1e9, row * total + offset + i + 1, (row + 1) * total);
+  }
+  return tf.tensor2d(mask, [group * length, total]);
+}
