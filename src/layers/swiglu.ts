@@ -2,6 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import {checkInt, type LayerArgs} from './arg-checks.js';
 import {CompositeLayer} from './composite-layer.js';
 import {firstInput, firstShape} from './shapes.js';
+import {siluGate} from './silu-gate.js';
 import {loraConfig, projection, resolveSublayerLoRA, type SublayerLoRA} from './sublayer-lora.js';
 
 export interface SwiGLUArgs extends LayerArgs {
@@ -54,7 +55,7 @@ export class SwiGLU extends CompositeLayer {
       // On [tokens, d]: Dense transposes its kernel on every call with a rank-3 input.
       const rows = tf.reshape(x, [-1, x.shape.at(-1)!]);
       const g = gate!.apply(rows, kwargs) as tf.Tensor;
-      const h = tf.mul(tf.mul(g, tf.sigmoid(g)), up!.apply(rows, kwargs) as tf.Tensor); // silu(g) · up
+      const h = siluGate(g, up!.apply(rows, kwargs) as tf.Tensor); // silu(g) · up
       return tf.reshape(down!.apply(h, kwargs) as tf.Tensor, x.shape);
     });
   }
