@@ -90,6 +90,8 @@ export class CachedDecoder {
 
   dispose(): void {
     for (const c of this.caches) disposeKVCache(c);
+    // The blocks keep a fused attention kernel for decoding; a finished generation frees it.
+    for (const block of this.blocks) block.releaseDecodeWeights();
     this.caches = this.blocks.map(() => null);
     this.length = 0;
   }
