@@ -1,0 +1,104 @@
+// Issue 7's prune bars and a sweep around them on the IMDB fixture (test split: 1,000 reviews):
+// magnitude pruning of a `bag` classifier at several sparsities, one-shot and with a short gradual
+// fine-tune; structured FFN-neuron removal on a 2-block transformer (`small`, maxLen 128) with
+// model.predict time over the encoded test set (runs interleaved, median of 5).
+import {mkdtemp, rm} from 'node:fs/promises';
+import {tmpdir} from 'node:os';
+import {join} from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import {initBackend} from '../src/backend/backend.js';
+import {type PruneRunOptions, pruneRun} from '../src/compress/prune.js';
+import {encodeTexts} from '../src/models/classifier.js';
+import {asClassifierRun} from '../src/models/classifier-run.js';
+import {readLabeledRows} from '../src/models/labeled-data.js';
+import {loadRun} from '../src/models/run-folder.js';
+import {trainTask} from '../src/models/train-task.js';
+import {printBar, printRows, type Row} from './report.js';
+
+const TRAIN = 'fixtures/imdb/reviews.jsonl';
+const TEST = 'fixtures/imdb/test.jsonl';
+
+/** Median seconds of model.predict over the encoded test texts, per run, runs timed in turn. */
+async function predictSeconds(dirs: string[], rounds = 5): Promise<number[]> {
+  const texts = (await readLabeledRows(TEST)).map((r) => r.text);
+  const runs = await Promise.all(dirs.map(async (d) => asClassifierRun(await loadRun(d))));
+  const {maxLen} = runs[0]!.config;
+  const ids = tf.tensor2d(
+    await encodeTexts(runs[0]!.tokenizer, texts, maxLen),
+    [texts.length, maxLen],
+    'int32',
+  );
+  const predict = (run: (typeof runs)[number]) => tf.dispose(run.model.predict(ids, {batchSize: 100}));
+  for (const run of runs) predict(run);
+  const times = runs.map((): number[] => []);
+  for (let i = 0; i < rounds; i++) {
+    for (const [k, run] of runs.entries()) {
+      const t0 = performance.now();
+      predict(run);
+      times[k]!.push((performance.now() - t0) / 1000);
+    }
+  }
+  for (const run of runs) run.model.dispose();
+  ids.dispose();
+  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(rounds / 2)]!);
+}
+
+await initBackend({onWarning: (m) => process.stderr.write(`${m}\n`)});
+const root = await mkdtemp(join(tmpdir(), 'dsk-bench-prune-'));
+try {
+  const bag = join(root, 'bag');
+  await trainTask('classify', {data: TRAIN, out: bag, preset: 'bag', epochs: 4});
+  const rows: Row[] = [];
+  const row = async (name: string, options: Omit<PruneRunOptions, 'out' | 'eval'>) => {
+    const t0 = performance.now();
+    const r = await pruneRun({...options, out: join(root, name.replace(/\W+/g, '-')), eval: TEST});
+    rows.push({
+      run: name,
+      sparsity: r.sparsity,
+      parameters: r.parameters_after,
+      weight_bytes: r.size_bytes_after,
+      accuracy_before: 100 * r.accuracy_before!,
+      accuracy_after: 100 * r.accuracy_after!,
+      seconds: (performance.now() - t0) / 1000,
+    });
+    return r;
+  };
+  for (const s of [0.3, 0.5, 0.7, 0.9]) {
+    await row(`bag magnitude ${s} one-shot`, {model: bag, method: 'magnitude', sparsity: s});
+    await row(`bag magnitude ${s} + 100 gradual steps`, {
+      model: bag,
+      method: 'magnitude',
+      sparsity: s,
+      data: TRAIN,
+      steps: 100,
+    });
+  }
+  const small = join(root, 'small');
+  await trainTask('classify', {
+    data: TRAIN,
+    out: small,
+    preset: 'small',
+    epochs: 2,
+    overrides: {maxLen: 128},
+  });
+  const slim: string[] = [];
+  for (const s of [0.3, 0.5]) {
+    await row(`small structured ffn ${s}`, {model: small, method: 'structured', sparsity: s});
+    slim.push(join(root, `small-structured-ffn-${s}`.replace(/\W+/g, '-')));
+  }
+  await row('small structured ffn 0.3 + 100 steps', {
+    model: small,
+    method: 'structured',
+    sparsity: 0.3,
+    data: TRAIN,
+    steps: 100,
+  });
+  const [base, ...pruned] = await predictSeconds([small, ...slim]);
+  rows.push({run: 'small predict 1000 texts (s)', dense: base!, ffn_0_3: pruned[0]!, ffn_0_5: pruned[1]!});
+  printRows(rows);
+  const fifty = rows.find((r) => r.run === 'bag magnitude 0.5 + 100 gradual steps')!;
+  const drop = (fifty.accuracy_before as number) - (fifty.accuracy_after as number);
+  printBar('50% magnitude + short fine-tune: drop <= 1 point', drop <= 1, `${drop.toFixed(2)} points`);
+} finally {
+  await rm(root, {recursive: true, force: true});
+}
