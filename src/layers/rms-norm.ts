@@ -33,9 +33,7 @@ export class RMSNorm extends tf.layers.Layer {
 
   override call(inputs: tf.Tensor | tf.Tensor[]): tf.Tensor {
     return tf.tidy(() => {
-      const x = firstInput(inputs);
-      const meanSquare = tf.mean(tf.square(x), -1, true); // [..., 1]
-      return tf.mul(tf.mul(x, tf.rsqrt(tf.add(meanSquare, this.epsilon))), this.scale!.read());
+      return rmsNorm(firstInput(inputs), this.scale!.read(), this.epsilon);
     });
   }
 
@@ -44,3 +42,30 @@ export class RMSNorm extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(RMSNorm);
+
+/**
+ * x / √(mean(x², −1) + ε) · scale over the last axis, with the gradient written out: with
+ * r = 1/√(mean(x²) + ε) [..., 1], x̂ = x·r and dx̂ = dy·scale,
+ *   ∂/∂x = r · (dx̂ − x̂ · mean(dx̂ · x̂, −1)),   ∂/∂scale = Σ dy · x̂ over every axis but the last.
+ * 6 full-size kernels in the backward pass where differentiating the forward ops takes 10 (the
+ * mean's gradient alone broadcasts through a tensor of ones).
+ */
+export function rmsNorm(x: tf.Tensor, scale: tf.Tensor, epsilon: number): tf.Tensor {
+  const op = tf.customGrad(((input: tf.Tensor, gain: tf.Tensor, save: tf.GradSaveFunc) => {
+    const r = tf.rsqrt(tf.add(tf.mean(tf.square(input), -1, true), epsilon)); // [..., 1]
+    const normed = tf.mul(input, r);
+    save([normed, r, gain]);
+    return {
+      value: tf.mul(normed, gain),
+      gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+        const [xn, rs, g] = saved as [tf.Tensor, tf.Tensor, tf.Tensor];
+        const dxn = tf.mul(dy, g);
+        const dx = tf.mul(rs, tf.sub(dxn, tf.mul(xn, tf.mean(tf.mul(dxn, xn), -1, true))));
+        const dScale = tf.sum(tf.reshape(tf.mul(dy, xn), [-1, g.shape[0]!]), 0);
+        return [dx, dScale];
+      },
+    };
+  }) as unknown as Parameters<typeof tf.customGrad>[0]);
+  // A tidy: without a gradient tape the forward's intermediates are left in scope.
+  return tf.tidy(() => (op as unknown as (a: tf.Tensor, b: tf.Tensor) => tf.Tensor)(x, scale));
+}

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
-import {RMSNorm} from '../../src/layers/rms-norm.js';
+import {RMSNorm, rmsNorm} from '../../src/layers/rms-norm.js';
 import {expectClose, leakedTensors, rand, saveLoadDiff} from './layer-test-utils.js';
 
 beforeAll(async () => {
@@ -50,6 +50,31 @@ describe('RMSNorm', () => {
 
   it('save → load gives identical predictions', async () => {
     expect(await saveLoadDiff(new RMSNorm({epsilon: 1e-5}), [4, 6])).toBe(0);
+  });
+
+  it('its written-out gradients equal those tfjs derives from the formula, with no leak', async () => {
+    const reference = (x: tf.Tensor, g: tf.Tensor) =>
+      tf.mul(tf.mul(x, tf.rsqrt(tf.add(tf.mean(tf.square(x), -1, true), 1e-6))), g);
+    for (const shape of [
+      [3, 8],
+      [2, 5, 8],
+    ]) {
+      const x = tf.mul(rand(shape, 4), 3);
+      const g = rand([8], 5);
+      const dy = rand(shape, 6);
+      const grads = (f: (x: tf.Tensor, g: tf.Tensor) => tf.Tensor) =>
+        tf.grads((a: tf.Tensor, b: tf.Tensor) => tf.sum(tf.mul(f(a, b), dy)))([x, g]);
+      const before = tf.memory().numTensors;
+      const [dx, dg] = grads((a, b) => rmsNorm(a, b, 1e-6));
+      const [rx, rg] = grads(reference);
+      const [y, expected] = tf.tidy(() => [rmsNorm(x, g, 1e-6), reference(x, g)]);
+      await expectClose(y!, expected!, 1e-6);
+      await expectClose(dx!, rx!, 1e-5);
+      await expectClose(dg!, rg!, 1e-5);
+      tf.dispose([dx!, dg!, rx!, rg!, y!, expected!]);
+      expect(tf.memory().numTensors).toBe(before);
+      tf.dispose([x, g, dy]);
+    }
   });
 
   it('leaks no tensors', async () => {
