@@ -1,47 +1,19 @@
 // Issue 7's prune bars and a sweep around them on the IMDB fixture (test split: 1,000 reviews):
 // magnitude pruning of a `bag` classifier at several sparsities, one-shot and with a short gradual
 // fine-tune; structured FFN-neuron removal on a 2-block transformer (`small`, maxLen 128) with
-// model.predict time over the encoded test set (runs interleaved, median of 5).
+// model.predict time over the encoded test set (runs interleaved, fastest of 7).
 import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import {initBackend} from '../src/backend/backend.js';
 import {type PruneRunOptions, pruneRun} from '../src/compress/prune.js';
-import {encodeTexts} from '../src/models/classifier.js';
-import {asClassifierRun} from '../src/models/classifier-run.js';
 import {readLabeledRows} from '../src/models/labeled-data.js';
-import {loadRun} from '../src/models/run-folder.js';
 import {trainTask} from '../src/models/train-task.js';
+import {predictSeconds} from '../test/compress/prune-timing.js';
 import {printBar, printRows, type Row} from './report.js';
 
 const TRAIN = 'fixtures/imdb/reviews.jsonl';
 const TEST = 'fixtures/imdb/test.jsonl';
-
-/** Median seconds of model.predict over the encoded test texts, per run, runs timed in turn. */
-async function predictSeconds(dirs: string[], rounds = 5): Promise<number[]> {
-  const texts = (await readLabeledRows(TEST)).map((r) => r.text);
-  const runs = await Promise.all(dirs.map(async (d) => asClassifierRun(await loadRun(d))));
-  const {maxLen} = runs[0]!.config;
-  const ids = tf.tensor2d(
-    await encodeTexts(runs[0]!.tokenizer, texts, maxLen),
-    [texts.length, maxLen],
-    'int32',
-  );
-  const predict = (run: (typeof runs)[number]) => tf.dispose(run.model.predict(ids, {batchSize: 100}));
-  for (const run of runs) predict(run);
-  const times = runs.map((): number[] => []);
-  for (let i = 0; i < rounds; i++) {
-    for (const [k, run] of runs.entries()) {
-      const t0 = performance.now();
-      predict(run);
-      times[k]!.push((performance.now() - t0) / 1000);
-    }
-  }
-  for (const run of runs) run.model.dispose();
-  ids.dispose();
-  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(rounds / 2)]!);
-}
 
 await initBackend({onWarning: (m) => process.stderr.write(`${m}\n`)});
 const root = await mkdtemp(join(tmpdir(), 'dsk-bench-prune-'));
@@ -93,7 +65,8 @@ try {
     data: TRAIN,
     steps: 100,
   });
-  const [base, ...pruned] = await predictSeconds([small, ...slim]);
+  const texts = (await readLabeledRows(TEST)).map((r) => r.text);
+  const [base, ...pruned] = await predictSeconds([small, ...slim], texts);
   rows.push({run: 'small predict 1000 texts (s)', dense: base!, ffn_0_3: pruned[0]!, ffn_0_5: pruned[1]!});
   printRows(rows);
   const fifty = rows.find((r) => r.run === 'bag magnitude 0.5 + 100 gradual steps')!;

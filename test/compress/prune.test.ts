@@ -1,44 +1,18 @@
 import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {type PruneRunReport, pruneRun} from '../../src/compress/prune.js';
 import {prunableWeights} from '../../src/compress/prune-magnitude.js';
-import {encodeTexts} from '../../src/models/classifier.js';
-import {asClassifierRun} from '../../src/models/classifier-run.js';
 import {readLabeledRows} from '../../src/models/labeled-data.js';
 import {loadRun} from '../../src/models/run-folder.js';
 import {trainTask} from '../../src/models/train-task.js';
+import {predictSeconds} from './prune-timing.js';
 
 const TRAIN = 'fixtures/imdb/reviews.jsonl';
 const TEST = 'fixtures/imdb/test.jsonl';
 const points = (r: PruneRunReport) => 100 * (r.accuracy_before! - r.accuracy_after!);
-
-/** Median seconds of `model.predict` over the encoded `texts` for each run, the runs timed in turn (interleaved). */
-async function predictSeconds(dirs: string[], texts: string[], rounds = 5): Promise<number[]> {
-  const runs = await Promise.all(dirs.map(async (d) => asClassifierRun(await loadRun(d))));
-  const {maxLen} = runs[0]!.config;
-  const ids = tf.tensor2d(
-    await encodeTexts(runs[0]!.tokenizer, texts, maxLen),
-    [texts.length, maxLen],
-    'int32',
-  );
-  const predict = (run: (typeof runs)[number]) => tf.dispose(run.model.predict(ids, {batchSize: 100}));
-  for (const run of runs) predict(run); // warm-up
-  const times = runs.map((): number[] => []);
-  for (let i = 0; i < rounds; i++) {
-    for (const [k, run] of runs.entries()) {
-      const t0 = performance.now();
-      predict(run);
-      times[k]!.push((performance.now() - t0) / 1000);
-    }
-  }
-  for (const run of runs) run.model.dispose();
-  ids.dispose();
-  return times.map((t) => t.sort((a, b) => a - b)[Math.floor(rounds / 2)]!);
-}
 
 describe('prune bars on the IMDB fixture', () => {
   let root: string;
