@@ -84,7 +84,9 @@ const profile = await tf.profile(() => step());
 tf.dispose(profile.result as tf.Tensor);
 const byShape = process.argv.includes('--shapes');
 const nested = (kernel: string) =>
-  kernel.endsWith('__op') || (kernel === '_FusedMatMul' && tf.getBackend() === 'tensorflow');
+  kernel.endsWith('__op') ||
+  kernel === 'unnamed scope' || // a tf.customGrad function: its kernels are recorded as well
+  (kernel === '_FusedMatMul' && tf.getBackend() === 'tensorflow');
 const byKernel = new Map<string, {count: number; ms: number}>();
 for (const k of profile.kernels) {
   // Op-level wrappers (`fusedMatMul__op`) time the kernels they run, and tfjs-node's _FusedMatMul is
