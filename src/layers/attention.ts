@@ -137,10 +137,10 @@ export class Attention extends CompositeLayer {
     const rows = tf.reshape(x, [batch * length, this.dModel]);
     const heads = (y: tf.Tensor, n: number): tf.Tensor4D =>
       tf.transpose(tf.reshape(y, [batch, length, n, this.headDim]), [0, 2, 1, 3]); // [b, n, t, hd]
-    const [qRows, kRows, vRows] = this.projectQKV(rows, training);
-    let q = heads(qRows, this.numHeads);
-    let k = heads(kRows, this.numKvHeads);
-    let v = heads(vRows, this.numKvHeads);
+    const projected = this.projectQKV(rows, training);
+    let q = heads(projected.q, this.numHeads);
+    let k = heads(projected.k, this.numKvHeads);
+    let v = heads(projected.v, this.numKvHeads);
     if (this.rope) {
       q = applyRope(q, offset, this.ropeTheta);
       k = applyRope(k, offset, this.ropeTheta);
@@ -149,14 +149,15 @@ export class Attention extends CompositeLayer {
       k = tf.concat([cache.keys, k], 2);
       v = tf.concat([cache.values, v], 2);
     }
-    const scores = tf.mul(tf.matMul(q, repeatKv(k, this.numHeads), false, true), 1 / Math.sqrt(this.headDim)); // [b, h, t, T]
+    const dot = tf.matMul(q, repeatKv(k, this.numHeads), false, true);
+    const scores = projected.scaled ? dot : tf.mul(dot, 1 / Math.sqrt(this.headDim)); // [b, h, t, T]
     // A single new token sees every key, so decoding steps need no mask.
     let probs = tf.softmax(length === 1 ? scores : tf.add(scores, causalMask(length, offset)), -1);
     if (training && this.dropout > 0) probs = tf.dropout(probs, this.dropout);
     const context = tf.matMul(probs, repeatKv(v, this.numHeads)); // [b, h, t, hd]
     const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch * length, this.dModel]);
-    const projected = this.sublayers().get('o')!.apply(merged, {training}) as tf.Tensor;
-    const output = tf.reshape(projected, [batch, length, this.dModel]) as tf.Tensor3D;
+    const out = this.sublayers().get('o')!.apply(merged, {training}) as tf.Tensor;
+    const output = tf.reshape(out, [batch, length, this.dModel]) as tf.Tensor3D;
     return {output, keys: k, values: v};
   }
 
@@ -164,19 +165,28 @@ export class Attention extends CompositeLayer {
    * q, k, v of rows [b·t, dModel] → [b·t, units] each. In training, plain Dense projections run as
    * one product with the kernels side by side [d, d + 2·kv]: the backward pass then takes 2 matmuls
    * instead of 6 and sums no three input gradients (bench:train: the largest saving in attention).
-   * Inference keeps three products, which cost as much as the concatenation would save.
+   * That path also folds 1/√headDim into the q kernel (`scaled`), so the scores [b, h, t, T] need
+   * no multiply forward or backward. Inference keeps three products, which cost as much as the
+   * concatenation would save.
    */
-  private projectQKV(rows: tf.Tensor, training: boolean): tf.Tensor[] {
+  private projectQKV(
+    rows: tf.Tensor,
+    training: boolean,
+  ): {q: tf.Tensor; k: tf.Tensor; v: tf.Tensor; scaled: boolean} {
     const layers = QKV.map((p) => this.sublayers().get(p)!);
     if (!training || !layers.every((l) => l.getClassName() === 'Dense')) {
-      return layers.map((l) => l.apply(rows, {training}) as tf.Tensor);
+      const [q, k, v] = layers.map((l) => l.apply(rows, {training}) as tf.Tensor);
+      return {q: q!, k: k!, v: v!, scaled: false};
     }
     // A projection's weights are [kernel] or [kernel, bias] (useBias).
-    const read = (w: number) => layers.map((l) => l.weights[w]!.read());
+    const scale = 1 / Math.sqrt(this.headDim);
+    const read = (w: number) =>
+      layers.map((l, i) => (i === 0 ? tf.mul(l.weights[w]!.read(), scale) : l.weights[w]!.read()));
     let y = tf.matMul(rows, tf.concat(read(0), 1));
     if (this.useBias) y = tf.add(y, tf.concat(read(1), 0));
     const kvUnits = this.numKvHeads * this.headDim;
-    return tf.split(y, [this.dModel, kvUnits, kvUnits], 1);
+    const [q, k, v] = tf.split(y, [this.dModel, kvUnits, kvUnits], 1);
+    return {q: q!, k: k!, v: v!, scaled: true};
   }
 
   override getConfig(): tf.serialization.ConfigDict {
