@@ -2,27 +2,31 @@ import * as tf from '@tensorflow/tfjs';
 import type {Attention} from './attention.js';
 import {DerivedWeights} from './derived-weights.js';
 import {type KVCache, kvCacheLength} from './kv-cache.js';
+import {fastMatMul} from './moe/fast-matmul.js';
 import {ropeHostTables} from './rope.js';
 
 const SITES = ['q', 'k', 'v', 'o'] as const;
 
 /**
  * Cached decoding for an Attention whose projections are plain Dense layers, in as few kernels as
- * the math allows: on tfjs-node every kernel costs tens of µs whatever its size, so a one-token step
- * is almost all per-kernel overhead (and Dense.apply adds three reshapes to each product).
- * - q, k, v come from one product with a derived kernel whose columns are grouped by KV head,
- *   [the group's q heads | k | v] (S = kvHeads·(group+2) slots of headDim), q pre-scaled by
- *   1/√headDim. With RoPE a copy with each rotated head's halves swapped stands beside it
- *   ([2, d, F]), so RoPE is y·cos + ŷ·signedSin: one multiply and one sum.
+ * the math allows: on tfjs-node a one-token step is almost all per-kernel overhead (tens of µs each
+ * whatever the size; Dense.apply adds three reshapes to each product, and tf.matMul's BatchMatMulV2
+ * ~80 µs more than a plain MatMul, see fastMatMul).
+ * - q, k, v come from one 2-D product with a derived kernel whose columns are grouped by KV head,
+ *   [the group's q heads | k | v] (kvHeads·(group+2) slots of headDim), q pre-scaled by
+ *   1/√headDim. With RoPE a second derived kernel has each rotated head's halves swapped, so
+ *   RoPE is y·cos + ŷ·signedSin with no split or concat.
  * - One reshape and one split give q [b, kv, group·t, hd], k and v [b, kv, t, hd]: grouped query
  *   heads attend as one batch per KV head, with no repeated keys.
- * - Projections are tf.matMul on the kernels; Layer.apply's bookkeeping is skipped.
- * Same numbers as the full forward up to float rounding. The derived kernel is rebuilt whenever a
- * projection's weights change, and freed by `dispose`.
+ * Same numbers as the full forward up to float rounding. The derived kernels are rebuilt whenever
+ * a projection's weights change, and freed by `dispose`.
  */
 export class AttentionDecoder {
   private readonly kernel: DerivedWeights<tf.Tensor>;
   private readonly bias: DerivedWeights<tf.Tensor>;
+  /** The same with each rotated head's halves swapped: ŷ = [x2, x1] for RoPE. */
+  private readonly swappedKernel: DerivedWeights<tf.Tensor>;
+  private readonly swappedBias: DerivedWeights<tf.Tensor>;
   /** Column of [q·scale | k | v] that each fused column reads, plain and with halves swapped. */
   private readonly order: Int32Array;
   private readonly swapped: Int32Array;
@@ -53,17 +57,16 @@ export class AttentionDecoder {
       }
     }
     const scale = 1 / Math.sqrt(headDim);
-    // [d, H·hd + 2·kv·hd] or the bias [H·hd + 2·kv·hd] → fused [(2,) (d,) F]; axis = last.
-    const fuse = (parts: tf.Tensor[]) => {
+    // [d, H·hd + 2·kv·hd] kernel or its bias → [(d,) F] in fused column order (plain or swapped).
+    const fuse = (columns: Int32Array) => (parts: tf.Tensor[]) => {
       const axis = parts[0]!.rank - 1;
       const joined = tf.concat([tf.mul(parts[0]!, scale), parts[1]!, parts[2]!], axis);
-      const plain = tf.gather(joined, this.order, axis);
-      if (!rope) return plain;
-      const both = tf.stack([plain, tf.gather(joined, this.swapped, axis)]);
-      return axis === 0 ? tf.expandDims(both, 1) : both; // bias [2, 1, F] broadcasts over rows
+      return tf.gather(joined, columns, axis);
     };
-    this.kernel = new DerivedWeights(fuse);
-    this.bias = new DerivedWeights(fuse);
+    this.kernel = new DerivedWeights(fuse(this.order));
+    this.bias = new DerivedWeights(fuse(this.order));
+    this.swappedKernel = new DerivedWeights(fuse(this.swapped));
+    this.swappedBias = new DerivedWeights(fuse(this.swapped));
   }
 
   /** True when every projection is a plain Dense (a LoRA adapter takes the layer's general path). */
@@ -84,11 +87,16 @@ export class AttentionDecoder {
         .get(p)!
         .weights.map((w) => w.read()),
     );
-    // A [1, t, d] input broadcasts against a [2, d, F] kernel as it is; larger batches go as rows.
-    const input = batch === 1 ? x : tf.reshape(x, [rows, dModel]);
-    let y = tf.matMul(input, this.kernel.get([q![0]!, k![0]!, v![0]!]) as tf.Tensor2D); // [(2,) rows, F]
-    if (useBias) y = tf.add(y, this.bias.get([q![1]!, k![1]!, v![1]!]));
-    if (rope) y = tf.sum(tf.mul(y, this.ropeTable(offset, length, batch)), 0); // [rows, F]
+    const input = tf.reshape(x, [rows, dModel]) as tf.Tensor2D;
+    const project = (kernel: DerivedWeights<tf.Tensor>, bias: DerivedWeights<tf.Tensor>) => {
+      const y = fastMatMul(input, kernel.get([q![0]!, k![0]!, v![0]!]) as tf.Tensor2D); // [rows, F]
+      return useBias ? tf.add(y, bias.get([q![1]!, k![1]!, v![1]!])) : y;
+    };
+    let y = project(this.kernel, this.bias);
+    if (rope) {
+      const {cos, signedSin} = this.ropeTables(offset, length, batch);
+      y = tf.add(tf.mul(y, cos), tf.mul(project(this.swappedKernel, this.swappedBias), signedSin));
+    }
     const slots = (group + 2) * length;
     const grouped =
       length === 1
@@ -106,39 +114,45 @@ export class AttentionDecoder {
     const context = tf.matMul(tf.softmax(scores), values); // [b, kv, group·t, hd]
     const merged =
       length === 1
-        ? tf.reshape(context, [batch, 1, dModel])
+        ? tf.reshape(context, [rows, dModel])
         : tf.reshape(tf.transpose(tf.reshape(context, [batch, numHeads, length, headDim]), [0, 2, 1, 3]), [
-            batch,
-            length,
+            rows,
             dModel,
           ]);
-    let output = tf.matMul(merged as tf.Tensor3D, o![0]! as tf.Tensor2D) as tf.Tensor; // [b, t, d]
+    let output = fastMatMul(merged as tf.Tensor2D, o![0]! as tf.Tensor2D) as tf.Tensor; // [rows, d]
     if (useBias) output = tf.add(output, o![1]!);
-    return {output: output as tf.Tensor3D, cache: {keys: keys as tf.Tensor4D, values: values as tf.Tensor4D}};
+    return {
+      output: tf.reshape(output, [batch, length, dModel]) as tf.Tensor3D,
+      cache: {keys: keys as tf.Tensor4D, values: values as tf.Tensor4D},
+    };
   }
 
   dispose(): void {
-    this.kernel.dispose();
-    this.bias.dispose();
+    for (const w of [this.kernel, this.bias, this.swappedKernel, this.swappedBias]) w.dispose();
   }
 
-  /** [2, b·t, F]: cos and signedSin of each row's position on rotated columns, 1 and 0 on v. */
-  private ropeTable(offset: number, length: number, batch: number): tf.Tensor3D {
+  /** [b·t, F] each: cos and signedSin of each row's position on rotated columns, 1 and 0 on v. */
+  private ropeTables(
+    offset: number,
+    length: number,
+    batch: number,
+  ): {cos: tf.Tensor2D; signedSin: tf.Tensor2D} {
     const {headDim, ropeTheta} = this.layer;
-    const {cos, signedSin} = ropeHostTables(offset + length, headDim, ropeTheta);
+    const host = ropeHostTables(offset + length, headDim, ropeTheta);
     const width = this.order.length;
     const rows = batch * length;
-    const table = new Float32Array(2 * rows * width);
+    const cos = new Float32Array(rows * width);
+    const signedSin = new Float32Array(rows * width);
     for (let r = 0; r < rows; r++) {
       const base = (offset + (r % length)) * headDim;
       for (let col = 0; col < width; col++) {
         const c = base + (this.order[col]! % headDim);
         const rotate = this.rotated[col] === 1;
-        table[r * width + col] = rotate ? cos[c]! : 1;
-        table[(rows + r) * width + col] = rotate ? signedSin[c]! : 0;
+        cos[r * width + col] = rotate ? host.cos[c]! : 1;
+        signedSin[r * width + col] = rotate ? host.signedSin[c]! : 0;
       }
     }
-    return tf.tensor3d(table, [2, rows, width]);
+    return {cos: tf.tensor2d(cos, [rows, width]), signedSin: tf.tensor2d(signedSin, [rows, width])};
   }
 }
 

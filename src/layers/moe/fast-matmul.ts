@@ -1,17 +1,29 @@
+import {createRequire} from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 
 /**
- * a·b for [n, k]·[k, m] or batched [B, n, k]·[B, k, m], fast on every backend. The wasm backend
- * runs only plain 2-D products through XNNPACK; batched products and the transposed products of
- * every matmul gradient take a loop about 10x slower, and its Split/Unpack kernels are slow too.
- * There (or with `explicit`), a batch runs as B plain 2-D products on slices taken with GatherNd,
- * and the gradients transpose explicitly before multiplying. Other backends use tf.matMul as is.
+ * a·b for [n, k]·[k, m] or batched [B, n, k]·[B, k, m], fast on every backend.
+ * - tensorflow (tfjs-node): tf.matMul always runs TensorFlow's BatchMatMulV2, which costs ~80 µs
+ *   more per call than its plain MatMul (1×256·256×256: 99 vs 16 µs; 2048×256·256×512: about the
+ *   same). 2-D products therefore run MatMul, gradients included: a decoding step is dozens of
+ *   one-row products. Batched products stay on tf.matMul.
+ * - wasm runs only plain 2-D products through XNNPACK; batched products and the transposed products
+ *   of every matmul gradient take a loop about 10x slower, and its Split/Unpack kernels are slow
+ *   too. There (or with `explicit`), a batch runs as B plain 2-D products on slices taken with
+ *   GatherNd, and the gradients transpose explicitly before multiplying.
+ * Other backends use tf.matMul as is.
  */
 export function fastMatMul<T extends tf.Tensor2D | tf.Tensor3D>(
   a: T,
   b: T,
   explicit = tf.getBackend() === 'wasm',
 ): T {
+  if (a.rank === 2 && b.rank === 2 && !explicit && tf.getBackend() === 'tensorflow') {
+    // customGrad's bookkeeping costs ~20 µs a call: skip it when no gradient is being taken.
+    const taping = (tf.engine().state as unknown as {gradientDepth: number}).gradientDepth > 0;
+    const [a2, b2] = [a as tf.Tensor2D, b as tf.Tensor2D];
+    return (taping ? nativeMatMul2d(a2, b2) : tfMatMul(a2, b2)) as T;
+  }
   if (!explicit) return tf.matMul(a, b) as T;
   return (
     a.rank === 2
@@ -19,6 +31,38 @@ export function fastMatMul<T extends tf.Tensor2D | tf.Tensor3D>(
       : batchMatMul(a as tf.Tensor3D, b as tf.Tensor3D)
   ) as T;
 }
+
+interface NativeBackend {
+  binding: {TF_ATTR_BOOL: number};
+  executeSingleOutput(op: string, attrs: object[], inputs: tf.Tensor[]): tf.Tensor;
+}
+let typeAttr: ((name: string, dtype: string) => object) | undefined;
+
+/** TensorFlow's MatMul op on tfjs-node's backend (no gradient): a·b with optional transposes. */
+function tfMatMul(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
+  const backend = tf.backend() as unknown as NativeBackend;
+  typeAttr ??= createRequire(import.meta.url)('@tensorflow/tfjs-node/dist/nodejs_kernel_backend.js')
+    .createTensorsTypeOpAttr as (name: string, dtype: string) => object;
+  const bool = backend.binding.TF_ATTR_BOOL;
+  const attrs = [
+    typeAttr('T', 'float32'),
+    {name: 'transpose_a', type: bool, value: transposeA},
+    {name: 'transpose_b', type: bool, value: transposeB},
+  ];
+  return backend.executeSingleOutput('MatMul', attrs, [a, b]) as tf.Tensor2D;
+}
+
+const nativeMatMul2d = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+  const [a, b, save] = args as [tf.Tensor2D, tf.Tensor2D, tf.GradSaveFunc];
+  save([a, b]);
+  return {
+    value: tfMatMul(a, b),
+    gradFunc: (dy: tf.Tensor, saved: tf.Tensor[]) => {
+      const [sa, sb] = saved as [tf.Tensor2D, tf.Tensor2D];
+      return [tfMatMul(dy as tf.Tensor2D, sb, false, true), tfMatMul(sa, dy as tf.Tensor2D, true, false)];
+    },
+  };
+}) as (a: tf.Tensor2D, b: tf.Tensor2D) => tf.Tensor2D;
 
 /** a·b, and a·bᵀ / aᵀ·b with the transpose done first. */
 function product(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
