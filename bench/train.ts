@@ -2,9 +2,11 @@
 // training tokens/s and peak RSS of issue 5's two standard language models (dense-lm, moe-lm) built
 // by buildCausalLM, trained by the kit's engine (AdamW 3e-4, clip 1.0, float32) on 129-byte windows
 // of Moby-Dick, batch 16: 5 warm-up steps, then `--steps` timed ones. Each config runs in its own
-// child process, so each peak RSS is that config's alone.
+// child process, so each peak RSS is that config's alone. Rows carry CPU ms per step and the load
+// average too: on a shared machine the wall clock says as much about the neighbours as about us.
 import {execFileSync} from 'node:child_process';
 import {readFile} from 'node:fs/promises';
+import {loadavg} from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import {initBackend} from '../src/backend/backend.js';
 import {
@@ -56,7 +58,7 @@ async function measure(name: ConfigName): Promise<Row> {
   const text = await readFile(new URL('../fixtures/text/moby-dick.txt', import.meta.url));
   const stream = Int32Array.from(text);
   const length = config.contextLength;
-  const marks = new Map<number, number>();
+  const marks = new Map<number, {wall: number; cpu: NodeJS.CpuUsage}>();
   const result = await train({
     model: trainableFromLayersModel(model),
     data: lmBatchSource(stream, length, BATCH, 1, true),
@@ -71,10 +73,14 @@ async function measure(name: ConfigName): Promise<Row> {
     // Losses are read back every 5 steps, so the clock stops on finished work at steps 5 and 25.
     logEvery: 5,
     onStep: (e) => {
-      if (e.step === WARMUP || e.step === WARMUP + STEPS) marks.set(e.step, performance.now());
+      if (e.step === WARMUP || e.step === WARMUP + STEPS) {
+        marks.set(e.step, {wall: performance.now(), cpu: process.cpuUsage()});
+      }
     },
   });
-  const seconds = (marks.get(WARMUP + STEPS)! - marks.get(WARMUP)!) / 1000;
+  const [start, end] = [marks.get(WARMUP)!, marks.get(WARMUP + STEPS)!];
+  const seconds = (end.wall - start.wall) / 1000;
+  const cpuMicros = end.cpu.user + end.cpu.system - (start.cpu.user + start.cpu.system);
   model.dispose();
   const tokensPerS = (STEPS * BATCH * length) / seconds;
   return {
@@ -83,12 +89,16 @@ async function measure(name: ConfigName): Promise<Row> {
     params,
     active_params: active,
     ms_per_step: (seconds * 1000) / STEPS,
+    // CPU time of all threads: steadier than the wall clock when other processes share the cores.
+    cpu_ms_per_step: cpuMicros / 1000 / STEPS,
     tokens_per_s: tokensPerS,
     pytorch_eager_tokens_s: expected.pytorchEager,
     keras_graph_tokens_s: expected.kerasGraph,
     vs_pytorch: tokensPerS / expected.pytorchEager,
     final_loss: result.finalLoss,
     peak_rss_mb: peakRssMb(),
+    // 1-minute load average at the end: above the core count, the wall-clock figures are inflated.
+    load_avg: loadavg()[0]!,
   };
 }
 
