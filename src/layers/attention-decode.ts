@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import type {Attention} from './attention.js';
 import {DerivedWeights} from './derived-weights.js';
 import {type KVCache, kvCacheLength} from './kv-cache.js';
-import {fastMatMul} from './moe/fast-matmul.js';
+import {fastMatMul, smallBatchMatMul} from './moe/fast-matmul.js';
 import {ropeHostTables} from './rope.js';
 
 const SITES = ['q', 'k', 'v', 'o'] as const;
@@ -108,10 +108,10 @@ export class AttentionDecoder {
     const [queries, newKeys, newValues] = tf.split(grouped, [group * length, length, length], 2);
     const keys = cache ? tf.concat([cache.keys, newKeys!], 2) : newKeys!; // [b, kv, T, hd]
     const values = cache ? tf.concat([cache.values, newValues!], 2) : newValues!;
-    let scores = tf.matMul(queries!, keys, false, true); // [b, kv, group·t, T]
+    let scores = smallBatchMatMul(queries!, keys, false, true); // [b, kv, group·t, T]
     // A single new token sees every key, so decoding steps need no mask.
     if (length > 1) scores = tf.add(scores, groupedCausalMask(group, length, offset));
-    const context = tf.matMul(tf.softmax(scores), values); // [b, kv, group·t, hd]
+    const context = smallBatchMatMul(tf.softmax(scores), values); // [b, kv, group·t, hd]
     const merged =
       length === 1
         ? tf.reshape(context, [rows, dModel])

@@ -41,15 +41,45 @@ let typeAttr: ((name: string, dtype: string) => object) | undefined;
 /** TensorFlow's MatMul op on tfjs-node's backend (no gradient): a·b with optional transposes. */
 function tfMatMul(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
   const backend = tf.backend() as unknown as NativeBackend;
-  typeAttr ??= createRequire(import.meta.url)('@tensorflow/tfjs-node/dist/nodejs_kernel_backend.js')
-    .createTensorsTypeOpAttr as (name: string, dtype: string) => object;
   const bool = backend.binding.TF_ATTR_BOOL;
   const attrs = [
-    typeAttr('T', 'float32'),
+    nativeTypeAttr()('T', 'float32'),
     {name: 'transpose_a', type: bool, value: transposeA},
     {name: 'transpose_b', type: bool, value: transposeB},
   ];
   return backend.executeSingleOutput('MatMul', attrs, [a, b]) as tf.Tensor2D;
+}
+
+/**
+ * a·b (optionally transposed) over batch axes, for small inference-time products such as a
+ * decoding step's attention scores. On tfjs-node it runs TensorFlow's BatchMatMulV3, which skips
+ * the oneDNN set-up BatchMatMulV2 pays per call ([1, 2, 4, 32]·[1, 2, 200, 32]ᵀ: 21 vs 87 µs
+ * interleaved; at MoE sizes V3 is slower, so training stays on tf.matMul). No gradient there.
+ */
+export function smallBatchMatMul<T extends tf.Tensor>(
+  a: T,
+  b: tf.Tensor,
+  transposeA = false,
+  transposeB = false,
+): T {
+  if (tf.getBackend() !== 'tensorflow') return tf.matMul(a, b, transposeA, transposeB) as unknown as T;
+  const backend = tf.backend() as unknown as NativeBackend;
+  const type = nativeTypeAttr();
+  const bool = backend.binding.TF_ATTR_BOOL;
+  const attrs = [
+    type('Ta', 'float32'),
+    type('Tb', 'float32'),
+    type('Tout', 'float32'),
+    {name: 'adj_x', type: bool, value: transposeA},
+    {name: 'adj_y', type: bool, value: transposeB},
+  ];
+  return backend.executeSingleOutput('BatchMatMulV3', attrs, [a, b]) as T;
+}
+
+function nativeTypeAttr(): (name: string, dtype: string) => object {
+  typeAttr ??= createRequire(import.meta.url)('@tensorflow/tfjs-node/dist/nodejs_kernel_backend.js')
+    .createTensorsTypeOpAttr as (name: string, dtype: string) => object;
+  return typeAttr;
 }
 
 const nativeMatMul2d = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
