@@ -19,6 +19,7 @@ import {
 } from './prune-magnitude.js';
 import type {PruneSchedule} from './prune-schedule.js';
 import {type FfnPruneStats, pruneFfnNeurons} from './prune-structured.js';
+import {inferenceModel} from './quantize-model.js';
 import {metricChange, runMetric} from './run-metric.js';
 
 /**
@@ -82,6 +83,8 @@ export type PruneRunReport = {
   /** structured: FFN sizes per block; experts: usage and kept experts per MoE layer. */
   layers?: FfnPruneStats[] | ExpertPruneStats[];
   finetune_steps?: number;
+  /** The run held LoRA adapters; they were merged into the base weights before pruning. */
+  lora_fused?: boolean;
 } & Partial<Record<MetricKey, number>>;
 
 /**
@@ -106,15 +109,17 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
   }
   const run = await loadRun(options.model);
   let pruned: tf.LayersModel | undefined;
+  // LoRA adapters are merged first: pruning a base weight under a live adapter would not zero it.
+  const plain = inferenceModel(run.model);
   try {
     const before = run.model.countParams();
     let details: Partial<PruneRunReport> = {};
     let modelConfig = run.config.model as Record<string, unknown> | undefined;
     if (options.method === 'magnitude') {
-      pruned = await copyModel(run.model);
+      pruned = await copyModel(plain.model);
       details = await magnitude(run, pruned, sparsity, options);
     } else if (options.method === 'structured') {
-      const result = await pruneFfnNeurons(run.model, sparsity);
+      const result = await pruneFfnNeurons(plain.model, sparsity);
       pruned = result.model;
       details = {layers: result.layers};
       modelConfig = {...modelConfig, ffnHidden: result.layers[0]!.hiddenAfter};
@@ -122,10 +127,10 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
         details.finetune_steps = await recoveryFinetune(run, pruned, options, [], {final: 0, end: 0});
       }
     } else {
-      moeLayersToPrune(run.model);
-      const source = await pruneData(run, run.model, options.data!, {...options, shuffle: false});
-      const usage = countExpertUsage(run.model, batchInputs(source.data));
-      const result = await dropExperts(run.model, usage, sparsity);
+      moeLayersToPrune(plain.model);
+      const source = await pruneData(run, plain.model, options.data!, {...options, shuffle: false});
+      const usage = countExpertUsage(plain.model, batchInputs(source.data));
+      const result = await dropExperts(plain.model, usage, sparsity);
       pruned = result.model;
       details = {layers: result.layers};
       if (options.steps !== undefined) {
@@ -164,11 +169,13 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
       parameters_after: after,
       size_bytes_before: await weightFileBytes(join(options.model, RUN_FILES.model)),
       size_bytes_after: await weightFileBytes(join(options.out, RUN_FILES.model)),
+      ...(plain.fused ? {lora_fused: true} : {}),
       ...details,
       ...change,
     };
   } finally {
     run.model.dispose();
+    if (plain.fused) plain.model.dispose();
     pruned?.dispose();
   }
 }

@@ -1,11 +1,13 @@
-import {mkdtemp, rm} from 'node:fs/promises';
+import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
+import {pruneRun} from '../../src/compress/prune.js';
 import {countExpertUsage, dropExperts, moeLayerPaths} from '../../src/compress/prune-experts.js';
 import {pruneFfnNeurons} from '../../src/compress/prune-structured.js';
+import {applyLoRA} from '../../src/models/lora-model.js';
 import {loadLayersModel, saveLayersModel} from '../../src/models/run-folder.js';
 import {kitClassifier, maxDiff, predictRows, sampleIds} from './kit-model.js';
 
@@ -95,5 +97,31 @@ describe('dropExperts', () => {
     expect(maxDiff(predictRows(loaded, ids), predictRows(pruned, ids))).toBeLessThan(1e-6);
     await rm(dir, {recursive: true, force: true});
     for (const m of [model, pruned, loaded]) m.dispose();
+  });
+});
+
+describe('pruneRun on a run with LoRA adapters', () => {
+  beforeAll(async () => {
+    await initBackend();
+  });
+
+  it('merges the adapters first, then removes FFN neurons from the merged weights', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'dsk-prune-lora-'));
+    const base = kitClassifier('dense');
+    const {model: adapted} = applyLoRA(base, {targets: 'ffn', rank: 2});
+    // Non-zero B, so that the adapters change the outputs and merging matters.
+    for (const w of adapted.weights.filter((v) => v.originalName.endsWith('lora_b'))) {
+      w.write(tf.randomNormal(w.shape as number[], 0, 0.3, 'float32', 7));
+    }
+    await writeFile(join(dir, 'config.json'), JSON.stringify({task: 'classify', model: {ffnHidden: 24}}));
+    await saveLayersModel(adapted, join(dir, 'model'));
+    const report = await pruneRun({model: dir, out: join(dir, 'out'), method: 'structured', sparsity: 0.25});
+    expect(report.lora_fused).toBe(true);
+    const loaded = await loadLayersModel(join(dir, 'out', 'model'));
+    expect(loaded.weights.some((w) => /lora/.test(w.originalName))).toBe(false);
+    expect(weight(loaded, 'block0/ffn/gate/kernel').shape).toEqual([16, 18]);
+    expect(JSON.parse(await readFile(join(dir, 'out', 'config.json'), 'utf8')).model.ffnHidden).toBe(18);
+    for (const m of [base, adapted, loaded]) m.dispose();
+    await rm(dir, {recursive: true, force: true});
   });
 });
