@@ -1,8 +1,8 @@
 // npx tsx bench/train-profile.ts [--config dense-lm|moe-lm] [--backend wasm] [--repeats 5]: where a
 // training step of bench:train's models spends its time. Stages (forward; forward + backward;
 // clipping; AdamW) are timed on their own with the result read back, as medians over repeats; then
-// one whole step runs under tf.profile, and its kernels are totalled by name (with --shapes: by name
-// and input shapes), count and ms.
+// `repeats` whole steps run under tf.profile, and their kernels are totalled by name (with --shapes:
+// by name and input shapes): count per step and median ms.
 import {readFile} from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import {initBackend} from '../src/backend/backend.js';
@@ -80,28 +80,39 @@ const stages: Row[] = [
 ];
 printRows(stages.map((r) => ({config: name, ...r})));
 
-const profile = await tf.profile(() => step());
-tf.dispose(profile.result as tf.Tensor);
 const byShape = process.argv.includes('--shapes');
 const nested = (kernel: string) =>
   kernel.endsWith('__op') ||
   kernel === 'unnamed scope' || // a tf.customGrad function: its kernels are recorded as well
   (kernel === '_FusedMatMul' && tf.getBackend() === 'tensorflow');
-const byKernel = new Map<string, {count: number; ms: number}>();
-for (const k of profile.kernels) {
+// Each profiled step's kernels totalled by key; per key the median over `repeats` steps, so one
+// step disturbed by another process does not decide the table.
+const perStep: Map<string, {count: number; ms: number}>[] = [];
+let kernelCount = 0;
+for (let r = 0; r < repeats; r++) {
+  const profile = await tf.profile(() => step());
+  tf.dispose(profile.result as tf.Tensor);
+  const byKernel = new Map<string, {count: number; ms: number}>();
   // Op-level wrappers (`fusedMatMul__op`) time the kernels they run, and tfjs-node's _FusedMatMul is
   // a BatchMatMul (+ bias, activation) recorded on its own: each counts once, as the inner kernels.
-  if (nested(k.name)) continue;
-  const key = byShape ? `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('')}` : k.name;
-  const entry = byKernel.get(key) ?? {count: 0, ms: 0};
-  entry.count += 1;
-  entry.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
-  byKernel.set(key, entry);
+  const own = profile.kernels.filter((k) => !nested(k.name));
+  kernelCount = own.length;
+  for (const k of own) {
+    const key = byShape ? `${k.name} ${k.inputShapes.map((s) => `[${s}]`).join('')}` : k.name;
+    const entry = byKernel.get(key) ?? {count: 0, ms: 0};
+    entry.count += 1;
+    entry.ms += typeof k.kernelTimeMs === 'number' ? k.kernelTimeMs : 0;
+    byKernel.set(key, entry);
+  }
+  perStep.push(byKernel);
 }
-const total = [...byKernel.values()].reduce((s, e) => s + e.ms, 0);
-const kernels = [...byKernel.entries()].sort((a, b) => b[1].ms - a[1].ms);
+const medianOf = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+const kernels = [...perStep[0]!.entries()]
+  .map(([key, e]) => [key, {count: e.count, ms: medianOf(perStep.map((m) => m.get(key)?.ms ?? 0))}] as const)
+  .sort((a, b) => b[1].ms - a[1].ms);
+const total = kernels.reduce((s, [, e]) => s + e.ms, 0);
 process.stdout.write(
-  `\n${profile.kernels.filter((k) => !nested(k.name)).length} kernels in one step, ${total.toFixed(1)} ms inside them\n`,
+  `\n${kernelCount} kernels per step, ${total.toFixed(1)} ms inside them (medians of ${repeats} profiled steps)\n`,
 );
 printRows(
   kernels
