@@ -1,9 +1,10 @@
 // npm run bench:train [-- --json] [-- --backend wasm] [-- --config dense-lm] [-- --steps 20]:
 // training tokens/s and peak RSS of issue 5's two standard language models (dense-lm, moe-lm) built
 // by buildCausalLM, trained by the kit's engine (AdamW 3e-4, clip 1.0, float32) on 129-byte windows
-// of Moby-Dick, batch 16: 5 warm-up steps, then `--steps` timed ones. Each config runs in its own
-// child process, so each peak RSS is that config's alone. Rows carry CPU ms per step and the load
-// average too: on a shared machine the wall clock says as much about the neighbours as about us.
+// of Moby-Dick, batch 16: 5 warm-up steps, then `--steps` timed ones; tokens/s from the median step.
+// Each config runs in its own child process, so each peak RSS is that config's alone. Rows carry CPU
+// ms per step and the load average too: on a shared machine the wall clock says as much about the
+// neighbours as about us.
 import {execFileSync} from 'node:child_process';
 import {readFile} from 'node:fs/promises';
 import {loadavg} from 'node:os';
@@ -38,6 +39,8 @@ const flag = (name: string) => {
 };
 const STEPS = Number(flag('steps') ?? 20);
 
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
 /** Trains one config in this process and returns its row. */
 async function measure(name: ConfigName): Promise<Row> {
   const info = await initBackend({
@@ -58,7 +61,7 @@ async function measure(name: ConfigName): Promise<Row> {
   const text = await readFile(new URL('../fixtures/text/moby-dick.txt', import.meta.url));
   const stream = Int32Array.from(text);
   const length = config.contextLength;
-  const marks = new Map<number, {wall: number; cpu: NodeJS.CpuUsage}>();
+  const marks: {wall: number; cpu: number}[] = [];
   const result = await train({
     model: trainableFromLayersModel(model),
     data: lmBatchSource(stream, length, BATCH, 1, true),
@@ -70,27 +73,28 @@ async function measure(name: ConfigName): Promise<Row> {
     lr: 3e-4,
     schedule: {decay: 'constant'},
     clipNorm: 1,
-    // Losses are read back every 5 steps, so the clock stops on finished work at steps 5 and 25.
-    logEvery: 5,
+    // The loss is read back after every step, so each onStep marks the end of finished work (on
+    // tfjs-node kernels run synchronously: the read-back stalls nothing).
+    logEvery: 1,
     onStep: (e) => {
-      if (e.step === WARMUP || e.step === WARMUP + STEPS) {
-        marks.set(e.step, {wall: performance.now(), cpu: process.cpuUsage()});
-      }
+      const {user, system} = process.cpuUsage();
+      if (e.step >= WARMUP) marks.push({wall: performance.now(), cpu: (user + system) / 1000});
     },
   });
-  const [start, end] = [marks.get(WARMUP)!, marks.get(WARMUP + STEPS)!];
-  const seconds = (end.wall - start.wall) / 1000;
-  const cpuMicros = end.cpu.user + end.cpu.system - (start.cpu.user + start.cpu.system);
   model.dispose();
-  const tokensPerS = (STEPS * BATCH * length) / seconds;
+  // Per-step medians: a burst from a neighbour process moves a mean over 20 steps, not a median.
+  const per = (key: 'wall' | 'cpu') => median(marks.slice(1).map((m, i) => m[key] - marks[i]![key]));
+  const msPerStep = per('wall');
+  const tokensPerS = (BATCH * length * 1000) / msPerStep;
   return {
     backend: info.name,
     config: name,
     params,
     active_params: active,
-    ms_per_step: (seconds * 1000) / STEPS,
+    ms_per_step: msPerStep,
+    mean_ms_per_step: (marks.at(-1)!.wall - marks[0]!.wall) / STEPS,
     // CPU time of all threads: steadier than the wall clock when other processes share the cores.
-    cpu_ms_per_step: cpuMicros / 1000 / STEPS,
+    cpu_ms_per_step: per('cpu'),
     tokens_per_s: tokensPerS,
     pytorch_eager_tokens_s: expected.pytorchEager,
     keras_graph_tokens_s: expected.kerasGraph,
