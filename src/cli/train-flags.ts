@@ -93,6 +93,21 @@ export const trainFlags = {
   overwrite: Flags.boolean({summary: 'Replace the run already in --out.'}),
   'text-field': Flags.string({summary: 'Field holding the text.', default: 'text', helpGroup: 'DATA'}),
   'label-field': Flags.string({summary: 'Field holding the label.', default: 'label', helpGroup: 'DATA'}),
+  features: Flags.string({
+    summary: 'Numeric columns to classify on (col1,col2,…): an MLP/MoE-MLP instead of a text model.',
+    helpGroup: 'DATA',
+  }),
+  'weight-field': Flags.string({
+    summary: 'Field of per-row sample weights (rows without it weigh 1).',
+    default: 'weight',
+    helpGroup: 'DATA',
+  }),
+  'class-weights': Flags.string({
+    summary: 'balanced: weigh each class by n / (classes · its rows) in the loss.',
+    options: ['none', 'balanced'],
+    default: 'none',
+    helpGroup: 'TRAINING',
+  }),
 };
 
 export interface TrainFlagValues {
@@ -121,6 +136,9 @@ export interface TrainFlagValues {
   overwrite: boolean;
   'text-field': string;
   'label-field': string;
+  features?: string;
+  'weight-field'?: string;
+  'class-weights'?: string;
   seed: number;
 }
 
@@ -129,6 +147,16 @@ function number(name: string, value: string, min = 0): number {
   if (!Number.isFinite(x) || x < min)
     throw new ConfigError(`--${name} must be a number ≥ ${min}, got "${value}"`);
   return x;
+}
+
+/** `a, b,c` → ['a', 'b', 'c']; an empty name is a ConfigError. */
+function featureList(value: string | undefined): string[] | undefined {
+  if (value === undefined) return undefined;
+  const names = value.split(',').map((s) => s.trim());
+  if (names.some((n) => n === '')) {
+    throw new ConfigError(`--features "${value}" has an empty column name`, 'list columns as col1,col2,…');
+  }
+  return names;
 }
 
 /** The library options the train flags stand for. */
@@ -144,6 +172,9 @@ export function trainRunOptions(flags: TrainFlagValues): TrainRunOptions {
     vocabSize: flags['vocab-size'],
     textField: flags['text-field'],
     labelField: flags['label-field'],
+    features: featureList(flags.features),
+    weightField: flags['weight-field'],
+    classWeights: flags['class-weights'] === 'balanced' ? 'balanced' : 'none',
     epochs: flags.epochs,
     steps: flags.steps,
     batchSize: flags['batch-size'],

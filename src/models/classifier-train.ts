@@ -4,7 +4,7 @@ import {ConfigError} from '../errors.js';
 import {arrayBatchSource, type BatchSource} from '../train/batch-source.js';
 import {accuracy, modelLosses, sparseCrossEntropy} from '../train/losses.js';
 import {trainableFromLayersModel} from '../train/trainable.js';
-import {type LossFn, train} from '../train/trainer.js';
+import {type LossFn, type TrainResult, train} from '../train/trainer.js';
 import {
   buildClassifier,
   CLASSIFIER_PRESETS,
@@ -12,7 +12,14 @@ import {
   DEFAULT_CLASSIFIER_CONFIG,
   encodeTexts,
 } from './classifier.js';
-import {checkKnownLabels, holdout, type LabeledRow, labelSet, readLabeledRows} from './labeled-data.js';
+import {
+  checkKnownLabels,
+  holdout,
+  type LabeledRow,
+  labelSet,
+  readLabeledRows,
+  withClassWeights,
+} from './labeled-data.js';
 import {loadModelConfig} from './model-config.js';
 import {onStepWithRoutingAlarm, routingMetrics} from './moe-monitor.js';
 import {
@@ -102,6 +109,48 @@ export function classifierLoss(model: tf.LayersModel): LossFn {
     });
 }
 
+/** What `train` reports of a finished classifier run. */
+export function classifierReport(
+  out: string,
+  result: TrainResult,
+  model: tf.LayersModel,
+  trainExamples: number,
+  valExamples: number,
+): TrainRunReport {
+  return {
+    task: 'classify',
+    out,
+    steps: result.steps,
+    epochs: result.epochsCompleted,
+    stoppedBy: result.stoppedBy,
+    seconds: result.seconds,
+    finalLoss: result.finalLoss,
+    validation: result.lastEval,
+    parameters: model.countParams(),
+    trainExamples,
+    valExamples,
+    tokensPerSecond: result.tokensPerSecond,
+    resumedFrom: result.resumedFrom,
+  };
+}
+
+/** Training rows' weights times `options.classWeights` (validation keeps its sample weights). */
+export function classWeighted<T extends {labels: Int32Array; weights: Float32Array}>(
+  data: T,
+  numClasses: number,
+  options: Pick<TrainRunOptions, 'classWeights'>,
+): T {
+  return {...data, weights: withClassWeights(data.labels, data.weights, numClasses, options.classWeights)};
+}
+
+/** Weight settings for config.json, only when not the defaults (so older runs still resume). */
+export function weightSettings(options: TrainRunOptions): Record<string, string> {
+  return {
+    ...(options.weightField && options.weightField !== 'weight' ? {weightField: options.weightField} : {}),
+    ...(options.classWeights === 'balanced' ? {classWeights: 'balanced'} : {}),
+  };
+}
+
 /** The classifier's config from preset, file and flags; vocabulary from --vocab-size. */
 export async function resolveClassifierConfig(options: TrainRunOptions): Promise<ClassifierConfig> {
   return loadModelConfig({
@@ -119,10 +168,19 @@ export async function resolveClassifierConfig(options: TrainRunOptions): Promise
  * the input (data, labels, config, tokenizer) is checked before the folder is created.
  */
 export async function trainClassifier(options: TrainRunOptions): Promise<TrainRunReport> {
+  if (options.features?.length) {
+    // Numeric columns: the feature classifier (imported here: it reuses this file's loss).
+    const {trainFeatureClassifier} = await import('./feature-classifier-train.js');
+    return trainFeatureClassifier(options);
+  }
   await checkRunFolderUsable(options.out, options);
   const config = await resolveClassifierConfig(options);
   const seed = options.seed ?? 42;
-  const fields = {textField: options.textField, labelField: options.labelField};
+  const fields = {
+    textField: options.textField,
+    labelField: options.labelField,
+    weightField: options.weightField,
+  };
   const all = await readLabeledRows(options.data, fields);
   let trainRows = all;
   let valRows: LabeledRow[];
@@ -167,6 +225,7 @@ export async function trainClassifier(options: TrainRunOptions): Promise<TrainRu
       val: options.val ?? null,
       textField: options.textField ?? 'text',
       labelField: options.labelField ?? 'label',
+      ...weightSettings(options),
     },
     training: {
       batchSize,
@@ -177,7 +236,7 @@ export async function trainClassifier(options: TrainRunOptions): Promise<TrainRu
     },
   };
   const [trainData, valData] = [
-    await encodeRows(trainRows, labels, tokenizer, config.maxLen),
+    classWeighted(await encodeRows(trainRows, labels, tokenizer, config.maxLen), labels.length, options),
     await encodeRows(valRows, labels, tokenizer, config.maxLen),
   ];
   const model = withSeededRandom(seed, () =>
@@ -201,21 +260,7 @@ export async function trainClassifier(options: TrainRunOptions): Promise<TrainRu
         options.patience && valData.n > 0 ? {metric: 'val_loss', patience: options.patience} : undefined,
     });
     await saveRunArtifacts(options.out, {model, tokenizer, labels});
-    return {
-      task: 'classify',
-      out: options.out,
-      steps: result.steps,
-      epochs: result.epochsCompleted,
-      stoppedBy: result.stoppedBy,
-      seconds: result.seconds,
-      finalLoss: result.finalLoss,
-      validation: result.lastEval,
-      parameters: model.countParams(),
-      trainExamples: trainData.n,
-      valExamples: valData.n,
-      tokensPerSecond: result.tokensPerSecond,
-      resumedFrom: result.resumedFrom,
-    };
+    return classifierReport(options.out, result, model, trainData.n, valData.n);
   } finally {
     model.dispose();
   }

@@ -1,6 +1,13 @@
 import {UserError} from '../errors.js';
 import {type ClassificationMetrics, classificationMetrics} from './classification-metrics.js';
 import {argmaxRows, asClassifierRun, classifyTexts} from './classifier-run.js';
+import {
+  asFeatureClassifierRun,
+  classifyFeatures,
+  type FeatureClassifierRun,
+  isFeatureRun,
+} from './feature-classifier-run.js';
+import {readFeatureRows} from './feature-data.js';
 import {checkKnownLabels, readLabeledRows} from './labeled-data.js';
 import {loadRun, readRunConfig} from './run-folder.js';
 import {optionalModule} from './train-task.js';
@@ -35,7 +42,9 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<RunEvalu
 
 /** Accuracy, macro-F1, per-class precision/recall and the confusion matrix of a classifier run. */
 export async function evaluateClassifier(options: EvaluateRunOptions): Promise<ClassifierEvaluation> {
-  const run = asClassifierRun(await loadRun(options.model));
+  const loaded = await loadRun(options.model);
+  if (isFeatureRun(loaded.config)) return evaluateFeatureClassifier(asFeatureClassifierRun(loaded), options);
+  const run = asClassifierRun(loaded);
   try {
     const rows = await readLabeledRows(options.data, {
       textField: options.textField ?? run.textField,
@@ -49,6 +58,31 @@ export async function evaluateClassifier(options: EvaluateRunOptions): Promise<C
     );
     const index = new Map(run.labels.map((l, i) => [l, i]));
     const actual = rows.map((r) => index.get(r.label)!);
+    const metrics = classificationMetrics(argmaxRows(probs, run.labels.length), actual, run.labels);
+    return {task: 'classify', model: options.model, data: options.data, ...metrics};
+  } finally {
+    run.model.dispose();
+  }
+}
+
+/** The same metrics for a numeric-feature classifier, on rows with its feature columns and labels. */
+async function evaluateFeatureClassifier(
+  run: FeatureClassifierRun,
+  options: EvaluateRunOptions,
+): Promise<ClassifierEvaluation> {
+  try {
+    const rows = await readFeatureRows(options.data, {
+      features: run.stats.columns,
+      labelField: options.labelField ?? run.labelField,
+    });
+    checkKnownLabels(
+      rows.labels.map((label) => ({text: '', label, weight: 1})),
+      run.labels,
+      options.data,
+    );
+    const probs = await classifyFeatures(run, rows.x, options.batchSize);
+    const index = new Map(run.labels.map((l, i) => [l, i]));
+    const actual = rows.labels.map((l) => index.get(l)!);
     const metrics = classificationMetrics(argmaxRows(probs, run.labels.length), actual, run.labels);
     return {task: 'classify', model: options.model, data: options.data, ...metrics};
   } finally {

@@ -1,6 +1,9 @@
+import type {Doc} from '../data/doc.js';
+import {WEIGHT_FIELD} from '../data/io/format.js';
 import {readDocs} from '../data/io/read-docs.js';
 import {hash32} from '../data/rng.js';
 import {DatasetError} from '../errors.js';
+import {balancedClassWeights} from '../train/losses.js';
 
 /** A training example: text, class name, weight (1 unless the data's `weight` field says otherwise). */
 export interface LabeledRow {
@@ -12,6 +15,8 @@ export interface LabeledRow {
 export interface ReadLabeledOptions {
   textField?: string;
   labelField?: string;
+  /** Field of sample weights (≥ 0); rows without it weigh 1. Default `weight`. */
+  weightField?: string;
 }
 
 /**
@@ -20,6 +25,7 @@ export interface ReadLabeledOptions {
  */
 export async function readLabeledRows(file: string, options: ReadLabeledOptions = {}): Promise<LabeledRow[]> {
   const labelField = options.labelField ?? 'label';
+  const weightField = options.weightField ?? WEIGHT_FIELD;
   const rows: LabeledRow[] = [];
   for await (const doc of readDocs({input: file, textField: options.textField, labelField})) {
     if (doc.label === undefined) {
@@ -28,10 +34,41 @@ export async function readLabeledRows(file: string, options: ReadLabeledOptions 
         'every training row needs a label; name its field with --label-field',
       );
     }
-    rows.push({text: doc.text, label: doc.label, weight: doc.weight ?? 1});
+    rows.push({text: doc.text, label: doc.label, weight: rowWeight(doc, weightField, file, rows.length + 1)});
   }
   if (rows.length === 0) throw new DatasetError(`${file}: no rows`, 'the dataset is empty');
   return rows;
+}
+
+/** A row's sample weight: the data module's `weight`, or the named field (a number ≥ 0); 1 without one. */
+function rowWeight(doc: Doc, field: string, file: string, row: number): number {
+  if (field === WEIGHT_FIELD) return doc.weight ?? 1;
+  const raw = doc.fields[field];
+  if (raw === undefined || raw === null || raw === '') return 1;
+  const weight = Number(raw);
+  if (!Number.isFinite(weight) || weight < 0) {
+    throw new DatasetError(
+      `${file} row ${row} (id ${doc.id}): "${field}" is ${JSON.stringify(raw)}, expected a number ≥ 0`,
+      'the weight field holds sample weights; name another with --weight-field',
+    );
+  }
+  return weight;
+}
+
+/**
+ * Per-row weights times the class weight of each row's class: `balanced` gives class c the weight
+ * n / (k · count_c) over these rows (`balancedClassWeights`), so every class weighs the same in the
+ * loss; `none` returns the weights as they are.
+ */
+export function withClassWeights(
+  classes: Int32Array,
+  weights: Float32Array,
+  numClasses: number,
+  mode: 'none' | 'balanced' = 'none',
+): Float32Array {
+  if (mode === 'none') return weights;
+  const perClass = balancedClassWeights(Array.from(classes), numClasses);
+  return Float32Array.from(weights, (w, i) => w * perClass[classes[i]!]!);
 }
 
 /** Sorted distinct labels; fewer than two is a DatasetError (nothing to classify). */

@@ -4,10 +4,12 @@ import {readDocBatches} from '../data/io/read-docs.js';
 import {writeDocs} from '../data/io/write-docs.js';
 import {ModelError} from '../errors.js';
 import {argmaxRows, asClassifierRun, classifyTexts} from './classifier-run.js';
+import {predictFeatureRows} from './feature-classifier-predict.js';
+import {asFeatureClassifierRun, isFeatureRun} from './feature-classifier-run.js';
 import {loadRun} from './run-folder.js';
 
 export interface PredictRunOptions {
-  /** Run folder (runs/NAME) of a classifier. */
+  /** Run folder (runs/NAME) of a classifier (text, or numeric features: CSV/TSV/JSONL rows with its columns). */
   model: string;
   /** Rows to classify: a file or a stream (stdin). */
   input: string | Readable;
@@ -35,6 +37,14 @@ export async function predictRun(options: PredictRunOptions): Promise<{rows: num
       `predict works on classifier runs; ${options.model} is a "${loaded.config.task}" run`,
       'use generate for language models',
     );
+  }
+  if (isFeatureRun(loaded.config)) {
+    const run = asFeatureClassifierRun(loaded);
+    try {
+      return await predictFeatureRows(run, options);
+    } finally {
+      run.model.dispose();
+    }
   }
   const run = asClassifierRun(loaded);
   const k = run.labels.length;

@@ -21,6 +21,12 @@ export interface TrainRunOptions {
   vocabSize?: number;
   textField?: string;
   labelField?: string;
+  /** Numeric feature columns (classify): train a feature classifier on them instead of a text model. */
+  features?: string[];
+  /** Field of per-row sample weights (≥ 0; rows without it weigh 1). Default `weight`. */
+  weightField?: string;
+  /** `balanced`: also weigh each training row by n / (k · rows of its class), as scikit-learn. Default none. */
+  classWeights?: 'none' | 'balanced';
   epochs?: number;
   steps?: number;
   batchSize?: number;
