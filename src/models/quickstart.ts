@@ -2,6 +2,7 @@ import {mkdir, readdir, rm, stat} from 'node:fs/promises';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {exportRun} from '../compress/export-run.js';
+import {pruneRun} from '../compress/prune.js';
 import {quantizeRun} from '../compress/quantize-run.js';
 import {runAugment} from '../data/augment.js';
 import {cleanDataset} from '../data/clean.js';
@@ -54,7 +55,7 @@ export interface QuickstartReport {
 
 /**
  * The whole life of a model on the bundled IMDB reviews, each stage through the library function
- * its command calls: clean → split → augment → train → quantize → export, with the test accuracy
+ * its command calls: clean → split → augment → train → prune → quantize → export, with the test accuracy
  * measured after training and on the exported model.
  */
 export async function quickstart(options: QuickstartOptions): Promise<QuickstartReport> {
@@ -140,9 +141,26 @@ export async function quickstart(options: QuickstartOptions): Promise<Quickstart
       figures: {parameters: r.parameters, steps: r.steps, val_acc: r.validation?.val_acc ?? NaN, accuracy},
     };
   });
+  await stage('prune', async () => {
+    const r = await pruneRun({
+      model: dir('runs', 'imdb'),
+      out: dir('runs', 'imdb-pruned'),
+      method: 'magnitude',
+      sparsity: 0.5,
+      data: dir('data', 'train-aug.jsonl'),
+      steps: 100,
+      seed,
+      eval: test,
+      onStep: (e) => options.onStep?.('prune', e),
+    });
+    return {
+      summary: `50% of the weights zeroed over 100 fine-tuning steps, accuracy ${pct(r.accuracy_before!)} → ${pct(r.accuracy_after!)}`,
+      figures: {sparsity: r.sparsity, accuracy_before: r.accuracy_before!, accuracy_after: r.accuracy_after!},
+    };
+  });
   const quantized = await stage('quantize', async () => {
     const r = await quantizeRun({
-      model: dir('runs', 'imdb'),
+      model: dir('runs', 'imdb-pruned'),
       out: dir('runs', 'imdb-int8'),
       dtype: 'int8',
       eval: test,
@@ -158,7 +176,12 @@ export async function quickstart(options: QuickstartOptions): Promise<Quickstart
     };
   });
   const exported = await stage('export', async () => {
-    const r = await exportRun({model: dir('runs', 'imdb'), out: dir('export'), dtype: 'int8', eval: test});
+    const r = await exportRun({
+      model: dir('runs', 'imdb-pruned'),
+      out: dir('export'),
+      dtype: 'int8',
+      eval: test,
+    });
     return {
       summary: `${mb(r.model_bytes)} in ${r.files.length} files for the browser, accuracy ${pct(r.accuracy_after!)}`,
       figures: {bytes: r.model_bytes, files: r.files.length, accuracy: r.accuracy_after!},

@@ -25,7 +25,7 @@ describe('deepseek-kit quickstart', () => {
 
   it('runs every stage and prints one line for each on stderr', () => {
     const names = report.stages.map((s) => s.stage);
-    expect(names).toEqual(['clean', 'split', 'augment', 'train', 'quantize', 'export']);
+    expect(names).toEqual(['clean', 'split', 'augment', 'train', 'prune', 'quantize', 'export']);
     for (const name of names) expect(stderr).toMatch(new RegExp(`^${name}\\s`, 'm'));
     const clean = report.stages[0]!.figures;
     expect(clean.rows_in).toBe(2000);
