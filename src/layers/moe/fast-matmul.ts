@@ -1,4 +1,3 @@
-import {createRequire} from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 
 /**
@@ -18,7 +17,8 @@ export function fastMatMul<T extends tf.Tensor2D | tf.Tensor3D>(
   b: T,
   explicit = tf.getBackend() === 'wasm',
 ): T {
-  if (a.rank === 2 && b.rank === 2 && !explicit && tf.getBackend() === 'tensorflow') {
+  const native = tf.getBackend() === 'tensorflow' && a.dtype === 'float32' && b.dtype === 'float32';
+  if (a.rank === 2 && b.rank === 2 && !explicit && native) {
     // customGrad's bookkeeping costs ~20 µs a call: skip it when no gradient is being taken.
     const taping = (tf.engine().state as unknown as {gradientDepth: number}).gradientDepth > 0;
     const [a2, b2] = [a as tf.Tensor2D, b as tf.Tensor2D];
@@ -33,21 +33,35 @@ export function fastMatMul<T extends tf.Tensor2D | tf.Tensor3D>(
 }
 
 interface NativeBackend {
-  binding: {TF_ATTR_BOOL: number};
+  binding: {TF_ATTR_BOOL: number; TF_ATTR_TYPE: number; TF_FLOAT: number};
   executeSingleOutput(op: string, attrs: object[], inputs: tf.Tensor[]): tf.Tensor;
 }
-let typeAttr: ((name: string, dtype: string) => object) | undefined;
+
+/**
+ * Runs a TensorFlow op by name on tfjs-node's backend (tfjs-node or tfjs-node-gpu), float32 in
+ * and out, with the given type attrs and boolean attrs. No gradient is recorded.
+ */
+function runNative(
+  op: string,
+  typeAttrs: string[],
+  flags: Record<string, boolean>,
+  inputs: tf.Tensor[],
+): tf.Tensor {
+  const backend = tf.backend() as unknown as NativeBackend;
+  const {binding} = backend;
+  const attrs = [
+    ...typeAttrs.map((name) => ({name, type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT})),
+    ...Object.entries(flags).map(([name, value]) => ({name, type: binding.TF_ATTR_BOOL, value})),
+  ];
+  return backend.executeSingleOutput(op, attrs, inputs);
+}
 
 /** TensorFlow's MatMul op on tfjs-node's backend (no gradient): a·b with optional transposes. */
 function tfMatMul(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
-  const backend = tf.backend() as unknown as NativeBackend;
-  const bool = backend.binding.TF_ATTR_BOOL;
-  const attrs = [
-    nativeTypeAttr()('T', 'float32'),
-    {name: 'transpose_a', type: bool, value: transposeA},
-    {name: 'transpose_b', type: bool, value: transposeB},
-  ];
-  return backend.executeSingleOutput('MatMul', attrs, [a, b]) as tf.Tensor2D;
+  return runNative('MatMul', ['T'], {transpose_a: transposeA, transpose_b: transposeB}, [
+    a,
+    b,
+  ]) as tf.Tensor2D;
 }
 
 /**
@@ -62,24 +76,13 @@ export function smallBatchMatMul<T extends tf.Tensor>(
   transposeA = false,
   transposeB = false,
 ): T {
-  if (tf.getBackend() !== 'tensorflow') return tf.matMul(a, b, transposeA, transposeB) as unknown as T;
-  const backend = tf.backend() as unknown as NativeBackend;
-  const type = nativeTypeAttr();
-  const bool = backend.binding.TF_ATTR_BOOL;
-  const attrs = [
-    type('Ta', 'float32'),
-    type('Tb', 'float32'),
-    type('Tout', 'float32'),
-    {name: 'adj_x', type: bool, value: transposeA},
-    {name: 'adj_y', type: bool, value: transposeB},
-  ];
-  return backend.executeSingleOutput('BatchMatMulV3', attrs, [a, b]) as T;
-}
-
-function nativeTypeAttr(): (name: string, dtype: string) => object {
-  typeAttr ??= createRequire(import.meta.url)('@tensorflow/tfjs-node/dist/nodejs_kernel_backend.js')
-    .createTensorsTypeOpAttr as (name: string, dtype: string) => object;
-  return typeAttr;
+  if (tf.getBackend() !== 'tensorflow' || a.dtype !== 'float32' || b.dtype !== 'float32') {
+    return tf.matMul(a, b, transposeA, transposeB) as unknown as T;
+  }
+  return runNative('BatchMatMulV3', ['Ta', 'Tb', 'Tout'], {adj_x: transposeA, adj_y: transposeB}, [
+    a,
+    b,
+  ]) as T;
 }
 
 const nativeMatMul2d = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
