@@ -190,9 +190,17 @@ export async function readRunConfig(dir: string): Promise<RunConfig> {
   return config;
 }
 
-/** Loads a run folder: config, model, and the tokenizer and labels when the run has them. */
+/**
+ * Loads a run folder: config, model, and the tokenizer and labels when the run has them. A LoRA run
+ * (config.json `adapter`) loads its base run with the adapter attached (src/models/finetune-run.ts).
+ */
 export async function loadRun(dir: string): Promise<LoadedRun> {
   const config = await readRunConfig(dir);
+  if (config.adapter) {
+    const {adapterReference, loadAdapterRun} = await import('./finetune-run.js');
+    const ref = adapterReference(config);
+    if (ref) return loadAdapterRun(dir, config, ref);
+  }
   const modelDir = join(dir, RUN_FILES.model);
   if (!(await exists(join(modelDir, RUN_FILES.modelJson)))) {
     throw new ModelError(
@@ -201,6 +209,16 @@ export async function loadRun(dir: string): Promise<LoadedRun> {
     );
   }
   const model = await loadLayersModel(modelDir);
+  try {
+    return {dir, config, model, ...(await loadRunAssets(dir))};
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
+
+/** The tokenizer and labels of a run folder, where it has them. */
+export async function loadRunAssets(dir: string): Promise<{tokenizer?: Tokenizer; labels?: string[]}> {
   const tokenizerPath = join(dir, RUN_FILES.tokenizer);
   const tokenizer = (await exists(tokenizerPath)) ? await loadTokenizer(tokenizerPath) : undefined;
   const labelsPath = join(dir, RUN_FILES.labels);
@@ -208,10 +226,9 @@ export async function loadRun(dir: string): Promise<LoadedRun> {
   if (await exists(labelsPath)) {
     const raw = await readJson(labelsPath, 'labels');
     if (!Array.isArray(raw) || !raw.every((l) => typeof l === 'string')) {
-      model.dispose();
       throw new ModelError(`${labelsPath}: expected a JSON array of label strings`);
     }
     labels = raw;
   }
-  return {dir, config, model, tokenizer, labels};
+  return {tokenizer, labels};
 }
