@@ -134,6 +134,21 @@ export function classifierReport(
   };
 }
 
+/** The training settings a classifier run records in config.json (checked on --resume). */
+export function trainingSettings(
+  options: TrainRunOptions,
+  batchSize: number,
+  seed: number,
+): Record<string, number> {
+  return {
+    batchSize,
+    lr: options.lr ?? 1e-3,
+    seed,
+    weightDecay: options.weightDecay ?? 0.01,
+    clipNorm: options.clipNorm ?? 1,
+  };
+}
+
 /** Training rows' weights times `options.classWeights` (validation keeps its sample weights). */
 export function classWeighted<T extends {labels: Int32Array; weights: Float32Array}>(
   data: T,
@@ -227,13 +242,7 @@ export async function trainClassifier(options: TrainRunOptions): Promise<TrainRu
       labelField: options.labelField ?? 'label',
       ...weightSettings(options),
     },
-    training: {
-      batchSize,
-      lr: options.lr ?? 1e-3,
-      seed,
-      weightDecay: options.weightDecay ?? 0.01,
-      clipNorm: options.clipNorm ?? 1,
-    },
+    training: trainingSettings(options, batchSize, seed),
   };
   const [trainData, valData] = [
     classWeighted(await encodeRows(trainRows, labels, tokenizer, config.maxLen), labels.length, options),

@@ -3,7 +3,13 @@ import {ConfigError} from '../errors.js';
 import {arrayBatchSource, type BatchSource} from '../train/batch-source.js';
 import {trainableFromLayersModel} from '../train/trainable.js';
 import {train} from '../train/trainer.js';
-import {classifierLoss, classifierReport, classWeighted, weightSettings} from './classifier-train.js';
+import {
+  classifierLoss,
+  classifierReport,
+  classWeighted,
+  trainingSettings,
+  weightSettings,
+} from './classifier-train.js';
 import {
   buildFeatureClassifier,
   DEFAULT_FEATURE_CLASSIFIER_CONFIG,
@@ -135,13 +141,7 @@ export async function trainFeatureClassifier(options: TrainRunOptions): Promise<
     labels,
     features: stats,
     data: {train: options.data, val: options.val ?? null, labelField, ...weightSettings(options)},
-    training: {
-      batchSize,
-      lr: options.lr ?? 1e-3,
-      seed,
-      weightDecay: options.weightDecay ?? 0.01,
-      clipNorm: options.clipNorm ?? 1,
-    },
+    training: trainingSettings(options, batchSize, seed),
   };
   const trainData = classWeighted(encodeFeatureRows(trainRows, labels, stats), labels.length, options);
   const valData = encodeFeatureRows(valRows, labels, stats);
