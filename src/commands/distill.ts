@@ -1,0 +1,83 @@
+import {Flags} from '@oclif/core';
+import {ModelCommand} from '../cli/model-command.js';
+import {trainFlags, trainRunOptions} from '../cli/train-flags.js';
+import {TrainProgress} from '../cli/train-progress.js';
+import {ConfigError} from '../errors.js';
+import {type DistillReport, distill} from '../models/distill.js';
+
+const {task: _task, features: _features, ...studentFlags} = trainFlags;
+
+function ratio(name: string, value: string, max = Number.POSITIVE_INFINITY): number {
+  const x = Number(value);
+  if (!Number.isFinite(x) || x < 0 || x > max) {
+    throw new ConfigError(`--${name} must be a number in [0, ${max}], got "${value}"`);
+  }
+  return x;
+}
+
+export default class Distill extends ModelCommand {
+  static override enableJsonFlag = true;
+  static override summary = 'Train a small student classifier on a trained teacher’s soft labels.';
+  static override description =
+    'Loss = alpha·T²·KL(softmax(teacher/T) ‖ softmax(student/T)) + (1 − alpha)·cross-entropy on the labels ' +
+    '(Hinton et al. 2015). Rows of --data without a label are transfer rows, taught by the teacher alone. The ' +
+    'student is --preset/--config (else the teacher’s config) with flag overrides, and reads the teacher’s ' +
+    'tokenizer when it asks for the same kind and --vocab-size, else one trained on --data. The student gets ' +
+    'the teacher’s labels. Teacher logits are computed per batch, or once into the run folder with ' +
+    '--cache-teacher (reused by later epochs and --resume). Reports teacher and student parameters and metrics.';
+  static override examples = [
+    '<%= config.bin %> <%= command.id %> --teacher runs/imdb --data fixtures/imdb/reviews.jsonl --out runs/imdb-small --preset bag --vocab-size 4000',
+    '<%= config.bin %> <%= command.id %> --teacher runs/imdb --data fixtures/imdb/reviews.jsonl --out runs/imdb-small --preset tiny --temperature 4 --alpha 0.9 --cache-teacher --json',
+  ];
+  static override flags = {
+    teacher: Flags.string({summary: 'Run folder of the trained teacher classifier.', required: true}),
+    ...studentFlags,
+    temperature: Flags.string({summary: 'Softmax temperature T of the soft labels (> 0).', default: '2'}),
+    alpha: Flags.string({
+      summary: 'Share of the loss on the teacher’s soft labels, in [0, 1].',
+      default: '0.5',
+    }),
+    'cache-teacher': Flags.boolean({summary: 'Compute teacher logits once, cached in the run folder.'}),
+  };
+
+  async run(): Promise<DistillReport> {
+    const {flags} = await this.parse(Distill);
+    await this.startBackend(flags.backend);
+    const progress = new TrainProgress();
+    const controller = new AbortController();
+    const abort = () => controller.abort();
+    process.once('SIGINT', abort);
+    try {
+      const report = await distill({
+        ...trainRunOptions({...flags, task: 'classify'}),
+        teacher: flags.teacher,
+        temperature: ratio('temperature', flags.temperature),
+        alpha: ratio('alpha', flags.alpha, 1),
+        cacheTeacher: flags['cache-teacher'],
+        signal: controller.signal,
+        onStep: (e) => progress.onStep(e),
+        onEval: (e) => progress.onEval(e),
+        onEpoch: (e) => progress.onEpoch(e),
+        onInfo: (message) => process.stderr.write(`${message}\n`),
+      });
+      progress.stop();
+      if (!this.jsonEnabled()) this.log(formatDistillReport(report));
+      return report;
+    } finally {
+      progress.stop();
+      process.off('SIGINT', abort);
+    }
+  }
+}
+
+function formatDistillReport(r: DistillReport): string {
+  const metrics = (m?: Record<string, number>) =>
+    Object.entries(m ?? {})
+      .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+      .join('  ') || 'no validation rows';
+  return [
+    `distilled in ${r.seconds.toFixed(1)}s: ${r.steps} steps, T ${r.temperature}, alpha ${r.alpha}, teacher cache ${r.teacherCache} → ${r.out}`,
+    `teacher ${r.teacher.parameters} parameters: ${metrics(r.teacher.validation)}`,
+    `student ${r.parameters} parameters (${(100 * r.parameterRatio).toFixed(1)}% of the teacher): ${metrics(r.validation)}`,
+  ].join('\n');
+}
