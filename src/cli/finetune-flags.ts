@@ -1,0 +1,160 @@
+import {Flags} from '@oclif/core';
+import {ConfigError} from '../errors.js';
+import {DEFAULT_LORA_TARGETS, type FinetuneOptions} from '../models/finetune-options.js';
+import {trainFlags} from './train-flags.js';
+
+const {
+  data,
+  val,
+  out,
+  epochs,
+  steps,
+  'warmup-steps': warmupSteps,
+  'clip-norm': clipNorm,
+  'grad-accum': gradAccum,
+  'eval-every': evalEvery,
+  'checkpoint-every': checkpointEvery,
+  tensorboard,
+  resume,
+  overwrite,
+} = trainFlags;
+
+/** Flags of `finetune`: the base run, the data, LoRA/full settings, and train's engine flags. */
+export const finetuneFlags = {
+  model: Flags.string({summary: 'Run folder of the base model (runs/BASE).', required: true}),
+  data,
+  val,
+  out,
+  method: Flags.string({
+    summary: 'lora: low-rank adapters on a frozen base. full: train every weight (minus --freeze).',
+    options: ['lora', 'full'],
+    default: 'lora',
+  }),
+  rank: Flags.integer({summary: 'LoRA rank.', min: 1, default: 8, helpGroup: 'LORA'}),
+  alpha: Flags.string({
+    summary: 'LoRA alpha: updates scaled by alpha/rank. Default 2 × rank.',
+    helpGroup: 'LORA',
+  }),
+  dropout: Flags.string({
+    summary: 'Dropout on the adapters’ input, in training.',
+    default: '0',
+    helpGroup: 'LORA',
+  }),
+  rslora: Flags.boolean({summary: 'Rank-stabilised scale alpha/sqrt(rank).', helpGroup: 'LORA'}),
+  targets: Flags.string({
+    summary: 'Regular expression over layer paths (block0/attn/q, block1/ffn/down) that get adapters.',
+    default: DEFAULT_LORA_TARGETS,
+    helpGroup: 'LORA',
+  }),
+  freeze: Flags.string({summary: 'Regular expression over layer paths kept fixed, e.g. "embed|block0".'}),
+  merge: Flags.boolean({summary: 'Also write the merged plain model (LoRA fused in fp32) to OUT/merged.'}),
+  'new-head': Flags.boolean({summary: 'Replace the classifier head with one over the fine-tuning labels.'}),
+  epochs,
+  steps,
+  'batch-size': Flags.integer({
+    summary: 'Examples per batch (default: the base run’s).',
+    min: 1,
+    helpGroup: 'TRAINING',
+  }),
+  lr: Flags.string({
+    summary: 'Peak learning rate (default 1e-3 for lora, 1e-4 for full).',
+    helpGroup: 'TRAINING',
+  }),
+  'weight-decay': Flags.string({
+    summary: 'AdamW decoupled weight decay.',
+    default: '0',
+    helpGroup: 'TRAINING',
+  }),
+  'warmup-steps': warmupSteps,
+  'clip-norm': clipNorm,
+  'grad-accum': gradAccum,
+  'eval-every': evalEvery,
+  'checkpoint-every': checkpointEvery,
+  tensorboard,
+  resume,
+  overwrite,
+  'text-field': Flags.string({
+    summary: 'Field holding the text (default: the base run’s).',
+    helpGroup: 'DATA',
+  }),
+  'label-field': Flags.string({
+    summary: 'Field holding the label (default: the base run’s).',
+    helpGroup: 'DATA',
+  }),
+};
+
+export interface FinetuneFlagValues {
+  model: string;
+  data: string;
+  val?: string;
+  out: string;
+  method: string;
+  rank: number;
+  alpha?: string;
+  dropout: string;
+  rslora: boolean;
+  targets: string;
+  freeze?: string;
+  merge: boolean;
+  'new-head': boolean;
+  epochs: number;
+  steps?: number;
+  'batch-size'?: number;
+  lr?: string;
+  'weight-decay': string;
+  'warmup-steps': number;
+  'clip-norm': string;
+  'grad-accum': number;
+  'eval-every'?: number;
+  'checkpoint-every'?: number;
+  tensorboard?: string;
+  resume: boolean;
+  overwrite: boolean;
+  'text-field'?: string;
+  'label-field'?: string;
+  seed: number;
+}
+
+function num(name: string, value: string | undefined, min: number, max = Number.POSITIVE_INFINITY) {
+  if (value === undefined) return undefined;
+  const x = Number(value);
+  if (!Number.isFinite(x) || x < min || x > max) {
+    throw new ConfigError(`--${name} must be a number in [${min}, ${max}], got "${value}"`);
+  }
+  return x;
+}
+
+/** The library options the finetune flags stand for. */
+export function finetuneOptions(flags: FinetuneFlagValues): FinetuneOptions {
+  return {
+    model: flags.model,
+    data: flags.data,
+    val: flags.val,
+    out: flags.out,
+    method: flags.method as 'lora' | 'full',
+    rank: flags.rank,
+    alpha: num('alpha', flags.alpha, Number.MIN_VALUE),
+    dropout: num('dropout', flags.dropout, 0, 0.99),
+    rslora: flags.rslora,
+    targets: flags.targets,
+    freeze: flags.freeze,
+    merge: flags.merge,
+    newHead: flags['new-head'],
+    epochs: flags.epochs,
+    steps: flags.steps,
+    batchSize: flags['batch-size'],
+    lr: num('lr', flags.lr, Number.MIN_VALUE),
+    weightDecay: num('weight-decay', flags['weight-decay'], 0),
+    warmupSteps: flags['warmup-steps'],
+    clipNorm: num('clip-norm', flags['clip-norm'], 0),
+    gradAccum: flags['grad-accum'],
+    evalEvery: flags['eval-every'] ?? 'epoch',
+    checkpointEvery: flags['checkpoint-every'] ?? 'epoch',
+    tensorboardDir: flags.tensorboard,
+    resume: flags.resume,
+    overwrite: flags.overwrite,
+    textField: flags['text-field'],
+    labelField: flags['label-field'],
+    seed: flags.seed,
+  };
+}
