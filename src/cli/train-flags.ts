@@ -102,6 +102,12 @@ export const trainFlags = {
     default: 'weight',
     helpGroup: 'DATA',
   }),
+  'on-error': Flags.string({
+    summary: 'A malformed row (bad JSON, missing or non-numeric cell): fail, or skip it with a warning.',
+    options: ['fail', 'skip'],
+    default: 'fail',
+    helpGroup: 'DATA',
+  }),
   'class-weights': Flags.string({
     summary: 'balanced: weigh each class by n / (classes · its rows) in the loss.',
     options: ['none', 'balanced'],
@@ -139,6 +145,7 @@ export interface TrainFlagValues {
   features?: string;
   'weight-field'?: string;
   'class-weights'?: string;
+  'on-error'?: string;
   seed: number;
 }
 
@@ -175,6 +182,7 @@ export function trainRunOptions(flags: TrainFlagValues): TrainRunOptions {
     features: featureList(flags.features),
     weightField: flags['weight-field'],
     classWeights: flags['class-weights'] === 'balanced' ? 'balanced' : 'none',
+    onError: flags['on-error'] === 'skip' ? 'skip' : 'fail',
     epochs: flags.epochs,
     steps: flags.steps,
     batchSize: flags['batch-size'],

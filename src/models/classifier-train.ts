@@ -149,6 +149,25 @@ export function trainingSettings(
   };
 }
 
+/**
+ * `onError`/`onSkip` for the row readers from the run options: skipped rows are told to `onInfo`
+ * (the first few in full, then a count every 100).
+ */
+export function skipSettings(options: TrainRunOptions): {
+  onError?: 'fail' | 'skip';
+  onSkip?: (e: Error) => void;
+} {
+  let skipped = 0;
+  return {
+    onError: options.onError,
+    onSkip: (error) => {
+      skipped++;
+      if (skipped <= 5) options.onInfo?.(`warning: skipped ${error.message}`);
+      else if (skipped % 100 === 0) options.onInfo?.(`warning: ${skipped} malformed rows skipped`);
+    },
+  };
+}
+
 /** Training rows' weights times `options.classWeights` (validation keeps its sample weights). */
 export function classWeighted<T extends {labels: Int32Array; weights: Float32Array}>(
   data: T,
@@ -195,6 +214,7 @@ export async function trainClassifier(options: TrainRunOptions): Promise<TrainRu
     textField: options.textField,
     labelField: options.labelField,
     weightField: options.weightField,
+    ...skipSettings(options),
   };
   const all = await readLabeledRows(options.data, fields);
   let trainRows = all;

@@ -7,6 +7,7 @@ import {
   classifierLoss,
   classifierReport,
   classWeighted,
+  skipSettings,
   trainingSettings,
   weightSettings,
 } from './classifier-train.js';
@@ -121,7 +122,7 @@ export async function trainFeatureClassifier(options: TrainRunOptions): Promise<
   const config = await resolveFeatureClassifierConfig(options);
   const seed = options.seed ?? 42;
   const labelField = options.labelField ?? 'label';
-  const read = {features, labelField, weightField: options.weightField};
+  const read = {features, labelField, weightField: options.weightField, ...skipSettings(options)};
   let trainRows = await readFeatureRows(options.data, read);
   let valRows: FeatureRows;
   if (options.val) {

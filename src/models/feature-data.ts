@@ -133,7 +133,7 @@ export function featureVector(
         `${file} row ${rec.row} (line ${rec.line}) ${what}`,
         value === undefined
           ? 'check --features'
-          : 'fill in or drop rows with missing values',
+          : 'fill in or drop rows with missing values (train: --on-error skip)',
       );
     }
     out[offset + j] = x;

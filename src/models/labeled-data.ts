@@ -1,6 +1,6 @@
 import type {Doc} from '../data/doc.js';
 import {WEIGHT_FIELD} from '../data/io/format.js';
-import {readDocs} from '../data/io/read-docs.js';
+import {type OnError, readDocs} from '../data/io/read-docs.js';
 import {hash32} from '../data/rng.js';
 import {DatasetError} from '../errors.js';
 import {balancedClassWeights} from '../train/losses.js';
@@ -17,6 +17,9 @@ export interface ReadLabeledOptions {
   labelField?: string;
   /** Field of sample weights (≥ 0); rows without it weigh 1. Default `weight`. */
   weightField?: string;
+  /** A malformed row: `fail` (default) throws its DatasetError; `skip` tells `onSkip` and leaves it out. */
+  onError?: OnError;
+  onSkip?: (error: DatasetError) => void;
 }
 
 /**
@@ -27,14 +30,30 @@ export async function readLabeledRows(file: string, options: ReadLabeledOptions 
   const labelField = options.labelField ?? 'label';
   const weightField = options.weightField ?? WEIGHT_FIELD;
   const rows: LabeledRow[] = [];
-  for await (const doc of readDocs({input: file, textField: options.textField, labelField})) {
-    if (doc.label === undefined) {
-      throw new DatasetError(
-        `${file} row ${rows.length + 1} (id ${doc.id}): no "${labelField}" field`,
-        'every training row needs a label; name its field with --label-field',
-      );
+  const {onError, onSkip} = options;
+  for await (const doc of readDocs({
+    input: file,
+    textField: options.textField,
+    labelField,
+    onError,
+    onSkip,
+  })) {
+    try {
+      if (doc.label === undefined) {
+        throw new DatasetError(
+          `${file} row ${rows.length + 1} (id ${doc.id}): no "${labelField}" field`,
+          'every training row needs a label; name its field with --label-field',
+        );
+      }
+      rows.push({
+        text: doc.text,
+        label: doc.label,
+        weight: rowWeight(doc, weightField, file, rows.length + 1),
+      });
+    } catch (error) {
+      if (!(error instanceof DatasetError) || onError !== 'skip') throw error;
+      onSkip?.(error);
     }
-    rows.push({text: doc.text, label: doc.label, weight: rowWeight(doc, weightField, file, rows.length + 1)});
   }
   if (rows.length === 0) throw new DatasetError(`${file}: no rows`, 'the dataset is empty');
   return rows;

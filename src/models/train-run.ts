@@ -27,6 +27,8 @@ export interface TrainRunOptions {
   weightField?: string;
   /** `balanced`: also weigh each training row by n / (k · rows of its class), as scikit-learn. Default none. */
   classWeights?: 'none' | 'balanced';
+  /** A malformed row (classify): `fail` (default) stops with its DatasetError; `skip` leaves it out with a warning. */
+  onError?: 'fail' | 'skip';
   epochs?: number;
   steps?: number;
   batchSize?: number;

@@ -108,5 +108,22 @@ describe('deepseek-kit train --features / evaluate / predict', () => {
       expect(oneLine(r.stderr)).toMatch(message);
       expect(await exists(out)).toBe(false);
     }
+    // --on-error skip: the bad row is left out with a warning; the one good row is a single class.
+    const skip = runCli([
+      'train',
+      '--label-field',
+      'species',
+      '--out',
+      out,
+      '--data',
+      bad,
+      '--features',
+      FEATURES,
+      '--on-error',
+      'skip',
+    ]);
+    expect(skip.code).toBe(1);
+    expect(oneLine(skip.stderr)).toMatch(/warning: skipped .*bad\.csv row 2 \(line 3\) column "sepal_width"/);
+    expect(oneLine(skip.stderr)).toMatch(/every row has the label "setosa"/);
   }, 60_000);
 });
