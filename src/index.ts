@@ -85,6 +85,9 @@ export {MaskedMeanPool, type MaskedMeanPoolArgs} from './models/classifier/maske
 export * from './models/classifier.js';
 export * from './models/classifier-run.js';
 export {resolveClassifierConfig, trainClassifier} from './models/classifier-train.js';
+export * from './models/distill.js';
+export * from './models/distill-data.js';
+export * from './models/distill-loss.js';
 export * from './models/evaluate-run.js';
 export * from './models/feature-classifier.js';
 export * from './models/feature-classifier-predict.js';
@@ -113,6 +116,7 @@ export * from './models/predict-run.js';
 export * from './models/quickstart.js';
 export * from './models/run-folder.js';
 export * from './models/sampling.js';
+export * from './models/teacher-cache.js';
 export {ByteTokenizer} from './models/tokenizer/byte-tokenizer.js';
 export {HfTokenizer, type TokenizerTrainingReport} from './models/tokenizer/hf-tokenizer.js';
 export {TokenStream} from './models/tokenizer/token-stream.js';
