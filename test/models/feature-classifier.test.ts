@@ -126,6 +126,31 @@ describe('feature classifier on iris', () => {
     }
   }, 60_000);
 
+  it('stopped at step 10 and resumed ends where a straight 20-step run ends', async () => {
+    const base = {
+      data: trainFile,
+      features: FEATURES,
+      labelField: 'species',
+      batchSize: 16,
+      steps: 20,
+      checkpointEvery: 5,
+      seed: 5,
+    };
+    const straight = await trainFeatureClassifier({...base, out: join(dir, 'straight')});
+    const stop = new AbortController();
+    await trainFeatureClassifier({
+      ...base,
+      out: join(dir, 'resumed'),
+      signal: stop.signal,
+      onStep: (e) => {
+        if (e.step >= 10) stop.abort();
+      },
+    }).catch(() => undefined);
+    const resumed = await trainFeatureClassifier({...base, out: join(dir, 'resumed'), resume: true});
+    expect(resumed.resumedFrom).toBe(10);
+    expect(resumed.finalLoss).toBeCloseTo(straight.finalLoss, 6);
+  }, 60_000);
+
   it('predicting leaks no tensors, and batch size does not change the answer', async () => {
     const config = {...DEFAULT_FEATURE_CLASSIFIER_CONFIG, ...MOE};
     const model = withSeededRandom(1, () => buildFeatureClassifier(config, 4, 3));
