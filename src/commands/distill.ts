@@ -17,20 +17,25 @@ function ratio(name: string, value: string, max = Number.POSITIVE_INFINITY): num
 
 export default class Distill extends ModelCommand {
   static override enableJsonFlag = true;
-  static override summary = 'Train a small student classifier on a trained teacher’s soft labels.';
+  static override summary = 'Train a small student model on a trained teacher’s soft labels.';
   static override description =
     'Loss = alpha·T²·KL(softmax(teacher/T) ‖ softmax(student/T)) + (1 − alpha)·cross-entropy on the labels ' +
     '(Hinton et al. 2015). Rows of --data without a label are transfer rows, taught by the teacher alone. The ' +
     'student is --preset/--config (else the teacher’s config) with flag overrides, and reads the teacher’s ' +
     'tokenizer when it asks for the same kind and --vocab-size, else one trained on --data. The student gets ' +
     'the teacher’s labels. Teacher logits are computed per batch, or once into the run folder with ' +
-    '--cache-teacher (reused by later epochs and --resume). Reports teacher and student parameters and metrics.';
+    '--cache-teacher (reused by later epochs and --resume). A language-model teacher (--data .txt) teaches a ' +
+    'student LM on next-token distributions, over its own tokenizer. Reports teacher and student parameters and metrics.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> --teacher runs/imdb --data fixtures/imdb/reviews.jsonl --out runs/imdb-small --preset bag --vocab-size 4000',
     '<%= config.bin %> <%= command.id %> --teacher runs/imdb --data fixtures/imdb/reviews.jsonl --out runs/imdb-small --preset tiny --temperature 4 --alpha 0.9 --cache-teacher --json',
+    '<%= config.bin %> <%= command.id %> --teacher runs/moby --data fixtures/text/moby-dick.txt --out runs/moby-small --preset tiny --alpha 0.8',
   ];
   static override flags = {
-    teacher: Flags.string({summary: 'Run folder of the trained teacher classifier.', required: true}),
+    teacher: Flags.string({
+      summary: 'Run folder of the trained teacher (classifier or language model).',
+      required: true,
+    }),
     ...studentFlags,
     temperature: Flags.string({summary: 'Softmax temperature T of the soft labels (> 0).', default: '2'}),
     alpha: Flags.string({

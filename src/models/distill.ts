@@ -4,6 +4,7 @@ import {ConfigError, ModelError} from '../errors.js';
 import {accuracy, modelLosses} from '../train/losses.js';
 import {trainableFromLayersModel} from '../train/trainable.js';
 import {type LossFn, train} from '../train/trainer.js';
+import {asLanguageModelRun} from './causal-lm-run.js';
 import {
   buildClassifier,
   CLASSIFIER_PRESETS,
@@ -19,6 +20,7 @@ import {
   holdoutLabelled,
   readDistillRows,
 } from './distill-data.js';
+import {distillLanguageModel} from './distill-lm.js';
 import {distillationLoss} from './distill-loss.js';
 import {checkKnownLabels, type LabeledRow, readLabeledRows} from './labeled-data.js';
 import {loadModelConfig} from './model-config.js';
@@ -37,7 +39,7 @@ import {loadTokenizer, type Tokenizer} from './tokenizer.js';
 import {engineOptions, type TrainRunOptions, type TrainRunReport} from './train-run.js';
 
 export interface DistillOptions extends TrainRunOptions {
-  /** Run folder of the trained teacher classifier. */
+  /** Run folder of the trained teacher: a classifier, or a language model (then the student is one too). */
   teacher: string;
   /** Softmax temperature T. Default 2. */
   temperature?: number;
@@ -48,7 +50,7 @@ export interface DistillOptions extends TrainRunOptions {
 }
 
 export interface DistillReport extends TrainRunReport {
-  teacher: {dir: string; parameters: number; validation?: {val_loss: number; val_acc: number}};
+  teacher: {dir: string; parameters: number; validation?: Record<string, number>};
   /** Student parameters / teacher parameters. */
   parameterRatio: number;
   temperature: number;
@@ -160,11 +162,18 @@ export async function distill(options: DistillOptions): Promise<DistillReport> {
   if (!(alpha >= 0 && alpha <= 1)) throw new ConfigError(`--alpha must be in [0, 1], got ${alpha}`);
   await checkRunFolderUsable(options.out, options);
   const loaded = await loadRun(options.teacher);
+  if (loaded.config.task === 'lm') {
+    try {
+      return await distillLanguageModel(options, asLanguageModelRun(loaded), {temperature, alpha});
+    } finally {
+      loaded.model.dispose();
+    }
+  }
   if (loaded.config.task !== 'classify') {
     loaded.model.dispose();
     throw new ModelError(
-      `${options.teacher} is a "${loaded.config.task}" run: distill takes a classifier teacher`,
-      'pass the run folder of a `train --task classify` run',
+      `${options.teacher} is a "${loaded.config.task}" run: distill takes a classifier or language-model teacher`,
+      'pass the run folder of a `train` run',
     );
   }
   const teacher = asClassifierRun(loaded);
