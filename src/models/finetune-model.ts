@@ -36,6 +36,9 @@ export function finetuneModel(base: tf.LayersModel, options: FinetuneModelOption
     model = adapted.model;
     targets = adapted.report.targets;
     if (options.head && !targets.includes(options.head)) headLayer(model, options.head).trainable = true;
+  } else {
+    // A fused LoRA model keeps its base's frozen flags: full fine-tuning trains every layer.
+    for (const {layer} of walkLayers(model)) layer.trainable = true;
   }
   const frozen = options.freeze ? freezeMatching(model, pattern('freeze', options.freeze)) : [];
   return {model, targets, frozen};

@@ -30,17 +30,26 @@ export function adapterReference(config: RunConfig): AdapterReference | undefine
   return ref && typeof ref === 'object' && typeof ref.base === 'string' ? ref : undefined;
 }
 
-/** sha256 over the base run's model/ files (model.json and shards, by name). */
+/**
+ * sha256 over the base run's model/ files (model.json and shards, by name); for a LoRA run, over
+ * its adapter files and its own base's fingerprint.
+ */
 export async function modelFingerprint(runDir: string): Promise<string> {
-  const modelDir = join(runDir, RUN_FILES.model);
-  const files = (await readdir(modelDir).catch(() => [] as string[]))
-    .filter((f) => !f.includes('.tmp-'))
-    .sort();
-  if (!files.includes(RUN_FILES.modelJson)) {
-    throw new ModelError(`${runDir} has no model (${modelDir}/model.json)`, 'fine-tune a finished run');
-  }
+  const listed = async (dir: string) =>
+    (await readdir(dir).catch(() => [] as string[])).filter((f) => !f.includes('.tmp-')).sort();
   const hash = createHash('sha256');
-  for (const f of files) hash.update(f).update(await readFile(join(modelDir, f)));
+  let dir = join(runDir, RUN_FILES.model);
+  let files = await listed(dir);
+  if (!files.includes(RUN_FILES.modelJson)) {
+    const ref = adapterReference(
+      JSON.parse(await readFile(join(runDir, RUN_FILES.config), 'utf8').catch(() => '{}')) as RunConfig,
+    );
+    if (!ref) throw new ModelError(`${runDir} has no model (${dir}/model.json)`, 'fine-tune a finished run');
+    hash.update(ref.fingerprint);
+    dir = join(runDir, ref.dir);
+    files = await listed(dir);
+  }
+  for (const f of files) hash.update(f).update(await readFile(join(dir, f)));
   return `sha256:${hash.digest('hex')}`;
 }
 

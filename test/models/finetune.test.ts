@@ -11,6 +11,7 @@ import {trainClassifier} from '../../src/models/classifier-train.js';
 import {finetune} from '../../src/models/finetune.js';
 import {finetuneModel} from '../../src/models/finetune-model.js';
 import {DEFAULT_LORA_TARGETS, type FinetuneOptions} from '../../src/models/finetune-options.js';
+import {mergeAdapter} from '../../src/models/merge-run.js';
 import {loadRun} from '../../src/models/run-folder.js';
 import {maxAbsDiff} from '../layers/layer-test-utils.js';
 
@@ -191,13 +192,35 @@ describe('finetune: labels, bases, freezing', () => {
     // Retrain the base in place: the adapter's fingerprint no longer matches.
     await trainOther(4);
     await expect(loadRun(out)).rejects.toThrow(/changed since fine-tuning/);
-    const {mergeAdapter} = await import('../../src/models/merge-run.js');
+    const notes: string[] = [];
+    const merged = await mergeAdapter({
+      model: other,
+      adapter: out,
+      out: join(dir, 'm0'),
+      onInfo: (m) => notes.push(m),
+    });
+    expect(merged.sameBase).toBe(false);
+    expect(notes.join('\n')).toMatch(/warning: .* weights differ/);
     await expect(mergeAdapter({model: join(dir, 'base'), adapter: out, out: join(dir, 'm')})).rejects.toThrow(
       ModelError,
     );
     await expect(
       mergeAdapter({model: join(dir, 'base'), adapter: out, out: join(dir, 'm2')}),
     ).rejects.toThrow(/block0\/attn\/q.*\[24, 24\].*\[16, 16\]/);
+  });
+});
+
+describe('finetune: a LoRA run as the base', () => {
+  it('full fine-tuning starts from the fused model; another adapter on top is refused with the fix', async () => {
+    const lora = join(dir, 'lora');
+    await expect(finetune(options({model: lora, out: join(dir, 'lora2')}))).rejects.toThrow(/merge it first/);
+    const report = await finetune(
+      options({model: lora, out: join(dir, 'lora-full'), method: 'full', steps: 2}),
+    );
+    expect(report.trainable_params).toBe(report.total_params);
+    const config = JSON.parse(await readFile(join(dir, 'lora-full', 'config.json'), 'utf8'));
+    expect(config.finetune.base.fingerprint).toMatch(/^sha256:/);
+    expect(config.adapter).toBeUndefined();
   });
 });
 
