@@ -1,4 +1,4 @@
-import {mkdtemp, readFile, rm, stat} from 'node:fs/promises';
+import {mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -99,5 +99,38 @@ describe('deepseek-kit distill', () => {
     ]);
     expect(changed.code).toBe(1);
     expect(oneLine(changed.stderr)).toMatch(/cannot resume, distill.alpha differs/);
+  });
+
+  it('distills a language model from a .txt file, on the teacher’s tokenizer', async () => {
+    const text = join(dir, 'moby.txt');
+    await writeFile(text, (await readFile('fixtures/text/moby-dick.txt', 'utf8')).slice(0, 30_000));
+    const config = join(dir, 'byte.yaml');
+    await writeFile(config, 'tokenizerKind: byte\n');
+    const lm = join(dir, 'lm');
+    const trained = runCli([
+      'train',
+      '--task',
+      'lm',
+      '--data',
+      text,
+      '--out',
+      lm,
+      '--preset',
+      'tiny',
+      '--config',
+      config,
+      '--steps',
+      '4',
+    ]);
+    expect(trained.code, trained.stderr).toBe(0);
+    const args = ['distill', '--teacher', lm, '--data', text, '--preset', 'tiny', '--steps', '3'];
+    const r = runCli([...args, '--out', join(dir, 'lm-student'), '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    expect(report).toMatchObject({task: 'lm', steps: 3, tokenizerSource: 'teacher', teacherCache: 'off'});
+    expect(report.teacher.validation.val_ppl).toBeGreaterThan(1);
+    const cached = runCli([...args, '--out', join(dir, 'lm-cached'), '--cache-teacher']);
+    expect(cached.code).toBe(1);
+    expect(oneLine(cached.stderr)).toMatch(/--cache-teacher is for classifier teachers/);
   });
 });
