@@ -4,7 +4,6 @@ import {DEFAULT_LORA_TARGETS, type FinetuneOptions} from '../models/finetune-opt
 import {trainFlags} from './train-flags.js';
 
 const {
-  data,
   val,
   out,
   epochs,
@@ -22,7 +21,11 @@ const {
 /** Flags of `finetune`: the base run, the data, LoRA/full settings, and train's engine flags. */
 export const finetuneFlags = {
   model: Flags.string({summary: 'Run folder of the base model (runs/BASE).', required: true}),
-  data,
+  data: Flags.string({
+    summary:
+      'Fine-tuning data: labeled rows (.jsonl, .csv, .tsv) for a classifier, text (.txt, .jsonl) for a language model.',
+    required: true,
+  }),
   val,
   out,
   method: Flags.string({
