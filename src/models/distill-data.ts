@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import {readDocs} from '../data/io/read-docs.js';
+import {type OnError, readDocs} from '../data/io/read-docs.js';
 import {DatasetError} from '../errors.js';
 import {arrayBatchSource, type BatchSource} from '../train/batch-source.js';
 import {encodeTexts} from './classifier.js';
@@ -14,21 +14,22 @@ export interface DistillRow {
 }
 
 /**
- * Every row of a distillation file. Rows without a label are transfer rows (taught by the teacher
+ * Every row of a distillation file (sample weights from its `weight` field). Rows without a label are transfer rows (taught by the teacher
  * alone); a label the teacher does not know is a DatasetError naming the row.
  */
 export async function readDistillRows(
   file: string,
   teacherLabels: readonly string[],
-  fields: {textField?: string; labelField?: string} = {},
+  fields: {
+    textField?: string;
+    labelField?: string;
+    onError?: OnError;
+    onSkip?: (e: DatasetError) => void;
+  } = {},
 ): Promise<DistillRow[]> {
   const known = new Set(teacherLabels);
   const rows: DistillRow[] = [];
-  for await (const doc of readDocs({
-    input: file,
-    textField: fields.textField,
-    labelField: fields.labelField,
-  })) {
+  for await (const doc of readDocs({input: file, ...fields})) {
     if (doc.label !== undefined && doc.label !== '' && !known.has(doc.label)) {
       throw new DatasetError(
         `${file} row ${rows.length + 1} (id ${doc.id}): label "${doc.label}" is not one of the teacher's`,

@@ -160,6 +160,12 @@ export async function distill(options: DistillOptions): Promise<DistillReport> {
   const alpha = options.alpha ?? 0.5;
   if (!(temperature > 0)) throw new ConfigError(`--temperature must be > 0, got ${temperature}`);
   if (!(alpha >= 0 && alpha <= 1)) throw new ConfigError(`--alpha must be in [0, 1], got ${alpha}`);
+  if (options.classWeights === 'balanced' || (options.weightField && options.weightField !== 'weight')) {
+    throw new ConfigError(
+      'distill takes sample weights from the `weight` field only, and no class weights',
+      'drop --class-weights/--weight-field (the teacher’s soft labels already weigh the classes it learned)',
+    );
+  }
   await checkRunFolderUsable(options.out, options);
   const loaded = await loadRun(options.teacher);
   if (loaded.config.task === 'lm') {
@@ -182,7 +188,11 @@ export async function distill(options: DistillOptions): Promise<DistillReport> {
     const config = await studentConfig(options, teacher);
     const seed = options.seed ?? 42;
     const fields = {textField: options.textField, labelField: options.labelField};
-    const all = await readDistillRows(options.data, teacher.labels, fields);
+    const all = await readDistillRows(options.data, teacher.labels, {
+      ...fields,
+      onError: options.onError,
+      onSkip: (e) => options.onInfo?.(`skipped: ${e.message}`),
+    });
     let trainRows = all;
     let valRows: LabeledRow[] = [];
     if (options.val) {

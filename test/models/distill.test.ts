@@ -131,7 +131,7 @@ describe('distill', () => {
     expect(report.tokenizerSource).toBe('teacher');
   });
 
-  it('refuses labels the teacher does not know and a teacher that is not a classifier', async () => {
+  it('refuses labels the teacher does not know, a missing teacher, and class weights', async () => {
     const bad = join(dir, 'bad.jsonl');
     await writeFile(
       bad,
@@ -142,5 +142,6 @@ describe('distill', () => {
       /label "meh" is not one of the teacher's.*neg, pos/,
     );
     await expect(distill(options('bad', {teacher: join(dir, 'nope')}))).rejects.toThrow(ModelError);
+    await expect(distill(options('bad', {classWeights: 'balanced'}))).rejects.toThrow(/no class weights/);
   });
 });
