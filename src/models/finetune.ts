@@ -1,5 +1,5 @@
 import {join} from 'node:path';
-import type * as tf from '@tensorflow/tfjs';
+import * as tf from '@tensorflow/tfjs';
 import {ConfigError} from '../errors.js';
 import {trainableFromLayersModel} from '../train/trainable.js';
 import {train} from '../train/trainer.js';
@@ -96,6 +96,9 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneReport
     await prepareRunFolder(options.out, runConfig, options);
     if (!options.resume)
       await saveRunArtifacts(options.out, {tokenizer: base.tokenizer, labels: data.labels});
+    // LoRA keeps the base as it is: state a frozen layer updates itself in training (an MoE's
+    // aux-loss-free routing bias) is put back afterwards, so base + adapter is what was saved.
+    const frozenState = method === 'lora' ? model.nonTrainableWeights.map((w) => w.read().clone()) : [];
     const result = await train({
       ...engineOptions(options),
       model: trainableFromLayersModel(model),
@@ -105,6 +108,8 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneReport
       lr,
       optimizer: {weightDecay: options.weightDecay ?? 0},
     });
+    for (const [i, value] of frozenState.entries()) model.nonTrainableWeights[i]!.write(value);
+    tf.dispose(frozenState);
     let adapterBytes: number | undefined;
     if (method === 'lora') adapterBytes = await saveAdapterRun(model, options.out, head);
     else await saveRunArtifacts(options.out, {model});
