@@ -101,7 +101,11 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneReport
     const frozenState = method === 'lora' ? model.nonTrainableWeights.map((w) => w.read().clone()) : [];
     const result = await train({
       ...engineOptions(options),
-      model: trainableFromLayersModel(model),
+      // LoRA checkpoints hold the adapters and head only: the frozen base is in the base run.
+      model:
+        method === 'lora'
+          ? {trainable: trainableFromLayersModel(model).trainable}
+          : trainableFromLayersModel(model),
       loss: data.loss(model),
       data: data.train,
       validation: data.val,

@@ -1,3 +1,4 @@
+import {execFileSync} from 'node:child_process';
 import {mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -125,6 +126,11 @@ describe('LoRA invariants', () => {
     const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
     expect(config.adapter.fingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
     expect(report.adapterBytes).toBeLessThan(40_000);
+    // Checkpoints hold the adapters and head with their AdamW moments, not a copy of the frozen base.
+    const bytes = async (d: string) =>
+      Number(execFileSync('du', ['-sb', d], {encoding: 'utf8'}).split('\t')[0]);
+    const baseModel = await bytes(join(dir, 'base', 'model'));
+    expect(await bytes(join(out, 'checkpoints'))).toBeLessThan(baseModel);
     const x = ids();
     const [adapted, merged, base] = [
       await logits(out, x),
