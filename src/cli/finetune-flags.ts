@@ -52,6 +52,10 @@ export const finetuneFlags = {
   freeze: Flags.string({summary: 'Regular expression over layer paths kept fixed, e.g. "embed|block0".'}),
   merge: Flags.boolean({summary: 'Also write the merged plain model (LoRA fused in fp32) to OUT/merged.'}),
   'new-head': Flags.boolean({summary: 'Replace the classifier head with one over the fine-tuning labels.'}),
+  qat: Flags.string({
+    summary: 'Quantization-aware fine-tuning for this quantize/export encoding (with --method full).',
+    options: ['int8', 'int4', 'uint8'],
+  }),
   epochs,
   steps,
   'batch-size': Flags.integer({
@@ -100,6 +104,7 @@ export interface FinetuneFlagValues {
   freeze?: string;
   merge: boolean;
   'new-head': boolean;
+  qat?: string;
   epochs: number;
   steps?: number;
   'batch-size'?: number;
@@ -143,6 +148,7 @@ export function finetuneOptions(flags: FinetuneFlagValues): FinetuneOptions {
     freeze: flags.freeze,
     merge: flags.merge,
     newHead: flags['new-head'],
+    qat: flags.qat as FinetuneOptions['qat'],
     epochs: flags.epochs,
     steps: flags.steps,
     batchSize: flags['batch-size'],

@@ -1,3 +1,4 @@
+import type {QatDtype} from '../compress/qat.js';
 import type {TrainRunOptions} from './train-run.js';
 
 /**
@@ -64,6 +65,11 @@ export interface FinetuneOptions extends SharedTrainOptions {
   batchSize?: number;
   /** Peak learning rate. Default 1e-3 for LoRA, 1e-4 for full fine-tuning. */
   lr?: number;
+  /**
+   * Quantization-aware fine-tuning (full only): forward passes on the weights as `quantize --dtype`
+   * this stores them, gradients applied to float masters (straight-through).
+   */
+  qat?: QatDtype;
 }
 
 export interface FinetuneReport {
@@ -94,4 +100,7 @@ export interface FinetuneReport {
   /** Run folder of the merged model (with `merge`). */
   merged?: string;
   resumedFrom?: number;
+  /** The encoding fine-tuned for (`qat`), and the weights trained through it. */
+  qat?: string;
+  qat_weights?: number;
 }

@@ -1,5 +1,6 @@
 import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import {QuantAwareTraining} from '../compress/qat.js';
 import {ConfigError} from '../errors.js';
 import {trainableFromLayersModel} from '../train/trainable.js';
 import {train} from '../train/trainer.js';
@@ -32,6 +33,12 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneReport
   const method = options.method ?? 'lora';
   if (method !== 'lora' && method !== 'full')
     throw new ConfigError(`--method must be lora or full, got ${method}`);
+  if (options.qat && method !== 'full') {
+    throw new ConfigError(
+      '--qat needs --method full',
+      'quantization-aware training updates the base weights',
+    );
+  }
   await checkRunFolderUsable(options.out, options);
   const seed = options.seed ?? 42;
   const base = await loadRun(options.model);
@@ -93,25 +100,31 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneReport
       seed,
       reference,
     });
-    await prepareRunFolder(options.out, runConfig, options);
+    await prepareRunFolder(options.out, options.qat ? {...runConfig, qat: options.qat} : runConfig, options);
     if (!options.resume)
       await saveRunArtifacts(options.out, {tokenizer: base.tokenizer, labels: data.labels});
     // LoRA keeps the base as it is: state a frozen layer updates itself in training (an MoE's
     // aux-loss-free routing bias) is put back afterwards, so base + adapter is what was saved.
     const frozenState = method === 'lora' ? model.nonTrainableWeights.map((w) => w.read().clone()) : [];
+    const qat = options.qat ? new QuantAwareTraining(model, {dtype: options.qat}) : undefined;
+    if (qat)
+      options.onInfo?.(`quantization-aware: ${qat.weightNames.length} weights train through ${options.qat}`);
+    const loss = data.loss(model);
     const result = await train({
       ...engineOptions(options),
+      ...(qat ? {beforeUpdate: qat.beforeUpdate} : {}),
       // LoRA checkpoints hold the adapters and head only: the frozen base is in the base run.
       model:
         method === 'lora'
           ? {trainable: trainableFromLayersModel(model).trainable}
           : trainableFromLayersModel(model),
-      loss: data.loss(model),
+      loss: qat ? qat.wrapLoss(loss) : loss,
       data: data.train,
       validation: data.val,
       lr,
       optimizer: {weightDecay: options.weightDecay ?? 0},
     });
+    qat?.restore();
     for (const [i, value] of frozenState.entries()) model.nonTrainableWeights[i]!.write(value);
     tf.dispose(frozenState);
     let adapterBytes: number | undefined;
@@ -137,6 +150,7 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneReport
       base: options.model,
       trainable_params: counts.trainableParams,
       total_params: counts.totalParams,
+      ...(qat ? {qat: options.qat, qat_weights: qat.weightNames.length} : {}),
       targets: prepared.targets,
       frozen: prepared.frozen,
       labels: data.labels,
