@@ -7,7 +7,7 @@ export default class Quickstart extends ModelCommand {
   static override enableJsonFlag = true;
   static override summary = 'Run the whole pipeline on the bundled IMDB reviews, one line per stage.';
   static override description =
-    'clean → split → augment → train → prune → quantize → export on the 2,000 IMDB reviews shipped with the kit, ' +
+    'clean → split → augment → train → finetune (LoRA) → prune → quantize → export on the 2,000 IMDB reviews shipped with the kit, ' +
     'each stage through the same library function as its own command, with the test accuracy (1,000 held-out ' +
     'reviews) after training and on the exported browser model. A few minutes on 2 cores.';
   static override examples = [

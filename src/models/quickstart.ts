@@ -10,6 +10,7 @@ import {runSplit} from '../data/run-split.js';
 import {UserError} from '../errors.js';
 import type {StepEvent} from '../train/train-options.js';
 import {evaluateRun} from './evaluate-run.js';
+import {finetune} from './finetune.js';
 import {trainTask} from './train-task.js';
 
 /** The IMDB reviews shipped with the package (fixtures/imdb: 2,000 raw training rows, 1,000 test rows). */
@@ -55,8 +56,8 @@ export interface QuickstartReport {
 
 /**
  * The whole life of a model on the bundled IMDB reviews, each stage through the library function
- * its command calls: clean → split → augment → train → prune → quantize → export, with the test accuracy
- * measured after training and on the exported model.
+ * its command calls: clean → split → augment → train → finetune (LoRA, merged) → prune → quantize → export,
+ * with the test accuracy measured after training and on the exported model.
  */
 export async function quickstart(options: QuickstartOptions): Promise<QuickstartReport> {
   const started = performance.now();
@@ -141,9 +142,43 @@ export async function quickstart(options: QuickstartOptions): Promise<Quickstart
       figures: {parameters: r.parameters, steps: r.steps, val_acc: r.validation?.val_acc ?? NaN, accuracy},
     };
   });
+  // The classifier trained on augmented rows gets a LoRA adapter on its embedding, fitted to the
+  // original (un-augmented) rows; the merged model goes on to compression.
+  await stage('finetune', async () => {
+    const r = await finetune({
+      model: dir('runs', 'imdb'),
+      data: dir('data', 'train.jsonl'),
+      val: dir('data', 'val.jsonl'),
+      out: dir('runs', 'imdb-lora'),
+      method: 'lora',
+      targets: 'embed',
+      rank: 8,
+      epochs: 1,
+      lr: 1e-3,
+      merge: true,
+      seed,
+      signal: options.signal,
+      onStep: (e) => options.onStep?.('finetune', e),
+    });
+    const evaluation = await evaluateRun({model: dir('runs', 'imdb-lora', 'merged'), data: test});
+    const accuracy = Number(evaluation.accuracy);
+    const share = r.trainable_params / r.total_params;
+    return {
+      summary:
+        `LoRA rank 8 on the embedding: ${r.trainable_params.toLocaleString('en-US')} of ${r.total_params.toLocaleString('en-US')} ` +
+        `parameters trained (${pct(share)}), adapter ${mb(r.adapterBytes ?? 0)}, test accuracy ${pct(Number(trained.figures.accuracy))} → ${pct(accuracy)}`,
+      figures: {
+        trainable_params: r.trainable_params,
+        total_params: r.total_params,
+        adapter_bytes: r.adapterBytes ?? 0,
+        steps: r.steps,
+        accuracy,
+      },
+    };
+  });
   await stage('prune', async () => {
     const r = await pruneRun({
-      model: dir('runs', 'imdb'),
+      model: dir('runs', 'imdb-lora', 'merged'),
       out: dir('runs', 'imdb-pruned'),
       method: 'magnitude',
       sparsity: 0.5,

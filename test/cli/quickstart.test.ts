@@ -25,7 +25,7 @@ describe('deepseek-kit quickstart', () => {
 
   it('runs every stage and prints one line for each on stderr', () => {
     const names = report.stages.map((s) => s.stage);
-    expect(names).toEqual(['clean', 'split', 'augment', 'train', 'prune', 'quantize', 'export']);
+    expect(names).toEqual(['clean', 'split', 'augment', 'train', 'finetune', 'prune', 'quantize', 'export']);
     for (const name of names) expect(stderr).toMatch(new RegExp(`^${name}\\s`, 'm'));
     const clean = report.stages[0]!.figures;
     expect(clean.rows_in).toBe(2000);
@@ -40,6 +40,9 @@ describe('deepseek-kit quickstart', () => {
     );
     expect(report.accuracy_trained).toBeGreaterThanOrEqual(0.8);
     expect(report.accuracy_trained - report.accuracy_exported).toBeLessThanOrEqual(0.01);
+    const ft = report.stages.find((s) => s.stage === 'finetune')!.figures;
+    expect(Number(ft.trainable_params) / Number(ft.total_params)).toBeLessThan(0.15);
+    expect(Number(ft.accuracy)).toBeGreaterThanOrEqual(0.8);
     const q = report.stages.find((s) => s.stage === 'quantize')!.figures;
     expect(Number(q.bytes_after) / Number(q.bytes_before)).toBeLessThanOrEqual(0.27);
   });
