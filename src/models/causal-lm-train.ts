@@ -24,6 +24,7 @@ import {
 } from './run-folder.js';
 import {withSeededRandom} from './seeded-random.js';
 import {ByteTokenizer} from './tokenizer/byte-tokenizer.js';
+import {checkTokenizerVocab} from './tokenizer/check-vocab.js';
 import {trainTokenizer} from './tokenizer/train-tokenizer.js';
 import {loadTokenizer, type Tokenizer} from './tokenizer.js';
 import {engineOptions, type TrainRunOptions, type TrainRunReport} from './train-run.js';
@@ -148,7 +149,11 @@ async function lmTokenizer(
   trainDocs: readonly string[],
 ): Promise<Tokenizer> {
   const file = options.resume ? join(options.out, RUN_FILES.tokenizer) : options.tokenizer;
-  if (file) return loadTokenizer(file);
+  if (file) {
+    const tokenizer = await loadTokenizer(file);
+    if (!options.resume) await checkTokenizerVocab(tokenizer, file, options);
+    return tokenizer;
+  }
   if (config.tokenizerKind === 'byte') return new ByteTokenizer();
   if (config.tokenizerKind !== 'bpe') {
     throw new ConfigError(

@@ -30,6 +30,7 @@ import {
   saveRunArtifacts,
 } from './run-folder.js';
 import {withSeededRandom} from './seeded-random.js';
+import {checkTokenizerVocab} from './tokenizer/check-vocab.js';
 import {trainTokenizer} from './tokenizer/train-tokenizer.js';
 import {loadTokenizer, type Tokenizer} from './tokenizer.js';
 import {engineOptions, type TrainRunOptions, type TrainRunReport} from './train-run.js';
@@ -232,6 +233,7 @@ export async function trainClassifier(options: TrainRunOptions): Promise<TrainRu
   let tokenizer: Tokenizer;
   if (tokenizerFile) {
     tokenizer = await loadTokenizer(tokenizerFile);
+    if (!options.resume) await checkTokenizerVocab(tokenizer, tokenizerFile, options);
   } else {
     tokenizer = await trainTokenizer({
       kind: config.tokenizerKind,

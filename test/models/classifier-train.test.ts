@@ -6,6 +6,7 @@ import {initBackend} from '../../src/backend/backend.js';
 import {DatasetError, ModelError} from '../../src/errors.js';
 import {trainClassifier} from '../../src/models/classifier-train.js';
 import {evaluateClassifier} from '../../src/models/evaluate-run.js';
+import {trainTokenizer} from '../../src/models/tokenizer/train-tokenizer.js';
 import type {TrainRunOptions} from '../../src/models/train-run.js';
 
 let dir: string;
@@ -67,6 +68,13 @@ describe('trainClassifier: bad input', () => {
         {val: 'val'},
       ],
       ['ok2.jsonl', jsonl(two), /unknown config key "dmodel"/, {configFile: 'bad'}],
+      // tiny.json asks for 300 ids; the tokenizer file has 120.
+      [
+        'ok3.jsonl',
+        jsonl(two),
+        /vocabSize in .*tiny\.json is 300, but the tokenizer .*wp120\.json has 120 ids/,
+        {tokenizer: 'x'},
+      ],
     ];
     await file(
       'val.jsonl',
@@ -76,11 +84,19 @@ describe('trainClassifier: bad input', () => {
       ]),
     );
     await file('bad.yaml', 'dmodel: 4\n');
+    const texts = (await readFile(join(dir, 'imdb240.jsonl'), 'utf8')).split('\n').filter(Boolean);
+    const wp = await trainTokenizer({
+      kind: 'wordpiece',
+      vocabSize: 120,
+      texts: texts.map((l) => JSON.parse(l).text),
+    });
+    await wp.save(join(dir, 'wp120.json'));
     for (const [name, content, message, extra] of cases) {
       const out = join(dir, `out-${name}`);
       const options = base({data: await file(name, content), out});
       if (extra?.val) options.val = join(dir, 'val.jsonl');
       if (extra?.configFile) options.configFile = join(dir, 'bad.yaml');
+      if (extra?.tokenizer) options.tokenizer = join(dir, 'wp120.json');
       const error = await trainClassifier(options).catch((e: unknown) => e);
       expect(error, name).toBeInstanceOf(Error);
       expect((error as Error).message).toMatch(message);
