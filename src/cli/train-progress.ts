@@ -28,8 +28,12 @@ export function formatDuration(seconds: number): string {
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, '0')}m`;
 }
 
+/** Metrics for people: per-expert detail (`moe/block0/ffn/e3`) stays in metrics.jsonl and TensorBoard. */
+const shown = (metrics: Record<string, number>) =>
+  Object.entries(metrics).filter(([name]) => !name.includes('/'));
+
 const metricText = (metrics: Record<string, number>) =>
-  Object.entries(metrics)
+  shown(metrics)
     .map(([name, value]) => `${name} ${value.toFixed(4)}`)
     .join('  ');
 
@@ -92,7 +96,7 @@ export class TrainProgress {
     if (this.multi) {
       const payload = {
         loss: e.loss.toFixed(4),
-        metrics: Object.entries(e.metrics)
+        metrics: shown(e.metrics)
           .map(([n, v]) => `${n} ${v.toFixed(3)} | `)
           .join(''),
         lr: e.lr.toExponential(2),

@@ -17,16 +17,28 @@ export function routingByPath(model: tf.LayersModel): Record<string, RoutingStat
  * Routing metrics of the forward pass that just ran, for the loss's metrics (so they reach the
  * progress line, metrics.jsonl and TensorBoard): `moe_load` — the worst layer's max/mean expert
  * load (1 = balanced, numExperts = collapsed) — and `moe_unused`, experts that got no token,
- * summed over layers. Empty for models without MoE layers.
+ * summed over layers; then each expert's load relative to its fair share, `moe/<layer path>/e<i>`
+ * (1 = its share; they average 1 over a layer), which metrics.jsonl and TensorBoard keep per step
+ * and the progress line leaves out. Empty for models without MoE layers.
  */
 export function routingMetrics(model: tf.LayersModel): Record<string, tf.Scalar> {
-  const stats = Object.values(routingByPath(model));
-  if (stats.length === 0) return {};
-  return {
+  const byPath = Object.entries(routingByPath(model));
+  if (byPath.length === 0) return {};
+  const stats = byPath.map(([, s]) => s);
+  const out: Record<string, tf.Scalar> = {
     moe_load: tf.scalar(Math.max(...stats.map((s) => s.maxOverMean))),
     moe_unused: tf.scalar(stats.reduce((n, s) => n + s.unusedExperts, 0)),
   };
+  for (const [path, s] of byPath) {
+    for (const [i, n] of s.tokensPerExpert.entries()) {
+      out[`${DETAIL_PREFIX}${path}/e${i}`] = tf.scalar(s.meanLoad > 0 ? n / s.meanLoad : 0);
+    }
+  }
+  return out;
 }
+
+/** Metrics under this prefix are per-expert detail: logged, not shown on the progress line. */
+export const DETAIL_PREFIX = 'moe/';
 
 /**
  * A check to run on each step event: the warning of the first MoE layer whose routing has

@@ -37,6 +37,11 @@ describe('TrainProgress', () => {
     expect(formatStepLine(step(20))).toBe(
       'step 20/100  epoch 2  loss 0.4322  acc 0.9123  lr 3.00e-4  12.35k tok/s  eta 2m10s',
     );
+    // Per-expert detail is for metrics.jsonl and TensorBoard, not the line.
+    const moe = {...step(20), metrics: {acc: 0.9123, moe_load: 1.25, 'moe/block0/ffn/e0': 0.75}};
+    expect(formatStepLine(moe)).toBe(
+      'step 20/100  epoch 2  loss 0.4322  acc 0.9123  moe_load 1.2500  lr 3.00e-4  12.35k tok/s  eta 2m10s',
+    );
     expect(formatDuration(3725)).toBe('1h02m');
     expect(formatDuration(Number.POSITIVE_INFINITY)).toBe('?');
   });

@@ -53,6 +53,11 @@ describe('MoE routing monitor', () => {
     };
     const metrics = routingMetrics(model);
     const load = metrics.moe_load!.dataSync()[0]!;
+    // Per-expert load relative to the fair share, for metrics.jsonl and TensorBoard.
+    const perExpert = [0, 1, 2, 3].map((i) => metrics[`moe/block1/ffn/e${i}`]!.dataSync()[0]!);
+    expect(perExpert).toEqual([0, 0, stats.numTokens / stats.meanLoad, 0]);
+    const first = [0, 1, 2, 3].map((i) => metrics[`moe/block0/ffn/e${i}`]!.dataSync()[0]!);
+    expect(first.reduce((a, b) => a + b, 0) / 4).toBeCloseTo(1, 6);
     tf.dispose(Object.values(metrics));
     expect(load).toBe(4);
     expect(alarm(1)).toMatch(/block1\/ffn at step 1: MoE routing is collapsing: expert 2 takes 4\.00x/);
