@@ -76,7 +76,7 @@ export class AttentionDecoder {
 
   /** Same contract as Attention.callWithCache: x [b, t, d] → output [b, t, d] and a new cache. */
   step(x: tf.Tensor3D, cache: KVCache | null): {output: tf.Tensor3D; cache: KVCache} {
-    const {numHeads, numKvHeads, headDim, dModel, useBias, rope} = this.layer;
+    const {numHeads, numKvHeads, headDim, qUnits, dModel, useBias, rope} = this.layer;
     const [batch, length] = x.shape;
     const group = numHeads / numKvHeads;
     const offset = kvCacheLength(cache);
@@ -114,12 +114,12 @@ export class AttentionDecoder {
     const context = smallBatchMatMul(tf.softmax(scores), values); // [b, kv, group·t, hd]
     const merged =
       length === 1
-        ? tf.reshape(context, [rows, dModel])
+        ? tf.reshape(context, [rows, qUnits])
         : tf.reshape(tf.transpose(tf.reshape(context, [batch, numHeads, length, headDim]), [0, 2, 1, 3]), [
             rows,
-            dModel,
+            qUnits,
           ]);
-    let output = fastMatMul(merged as tf.Tensor2D, o![0]! as tf.Tensor2D) as tf.Tensor; // [rows, d]
+    let output = fastMatMul(merged as tf.Tensor2D, o![0]! as tf.Tensor2D) as tf.Tensor; // [rows, h·hd] → [rows, d]
     if (useBias) output = tf.add(output, o![1]!);
     return {
       output: tf.reshape(output, [batch, length, dModel]) as tf.Tensor3D,

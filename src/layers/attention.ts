@@ -11,10 +11,16 @@ import {loraConfig, projection, resolveSublayerLoRA, type SublayerLoRA} from './
 export interface AttentionArgs extends LayerArgs {
   /** Model width: input and output size. */
   dModel: number;
-  /** Query heads; must divide dModel (head size = dModel / numHeads). */
+  /** Query heads; must divide dModel unless headDim is given. */
   numHeads: number;
   /** Key/value heads (grouped-query attention, Ainslie et al. 2023); must divide numHeads. Default numHeads. */
   numKvHeads?: number;
+  /**
+   * Size of each head: q is numHeads·headDim wide, k and v numKvHeads·headDim, and o maps
+   * numHeads·headDim back to dModel. Default dModel / numHeads; structured pruning of whole heads
+   * keeps headDim and lowers numHeads, so the two no longer multiply to dModel. Even with RoPE.
+   */
+  headDim?: number;
   /** Biases on the q/k/v/o projections. Default false, as in LLaMA and DeepSeek. */
   useBias?: boolean;
   /** Dropout on the attention probabilities, in training only. Default 0. */
@@ -41,7 +47,10 @@ export class Attention extends CompositeLayer {
   readonly dModel: number;
   readonly numHeads: number;
   readonly numKvHeads: number;
+  /** Size of each head (dModel / numHeads unless given). */
   readonly headDim: number;
+  /** Width of q and of o's input: numHeads·headDim. */
+  readonly qUnits: number;
   readonly useBias: boolean;
   readonly dropout: number;
   readonly rope: boolean;
@@ -54,18 +63,21 @@ export class Attention extends CompositeLayer {
     super(args);
     this.dModel = checkInt('Attention', 'dModel', args.dModel, 1);
     this.numHeads = checkInt('Attention', 'numHeads', args.numHeads, 1);
-    checkDivides('Attention', 'numHeads', this.numHeads, 'dModel', this.dModel);
+    if (args.headDim === undefined || args.headDim === null) {
+      checkDivides('Attention', 'numHeads', this.numHeads, 'dModel', this.dModel);
+    }
     this.numKvHeads = checkInt('Attention', 'numKvHeads', args.numKvHeads ?? this.numHeads, 1, this.numHeads);
     checkDivides('Attention', 'numKvHeads', this.numKvHeads, 'numHeads', this.numHeads);
-    this.headDim = this.dModel / this.numHeads;
+    this.headDim = checkInt('Attention', 'headDim', args.headDim ?? this.dModel / this.numHeads, 1);
     this.useBias = args.useBias ?? false;
     this.dropout = checkRange('Attention', 'dropout', args.dropout ?? 0, 0, 1, false);
     this.rope = args.rope ?? true;
     if (this.rope && this.headDim % 2 !== 0) {
       throw new ConfigError(
-        `Attention: the head size dModel/numHeads = ${this.headDim} must be even for RoPE — change numHeads or set rope: false`,
+        `Attention: the head size ${args.headDim ? 'headDim' : 'dModel/numHeads'} = ${this.headDim} must be even for RoPE — change ${args.headDim ? 'headDim' : 'numHeads'} or set rope: false`,
       );
     }
+    this.qUnits = this.numHeads * this.headDim;
     this.ropeTheta = checkPositive('Attention', 'ropeTheta', args.ropeTheta ?? 10000);
     this.lora = resolveSublayerLoRA('Attention', args.lora, SITES);
   }
@@ -84,10 +96,13 @@ export class Attention extends CompositeLayer {
     }
     const kvUnits = this.numKvHeads * this.headDim;
     const common = {useBias: this.useBias, lora: this.lora};
-    this.addChild('q', projection({name: 'q', units: this.dModel, ...common}), shape);
+    this.addChild('q', projection({name: 'q', units: this.qUnits, ...common}), shape);
     this.addChild('k', projection({name: 'k', units: kvUnits, ...common}), shape);
     this.addChild('v', projection({name: 'v', units: kvUnits, ...common}), shape);
-    this.addChild('o', projection({name: 'o', units: this.dModel, ...common}), shape);
+    this.addChild('o', projection({name: 'o', units: this.dModel, ...common}), [
+      ...shape.slice(0, -1),
+      this.qUnits,
+    ]);
     this.nameChildWeights();
     this.built = true;
   }
@@ -155,7 +170,7 @@ export class Attention extends CompositeLayer {
     let probs = tf.softmax(length === 1 ? scores : tf.add(scores, causalMask(length, offset)), -1);
     if (training && this.dropout > 0) probs = tf.dropout(probs, this.dropout);
     const context = tf.matMul(probs, repeatKv(v, this.numHeads)); // [b, h, t, hd]
-    const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch * length, this.dModel]);
+    const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch * length, this.qUnits]);
     const out = this.sublayers().get('o')!.apply(merged, {training}) as tf.Tensor;
     const output = tf.reshape(out, [batch, length, this.dModel]) as tf.Tensor3D;
     return {output, keys: k, values: v};
@@ -163,7 +178,7 @@ export class Attention extends CompositeLayer {
 
   /**
    * q, k, v of rows [b·t, dModel] → [b·t, units] each. In training, plain Dense projections run as
-   * one product with the kernels side by side [d, d + 2·kv]: the backward pass then takes 2 matmuls
+   * one product with the kernels side by side [d, h·hd + 2·kv·hd]: the backward pass then takes 2 matmuls
    * instead of 6 and sums no three input gradients (bench:train: the largest saving in attention).
    * That path also folds 1/√headDim into the q kernel (`scaled`), so the scores [b, h, t, T] need
    * no multiply forward or backward. Inference keeps three products, which cost as much as the
@@ -185,7 +200,7 @@ export class Attention extends CompositeLayer {
     let y = tf.matMul(rows, tf.concat(read(0), 1));
     if (this.useBias) y = tf.add(y, tf.concat(read(1), 0));
     const kvUnits = this.numKvHeads * this.headDim;
-    const [q, k, v] = tf.split(y, [this.dModel, kvUnits, kvUnits], 1);
+    const [q, k, v] = tf.split(y, [this.qUnits, kvUnits, kvUnits], 1);
     return {q: q!, k: k!, v: v!, scaled: true};
   }
 
@@ -195,6 +210,7 @@ export class Attention extends CompositeLayer {
       dModel: this.dModel,
       numHeads: this.numHeads,
       numKvHeads: this.numKvHeads,
+      headDim: this.headDim,
       useBias: this.useBias,
       dropout: this.dropout,
       rope: this.rope,

@@ -21,6 +21,8 @@ export interface DecoderBlockArgs extends LayerArgs {
   numHeads: number;
   /** Key/value heads (grouped-query attention); must divide numHeads. Default numHeads. */
   numKvHeads?: number;
+  /** Size of each attention head. Default dModel / numHeads (see Attention). */
+  headDim?: number;
   /** Feed-forward kind: a dense SwiGLU or a Mixture-of-Experts layer. Default 'dense'. */
   ffn?: FfnKind;
   /** SwiGLU hidden size for ffn 'dense'. Default 8/3·dModel rounded up to a multiple of 8 (LLaMA: same parameters as a 4·d GELU MLP). */
@@ -54,6 +56,7 @@ export class DecoderBlock extends CompositeLayer {
   readonly dModel: number;
   readonly numHeads: number;
   readonly numKvHeads: number;
+  readonly headDim: number;
   readonly ffn: FfnKind;
   readonly ffnHidden: number;
   readonly moe: tf.serialization.ConfigDict | null;
@@ -101,6 +104,7 @@ export class DecoderBlock extends CompositeLayer {
           dModel: this.dModel,
           numHeads: this.numHeads,
           numKvHeads: this.numKvHeads,
+          headDim: args.headDim ?? undefined,
           useBias: this.useBias,
           dropout: this.attnDropout,
           rope: this.rope,
@@ -108,6 +112,7 @@ export class DecoderBlock extends CompositeLayer {
           lora: childLoRA(this.lora, 'attn'),
         }),
     );
+    this.headDim = this.attention.headDim;
     if (this.ffn === 'dense') {
       const lora = childLoRA(this.lora, 'ffn');
       this.ffnLayer = new SwiGLU({name: 'ffn', hidden: this.ffnHidden, useBias: this.useBias, lora});
@@ -189,6 +194,7 @@ export class DecoderBlock extends CompositeLayer {
       dModel: this.dModel,
       numHeads: this.numHeads,
       numKvHeads: this.numKvHeads,
+      headDim: this.headDim,
       ffn: this.ffn,
       ffnHidden: this.ffnHidden,
       moe: this.moe,

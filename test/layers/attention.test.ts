@@ -50,6 +50,9 @@ describe('Attention', () => {
     {dModel: 8, numHeads: 2},
     {dModel: 16, numHeads: 4, numKvHeads: 2, useBias: true},
     {dModel: 8, numHeads: 4, numKvHeads: 1, rope: false},
+    // Heads that do not tile dModel, as structured pruning leaves them.
+    {dModel: 16, numHeads: 3, headDim: 4},
+    {dModel: 8, numHeads: 6, numKvHeads: 3, headDim: 2, useBias: true},
   ];
 
   it('keeps the input shape, symbolically and eagerly', () => {
@@ -216,6 +219,8 @@ describe('Attention', () => {
       /numKvHeads must be an integer in \[1, 4\]/,
     );
     expect(() => new Attention({dModel: 6, numHeads: 2})).toThrow(/must be even for RoPE/);
+    expect(() => new Attention({dModel: 8, numHeads: 3, headDim: 3})).toThrow(/headDim = 3 must be even/);
+    expect(() => new Attention({dModel: 8, numHeads: 3, headDim: 0})).toThrow(/headDim must be an integer/);
     expect(() => new Attention({dModel: 8, numHeads: 2, dropout: 1.5})).toThrow(/dropout must be in/);
     expect(() => new Attention({dModel: 8, numHeads: 2, lora: {rank: 2, targets: ['x']}})).toThrow(
       /lora target 'x' is not a projection here — use some of q, k, v, o/,
@@ -228,6 +233,7 @@ describe('Attention', () => {
       dModel: 8,
       numHeads: 4,
       numKvHeads: 2,
+      headDim: 6,
       useBias: true,
       dropout: 0.1,
       rope: true,
@@ -237,6 +243,21 @@ describe('Attention', () => {
     const config = new Attention(args).getConfig();
     expect(config).toMatchObject(args);
     expect((Attention.fromConfig(Attention, config) as Attention).getConfig()).toEqual(config);
+  });
+
+  it('headDim: projections numHeads·headDim wide; a config saved without it loads as dModel/numHeads', () => {
+    const narrow = built({dModel: 16, numHeads: 3, numKvHeads: 1, headDim: 4});
+    expect(narrow.weights.map((w) => w.shape)).toEqual([
+      [16, 12],
+      [16, 4],
+      [16, 4],
+      [12, 16],
+    ]);
+    const {headDim: _headDim, ...old} = new Attention({dModel: 16, numHeads: 4}).getConfig();
+    const loaded = Attention.fromConfig(Attention, old) as Attention;
+    expect(loaded.headDim).toBe(4);
+    expect(loaded.getConfig().headDim).toBe(4);
+    disposeWeights(narrow);
   });
 
   it('save → load in the tfjs format gives identical predictions', async () => {
@@ -251,6 +272,7 @@ describe('Attention', () => {
       name: 'attn1',
       lora: {rank: 2, targets: ['v']},
     }).apply(h) as tf.SymbolicTensor;
+    h = new Attention({dModel: 8, numHeads: 3, headDim: 2, name: 'attn2'}).apply(h) as tf.SymbolicTensor;
     const model = tf.model({inputs: input, outputs: h});
     const loaded = await saveAndLoad(model);
     expect(loaded.getWeights().length).toBe(model.getWeights().length);
