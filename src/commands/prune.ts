@@ -2,20 +2,23 @@ import {Flags} from '@oclif/core';
 import {ModelCommand} from '../cli/model-command.js';
 import {PRUNE_METHODS, type PruneMethod, type PruneRunReport, pruneRun} from '../compress/prune.js';
 import {formatPruneReport} from '../compress/prune-report.js';
+import {PRUNE_STRUCTURES, type PruneStructure} from '../compress/prune-structures.js';
 
 export default class Prune extends ModelCommand {
   static override enableJsonFlag = true;
   static override summary =
-    'Prune a trained run (magnitude, structured FFN neurons, MoE experts) and report what it saves.';
+    'Prune a trained run (magnitude, structured FFN neurons/heads/units, MoE experts) and report what it saves.';
   static override description =
     'magnitude: zero the smallest weights (global or per-layer threshold; embeddings included, MoE routers, norms ' +
     'and biases kept), at once or gradually while fine-tuning on --data (Zhu & Gupta schedule, masks held). Zeros ' +
     'are stored densely, so the folder only shrinks once quantized or compressed. structured: remove the SwiGLU ' +
-    'FFN neurons of least L1 norm and rebuild smaller blocks. experts: drop the MoE experts least used on --data ' +
+    'FFN neurons, attention heads (whole KV groups under grouped-query attention) and Dense hidden units of least ' +
+    'L1 norm (--structure picks which; default all the model has) and rebuild smaller layers. experts: drop the MoE experts least used on --data ' +
     'and shrink the routers. The output is a normal run folder; --eval reports the metric before and after.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> --model runs/imdb --out runs/imdb-sparse --method magnitude --sparsity 0.5 --data fixtures/imdb/reviews.jsonl --steps 100 --eval fixtures/imdb/test.jsonl',
     '<%= config.bin %> <%= command.id %> --model runs/imdb --out runs/imdb-slim --method structured --sparsity 0.3 --eval fixtures/imdb/test.jsonl --json',
+    '<%= config.bin %> <%= command.id %> --model runs/imdb --out runs/imdb-3heads --method structured --structure heads --sparsity 0.25 --data fixtures/imdb/reviews.jsonl --steps 50 --eval fixtures/imdb/test.jsonl',
     '<%= config.bin %> <%= command.id %> --model runs/imdb-moe --out runs/imdb-moe-3 --method experts --sparsity 0.25 --data fixtures/imdb/reviews.jsonl',
   ];
   static override flags = {
@@ -24,8 +27,12 @@ export default class Prune extends ModelCommand {
     method: Flags.string({summary: 'What to remove.', options: [...PRUNE_METHODS], default: 'magnitude'}),
     sparsity: Flags.string({
       summary:
-        'Fraction removed, in [0, 1): of the weights (magnitude), FFN neurons (structured), experts (experts).',
+        'Fraction removed, in [0, 1): of the weights (magnitude), of each structure (structured), of the experts (experts).',
       default: '0.5',
+    }),
+    structure: Flags.string({
+      summary: 'structured: remove FFN neurons, attention heads, Dense hidden units, or all the model has.',
+      options: [...PRUNE_STRUCTURES],
     }),
     scope: Flags.string({
       summary: 'magnitude: one threshold for all weights, or one per layer.',
@@ -63,6 +70,7 @@ export default class Prune extends ModelCommand {
       out: flags.out,
       method: flags.method as PruneMethod,
       sparsity: Number(flags.sparsity),
+      structure: flags.structure as PruneStructure | undefined,
       scope: flags.scope as 'global' | 'layer',
       skip: flags.skip,
       data: flags.data,

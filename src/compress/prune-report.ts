@@ -1,4 +1,5 @@
 import type {PruneRunReport} from './prune.js';
+import type {StructurePruneStats} from './prune-structures.js';
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;
@@ -18,13 +19,13 @@ export function formatPruneReport(report: PruneRunReport): string {
     );
   } else {
     lines.push(`removed       ${pct(report.sparsity)} of the parameters`);
+    for (const s of report.structures ?? []) lines.push(...structureLines(s));
     for (const layer of report.layers ?? []) {
       lines.push(
-        'hiddenBefore' in layer
-          ? `  ${layer.layer}: ffn hidden ${layer.hiddenBefore} → ${layer.hiddenAfter}`
-          : `  ${layer.layer}: kept experts [${layer.kept.join(', ')}] of ${layer.usage.length} (usage ${layer.usage.join(' ')})`,
+        `  ${layer.layer}: kept experts [${layer.kept.join(', ')}] of ${layer.usage.length} (usage ${layer.usage.join(' ')})`,
       );
     }
+    if (report.finetune_steps) lines.push(`fine-tuned    ${report.finetune_steps} steps`);
   }
   const {accuracy_before: a0, accuracy_after: a1, perplexity_before: p0, perplexity_after: p1} = report;
   if (a0 !== undefined && a1 !== undefined) {
@@ -34,4 +35,21 @@ export function formatPruneReport(report: PruneRunReport): string {
   }
   if (p0 !== undefined && p1 !== undefined) lines.push(`perplexity    ${p0.toFixed(3)} → ${p1.toFixed(3)}`);
   return lines.join('\n');
+}
+
+const NOUN = {ffn: 'ffn neurons', heads: 'heads', units: 'dense units'} as const;
+
+/** `ffn neurons   352 → 264 (−33792 parameters)`, then one line per layer. */
+function structureLines(s: StructurePruneStats): string[] {
+  const head = `${NOUN[s.structure].padEnd(14)}${s.before} → ${s.after} (−${s.parameters_removed} parameters)`;
+  const layers = s.layers.map((l) =>
+    'hiddenBefore' in l
+      ? `  ${l.layer}: ffn hidden ${l.hiddenBefore} → ${l.hiddenAfter}`
+      : 'headsBefore' in l
+        ? `  ${l.layer}: heads ${l.headsBefore} → ${l.headsAfter}` +
+          (l.kvHeadsBefore === l.headsBefore ? '' : ` (kv ${l.kvHeadsBefore} → ${l.kvHeadsAfter})`) +
+          `, head size ${l.headDim}`
+        : `  ${l.layer} → ${l.next}: units ${l.unitsBefore} → ${l.unitsAfter}`,
+  );
+  return [head, ...layers];
 }

@@ -1,6 +1,6 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import {ConfigError, ModelError} from '../errors.js';
-import {rebuildModel, topIndices} from './prune-rebuild.js';
+import {type RebuildPlan, rebuildWith, sliceL1, topIndices} from './prune-rebuild.js';
 
 /** What structured pruning removed from each SwiGLU FFN. */
 export interface FfnPruneStats {
@@ -10,24 +10,45 @@ export interface FfnPruneStats {
   hiddenAfter: number;
 }
 
-/**
- * Removes the fraction `amount` of the hidden neurons of every dense SwiGLU FFN in the model's
- * DecoderBlocks: neuron j is column j of `gate` and `up` and row j of `down` (and entry j of their
- * biases), scored by the L1 norm of all three (Li et al. 2017, "Pruning Filters for Efficient
- * ConvNets", ranks whole filters by L1). Every block keeps the same count, round((1 − amount)·H),
- * so the run's single `ffnHidden` still describes the model. Returns a new, smaller model (same
- * outputs on the kept neurons; `model` is left as it was) and the sizes per block.
- */
-export async function pruneFfnNeurons(
-  model: tf.LayersModel,
-  amount: number,
-): Promise<{model: tf.LayersModel; layers: FfnPruneStats[]}> {
+/** The DecoderBlocks of `model` whose feed-forward is a dense SwiGLU (not MoE). */
+export function denseFfnBlocks(model: tf.LayersModel): tf.layers.Layer[] {
+  return model.layers.filter(
+    (l) => l.getClassName() === 'DecoderBlock' && (l.getConfig() as {ffn?: string}).ffn === 'dense',
+  );
+}
+
+/** Throws unless `amount` is a fraction strictly between 0 and 1. */
+export function checkAmount(amount: number): void {
   if (!(amount > 0 && amount < 1)) {
     throw new ConfigError(`structured pruning: --sparsity must be in (0, 1), got ${amount}`);
   }
-  const blocks = model.layers.filter(
-    (l) => l.getClassName() === 'DecoderBlock' && (l.getConfig() as {ffn?: string}).ffn === 'dense',
-  );
+}
+
+/** Refuses a layer that still carries LoRA adapters: its base weights are not what it computes. */
+export function refuseLoRA(layer: tf.layers.Layer): void {
+  if ((layer.getConfig() as {lora?: unknown}).lora) {
+    throw new ModelError(
+      `block ${layer.name} has LoRA adapters`,
+      'fuse the adapters into the base weights before structured pruning',
+    );
+  }
+}
+
+/** How many of `n` slices pruning the fraction `amount` keeps: round((1 − amount)·n), at least 1. */
+export function keptCount(n: number, amount: number): number {
+  return Math.max(1, Math.round((1 - amount) * n));
+}
+
+/**
+ * Plans the removal of the fraction `amount` of the hidden neurons of every dense SwiGLU FFN in
+ * the model's DecoderBlocks: neuron j is column j of `gate` and `up` and row j of `down` (and entry
+ * j of their biases), scored by the L1 norm of the three kernels' slices (Li et al. 2017, "Pruning
+ * Filters for Efficient ConvNets", ranks whole filters by L1). Every block keeps the same count,
+ * round((1 − amount)·H), so the run's single `ffnHidden` still describes the model.
+ */
+export function planFfnNeurons(model: tf.LayersModel, amount: number, plan: RebuildPlan): FfnPruneStats[] {
+  checkAmount(amount);
+  const blocks = denseFfnBlocks(model);
   if (blocks.length === 0) {
     throw new ModelError(
       'structured pruning found no dense SwiGLU feed-forward to shrink',
@@ -35,53 +56,38 @@ export async function pruneFfnNeurons(
     );
   }
   const byName = new Map(model.weights.map((w) => [w.originalName, w]));
-  const weights = new Map<string, tf.Tensor>();
-  const layers: FfnPruneStats[] = [];
-  const keptBy = new Map<string, number>();
-  try {
-    for (const block of blocks) {
-      const config = block.getConfig() as {ffnHidden: number; lora?: unknown};
-      if (config.lora) {
-        throw new ModelError(
-          `block ${block.name} has LoRA adapters`,
-          'fuse the adapters into the base weights before structured pruning',
-        );
-      }
-      const hidden = config.ffnHidden;
-      const kept = Math.max(1, Math.round((1 - amount) * hidden));
-      keptBy.set(block.name, kept);
-      const w = (site: string, part = 'kernel') => byName.get(`${block.name}/ffn/${site}/${part}`);
-      const [gate, up, down] = [w('gate'), w('up'), w('down')];
-      if (!gate || !up || !down) throw new ModelError(`block ${block.name}: no ffn gate/up/down kernels`);
-      const scores = tf.tidy(() =>
-        tf
-          .addN([
-            tf.sum(tf.abs(gate.read()), 0),
-            tf.sum(tf.abs(up.read()), 0),
-            tf.sum(tf.abs(down.read()), 1),
-          ])
-          .dataSync(),
-      );
-      const index = tf.tensor1d(topIndices(scores, kept), 'int32');
-      for (const site of ['gate', 'up']) {
-        weights.set(`${block.name}/ffn/${site}/kernel`, tf.gather(w(site)!.read(), index, 1));
-        const bias = w(site, 'bias');
-        if (bias) weights.set(bias.originalName, tf.gather(bias.read(), index, 0));
-      }
-      weights.set(down.originalName, tf.gather(down.read(), index, 0));
-      index.dispose();
-      layers.push({layer: block.name, hiddenBefore: hidden, hiddenAfter: kept});
-    }
-    const pruned = await rebuildModel(
-      model,
-      (layer) => {
-        const kept = keptBy.get(layer.name);
-        if (kept !== undefined) layer.config.ffn_hidden = kept;
-      },
-      weights,
+  return blocks.map((block) => {
+    refuseLoRA(block);
+    const hidden = (block.getConfig() as {ffnHidden: number}).ffnHidden;
+    const kept = keptCount(hidden, amount);
+    const w = (site: string, part = 'kernel') => byName.get(`${block.name}/ffn/${site}/${part}`);
+    const [gate, up, down] = [w('gate'), w('up'), w('down')];
+    if (!gate || !up || !down) throw new ModelError(`block ${block.name}: no ffn gate/up/down kernels`);
+    const [g, u, d] = [sliceL1(gate.read(), 0), sliceL1(up.read(), 0), sliceL1(down.read(), 1)];
+    const index = topIndices(
+      g.map((x, j) => x + u[j]! + d[j]!),
+      kept,
     );
-    return {model: pruned, layers};
-  } finally {
-    tf.dispose([...weights.values()]);
-  }
+    for (const site of ['gate', 'up']) {
+      plan.keep(w(site)!, index, 1);
+      const bias = w(site, 'bias');
+      if (bias) plan.keep(bias, index, 0);
+    }
+    plan.keep(down, index, 0);
+    plan.config(block.name, {ffn_hidden: kept});
+    return {layer: block.name, hiddenBefore: hidden, hiddenAfter: kept};
+  });
+}
+
+/**
+ * Removes the fraction `amount` of the FFN neurons of every DecoderBlock (see `planFfnNeurons`).
+ * Returns a new, smaller model (same outputs on the kept neurons; `model` is left as it was) and
+ * the sizes per block.
+ */
+export async function pruneFfnNeurons(
+  model: tf.LayersModel,
+  amount: number,
+): Promise<{model: tf.LayersModel; layers: FfnPruneStats[]}> {
+  const {model: pruned, stats} = await rebuildWith(model, (plan) => planFfnNeurons(model, amount, plan));
+  return {model: pruned, layers: stats};
 }

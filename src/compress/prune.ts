@@ -18,7 +18,12 @@ import {
   prunableWeights,
 } from './prune-magnitude.js';
 import type {PruneSchedule} from './prune-schedule.js';
-import {type FfnPruneStats, pruneFfnNeurons} from './prune-structured.js';
+import {
+  type PruneStructure,
+  prunedModelConfig,
+  pruneStructures,
+  type StructurePruneStats,
+} from './prune-structures.js';
 import {inferenceModel} from './quantize-model.js';
 import {metricChange, runMetric} from './run-metric.js';
 
@@ -38,8 +43,10 @@ export interface PruneRunOptions {
   /** Run folder to write: a normal run (config, model, tokenizer, labels) with the pruned model. */
   out: string;
   method: PruneMethod;
-  /** magnitude: fraction of the pruned weights set to zero; structured: of FFN neurons removed; experts: of experts dropped. Default 0.5. */
+  /** magnitude: fraction of the pruned weights set to zero; structured: of the FFN neurons, heads and units removed; experts: of experts dropped. Default 0.5. */
   sparsity?: number;
+  /** structured: what to remove — `ffn` neurons, attention `heads`, Dense hidden `units`, or `all` the model has (default). */
+  structure?: PruneStructure;
   /** magnitude: one threshold over all pruned weights (`global`, default) or one per weight (`layer`). */
   scope?: PruneScope;
   /** magnitude: weights (rank >= 2) left dense, by name (a RegExp or its source). Default /router/; null or 'none' prunes every kernel and embedding. */
@@ -80,8 +87,10 @@ export type PruneRunReport = {
   size_bytes_after: number;
   /** magnitude: the weights pruned. */
   pruned_weights?: string[];
-  /** structured: FFN sizes per block; experts: usage and kept experts per MoE layer. */
-  layers?: FfnPruneStats[] | ExpertPruneStats[];
+  /** experts: usage and kept experts per MoE layer. */
+  layers?: ExpertPruneStats[];
+  /** structured: per kind removed (ffn, heads, units), its sizes before/after in total and per layer. */
+  structures?: StructurePruneStats[];
   finetune_steps?: number;
   /** The run held LoRA adapters; they were merged into the base weights before pruning. */
   lora_fused?: boolean;
@@ -90,13 +99,16 @@ export type PruneRunReport = {
 /**
  * Prunes a run folder into `out`: unstructured magnitude pruning (zeros in dense storage — the
  * tfjs format does not shrink unless the weights are then quantized or compressed), structured
- * removal of SwiGLU FFN neurons, or dropping the least-used MoE experts (both rebuild smaller
+ * removal of SwiGLU FFN neurons, attention heads and Dense hidden units, or dropping the least-used MoE experts (both rebuild smaller
  * layers and update config.json). Reports parameters, bytes, sparsity and, with `eval`, the metric.
  */
 export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport> {
   const sparsity = options.sparsity ?? 0.5;
   if (!(sparsity >= 0 && sparsity < 1))
     throw new ConfigError(`--sparsity must be in [0, 1), got ${sparsity}`);
+  if (options.structure !== undefined && options.method !== 'structured') {
+    throw new ConfigError(`--structure applies to --method structured, not ${options.method}`);
+  }
   if (options.method === 'experts' && !options.data) {
     throw new ConfigError('--method experts needs --data FILE', 'expert usage is counted on that data');
   }
@@ -119,10 +131,10 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
       pruned = await copyModel(plain.model);
       details = await magnitude(run, pruned, sparsity, options);
     } else if (options.method === 'structured') {
-      const result = await pruneFfnNeurons(plain.model, sparsity);
+      const result = await pruneStructures(plain.model, sparsity, options.structure);
       pruned = result.model;
-      details = {layers: result.layers};
-      modelConfig = {...modelConfig, ffnHidden: result.layers[0]!.hiddenAfter};
+      details = {structures: result.structures};
+      modelConfig = prunedModelConfig(modelConfig, result.structures);
       if (options.data) {
         details.finetune_steps = await recoveryFinetune(run, pruned, options, [], {final: 0, end: 0});
       }
@@ -145,7 +157,12 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
     const config = {
       ...run.config,
       ...(modelConfig ? {model: modelConfig} : {}),
-      pruned: {from: options.model, method: options.method, sparsity},
+      pruned: {
+        from: options.model,
+        method: options.method,
+        sparsity,
+        ...(details.structures ? {structures: details.structures.map((s) => s.structure)} : {}),
+      },
     };
     await writeFileAtomic(join(options.out, RUN_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
     for (const name of [RUN_FILES.tokenizer, RUN_FILES.labels]) {

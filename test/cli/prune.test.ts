@@ -24,24 +24,18 @@ describe('deepseek-kit prune', () => {
 
   it('structured --json: a smaller run folder that evaluate, predict and quantize accept', async () => {
     const out = join(root, 'slim');
-    const r = runCli([
-      'prune',
-      '--model',
-      run,
-      '--out',
-      out,
-      '--method',
-      'structured',
-      '--sparsity',
-      '0.25',
-      '--eval',
-      TEST,
-      '--json',
-    ]);
+    const args = ['--model', run, '--out', out, '--method', 'structured', '--sparsity', '0.25'];
+    const r = runCli(['prune', ...args, '--eval', TEST, '--json']);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
-    // preset tiny: dModel 32, ffnHidden 88 → 66 neurons kept, 22 × 3 × 32 parameters removed.
-    expect(report.layers).toEqual([{layer: 'block0', hiddenBefore: 88, hiddenAfter: 66}]);
+    // preset tiny: dModel 32, ffnHidden 88 → 66 neurons kept, 22 × 3 × 32 parameters removed; its
+    // 2 heads stay 2 (round(0.75·2)), reported with nothing removed.
+    expect(
+      report.structures.map((x: {structure: string; before: number; after: number}) => x.structure),
+    ).toEqual(['ffn', 'heads']);
+    expect(report.structures[0]).toMatchObject({before: 88, after: 66, parameters_removed: 22 * 3 * 32});
+    expect(report.structures[0].layers).toEqual([{layer: 'block0', hiddenBefore: 88, hiddenAfter: 66}]);
+    expect(report.structures[1]).toMatchObject({before: 2, after: 2, parameters_removed: 0});
     expect(report.parameters_before - report.parameters_after).toBe(22 * 3 * 32);
     expect(report.size_bytes_before - report.size_bytes_after).toBe(4 * 22 * 3 * 32);
     expect(report.accuracy_after).toBeGreaterThan(0.4);
@@ -58,6 +52,45 @@ describe('deepseek-kit prune', () => {
     expect(JSON.parse(predicted.stdout.trim()).label).toMatch(/^(pos|neg)$/);
     const quantized = runCli(['quantize', '--model', out, '--out', join(root, 'slim-int8'), '--json']);
     expect(quantized.code, quantized.stderr).toBe(0);
+  }, 90_000);
+
+  it('--structure heads: one of two heads goes, config.json says so, predict reads the run', async () => {
+    const out = join(root, 'one-head');
+    const args = [
+      '--model',
+      run,
+      '--out',
+      out,
+      '--method',
+      'structured',
+      '--structure',
+      'heads',
+      '--sparsity',
+      '0.5',
+    ];
+    const r = runCli(['prune', ...args, '--json']);
+    expect(r.code, r.stderr).toBe(0);
+    const report = JSON.parse(r.stdout);
+    // A head of 16 of dModel 32: q, k, v columns 32×16 each and o rows 16×32.
+    expect(report.structures).toEqual([
+      {
+        structure: 'heads',
+        before: 2,
+        after: 1,
+        parameters_removed: 4 * 16 * 32,
+        layers: [
+          {layer: 'block0', headsBefore: 2, headsAfter: 1, kvHeadsBefore: 2, kvHeadsAfter: 1, headDim: 16},
+        ],
+      },
+    ]);
+    expect(report.parameters_before - report.parameters_after).toBe(4 * 16 * 32);
+    const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
+    expect(config.model).toMatchObject({dModel: 32, numHeads: 1, headDim: 16});
+    const predicted = runCli(['predict', '--model', out], {input: '{"text":"a wonderful, moving film"}\n'});
+    expect(predicted.code, predicted.stderr).toBe(0);
+    const human = runCli(['prune', ...args, '--overwrite']);
+    expect(human.code, human.stderr).toBe(0);
+    expect(human.stdout).toMatch(/heads\s+2 → 1 \(−2048 parameters\)\n\s+block0: heads 2 → 1, head size 16/);
   }, 90_000);
 
   it('magnitude with --data: human report with sparsity, fine-tuning steps and the dense-storage note', () => {
@@ -93,6 +126,8 @@ describe('deepseek-kit prune', () => {
       [['--method', 'experts'], /--method experts needs --data/],
       [['--method', 'experts', '--data', TEST], /no MoE layers.*ffn: moe/],
       [['--skip', '('], /not a valid regular expression/],
+      [['--structure', 'heads'], /--structure applies to --method structured/],
+      [['--method', 'structured', '--structure', 'units'], /no Dense hidden units.*--structure ffn or heads/],
     ];
     for (const [args, message] of cases) {
       const r = runCli(['prune', '--model', run, '--out', join(root, 'bad'), ...args]);

@@ -52,12 +52,16 @@ describe('prune on a causal language model (Moby-Dick)', () => {
     );
   }, 90_000);
 
-  it('structured 30%: config.json has the new ffnHidden and evaluate reads the smaller run', async () => {
+  it('structured 30%: config.json has the new ffnHidden, numHeads and headDim, and evaluate reads the smaller run', async () => {
     const out = join(root, 'slim');
     const report = await pruneRun({model: run, out, method: 'structured', sparsity: 0.3, eval: val});
-    const hidden = (report.layers as {hiddenAfter: number}[])[0]!.hiddenAfter;
+    // preset tiny: dModel 64, 2 heads of 32, ffnHidden 176 → round(0.7·176) = 123 neurons, 1 head.
+    expect(report.structures!.map((s) => [s.structure, s.before, s.after])).toEqual([
+      ['ffn', 2 * 176, 2 * 123],
+      ['heads', 2 * 2, 2 * 1],
+    ]);
     const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
-    expect(config.model.ffnHidden).toBe(hidden);
+    expect(config.model).toMatchObject({ffnHidden: 123, numHeads: 1, numKvHeads: 0, headDim: 32});
     expect(report.parameters_after).toBeLessThan(report.parameters_before);
     const evaluated = (await evaluateRun({model: out, data: val})) as unknown as {perplexity: number};
     expect(evaluated.perplexity).toBeCloseTo(report.perplexity_after!, 3);

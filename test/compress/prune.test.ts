@@ -69,10 +69,17 @@ describe('prune bars on the IMDB fixture', () => {
       overrides: {maxLen: 128},
     });
     const out = join(root, 'small-30');
-    const report = await pruneRun({model: run, out, method: 'structured', sparsity: 0.3, eval: TEST});
+    const report = await pruneRun({
+      model: run,
+      out,
+      method: 'structured',
+      structure: 'ffn',
+      sparsity: 0.3,
+      eval: TEST,
+    });
     // dModel 64, ffnHidden 176 → round(0.7·176) = 123: 53 neurons × (gate col + up col + down row) × 2 blocks.
     const removed = 2 * 53 * 3 * 64;
-    expect(report.layers).toEqual([
+    expect(report.structures![0]!.layers).toEqual([
       {layer: 'block0', hiddenBefore: 176, hiddenAfter: 123},
       {layer: 'block1', hiddenBefore: 176, hiddenAfter: 123},
     ]);
