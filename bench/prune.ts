@@ -1,7 +1,8 @@
 // Issue 7's prune bars and a sweep around them on the IMDB fixture (test split: 1,000 reviews):
 // magnitude pruning of a `bag` classifier at several sparsities, one-shot and with a short gradual
-// fine-tune; structured FFN-neuron removal on a 2-block transformer (`base`, maxLen 128) with
-// model.predict time over the encoded test set (runs interleaved, fastest of 7).
+// fine-tune; structured removal of FFN neurons, of whole attention heads, and of both, on a 2-block
+// transformer (`base`, maxLen 128) with model.predict time over the encoded test set (runs
+// interleaved, fastest of 7).
 import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -51,19 +52,54 @@ try {
   await trainTask('classify', {data: TRAIN, out: base, preset: 'base', epochs: 1, overrides: {maxLen: 128}});
   const slim: string[] = [];
   for (const s of [0.3, 0.5]) {
-    await row(`base structured ffn ${s}`, {model: base, method: 'structured', sparsity: s});
+    await row(`base structured ffn ${s}`, {model: base, method: 'structured', structure: 'ffn', sparsity: s});
     slim.push(join(root, `base-structured-ffn-${s}`.replace(/\W+/g, '-')));
   }
   await row('base structured ffn 0.3 + 100 steps', {
     model: base,
     method: 'structured',
+    structure: 'ffn',
     sparsity: 0.3,
     data: TRAIN,
     steps: 100,
   });
+  // Whole heads (4 of 32 dims per block): 25% leaves 3, 50% leaves 2.
+  for (const s of [0.25, 0.5]) {
+    await row(`base structured heads ${s}`, {
+      model: base,
+      method: 'structured',
+      structure: 'heads',
+      sparsity: s,
+    });
+    slim.push(join(root, `base-structured-heads-${s}`.replace(/\W+/g, '-')));
+  }
+  await row('base structured heads 0.25 + 100 steps', {
+    model: base,
+    method: 'structured',
+    structure: 'heads',
+    sparsity: 0.25,
+    data: TRAIN,
+    steps: 100,
+  });
+  await row('base structured all 0.25 + 100 steps', {
+    model: base,
+    method: 'structured',
+    sparsity: 0.25,
+    data: TRAIN,
+    steps: 100,
+  });
+  slim.push(join(root, 'base-structured-all-0-25-100-steps'));
   const texts = (await readLabeledRows(TEST)).map((r) => r.text);
   const [dense, ...pruned] = await predictSeconds([base, ...slim], texts);
-  rows.push({run: 'base predict 1000 texts (s)', dense: dense!, ffn_0_3: pruned[0]!, ffn_0_5: pruned[1]!});
+  rows.push({
+    run: 'base predict 1000 texts (s)',
+    dense: dense!,
+    ffn_0_3: pruned[0]!,
+    ffn_0_5: pruned[1]!,
+    heads_0_25: pruned[2]!,
+    heads_0_5: pruned[3]!,
+    all_0_25: pruned[4]!,
+  });
   printRows(rows);
   const fifty = rows.find((r) => r.run === 'bag magnitude 0.5 + 100 gradual steps')!;
   const drop = (fifty.accuracy_before as number) - (fifty.accuracy_after as number);
