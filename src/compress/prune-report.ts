@@ -41,7 +41,11 @@ const NOUN = {ffn: 'ffn neurons', heads: 'heads', units: 'dense units'} as const
 
 /** `ffn neurons   352 → 264 (−33792 parameters)`, then one line per layer. */
 function structureLines(s: StructurePruneStats): string[] {
-  const head = `${NOUN[s.structure].padEnd(14)}${s.before} → ${s.after} (−${s.parameters_removed} parameters)`;
+  const head =
+    `${NOUN[s.structure].padEnd(14)}${s.before} → ${s.after} ` +
+    (s.after < s.before
+      ? `(−${s.parameters_removed} parameters)`
+      : '(none removed at this sparsity: round((1 − sparsity)·n) keeps them all)');
   const layers = s.layers.map((l) =>
     'hiddenBefore' in l
       ? `  ${l.layer}: ffn hidden ${l.hiddenBefore} → ${l.hiddenAfter}`
