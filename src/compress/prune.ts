@@ -2,6 +2,8 @@ import {copyFile, readdir, rm, stat} from 'node:fs/promises';
 import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {ConfigError, ModelError} from '../errors.js';
+import {evaluateRun} from '../models/evaluate-run.js';
+import {isFeatureRun} from '../models/feature-classifier-run.js';
 import {type LoadedRun, loadRun, RUN_FILES, saveLayersModel, writeFileAtomic} from '../models/run-folder.js';
 import {type Batch, type BatchSource, disposeBatch} from '../train/batch-source.js';
 import type {StepEvent} from '../train/trainer.js';
@@ -120,6 +122,13 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
     );
   }
   const run = await loadRun(options.model);
+  if (isFeatureRun(run.config) && options.data) {
+    run.model.dispose();
+    throw new ConfigError(
+      `--data on numeric-feature runs is not supported by prune yet (${options.model})`,
+      'drop --data: --eval reports the accuracy before and after',
+    );
+  }
   let pruned: tf.LayersModel | undefined;
   // LoRA adapters are merged first: pruning a base weight under a live adapter would not zero it.
   const plain = inferenceModel(run.model);
@@ -171,9 +180,13 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
     }
     let change = {};
     if (options.eval) {
-      const metricBefore = await runMetric(run, run.model, options.eval, options.model);
-      const metricAfter = await runMetric(run, pruned, options.eval, options.out);
-      change = metricChange(metricBefore, metricAfter);
+      const data = options.eval;
+      change = isFeatureRun(run.config)
+        ? metricChange(await featureAccuracy(options.model, data), await featureAccuracy(options.out, data))
+        : metricChange(
+            await runMetric(run, run.model, data, options.model),
+            await runMetric(run, pruned, data, options.out),
+          );
     }
     return {
       model: options.model,
@@ -284,6 +297,12 @@ async function copyModel(model: tf.LayersModel): Promise<tf.LayersModel> {
   );
   copy.setWeights(model.getWeights());
   return copy;
+}
+
+/** Accuracy of a numeric-feature run folder on `data` (no tokenizer: scored as `evaluate` does). */
+async function featureAccuracy(folder: string, data: string): Promise<{accuracy: number}> {
+  const result = (await evaluateRun({model: folder, data})) as {accuracy: number};
+  return {accuracy: result.accuracy};
 }
 
 /** Bytes of the weight shards (`*.bin`) of a model folder. */

@@ -9,6 +9,7 @@ import {formatPruneReport} from '../../src/compress/prune-report.js';
 import {pruneStructures} from '../../src/compress/prune-structures.js';
 import {denseUnitPairs, pruneDenseUnits} from '../../src/compress/prune-units.js';
 import {buildFeatureClassifier, type FeatureClassifierConfig} from '../../src/models/feature-classifier.js';
+import {trainFeatureClassifier} from '../../src/models/feature-classifier-train.js';
 import {loadRun, saveLayersModel} from '../../src/models/run-folder.js';
 import {withSeededRandom} from '../../src/models/seeded-random.js';
 import {kitClassifier} from './kit-model.js';
@@ -172,4 +173,45 @@ describe('pruneRun --structure', () => {
     model.dispose();
     await rm(dir, {recursive: true, force: true});
   });
+});
+
+describe('structured units on a numeric-feature run trained on iris', () => {
+  it('halves the block’s hidden units, reports accuracy before and after, refuses --data', async () => {
+    await initBackend();
+    const dir = await mkdtemp(join(tmpdir(), 'dsk-prune-iris-'));
+    const IRIS = 'fixtures/tabular/iris.csv';
+    const run = join(dir, 'iris');
+    await trainFeatureClassifier({
+      data: IRIS,
+      out: run,
+      features: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
+      labelField: 'species',
+      epochs: 25,
+      batchSize: 16,
+      lr: 0.01,
+      seed: 3,
+    });
+    const report = await pruneRun({
+      model: run,
+      out: join(dir, 'half'),
+      method: 'structured',
+      sparsity: 0.5,
+      eval: IRIS,
+    });
+    // preset small: width 32, one block of ffnHidden 64 → 32 units, each 32 + 1 + 32 parameters.
+    expect(report.structures).toMatchObject([
+      {structure: 'units', before: 64, after: 32, parameters_removed: 32 * 65},
+    ]);
+    const config = JSON.parse(await readFile(join(dir, 'half', 'config.json'), 'utf8'));
+    expect(config.model).toMatchObject({width: 32, ffnHidden: 32});
+    console.log(
+      `structured 50% units (iris, small feature MLP): parameters ${report.parameters_before} → ${report.parameters_after}, ` +
+        `accuracy ${(100 * report.accuracy_before!).toFixed(1)} → ${(100 * report.accuracy_after!).toFixed(1)}`,
+    );
+    expect(report.accuracy_before).toBeGreaterThan(0.8);
+    await expect(
+      pruneRun({model: run, out: join(dir, 'x'), method: 'structured', sparsity: 0.5, data: IRIS}),
+    ).rejects.toThrow(/--data on numeric-feature runs.*drop --data/s);
+    await rm(dir, {recursive: true, force: true});
+  }, 60_000);
 });
