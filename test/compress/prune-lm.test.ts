@@ -6,6 +6,7 @@ import {initBackend} from '../../src/backend/backend.js';
 import {pruneRun} from '../../src/compress/prune.js';
 import {prunableWeights} from '../../src/compress/prune-magnitude.js';
 import {evaluateRun} from '../../src/models/evaluate-run.js';
+import {generate} from '../../src/models/generate.js';
 import {loadRun} from '../../src/models/run-folder.js';
 import {trainTask} from '../../src/models/train-task.js';
 import {ROOT} from '../helpers/cli.js';
@@ -65,6 +66,10 @@ describe('prune on a causal language model (Moby-Dick)', () => {
     expect(report.parameters_after).toBeLessThan(report.parameters_before);
     const evaluated = (await evaluateRun({model: out, data: val})) as unknown as {perplexity: number};
     expect(evaluated.perplexity).toBeCloseTo(report.perplexity_after!, 3);
+    // Cached decoding (fused q/k/v over 1 head of 32 in a width of 64) picks what the full forward picks.
+    const cached = await generate(out, 'Call me', {maxTokens: 12, temperature: 0});
+    const full = await generate(out, 'Call me', {maxTokens: 12, temperature: 0, useCache: false});
+    expect(cached.ids).toEqual(full.ids);
     console.log(
       `lm structured 30%: parameters ${report.parameters_before} → ${report.parameters_after}, ` +
         `perplexity ${report.perplexity_before!.toFixed(1)} → ${report.perplexity_after!.toFixed(1)}`,
