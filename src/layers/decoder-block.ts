@@ -5,6 +5,8 @@ import {Attention} from './attention.js';
 import {CompositeLayer} from './composite-layer.js';
 import {decodeFfn} from './decode-ffn.js';
 import type {KVCache} from './kv-cache.js';
+import {moeLoRASites} from './moe/expert-lora.js';
+import {resolveMoEArgs} from './moe/resolve-moe-args.js';
 import {MoE, type MoEArgs} from './moe.js';
 import {RMSNorm} from './rms-norm.js';
 import {firstInput, firstShape} from './shapes.js';
@@ -41,7 +43,10 @@ export interface DecoderBlockArgs extends LayerArgs {
   attnDropout?: number;
   /** Dropout on each sublayer's output before the residual add, in training. Default 0. */
   residDropout?: number;
-  /** LoRA on projections by path: `attn/q`, `attn/k`, `attn/v`, `attn/o`, `ffn/gate`, `ffn/up`, `ffn/down`. */
+  /**
+   * LoRA on projections by path: `attn/q|k|v|o`, and `ffn/gate|up|down` (dense) or
+   * `ffn/experts/gate|up|down`, `ffn/shared/gate|up|down` (MoE).
+   */
   lora?: SublayerLoRA | null;
 }
 
@@ -91,10 +96,7 @@ export class DecoderBlock extends CompositeLayer {
     this.useBias = args.useBias ?? false;
     this.attnDropout = args.attnDropout ?? 0;
     this.residDropout = checkRange('DecoderBlock', 'residDropout', args.residDropout ?? 0, 0, 1, false);
-    const sites = [
-      ...['q', 'k', 'v', 'o'].map((p) => `attn/${p}`),
-      ...(this.ffn === 'dense' ? FFN_SITES : []),
-    ];
+    const sites = [...['q', 'k', 'v', 'o'].map((p) => `attn/${p}`), ...ffnLoRASites(this.ffn, args.moe)];
     this.lora = resolveSublayerLoRA('DecoderBlock', args.lora, sites);
     // Children are made here, not in build(), so that their checks fail at construction.
     this.attention = asBlockError(
@@ -118,17 +120,17 @@ export class DecoderBlock extends CompositeLayer {
       this.ffnLayer = new SwiGLU({name: 'ffn', hidden: this.ffnHidden, useBias: this.useBias, lora});
       this.moe = null;
     } else {
-      this.ffnLayer = new MoE({...args.moe!, name: 'ffn'});
-      this.moe = withoutLayerArgs(this.ffnLayer.getConfig());
+      this.ffnLayer = new MoE({...args.moe!, name: 'ffn', lora: childLoRA(this.lora, 'ffn')});
+      // The MoE's adapters come from the block's `lora`, so its own config never carries them.
+      const {lora: _, ...moe} = withoutLayerArgs(this.ffnLayer.getConfig());
+      this.moe = moe;
     }
   }
 
   /** Child paths that can take a LoRA adapter. */
   loraSites(): string[] {
-    return [
-      ...this.attention.loraSites().map((p) => `attn/${p}`),
-      ...(this.ffn === 'dense' ? FFN_SITES : []),
-    ];
+    const ffn = this.ffnLayer instanceof MoE ? this.ffnLayer.loraSites().map((p) => `ffn/${p}`) : FFN_SITES;
+    return [...this.attention.loraSites().map((p) => `attn/${p}`), ...ffn];
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -211,6 +213,13 @@ export class DecoderBlock extends CompositeLayer {
 tf.serialization.registerClass(DecoderBlock);
 
 const FFN_SITES = ['ffn/gate', 'ffn/up', 'ffn/down'];
+
+/** The FFN paths that can take LoRA: the SwiGLU's projections, or the MoE's expert projections. */
+function ffnLoRASites(ffn: FfnKind, moe: DecoderBlockArgs['moe']): string[] {
+  if (ffn === 'dense') return FFN_SITES;
+  const {activation, numShared} = resolveMoEArgs({...moe!});
+  return moeLoRASites(activation, numShared).map((p) => `ffn/${p}`);
+}
 
 /** Reports a child's config error as the block's: the user configured the block. */
 function asBlockError<T>(make: () => T): T {

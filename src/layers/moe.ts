@@ -1,15 +1,24 @@
 import * as tf from '@tensorflow/tfjs';
 import {ModelError} from '../errors.js';
 import type {LayerArgs} from './arg-checks.js';
+import {resolveLoRASpec} from './lora-dense.js';
 import {expertCapacity, planDispatch} from './moe/dispatch-plan.js';
 import {denseDispatch, sparseDispatch} from './moe/expert-dispatch.js';
-import {type ExpertActivation, type ExpertWeights, expertFfn, expertWeightNames} from './moe/expert-ffn.js';
+import {
+  type ExpertActivation,
+  type ExpertProjection,
+  type ExpertWeights,
+  expertFfn,
+  expertWeightNames,
+} from './moe/expert-ffn.js';
+import {ExpertLoRA, moeLoRASites} from './moe/expert-lora.js';
 import {fastMatMul} from './moe/fast-matmul.js';
 import {routerZLoss, sequenceBalanceLoss, switchLoss} from './moe/moe-losses.js';
 import {type ResolvedMoEArgs, resolveMoEArgs} from './moe/resolve-moe-args.js';
 import {type RouterOutput, type RouterScoring, routeTokens} from './moe/routing.js';
 import {type BiasUpdateMode, updatedRoutingBias} from './moe/routing-bias.js';
 import {type RoutingStats, routingStats} from './moe/routing-stats.js';
+import {loraConfig, resolveSublayerLoRA, type SublayerLoRA} from './sublayer-lora.js';
 
 export interface MoEArgs extends LayerArgs {
   /** Routed experts E. Integer >= 1. */
@@ -53,6 +62,12 @@ export interface MoEArgs extends LayerArgs {
   biasUpdate?: BiasUpdateMode;
   /** Seed for the weight initialisers; null = random. Default null. */
   seed?: number | null;
+  /**
+   * LoRA adapters on expert projections by path: `experts/gate|up|down` (one adapter per routed
+   * expert, stacked [E, ...]) and `shared/gate|up|down`. With adapters every base weight (router
+   * included) is frozen. Default none.
+   */
+  lora?: SublayerLoRA | null;
 }
 
 /** Extra `apply` kwargs: `dispatch: 'dense'` runs the dense reference (all experts, masked). */
@@ -62,6 +77,7 @@ export interface MoECallArgs {
 }
 
 type Pass = object;
+type ExpertVariables = Record<ExpertProjection, tf.LayerVariable>;
 
 let unnamed = 0;
 
@@ -77,12 +93,14 @@ let unnamed = 0;
 export class MoE extends tf.layers.Layer {
   static className = 'MoE';
   readonly config: ResolvedMoEArgs;
+  readonly lora: SublayerLoRA | null;
   /** Routing of the last call: tokens per expert, max/mean load, drops. */
   lastRoutingStats?: RoutingStats;
   private router?: tf.LayerVariable;
   private routingBias?: tf.LayerVariable;
-  private experts?: Record<keyof ExpertWeights, tf.LayerVariable>;
-  private shared?: Record<keyof ExpertWeights, tf.LayerVariable>;
+  private experts?: ExpertVariables;
+  private shared?: ExpertVariables;
+  private adapters = new Map<string, ExpertLoRA>();
   private pendingAux: tf.Scalar[] = [];
   private pendingPass?: Pass;
   private pendingLoad?: Float64Array;
@@ -91,6 +109,17 @@ export class MoE extends tf.layers.Layer {
     // tfjs would derive 'mo_e_<n>' from the class name.
     super({...args, name: args.name ?? `moe_${++unnamed}`});
     this.config = resolveMoEArgs(args);
+    this.lora = resolveSublayerLoRA('MoE', args.lora, this.loraSites());
+  }
+
+  /** Paths (relative to this layer) of the projections that can take a LoRA adapter. */
+  loraSites(): string[] {
+    return moeLoRASites(this.config.activation, this.config.numShared);
+  }
+
+  /** The adapters, in site order (none without `lora`). */
+  loraAdapters(): ExpertLoRA[] {
+    return [...this.adapters.values()];
   }
 
   override build(inputShape: tf.Shape | tf.Shape[]): void {
@@ -98,6 +127,8 @@ export class MoE extends tf.layers.Layer {
     const d = shape.at(-1);
     if (d == null) throw new ModelError(`MoE '${this.name}': the last input dimension must be known`);
     const {numExperts, expertHidden, numShared, activation, seed} = this.config;
+    // An adapted layer's base is frozen, as in LoRADense.
+    const trainable = this.lora === null;
     let nextSeed = seed ?? undefined;
     const takeSeed = () => (nextSeed === undefined ? undefined : nextSeed++);
     // Small router init (Switch §2.4: scale 0.1) keeps early routing near uniform.
@@ -111,6 +142,8 @@ export class MoE extends tf.layers.Layer {
         distribution: 'truncatedNormal',
         seed: takeSeed(),
       }),
+      undefined,
+      trainable,
     );
     this.routingBias = this.addWeight(
       'router/balance_bias',
@@ -123,16 +156,18 @@ export class MoE extends tf.layers.Layer {
     // Glorot-uniform per expert matrix; the stack's leading [E] axis must not count as fan-in.
     const mlp = (prefix: string, hidden: number, stack: number | null) => {
       const limit = Math.sqrt(6 / (d + hidden));
-      const w = {} as Record<keyof ExpertWeights, tf.LayerVariable>;
+      const w = {} as ExpertVariables;
       for (const name of expertWeightNames(activation)) {
         const matrix = name === 'down' ? [hidden, d] : [d, hidden];
         const init = tf.initializers.randomUniform({minval: -limit, maxval: limit, seed: takeSeed()});
-        w[name] = this.addWeight(`${prefix}/${name}`, stack ? [stack, ...matrix] : matrix, 'float32', init);
+        const shape = stack ? [stack, ...matrix] : matrix;
+        w[name] = this.addWeight(`${prefix}/${name}`, shape, 'float32', init, undefined, trainable);
       }
       return w;
     };
     this.experts = mlp('experts', expertHidden, numExperts);
     if (numShared > 0) this.shared = mlp('shared', numShared * expertHidden, null);
+    for (const site of this.lora?.targets ?? []) this.addAdapter(site, takeSeed());
     this.addLoss(() => this.takeAuxLoss());
     this.inputSpec = [{minNDim: 2, axes: {[-1]: d}}];
     this.built = true;
@@ -162,8 +197,9 @@ export class MoE extends tf.layers.Layer {
       const plan = planDispatch(routed.indices, numTokens, c.topK, c.numExperts, capacity);
       this.lastRoutingStats = routingStats(plan);
       if (training) this.accumulateLoad(plan.load);
-      let out = dispatch(x2, routed.weights, plan, read(this.experts!), c.activation);
-      if (this.shared) out = tf.add(out, expertFfn(x2, read(this.shared), c.activation));
+      const experts = this.readExperts('experts', training);
+      let out = dispatch(x2, routed.weights, plan, experts, c.activation);
+      if (this.shared) out = tf.add(out, expertFfn(x2, this.readExperts('shared', training), c.activation));
       const result = [x.rank === 2 ? out : tf.reshape(out, x.shape)];
       if (training) result.push(this.auxLoss(routed, seqLen));
       return result;
@@ -213,8 +249,74 @@ export class MoE extends tf.layers.Layer {
     return super.dispose();
   }
 
+  /** [A, B] of every adapter, in site order (see `loraAdapters`), as new tensors. */
+  getAdapterWeights(): tf.Tensor[] {
+    return this.loraAdapters().flatMap((a) => a.getAdapterWeights());
+  }
+
+  /** Sets [A, B] of every adapter, in site order. */
+  setAdapterWeights(weights: tf.Tensor[]): void {
+    const adapters = this.loraAdapters();
+    if (weights.length !== 2 * adapters.length) {
+      throw new ModelError(
+        `MoE '${this.name}': expected ${2 * adapters.length} adapter weights, got ${weights.length}`,
+      );
+    }
+    adapters.forEach((a, i) => {
+      a.setAdapterWeights(this.name, weights.slice(2 * i, 2 * i + 2));
+    });
+  }
+
+  /** Names of the adapted base weights, in the order of `mergedWeights`. */
+  baseWeightNames(): string[] {
+    return this.loraAdapters().map((a) => a.baseWeightName());
+  }
+
+  /** Each adapted base weight with its adapter merged in, W + scale·A·B (new tensors). */
+  mergedWeights(): tf.Tensor[] {
+    return this.loraAdapters().map((a) => a.mergedWeight());
+  }
+
   override getConfig(): tf.serialization.ConfigDict {
-    return {...super.getConfig(), ...this.config};
+    return {...super.getConfig(), ...this.config, lora: loraConfig(this.lora)};
+  }
+
+  /** The shape of the base weight at `site` (`experts/down`: [E, hidden, d]; `shared/up`: [d, hidden]). */
+  projectionShape(site: string): number[] {
+    const [group, name] = site.split('/') as ['experts' | 'shared', ExpertProjection];
+    const w = (group === 'experts' ? this.experts : this.shared)?.[name];
+    if (!w) throw new ModelError(`MoE '${this.name}' has no built projection '${site}'`);
+    return w.shape as number[];
+  }
+
+  /** Adds the A/B pair of `site` (`experts/down`): A uniform in ±1/sqrt(in) (as LoRADense), B zero. */
+  private addAdapter(site: string, seed: number | undefined): void {
+    const [group, name] = site.split('/') as ['experts' | 'shared', ExpertProjection];
+    const base = (group === 'experts' ? this.experts : this.shared)![name];
+    const shape = base.shape as number[];
+    const [inDim, outDim] = shape.slice(-2) as [number, number];
+    const stack = shape.slice(0, -2); // [E] or []
+    const {rank} = this.lora!;
+    const bound = 1 / Math.sqrt(inDim);
+    const a = this.addWeight(
+      `${site}/lora_a`,
+      [...stack, inDim, rank],
+      'float32',
+      tf.initializers.randomUniform({minval: -bound, maxval: bound, seed}),
+    );
+    const b = this.addWeight(`${site}/lora_b`, [...stack, rank, outDim], 'float32', tf.initializers.zeros());
+    this.adapters.set(site, new ExpertLoRA(site, resolveLoRASpec('MoE', this.lora!), base, a, b));
+  }
+
+  /** The routed (`experts`) or shared weights as the expert MLP takes them, adapters included. */
+  private readExperts(group: 'experts' | 'shared', training: boolean): ExpertWeights {
+    const w = group === 'experts' ? this.experts! : this.shared!;
+    const weights: ExpertWeights = {gate: w.gate?.read(), up: w.up.read(), down: w.down.read()};
+    const adapted = this.loraAdapters().filter((a) => a.site.startsWith(`${group}/`));
+    if (adapted.length > 0) {
+      weights.lora = Object.fromEntries(adapted.map((a) => [a.site.split('/')[1], a.adapter(training)]));
+    }
+    return weights;
   }
 
   private auxLoss(routed: RouterOutput, seqLen: number): tf.Scalar {
@@ -250,11 +352,3 @@ export class MoE extends tf.layers.Layer {
   }
 }
 tf.serialization.registerClass(MoE);
-
-function read(w: Record<keyof ExpertWeights, tf.LayerVariable>): ExpertWeights {
-  return {
-    gate: w.gate?.read(),
-    up: w.up.read(),
-    down: w.down.read(),
-  };
-}

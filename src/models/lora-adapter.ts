@@ -3,7 +3,8 @@ import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {ModelError} from '../errors.js';
 import type {LoRADense, ResolvedLoRASpec} from '../layers/lora-dense.js';
-import type {LoRAEmbedding} from '../layers/lora-embedding.js';
+import {LoRAEmbedding} from '../layers/lora-embedding.js';
+import {MoE} from '../layers/moe.js';
 import {applyLoRA, isLoRALayer, type LoRAReport, walkLayers} from './lora-model.js';
 
 export const ADAPTER_FORMAT = 'deepseek-kit-lora-adapter';
@@ -15,12 +16,15 @@ const ADAPTABLE = ['Dense', 'Embedding', 'TokenEmbedding'];
 
 /**
  * One adapted layer: where it sits in the base model and the shape of its kernel [inDim, outDim]
- * (for an embedding, its table [vocabSize, dModel]).
+ * (for an embedding, its table [vocabSize, dModel]; for an MoE's routed experts, `experts` stacked
+ * kernels [experts, inDim, outDim]).
  */
 export interface AdapterLayer {
   path: string;
   inDim: number;
   outDim: number;
+  /** Routed experts of a stacked MoE projection (`block0/ffn/experts/down`); absent otherwise. */
+  experts?: number;
 }
 
 /** adapter.json: the LoRA spec, the adapted layers, and the layout of adapter.weights.bin. */
@@ -38,29 +42,64 @@ export interface LoRAAdapter {
   weights: tf.NamedTensorMap;
 }
 
+/** One adapter of a model: a LoRA layer's, or one adapted MoE projection's. */
+interface AdapterUnit {
+  path: string;
+  spec: ResolvedLoRASpec;
+  embedding: boolean;
+  get(): tf.Tensor[];
+  set(weights: tf.Tensor[]): void;
+}
+
+/** Every adapter of `model`, in model order, by path. */
+function adapterUnits(model: tf.LayersModel): AdapterUnit[] {
+  return walkLayers(model).flatMap(({path, layer}): AdapterUnit[] => {
+    if (layer instanceof MoE) {
+      return layer.loraAdapters().map((a) => ({
+        path: `${path}/${a.site}`,
+        spec: a.spec,
+        embedding: false,
+        get: () => a.getAdapterWeights(),
+        set: (w) => a.setAdapterWeights(path, w),
+      }));
+    }
+    if (!isLoRALayer(layer)) return [];
+    return [
+      {
+        path,
+        spec: (layer as LoRADense | LoRAEmbedding).lora,
+        embedding: layer instanceof LoRAEmbedding,
+        get: () => layer.getAdapterWeights(),
+        set: (w) => layer.setAdapterWeights(w),
+      },
+    ];
+  });
+}
+
 /** Copies the A/B weights of every LoRA layer in `model` (new tensors, caller disposes). */
 export function extractAdapter(model: tf.LayersModel): LoRAAdapter {
-  const adapted = walkLayers(model).filter(({layer}) => isLoRALayer(layer));
+  const adapted = adapterUnits(model);
   if (adapted.length === 0)
     throw new ModelError('extractAdapter: the model has no LoRA layers — apply LoRA first');
-  // Embedding adapters have no dropout, so the spec is that of the first Dense adapter if any.
-  const first = adapted.find(({layer}) => layer.getClassName() === 'LoRADense') ?? adapted[0]!;
-  const spec = (first.layer as LoRADense).lora;
+  // Embedding adapters have no dropout, so the spec is that of the first other adapter if any.
+  const spec = (adapted.find((u) => !u.embedding) ?? adapted[0]!).spec;
   const sameShape = (s: ResolvedLoRASpec) =>
     s.rank === spec.rank && s.alpha === spec.alpha && s.rslora === spec.rslora;
   const layers: AdapterLayer[] = [];
   const weights: tf.NamedTensorMap = {};
-  for (const {path, layer} of adapted) {
-    const lora = layer as LoRADense | LoRAEmbedding;
-    if (!sameShape(lora.lora)) {
+  for (const unit of adapted) {
+    if (!sameShape(unit.spec)) {
+      tf.dispose(Object.values(weights));
       throw new ModelError(
-        `extractAdapter: '${path}' has LoRA ${JSON.stringify(lora.lora)}, others ${JSON.stringify(spec)}`,
+        `extractAdapter: '${unit.path}' has LoRA ${JSON.stringify(unit.spec)}, others ${JSON.stringify(spec)}`,
       );
     }
-    const [a, b] = lora.getAdapterWeights();
-    layers.push({path, inDim: a!.shape[0]!, outDim: b!.shape[1]!});
-    weights[`${path}/lora_a`] = a!;
-    weights[`${path}/lora_b`] = b!;
+    const [a, b] = unit.get() as [tf.Tensor, tf.Tensor];
+    // A [(E,) in, r], B [(E,) r, out]
+    const stacked = a.rank === 3 ? {experts: a.shape[0]!} : {};
+    layers.push({path: unit.path, inDim: a.shape.at(-2)!, outDim: b.shape.at(-1)!, ...stacked});
+    weights[`${unit.path}/lora_a`] = a;
+    weights[`${unit.path}/lora_b`] = b;
   }
   return {manifest: {format: ADAPTER_FORMAT, version: 1, ...spec, layers}, weights};
 }
@@ -112,32 +151,51 @@ export function attachAdapter(
 ): {model: tf.LayersModel; report: LoRAReport} {
   const {manifest, weights} = adapter;
   const byPath = new Map(walkLayers(base).map(({path, layer}) => [path, layer]));
-  for (const {path, inDim, outDim} of manifest.layers) {
-    const layer = byPath.get(path);
-    if (!layer) throw new ModelError(`adapter layer '${path}' is not in the base model '${base.name}'`);
-    if (!ADAPTABLE.includes(layer.getClassName())) {
+  for (const {path, inDim, outDim, experts} of manifest.layers) {
+    const kernel = baseKernelShape(base, byPath, path);
+    const trained = experts === undefined ? [inDim, outDim] : [experts, inDim, outDim];
+    if (!tf.util.arraysEqual(kernel, trained)) {
       throw new ModelError(
-        `adapter layer '${path}' is a ${layer.getClassName()} in the base model, not one of ${ADAPTABLE.join(', ')}`,
-      );
-    }
-    const kernel = layer.weights[0]!.shape;
-    if (kernel[0] !== inDim || kernel[1] !== outDim) {
-      throw new ModelError(
-        `adapter layer '${path}' was trained on a kernel of shape [${inDim}, ${outDim}] but the base model's is [${kernel.join(', ')}]`,
+        `adapter layer '${path}' was trained on a kernel of shape [${trained.join(', ')}] but the base model's is [${kernel.join(', ')}]`,
         'load the adapter onto the base model it was trained from',
       );
     }
   }
   const {rank, alpha, rslora, dropout} = manifest;
   const result = applyLoRA(base, {rank, alpha, rslora, dropout, targets: manifest.layers.map((l) => l.path)});
-  for (const {path, layer} of walkLayers(result.model)) {
-    if (!isLoRALayer(layer)) continue;
-    const a = weights[`${path}/lora_a`];
-    const b = weights[`${path}/lora_b`];
-    if (!a || !b) throw new ModelError(`adapter has no weights for layer '${path}'`);
-    layer.setAdapterWeights([a, b]);
+  try {
+    for (const unit of adapterUnits(result.model)) {
+      const a = weights[`${unit.path}/lora_a`];
+      const b = weights[`${unit.path}/lora_b`];
+      if (!a || !b) throw new ModelError(`adapter has no weights for layer '${unit.path}'`);
+      unit.set([a, b]);
+    }
+  } catch (err) {
+    result.model.dispose();
+    throw err;
   }
   return result;
+}
+
+/**
+ * The shape of the base weight an adapter at `path` sits on: a Dense kernel, an embedding table, or
+ * an MoE projection (`<moe>/experts/down`: [E, in, out]). A path that names none is a ModelError.
+ */
+function baseKernelShape(base: tf.LayersModel, byPath: Map<string, tf.layers.Layer>, path: string): number[] {
+  const layer = byPath.get(path);
+  if (layer) {
+    if (!ADAPTABLE.includes(layer.getClassName())) {
+      throw new ModelError(
+        `adapter layer '${path}' is a ${layer.getClassName()} in the base model, not one of ${ADAPTABLE.join(', ')} or an MoE projection`,
+      );
+    }
+    return layer.weights[0]!.shape as number[];
+  }
+  const cut = path.lastIndexOf('/', path.lastIndexOf('/') - 1);
+  const host = cut > 0 ? byPath.get(path.slice(0, cut)) : undefined;
+  const site = path.slice(cut + 1);
+  if (host instanceof MoE && host.loraSites().includes(site)) return host.projectionShape(site);
+  throw new ModelError(`adapter layer '${path}' is not in the base model '${base.name}'`);
 }
 
 /** `readAdapter` + `attachAdapter`. */

@@ -3,6 +3,7 @@ import {ConfigError, ModelError} from '../errors.js';
 import {hasSublayers} from '../layers/composite-layer.js';
 import {LoRADense, type LoRASpec, resolveLoRASpec} from '../layers/lora-dense.js';
 import {LoRAEmbedding} from '../layers/lora-embedding.js';
+import {MoE} from '../layers/moe.js';
 
 type Layer = tf.layers.Layer;
 type ConfigDict = tf.serialization.ConfigDict;
@@ -12,7 +13,9 @@ export interface ApplyLoRAOptions extends LoRASpec {
   /**
    * Layer paths to adapt: a regular expression searched in each path (`attn.(q|v)` matches
    * `block0/attn/q`), or a list of exact paths. A path is a top-level Dense layer's name, or
-   * `<layer>/<child>…` for the projections inside attention, SwiGLU and decoder blocks.
+   * `<layer>/<child>…` for the projections inside attention, SwiGLU and decoder blocks, and
+   * `<moe>/experts/<p>`, `<moe>/shared/<p>` for an MoE's stacked expert projections (p in
+   * gate/up/down; `block0/ffn/experts/down`).
    */
   targets: string | RegExp | string[];
 }
@@ -44,27 +47,42 @@ export function walkLayers(model: tf.LayersModel): LayerAtPath[] {
   return out;
 }
 
-/** A layer with a LoRA adapter. */
-export function isLoRALayer(layer: Layer): layer is LoRADense | LoRAEmbedding {
-  return layer instanceof LoRADense || layer instanceof LoRAEmbedding;
+/** A layer holding LoRA adapters of its own: all of them expose A/B and merge the same way. */
+export type LoRALayer = LoRADense | LoRAEmbedding | MoE;
+
+/** A layer with LoRA adapters: LoRADense, LoRAEmbedding, or an MoE with adapted expert projections. */
+export function isLoRALayer(layer: Layer): layer is LoRALayer {
+  return (
+    layer instanceof LoRADense ||
+    layer instanceof LoRAEmbedding ||
+    (layer instanceof MoE && layer.lora !== null)
+  );
+}
+
+/** The adapted paths of `model`: each LoRA layer's, and each adapted MoE projection's. */
+export function adaptedPaths(model: tf.LayersModel): string[] {
+  return walkLayers(model).flatMap(({path, layer}) => {
+    if (layer instanceof MoE) return layer.loraAdapters().map((a) => `${path}/${a.site}`);
+    return isLoRALayer(layer) ? [path] : [];
+  });
 }
 
 const EMBEDDINGS = ['Embedding', 'TokenEmbedding'];
 
 /**
- * Paths that can take an adapter, adapted or not: Dense layers at any depth, and top-level
- * Embedding/TokenEmbedding layers.
+ * Paths that can take an adapter, adapted or not: Dense layers at any depth, top-level
+ * Embedding/TokenEmbedding layers, and the expert projections of MoE layers.
  */
 export function loraSites(model: tf.LayersModel): string[] {
   const topLevel = new Set(model.layers);
-  return walkLayers(model)
-    .filter(
-      ({layer}) =>
-        isDense(layer) ||
-        isLoRALayer(layer) ||
-        (topLevel.has(layer) && EMBEDDINGS.includes(layer.getClassName())),
-    )
-    .map(({path}) => path);
+  return walkLayers(model).flatMap(({path, layer}) => {
+    if (layer instanceof MoE) return layer.loraSites().map((site) => `${path}/${site}`);
+    const adaptable =
+      isDense(layer) ||
+      isLoRALayer(layer) ||
+      (topLevel.has(layer) && EMBEDDINGS.includes(layer.getClassName()));
+    return adaptable ? [path] : [];
+  });
 }
 
 /** Trainable and total parameter counts (each weight counted once). */
@@ -92,8 +110,8 @@ export function applyLoRA(
       `layers that can take LoRA: ${sites.slice(0, 12).join(', ')}${sites.length > 12 ? ', …' : ''}`,
     );
   }
-  const byPath = new Map(walkLayers(model).map(({path, layer}) => [path, layer]));
-  const already = targets.find((t) => isLoRALayer(byPath.get(t)!));
+  const adapted = new Set(adaptedPaths(model));
+  const already = targets.find((t) => adapted.has(t));
   if (already)
     throw new ConfigError(`applyLoRA: '${already}' already has a LoRA adapter — fuse the model first`);
 
@@ -107,10 +125,10 @@ export function applyLoRA(
       entry.config.lora = {...spec, targets: own};
     }
   }
-  const adapted = rebuild(model, config);
-  copyWeights(model, adapted, new Map());
-  freezeAllButLoRA(adapted);
-  return {model: adapted, report: {targets, ...paramCounts(adapted)}};
+  const result = rebuild(model, config);
+  copyWeights(model, result, new Map());
+  freezeAllButLoRA(result);
+  return {model: result, report: {targets, ...paramCounts(result)}};
 }
 
 /**
@@ -131,7 +149,10 @@ export function freezeAllButLoRA(model: tf.LayersModel): void {
   }
 }
 
-/** A copy of `model` with every adapter merged into its base weight: plain Dense/embedding layers, all trainable. */
+/**
+ * A copy of `model` with every adapter merged into its base weight (W + scale·A·B; per expert for an
+ * MoE): plain Dense/embedding/MoE layers, all trainable.
+ */
 export function fuseLoRA(model: tf.LayersModel): tf.LayersModel {
   const config = cloneConfig(model);
   for (const entry of layerEntries(config)) {

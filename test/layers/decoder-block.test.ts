@@ -182,7 +182,9 @@ describe('DecoderBlock', () => {
       expect(names).toContain('b/ffn/shared/down');
       expect(new Set(names).size).toBe(names.length);
       expect(block.losses.length).toBeGreaterThan(0);
-      expect(block.loraSites()).toEqual(['attn/q', 'attn/k', 'attn/v', 'attn/o']);
+      const experts = ['gate', 'up', 'down'].map((p) => `ffn/experts/${p}`);
+      const shared = ['gate', 'up', 'down'].map((p) => `ffn/shared/${p}`);
+      expect(block.loraSites()).toEqual(['attn/q', 'attn/k', 'attn/v', 'attn/o', ...experts, ...shared]);
     });
 
     it('checks the MoE arguments at construction', () => {

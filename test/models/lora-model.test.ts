@@ -56,12 +56,15 @@ describe('applyLoRA', () => {
     tf.dispose([...before.values(), x, y]);
   });
 
-  it('leaves MoE feed-forwards frozen and intact', async () => {
+  it('lists MoE expert projections as sites, and attention targets leave the MoE frozen and intact', async () => {
     const input = tf.input({shape: [4, 8]});
     const moe = {numExperts: 4, topK: 2, expertHidden: 6};
     const h = new DecoderBlock({name: 'moe0', dModel: 8, numHeads: 2, ffn: 'moe', moe}).apply(input);
     const base = tf.model({inputs: input, outputs: h as tf.SymbolicTensor});
-    expect(loraSites(base)).toEqual(['moe0/attn/q', 'moe0/attn/k', 'moe0/attn/v', 'moe0/attn/o']);
+    expect(loraSites(base)).toEqual([
+      ...['q', 'k', 'v', 'o'].map((p) => `moe0/attn/${p}`),
+      ...['gate', 'up', 'down'].map((p) => `moe0/ffn/experts/${p}`),
+    ]);
     const {model, report} = applyLoRA(base, {rank: 2, targets: 'attn.(q|v)'});
     expect(report.trainableParams).toBe(2 * 32);
     const x = rand([2, 4, 8]);

@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import type {DispatchPlan} from './dispatch-plan.js';
-import {type ExpertActivation, type ExpertWeights, expertFfn} from './expert-ffn.js';
+import {type ExpertActivation, type ExpertWeights, expertFfn, mapExpertWeights} from './expert-ffn.js';
 import {gatherRows, mapRows} from './gather-rows.js';
 
 /** Runs the experts on x as `plan` says. x [T, d], weights [T, k], experts stacked [E, ...] → [T, d]. */
@@ -58,10 +58,7 @@ export const denseDispatch: ExpertDispatch = (x, weights, plan, experts, activat
     return tf.sum(tf.mul(all, tf.expandDims(tf.transpose(gates), -1)), 0) as tf.Tensor2D;
   });
 
+/** Each chunk's expert weights (and adapters), [E, ...] → [chunks, ...]. */
 function gatherExperts(experts: ExpertWeights, chunkExpert: Int32Array): ExpertWeights {
-  return {
-    gate: experts.gate && gatherRows(experts.gate, chunkExpert),
-    up: gatherRows(experts.up, chunkExpert),
-    down: gatherRows(experts.down, chunkExpert),
-  };
+  return mapExpertWeights(experts, (w) => gatherRows(w, chunkExpert));
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import type {ExpertAdapters} from './expert-lora.js';
 import {fastMatMul} from './fast-matmul.js';
 
 /** The expert MLP's nonlinearity: SwiGLU (gated, three matrices) or a plain GELU/ReLU MLP (two). */
@@ -16,10 +17,15 @@ export interface ExpertWeights {
   up: tf.Tensor;
   /** [(E,) hidden, d] down projection. */
   down: tf.Tensor;
+  /** LoRA adapters on some projections, stacked as the weights are (see ExpertLoRA). */
+  lora?: ExpertAdapters;
 }
 
+/** The projections of an expert MLP. */
+export type ExpertProjection = 'gate' | 'up' | 'down';
+
 /** The weight names each activation needs, in the order `build` creates them. */
-export function expertWeightNames(activation: ExpertActivation): (keyof ExpertWeights)[] {
+export function expertWeightNames(activation: ExpertActivation): ExpertProjection[] {
   return activation === 'swiglu' ? ['gate', 'up', 'down'] : ['up', 'down'];
 }
 
@@ -31,27 +37,46 @@ export function gelu(x: tf.Tensor): tf.Tensor {
 /**
  * The expert MLP, bias-free as in LLaMA and DeepSeek: for SwiGLU (Shazeer 2020)
  * `(silu(x·Wg) ⊙ (x·Wu))·Wd`, else `act(x·Wu)·Wd`. x [n, d] → [n, d] for one expert, or
- * x [E, n, d] → [E, n, d] for a stack (a batched matmul runs all E at once).
+ * x [E, n, d] → [E, n, d] for a stack (a batched matmul runs all E at once). A projection with a
+ * LoRA adapter adds scale·(drop(x)·A)·B (Hu et al. 2021), per expert of the stack.
  */
 export function expertFfn<T extends tf.Tensor>(x: T, w: ExpertWeights, activation: ExpertActivation): T {
   return tf.tidy(() => {
     const mm = (a: tf.Tensor, b: tf.Tensor) => fastMatMul(a as tf.Tensor2D, b as tf.Tensor2D) as tf.Tensor;
+    const project = (input: tf.Tensor, name: ExpertProjection) => {
+      const y = mm(input, w[name]!);
+      const lora = w.lora?.[name];
+      if (!lora) return y;
+      const adapterIn = lora.dropout > 0 ? tf.dropout(input, lora.dropout) : input;
+      return tf.add(y, tf.mul(mm(mm(adapterIn, lora.a), lora.b), lora.scale)); // [(E,) n, out]
+    };
     let h: tf.Tensor;
     if (activation === 'swiglu') {
       if (!w.gate) throw new Error('expertFfn: SwiGLU needs a gate matrix');
-      const g = mm(x, w.gate); // [(E,) n, hidden]
-      h = tf.mul(tf.mul(g, tf.sigmoid(g)), mm(x, w.up));
+      const g = project(x, 'gate'); // [(E,) n, hidden]
+      h = tf.mul(tf.mul(g, tf.sigmoid(g)), project(x, 'up'));
     } else if (activation === 'relu') {
-      h = tf.relu(mm(x, w.up));
+      h = tf.relu(project(x, 'up'));
     } else {
-      h = gelu(mm(x, w.up));
+      h = gelu(project(x, 'up'));
     }
-    return mm(h, w.down) as T; // [(E,) n, d]
+    return project(h, 'down') as T; // [(E,) n, d]
   });
 }
 
-/** Expert `e` of a stack, as 2-D matrices. */
+/** Expert `e` of a stack, as 2-D matrices (its adapters too). */
 export function sliceExpert(stack: ExpertWeights, e: number): ExpertWeights {
   const take = (w: tf.Tensor) => tf.squeeze(tf.slice(w, [e, 0, 0], [1, -1, -1]), [0]);
-  return {gate: stack.gate && take(stack.gate), up: take(stack.up), down: take(stack.down)};
+  return mapExpertWeights(stack, take);
+}
+
+/** `stack` with `f` applied to every stacked tensor: the weights and the adapters' A and B. */
+export function mapExpertWeights(stack: ExpertWeights, f: (w: tf.Tensor) => tf.Tensor): ExpertWeights {
+  const out: ExpertWeights = {gate: stack.gate && f(stack.gate), up: f(stack.up), down: f(stack.down)};
+  if (stack.lora) {
+    out.lora = Object.fromEntries(
+      Object.entries(stack.lora).map(([name, ad]) => [name, {...ad, a: f(ad.a), b: f(ad.b)}]),
+    );
+  }
+  return out;
 }

@@ -13,7 +13,7 @@ import {ROUTER_SCORINGS} from './routing.js';
 import {BIAS_UPDATE_MODES} from './routing-bias.js';
 
 /** MoEArgs with every default filled in: what `getConfig` returns besides the base layer fields. */
-export interface ResolvedMoEArgs extends Required<Omit<MoEArgs, keyof LayerArgs | 'seed'>> {
+export interface ResolvedMoEArgs extends Required<Omit<MoEArgs, keyof LayerArgs | 'seed' | 'lora'>> {
   seed: number | null;
 }
 
