@@ -34,7 +34,7 @@ function moe(args: Partial<MoEArgs> = {}, d = 8): MoE {
 /** Sets every adapter's B (and A) to seeded random values, so the adapted layer differs from its base. */
 function perturb(layer: MoE, seed = 5): void {
   const values = layer.getAdapterWeights().map((w, i) => {
-    const r = tf.mul(rand(w.shape, seed + i), 0.5);
+    const r = tf.tidy(() => tf.mul(rand(w.shape, seed + i), 0.5));
     w.dispose();
     return r;
   });
