@@ -67,6 +67,7 @@ export * from './layers/lora-embedding.js';
 export * from './layers/moe/dispatch-plan.js';
 export * from './layers/moe/expert-dispatch.js';
 export * from './layers/moe/expert-ffn.js';
+export * from './layers/moe/expert-lora.js';
 export * from './layers/moe/moe-layers.js';
 export * from './layers/moe/moe-losses.js';
 export * from './layers/moe/resolve-moe-args.js';

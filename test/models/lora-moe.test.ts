@@ -4,6 +4,7 @@ import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
+import {inferenceModel} from '../../src/compress/quantize-model.js';
 import {ModelError} from '../../src/errors.js';
 import {DecoderBlock} from '../../src/layers/decoder-block.js';
 import {MoE, type MoEArgs} from '../../src/layers/moe.js';
@@ -200,6 +201,16 @@ describe('LoRA on MoE models', () => {
     const fused = fuseLoRA(model);
     expect(fused.getLayer('block0_moe').getConfig().lora).toBeNull();
     await expectFusedEqual(base, model, fused, rand([5, 6], 8));
+  });
+
+  it('export and quantize see MoE-only adapters and fuse them (inferenceModel)', async () => {
+    const base = tinyMoETransformer();
+    const {model} = applyLoRA(base, {rank: 2, targets: 'experts/down$'});
+    perturb(model);
+    const {model: plain, fused} = inferenceModel(model);
+    expect(fused).toBe(true);
+    expect(plain.weights.some((w) => /lora_[ab]$/.test(w.originalName))).toBe(false);
+    await expectFusedEqual(base, model, plain, rand([2, 4, 8], 10));
   });
 
   it('applying, running and fusing leak no tensors', async () => {
