@@ -93,8 +93,8 @@ export function paramCounts(model: tf.LayersModel): ParamCounts {
 }
 
 /**
- * A copy of `model` whose target Dense layers (top-level or inside composite layers) are LoRADense,
- * with every other weight frozen. The copy shares no variables with `model`; dispose either freely.
+ * A copy of `model` whose target Dense layers (top-level or inside composite layers) are LoRADense
+ * and whose target MoE projections carry stacked per-expert adapters, with every other weight frozen. The copy shares no variables with `model`; dispose either freely.
  * Compile the copy before `fit`.
  */
 export function applyLoRA(
