@@ -11,8 +11,13 @@ export interface CausalLMConfig {
   /** Width of every block. */
   dModel: number;
   numLayers: number;
-  /** Query heads; must divide dModel. */
+  /** Query heads; must divide dModel unless headDim is set. */
   numHeads: number;
+  /**
+   * Size of each head; 0 means dModel / numHeads. Set by structured pruning of heads, which keeps
+   * the head size and lowers numHeads, so a pruned run's config still builds its model.
+   */
+  headDim: number;
   /** Key/value heads (grouped-query attention); must divide numHeads. 0: as many as numHeads. */
   numKvHeads: number;
   /** Rotary embeddings in every attention layer, or a learned table added to the token embedding (GPT-2). */
@@ -49,6 +54,7 @@ export const DEFAULT_CAUSAL_LM_CONFIG: CausalLMConfig = {
   dModel: 128,
   numLayers: 4,
   numHeads: 4,
+  headDim: 0,
   numKvHeads: 0,
   positions: 'rope',
   ffn: 'dense',
@@ -135,6 +141,7 @@ export function buildCausalLM(config: CausalLMConfig, vocabSize: number): tf.Lay
       dModel: config.dModel,
       numHeads: config.numHeads,
       numKvHeads: config.numKvHeads || config.numHeads,
+      headDim: config.headDim || undefined,
       rope: config.positions === 'rope',
       ffn: config.ffn,
       ffnHidden: config.ffnHidden,

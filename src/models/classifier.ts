@@ -13,8 +13,13 @@ export interface ClassifierConfig {
   dModel: number;
   /** Transformer blocks; 0 makes a bag of subword embeddings (fastText-like), best on a few thousand rows. */
   numLayers: number;
-  /** Attention heads; must divide dModel (head size dModel / numHeads). */
+  /** Attention heads; must divide dModel (head size dModel / numHeads) unless headDim is set. */
   numHeads: number;
+  /**
+   * Size of each head; 0 means dModel / numHeads. Set by structured pruning of heads, which keeps
+   * the head size and lowers numHeads, so a pruned run's config still builds its model.
+   */
+  headDim: number;
   /** Feed-forward kind: dense SwiGLU, or Mixture-of-Experts. */
   ffn: 'dense' | 'moe';
   /** SwiGLU hidden size for the dense FFN (LLaMA's 8/3·dModel, rounded). */
@@ -40,6 +45,7 @@ export const DEFAULT_CLASSIFIER_CONFIG: ClassifierConfig = {
   dModel: 64,
   numLayers: 2,
   numHeads: 4,
+  headDim: 0,
   ffn: 'dense',
   ffnHidden: 176,
   moe: {numExperts: 4, topK: 2, expertHidden: 64, numShared: 1},
@@ -84,6 +90,7 @@ export function buildClassifier(
       name: `block${i}`,
       dModel: config.dModel,
       numHeads: config.numHeads,
+      headDim: config.headDim || undefined,
       ffn: config.ffn,
       ffnHidden: config.ffnHidden,
       moe: config.ffn === 'moe' ? config.moe : null,

@@ -5,6 +5,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {pruneRun} from '../../src/compress/prune.js';
 import {prunableWeights} from '../../src/compress/prune-magnitude.js';
+import {distill} from '../../src/models/distill.js';
 import {evaluateRun} from '../../src/models/evaluate-run.js';
 import {generate} from '../../src/models/generate.js';
 import {loadRun} from '../../src/models/run-folder.js';
@@ -70,6 +71,14 @@ describe('prune on a causal language model (Moby-Dick)', () => {
     const cached = await generate(out, 'Call me', {maxTokens: 12, temperature: 0});
     const full = await generate(out, 'Call me', {maxTokens: 12, temperature: 0, useCache: false});
     expect(cached.ids).toEqual(full.ids);
+    // A student distilled from the pruned run without a config of its own takes the teacher's shape:
+    // 1 head of 32 in a width of 64 (before headDim was a config key it got 1 head of 64).
+    const student = await distill({teacher: out, data: train, out: join(root, 'student'), steps: 2});
+    expect(student.parameterRatio).toBe(1);
+    const studentRun = await loadRun(student.out);
+    expect(studentRun.config.model).toMatchObject({numHeads: 1, headDim: 32, ffnHidden: 123});
+    expect(studentRun.model.countParams()).toBe(report.parameters_after);
+    studentRun.model.dispose();
     console.log(
       `lm structured 30%: parameters ${report.parameters_before} → ${report.parameters_after}, ` +
         `perplexity ${report.perplexity_before!.toFixed(1)} → ${report.perplexity_after!.toFixed(1)}`,

@@ -5,6 +5,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {type PruneRunReport, pruneRun} from '../../src/compress/prune.js';
 import {prunableWeights} from '../../src/compress/prune-magnitude.js';
+import {distill} from '../../src/models/distill.js';
 import {readLabeledRows} from '../../src/models/labeled-data.js';
 import {loadRun} from '../../src/models/run-folder.js';
 import {trainTask} from '../../src/models/train-task.js';
@@ -136,6 +137,10 @@ describe('prune bars on the IMDB fixture', () => {
     const pruned = await loadRun(out);
     expect(pruned.config.model).toMatchObject({numHeads: 3, headDim: 16, dModel: 64});
     pruned.model.dispose();
+    // The pruned run's config still builds its model: a student distilled from it without a config
+    // of its own has its shape (3 heads of 16 do not divide 64: without headDim this threw).
+    const student = await distill({teacher: out, data: TRAIN, out: join(root, 'heads-student'), steps: 2});
+    expect(student.parameterRatio).toBe(1);
     const texts = (await readLabeledRows(TEST)).map((r) => r.text);
     const [before, after] = await predictSeconds([run, out], texts);
     console.log(
