@@ -45,7 +45,8 @@ export const finetuneFlags = {
   }),
   rslora: Flags.boolean({summary: 'Rank-stabilised scale alpha/sqrt(rank).', helpGroup: 'LORA'}),
   targets: Flags.string({
-    summary: 'Regular expression over layer paths (block0/attn/q, block1/ffn/down) that get adapters.',
+    summary:
+      'Regular expression over layer paths that get adapters: block0/attn/q, block1/ffn/down, and in MoE blocks block1/ffn/experts/up or block1/ffn/shared/gate.',
     default: DEFAULT_LORA_TARGETS,
     helpGroup: 'LORA',
   }),
