@@ -6,7 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {DatasetError, ModelError} from '../../src/errors.js';
-import {buildCausalLM, DEFAULT_CAUSAL_LM_CONFIG} from '../../src/models/causal-lm.js';
+import {buildCausalLM, CAUSAL_LM_PRESETS, DEFAULT_CAUSAL_LM_CONFIG} from '../../src/models/causal-lm.js';
 import {buildClassifier, DEFAULT_CLASSIFIER_CONFIG} from '../../src/models/classifier.js';
 import {trainClassifier} from '../../src/models/classifier-train.js';
 import {finetune} from '../../src/models/finetune.js';
@@ -85,23 +85,28 @@ describe('LoRA invariants', () => {
     base.model.dispose();
   });
 
-  it('trains ≤ 2% of the small classifier at rank 8 with the default targets (LM small reported)', () => {
+  it('trains ≤ 2% of the small classifier at rank 8 with the default targets (LM and MoE shapes reported)', () => {
     const shares: string[] = [];
+    const lm = (preset: string) => {
+      const config = {...DEFAULT_CAUSAL_LM_CONFIG, ...CAUSAL_LM_PRESETS[preset]};
+      return () => buildCausalLM(config, config.vocabSize);
+    };
+    const moeClassifier = {...DEFAULT_CLASSIFIER_CONFIG, ffn: 'moe' as const};
+    // [name, build, head, targets]: the README and the closing note quote these shares.
     const cases = [
       ['classifier small', () => buildClassifier(DEFAULT_CLASSIFIER_CONFIG, 8000, 2), 'logits'],
-      [
-        'causal-lm small',
-        () => buildCausalLM(DEFAULT_CAUSAL_LM_CONFIG, DEFAULT_CAUSAL_LM_CONFIG.vocabSize),
-        undefined,
-      ],
+      ['classifier small (moe ffn)', () => buildClassifier(moeClassifier, 8000, 2), 'logits'],
+      ['causal-lm small', lm('small'), undefined],
+      ['causal-lm small-moe', lm('small-moe'), undefined],
+      ['causal-lm small, targets attn/(q|v)$', lm('small'), undefined, 'attn/(q|v)$'],
     ] as const;
     const share: Record<string, number> = {};
-    for (const [name, build, head] of cases) {
+    for (const [name, build, head, targets = DEFAULT_LORA_TARGETS] of cases) {
       const base = build();
       const {model} = finetuneModel(base, {
         method: 'lora',
         lora: {rank: 8},
-        targets: DEFAULT_LORA_TARGETS,
+        targets,
         head,
       });
       const trainable = model.trainableWeights.reduce(
@@ -113,7 +118,7 @@ describe('LoRA invariants', () => {
       model.dispose();
       base.dispose();
     }
-    console.log(`LoRA rank 8, targets ${DEFAULT_LORA_TARGETS}: ${shares.join('; ')}`);
+    console.log(`LoRA rank 8, default targets ${DEFAULT_LORA_TARGETS} unless named: ${shares.join('; ')}`);
     expect(share['classifier small']).toBeLessThanOrEqual(0.02);
   });
 
