@@ -4,7 +4,11 @@
 // Bars: sparse <= 1.5x dense FFN; dense reference >= 2.5x slower than sparse.
 import * as tf from '@tensorflow/tfjs';
 import {initBackend} from '../src/backend/backend.js';
-import {expertFfn} from '../src/layers/moe/expert-ffn.js';
+import {planDispatch} from '../src/layers/moe/dispatch-plan.js';
+import {sparseDispatch} from '../src/layers/moe/expert-dispatch.js';
+import {type ExpertWeights, expertFfn} from '../src/layers/moe/expert-ffn.js';
+import {fastMatMul} from '../src/layers/moe/fast-matmul.js';
+import {type RoutingOptions, routeTokens} from '../src/layers/moe/routing.js';
 import {MoE, type MoECallArgs} from '../src/layers/moe.js';
 import {printBar, printRows, type Row} from './report.js';
 
@@ -77,6 +81,47 @@ const moeCase = (dispatch: 'sparse' | 'dense'): Case => {
     step: [],
   };
 };
+// Where the sparse MoE's time goes beyond the dense FFN's, one piece added per row: the experts
+// alone on an even split (no routing, no padding), then the sparse dispatch with the plan of one
+// fixed routing (padding + gathers, no router), then the whole layer (router, top-k, plan, aux loss).
+const x2d = x as unknown as tf.Tensor2D;
+const moeVar = (name: string) => moeVars.find((v) => v.name.endsWith(`experts/${name}`))!;
+const expertWeights: ExpertWeights = {gate: moeVar('gate'), up: moeVar('up'), down: moeVar('down')};
+const expertVars = [expertWeights.gate, expertWeights.up, expertWeights.down] as tf.Variable[];
+const routerVar = moeVars.find((v) => v.name.endsWith('router/kernel')) as tf.Variable<tf.Rank.R2>;
+const fixed = tf.tidy(() => {
+  const routed = routeTokens(fastMatMul(x2d, routerVar), moe.getConfig() as unknown as RoutingOptions);
+  return {weights: tf.keep(routed.weights), indices: routed.indices};
+});
+const fixedPlan = planDispatch(fixed.indices, TOKENS, TOP_K, NUM_EXPERTS);
+const expertsActive = 3 * D_MODEL * EXPERT_HIDDEN * TOP_K;
+const breakdown: Case[] = [
+  {
+    name: `experts only, even split`,
+    hidden: EXPERT_HIDDEN,
+    activeParams: expertsActive,
+    // Each token twice (k = 2), as E chunks of T·k/E rows, its k outputs summed: the experts' work
+    // with no padding and no gathers.
+    forward: () => {
+      const rows = tf.reshape(tf.tile(x, [TOP_K, 1]), [NUM_EXPERTS, (TOKENS * TOP_K) / NUM_EXPERTS, D_MODEL]);
+      return tf.sum(tf.reshape(expertFfn(rows, expertWeights, 'swiglu'), [TOP_K, TOKENS, D_MODEL]), 0);
+    },
+    extraLoss: () => tf.scalar(0),
+    variables: expertVars,
+    fwd: [],
+    step: [],
+  },
+  {
+    name: `+ dispatch (pad ${fixedPlan.chunkSize})`,
+    hidden: EXPERT_HIDDEN,
+    activeParams: expertsActive,
+    forward: () => sparseDispatch(x2d, fixed.weights, fixedPlan, expertWeights, 'swiglu'),
+    extraLoss: () => tf.scalar(0),
+    variables: expertVars,
+    fwd: [],
+    step: [],
+  },
+];
 const cases: Case[] = [
   {
     name: 'dense FFN',
@@ -88,6 +133,7 @@ const cases: Case[] = [
     fwd: [],
     step: [],
   },
+  ...breakdown,
   moeCase('sparse'),
   moeCase('dense'),
 ];
@@ -106,7 +152,7 @@ const rows: Row[] = cases.map((c) => ({
 }));
 // Bars from per-round ratios: each round ran the three cases back to back under the same load.
 const ratio = (a: Case, b: Case) => median(a.step.map((t, i) => t / b.step[i]!));
-const [dense, sparse, reference] = cases as [Case, Case, Case];
+const [dense, , , sparse, reference] = cases as [Case, Case, Case, Case, Case];
 printRows(rows);
 const ratioDense = ratio(sparse, dense);
 const speedup = ratio(reference, sparse);
