@@ -288,5 +288,10 @@ try {
   process.exitCode = main();
 } catch (err) {
   log(`native backend not set up, using the JS backends: ${err.message}`);
+  log(
+    `to get it: point DSK_LIBTENSORFLOW at a TensorFlow C library (lib/libtensorflow*.so.2 + include/), ` +
+      `or configure a pip index that serves tensorflow-cpu==${TF_VERSION} (pip reads it from pip.conf), ` +
+      'then run `npm rebuild deepseek-kit`',
+  );
   process.exitCode = process.argv.includes('--check') ? 1 : 0;
 }
