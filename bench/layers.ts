@@ -40,17 +40,28 @@ interface Case {
   step: number[];
 }
 
+/**
+ * Waits until every tensor is computed by reading back one element of each. Reading whole tensors
+ * would time the copy into JS (tfjs-node: ~3 ms for 6 MB), which grows with a layer's total
+ * parameters, not with its work: the MoE's expert gradients are 4x the dense FFN's.
+ */
+async function settle(tensors: tf.Tensor[]): Promise<void> {
+  const firsts = tf.tidy(() => tf.concat(tensors.map((t) => tf.slice(tf.reshape(t, [-1]), 0, 1))));
+  await firsts.data();
+  firsts.dispose();
+}
+
 /** One forward alone, then one forward + gradients for the case's variables and the input. */
 async function runOnce(c: Case, record: boolean): Promise<void> {
   let t0 = performance.now();
   const y = tf.tidy(c.forward);
-  await y.data();
+  await settle([y]);
   y.dispose();
   if (record) c.fwd.push(performance.now() - t0);
   t0 = performance.now();
   const loss = () => tf.add(tf.sum(tf.mul(c.forward(), probe)), c.extraLoss()) as tf.Scalar;
   const {value, grads} = tf.variableGrads(loss, [...c.variables, x]);
-  await Promise.all(Object.values(grads).map((g) => g.data()));
+  await settle(Object.values(grads));
   tf.dispose([value, grads]);
   if (record) c.step.push(performance.now() - t0);
 }
