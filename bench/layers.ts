@@ -5,7 +5,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {initBackend} from '../src/backend/backend.js';
 import {planDispatch} from '../src/layers/moe/dispatch-plan.js';
-import {sparseDispatch} from '../src/layers/moe/expert-dispatch.js';
+import {rowWeightsOf, sparseDispatch} from '../src/layers/moe/expert-dispatch.js';
 import {type ExpertWeights, expertFfn} from '../src/layers/moe/expert-ffn.js';
 import {fastMatMul} from '../src/layers/moe/fast-matmul.js';
 import {type RoutingOptions, routeTokens} from '../src/layers/moe/routing.js';
@@ -105,6 +105,7 @@ const fixed = tf.tidy(() => {
   return {weights: tf.keep(routed.weights), indices: routed.indices};
 });
 const fixedPlan = planDispatch(fixed.indices, TOKENS, TOP_K, NUM_EXPERTS);
+const fixedRowWeights = rowWeightsOf(fixed.weights, fixedPlan);
 const expertsActive = 3 * D_MODEL * EXPERT_HIDDEN * TOP_K;
 const breakdown: Case[] = [
   {
@@ -126,7 +127,7 @@ const breakdown: Case[] = [
     name: `+ dispatch (pad ${fixedPlan.chunkSize})`,
     hidden: EXPERT_HIDDEN,
     activeParams: expertsActive,
-    forward: () => sparseDispatch(x2d, fixed.weights, fixedPlan, expertWeights, 'swiglu'),
+    forward: () => sparseDispatch(x2d, fixedRowWeights, fixedPlan, expertWeights, 'swiglu'),
     extraLoss: () => tf.scalar(0),
     variables: expertVars,
     fwd: [],

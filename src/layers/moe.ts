@@ -2,7 +2,7 @@ import * as tf from '@tensorflow/tfjs';
 import {ModelError} from '../errors.js';
 import type {LayerArgs} from './arg-checks.js';
 import {resolveLoRASpec} from './lora-dense.js';
-import {expertCapacity, planDispatch} from './moe/dispatch-plan.js';
+import {type DispatchPlan, expertCapacity, planDispatch} from './moe/dispatch-plan.js';
 import {denseDispatch, sparseDispatch} from './moe/expert-dispatch.js';
 import {
   type ExpertActivation,
@@ -15,6 +15,7 @@ import {ExpertLoRA, moeLoRASites} from './moe/expert-lora.js';
 import {fastMatMul} from './moe/fast-matmul.js';
 import {routerZLoss, sequenceBalanceLoss, switchLoss} from './moe/moe-losses.js';
 import {type ResolvedMoEArgs, resolveMoEArgs} from './moe/resolve-moe-args.js';
+import {routeRows} from './moe/router-op.js';
 import {type RouterOutput, type RouterScoring, routeTokens} from './moe/routing.js';
 import {type BiasUpdateMode, updatedRoutingBias} from './moe/routing-bias.js';
 import {type RoutingStats, routingStats} from './moe/routing-stats.js';
@@ -77,6 +78,21 @@ export interface MoECallArgs {
 }
 
 type Pass = object;
+/** What one call routes: tokens [T, d], router logits [T, E], the expert stack, the call's settings. */
+interface RouteStep {
+  x2: tf.Tensor2D;
+  logits: tf.Tensor2D;
+  experts: ExpertWeights;
+  capacity: number | null;
+  training: boolean;
+  sequenceLength: number;
+}
+/** One call's routing and expert output, before shared experts. */
+interface Routed {
+  plan: DispatchPlan;
+  out: tf.Tensor2D;
+  aux: tf.Scalar | null;
+}
 type ExpertVariables = Record<ExpertProjection, tf.LayerVariable>;
 
 let unnamed = 0;
@@ -180,7 +196,6 @@ export class MoE extends tf.layers.Layer {
   override call(inputs: tf.Tensor | tf.Tensor[], kwargs: MoECallArgs): tf.Tensor {
     const x = Array.isArray(inputs) ? inputs[0]! : inputs;
     const training = kwargs?.training === true;
-    const dispatch = kwargs?.dispatch === 'dense' ? denseDispatch : sparseDispatch;
     const c = this.config;
     const d = x.shape.at(-1)!;
     const numTokens = x.size / d;
@@ -191,22 +206,40 @@ export class MoE extends tf.layers.Layer {
         tf.mul(x2, tf.randomUniform(x2.shape, 1 - c.jitter, 1 + c.jitter)) as tf.Tensor2D;
       const routerIn = training && c.jitter > 0 ? jittered() : x2;
       const logits = fastMatMul(routerIn, this.router!.read() as tf.Tensor2D); // [T, E]
-      const bias = c.biasUpdateSpeed > 0 ? (this.routingBias!.read() as tf.Tensor1D) : undefined;
-      const routed = routeTokens(logits, c, bias);
       const capacity = training ? expertCapacity(c.capacityFactor, numTokens, c.topK, c.numExperts) : null;
-      const plan = planDispatch(routed.indices, numTokens, c.topK, c.numExperts, capacity);
-      this.lastRoutingStats = routingStats(plan);
-      if (training) this.accumulateLoad(plan.load);
       const experts = this.readExperts('experts', training);
-      let out = dispatch(x2, routed.weights, plan, experts, c.activation);
+      const step: RouteStep = {x2, logits, experts, capacity, training, sequenceLength: seqLen};
+      const routed = kwargs?.dispatch === 'dense' ? this.denseReference(step) : this.sparse(step);
+      this.lastRoutingStats = routingStats(routed.plan);
+      if (training) this.accumulateLoad(routed.plan.load);
+      let out = routed.out;
       if (this.shared) out = tf.add(out, expertFfn(x2, this.readExperts('shared', training), c.activation));
       const result = [x.rank === 2 ? out : tf.reshape(out, x.shape)];
-      if (training) result.push(this.auxLoss(routed, seqLen));
+      if (routed.aux) result.push(routed.aux);
       return result;
     });
     if (aux) this.holdAuxLoss(aux as tf.Scalar);
     if (training && c.biasUpdate === 'step') this.updateRoutingBias();
     return y!;
+  }
+
+  /** Sparse dispatch, routed by `routeRows` (the router's steps and gradients in one pass). */
+  private sparse({x2, logits, experts, capacity, training, sequenceLength}: RouteStep): Routed {
+    const c = this.config;
+    const bias = c.biasUpdateSpeed > 0 ? this.routingBias!.read().dataSync() : undefined;
+    const losses = training ? {...c, sequenceLength} : null;
+    const {plan, rowWeights, aux} = routeRows(logits, c, {bias, capacity, losses});
+    return {plan, aux, out: sparseDispatch(x2, rowWeights, plan, experts, c.activation)};
+  }
+
+  /** The dense reference (every expert on every token, masked), routed with plain tensor ops. */
+  private denseReference({x2, logits, experts, capacity, training, sequenceLength}: RouteStep): Routed {
+    const c = this.config;
+    const bias = c.biasUpdateSpeed > 0 ? (this.routingBias!.read() as tf.Tensor1D) : undefined;
+    const routed = routeTokens(logits, c, bias);
+    const plan = planDispatch(routed.indices, x2.shape[0], c.topK, c.numExperts, capacity);
+    const out = denseDispatch(x2, routed.weights, plan, experts, c.activation);
+    return {plan, out, aux: training ? this.auxLoss(routed, sequenceLength) : null};
   }
 
   /**

@@ -64,6 +64,26 @@ describe('MoE sparse dispatch', () => {
     ['gelu, top-3', {activation: 'gelu', topK: 3}, [10, 8]],
     ['relu, top-1, bias', {activation: 'relu', topK: 1, biasUpdateSpeed: 0.1, biasUpdate: 'manual'}, [10, 8]],
     ['capacity drops', {capacityFactor: 0.5, numShared: 1}, [2, 8, 8]],
+    // The sparse path computes the router and its losses in JS (routeRows), the reference with tensor ops.
+    [
+      'every aux loss, softmax, normTopK, temperature',
+      {normTopK: true, temperature: 1.3, auxLossCoef: 0.5, zLossCoef: 0.2, seqAuxLossCoef: 0.3},
+      [3, 4, 8],
+    ],
+    [
+      'every aux loss, sigmoid, groups, bias',
+      {
+        scoring: 'sigmoid',
+        numGroups: 2,
+        topKGroups: 1,
+        auxLossCoef: 0.5,
+        zLossCoef: 0.2,
+        seqAuxLossCoef: 0.3,
+        biasUpdateSpeed: 0.1,
+        biasUpdate: 'manual',
+      },
+      [2, 6, 8],
+    ],
   ];
   for (const [name, args, shape] of cases) {
     it(`equals the dense reference, forward and gradients: ${name}`, async () => {

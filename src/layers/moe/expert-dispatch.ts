@@ -3,48 +3,58 @@ import type {DispatchPlan} from './dispatch-plan.js';
 import {type ExpertActivation, type ExpertWeights, expertFfn, mapExpertWeights} from './expert-ffn.js';
 import {gatherRows, mapRows} from './gather-rows.js';
 
-/** Runs the experts on x as `plan` says. x [T, d], weights [T, k], experts stacked [E, ...] → [T, d]. */
-export type ExpertDispatch = (
+/**
+ * Sparse MoE: each expert runs only on the tokens routed to it. Gathers the tokens into the plan's
+ * chunks, runs every chunk through its expert in one batched matmul, weights each output row by its
+ * gate weight and sums each token's k rows. Work is O(T·k) expert rows plus the plan's padding, not
+ * O(T·E); the op count does not grow with E.
+ * x [T, d], rowWeights [R, 1] the gate weight of each plan row (see `rowWeightsOf`, `routeRows`),
+ * experts stacked [E, ...] → [T, d].
+ */
+export function sparseDispatch(
   x: tf.Tensor2D,
-  weights: tf.Tensor2D,
+  rowWeights: tf.Tensor2D,
   plan: DispatchPlan,
   experts: ExpertWeights,
   activation: ExpertActivation,
-) => tf.Tensor2D;
-
-/**
- * Sparse MoE: each expert runs only on the tokens routed to it. Gathers the tokens into the plan's
- * chunks, runs every chunk through its expert in one batched matmul, gathers the outputs back into
- * choice order and sums each token's k outputs weighted by its gate weights. Work is O(T·k) expert
- * rows plus the plan's padding, not O(T·E); the op count does not grow with E.
- * x [T, d], weights [T, k], experts stacked [E, ...] → [T, d].
- */
-export const sparseDispatch: ExpertDispatch = (x, weights, plan, experts, activation) =>
-  tf.tidy(() => {
+): tf.Tensor2D {
+  return tf.tidy(() => {
     const [numTokens, d] = x.shape;
     if (plan.tokenIndex.length === 0) return tf.zeros([numTokens, d]);
-    const {topK, chunkSize, tokenIndex, combineIndex, rowChoice} = plan;
+    const {topK, chunkSize, tokenIndex, combineIndex} = plan;
     const numChunks = tokenIndex.length / chunkSize;
     const chunkWeights = plan.chunkExpert ? gatherExperts(experts, plan.chunkExpert) : experts;
     // tokens → expert rows; the transpose sums each token's k rows (dropped choices add nothing).
     const rows = mapRows(x, {index: tokenIndex, group: 1}, {index: combineIndex, group: topK}); // [N·C, d]
     const outputs = expertFfn(tf.reshape(rows, [numChunks, chunkSize, d]), chunkWeights, activation);
-    // The gate weight of each row; padding rows get 0.
-    const choiceWeights = tf.reshape(weights, [-1, 1]) as tf.Tensor2D;
-    const rowWeights = mapRows(choiceWeights, {index: rowChoice, group: 1}, {index: combineIndex, group: 1});
     const weighted = tf.mul(tf.reshape(outputs, [-1, d]), rowWeights) as tf.Tensor2D; // [N·C, d]
     // expert rows → tokens, summing the k choices. The transpose gives padding rows a stray
     // gradient (token 0's), but padding rows were multiplied by 0, so nothing reaches the weights.
     return mapRows(weighted, {index: combineIndex, group: topK}, {index: tokenIndex, group: 1});
   });
+}
+
+/** The gate weight of each row of `plan`, 0 for padding: weights [T, k] → [R, 1], differentiable. */
+export function rowWeightsOf(weights: tf.Tensor2D, plan: DispatchPlan): tf.Tensor2D {
+  return tf.tidy(() => {
+    const choiceWeights = tf.reshape(weights, [-1, 1]) as tf.Tensor2D;
+    return mapRows(choiceWeights, {index: plan.rowChoice, group: 1}, {index: plan.combineIndex, group: 1});
+  });
+}
 
 /**
  * The dense reference: every expert on every token, masked to the chosen (and kept) experts. Same
  * result as `sparseDispatch` at about E/k times the work; for tests and benchmarks.
  * x [T, d], weights [T, k], experts stacked [E, ...] → [T, d].
  */
-export const denseDispatch: ExpertDispatch = (x, weights, plan, experts, activation) =>
-  tf.tidy(() => {
+export function denseDispatch(
+  x: tf.Tensor2D,
+  weights: tf.Tensor2D,
+  plan: DispatchPlan,
+  experts: ExpertWeights,
+  activation: ExpertActivation,
+): tf.Tensor2D {
+  return tf.tidy(() => {
     const {numTokens, topK, numExperts} = plan;
     const mask = new Float32Array(numTokens * topK * numExperts); // [T, k, E] one-hot of kept choices
     plan.indices.forEach((e, i) => {
@@ -57,6 +67,7 @@ export const denseDispatch: ExpertDispatch = (x, weights, plan, experts, activat
     const all = expertFfn(tf.tile(tf.expandDims(x, 0), [numExperts, 1, 1]), experts, activation); // [E, T, d]
     return tf.sum(tf.mul(all, tf.expandDims(tf.transpose(gates), -1)), 0) as tf.Tensor2D;
   });
+}
 
 /** Each chunk's expert weights (and adapters), [E, ...] → [chunks, ...]. */
 function gatherExperts(experts: ExpertWeights, chunkExpert: Int32Array): ExpertWeights {
