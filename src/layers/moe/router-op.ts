@@ -59,7 +59,7 @@ export function routeRows(
   let aux: tf.Scalar | null = null;
   if (opts.losses) {
     const {value, grad} = router.auxLoss(plan.indices, opts.losses);
-    aux = jsOp(logits, Float32Array.of(value), [], (dy) => scaled(grad, dy[0]!)) as tf.Scalar;
+    aux = jsOp(logits, Float32Array.of(value), [], (dy) => scaled(grad(), dy[0]!)) as tf.Scalar;
   }
   return {plan, rowWeights, aux};
 }
@@ -102,25 +102,30 @@ class RouterMath {
     const n = logits.length;
     const E = numExperts;
     this.k = options.topK;
-    // Plain loops throughout: TypedArray.from with a map function is ~100x slower in V8.
-    this.z = new Float64Array(n);
-    for (let i = 0; i < n; i++) this.z[i] = logits[i]! / options.temperature;
-    this.scores = new Float64Array(n);
-    this.probs = new Float64Array(n);
+    // Plain loops on locals throughout: TypedArray.from with a map function is ~100x slower in V8.
+    const z = new Float64Array(n);
+    const scores = new Float64Array(n);
+    const probs = new Float64Array(n);
+    const inv = 1 / options.temperature;
+    for (let i = 0; i < n; i++) z[i] = logits[i]! * inv;
     for (let t = 0; t < numTokens; t++) {
       const o = t * E;
       if (options.scoring === 'softmax') {
-        softmaxRow(this.z, o, E, this.scores);
-        this.probs.set(this.scores.subarray(o, o + E), o);
+        softmaxRow(z, o, E, scores);
+        for (let e = o; e < o + E; e++) probs[e] = scores[e]!;
       } else {
         let sum = 0;
         for (let e = o; e < o + E; e++) {
-          this.scores[e] = 1 / (1 + Math.exp(-this.z[e]!));
-          sum += this.scores[e]!;
+          const s = 1 / (1 + Math.exp(-z[e]!));
+          scores[e] = s;
+          sum += s;
         }
-        for (let e = o; e < o + E; e++) this.probs[e] = this.scores[e]! / sum;
+        for (let e = o; e < o + E; e++) probs[e] = scores[e]! / sum;
       }
     }
+    this.z = z;
+    this.scores = scores;
+    this.probs = probs;
   }
 
   /** Top-k experts per token by score + bias, token-major [T·k]. */
@@ -222,19 +227,18 @@ class RouterMath {
   }
 
   /**
-   * The weighted aux losses and their gradient w.r.t. the raw logits [T·E]. Balance losses (as
-   * `balanceLoss`): Σ_t Σ_i P_ti·c_g(t)i with c counted from the choices; z-loss (as `routerZLoss`):
-   * mean_t logsumexp(z_t)².
+   * The weighted aux losses, and their gradient w.r.t. the raw logits [T·E] (computed when asked:
+   * only a backward pass needs it). Balance losses (as `balanceLoss`): Σ_t Σ_i P_ti·c_g(t)i with c
+   * counted from the choices; z-loss (as `routerZLoss`): mean_t logsumexp(z_t)².
    */
   auxLoss(
     indices: Int32Array,
     losses: RouterLossCoefs & {sequenceLength: number},
-  ): {value: number; grad: Float32Array} {
+  ): {value: number; grad: () => Float32Array} {
     const T = this.numTokens;
     const E = this.numExperts;
-    const dz = new Float64Array(T * E);
     let value = 0;
-    if (T === 0) return {value, grad: new Float32Array(0)};
+    if (T === 0) return {value, grad: () => new Float32Array(0)};
     // dL/dP [T·E] of both balance losses; they differ only in how tokens are grouped.
     const dProbs = new Float64Array(T * E);
     const balance = (coef: number, sequenceLength: number) => {
@@ -258,23 +262,29 @@ class RouterMath {
     };
     balance(losses.auxLossCoef, T);
     balance(losses.seqAuxLossCoef, losses.sequenceLength);
-    if (losses.auxLossCoef > 0 || losses.seqAuxLossCoef > 0) this.probsToLogits(dProbs, dz);
-    if (losses.zLossCoef > 0) {
-      const soft = new Float64Array(E);
-      for (let t = 0; t < T; t++) {
-        const o = t * E;
-        let max = -Infinity;
-        for (let e = o; e < o + E; e++) max = Math.max(max, this.z[e]!);
-        let sum = 0;
-        for (let e = o; e < o + E; e++) sum += Math.exp(this.z[e]! - max);
-        const lse = max + Math.log(sum);
-        value += (losses.zLossCoef * lse * lse) / T;
-        softmaxRow(this.z, o, E, soft, 0);
-        const scale = (2 * losses.zLossCoef * lse) / T;
-        for (let e = 0; e < E; e++) dz[o + e]! += scale * soft[e]!;
-      }
+    const lse = new Float64Array(losses.zLossCoef > 0 ? T : 0);
+    for (let t = 0; t < lse.length; t++) {
+      const o = t * E;
+      let max = -Infinity;
+      for (let e = o; e < o + E; e++) max = Math.max(max, this.z[e]!);
+      let sum = 0;
+      for (let e = o; e < o + E; e++) sum += Math.exp(this.z[e]! - max);
+      lse[t] = max + Math.log(sum);
+      value += (losses.zLossCoef * lse[t]! * lse[t]!) / T;
     }
-    return {value, grad: this.toRawLogits(dz)};
+    const grad = () => {
+      const dz = new Float64Array(T * E);
+      if (losses.auxLossCoef > 0 || losses.seqAuxLossCoef > 0) this.probsToLogits(dProbs, dz);
+      const soft = new Float64Array(E);
+      for (let t = 0; t < lse.length; t++) {
+        // d lse_t / dz_t = softmax(z_t)
+        softmaxRow(this.z, t * E, E, soft, 0);
+        const scale = (2 * losses.zLossCoef * lse[t]!) / T;
+        for (let e = 0; e < E; e++) dz[t * E + e]! += scale * soft[e]!;
+      }
+      return this.toRawLogits(dz);
+    };
+    return {value, grad};
   }
 
   /** dz += ∂P/∂z · dProbs for every token (P = softmax(z), or s / Σ s for sigmoid scores). */

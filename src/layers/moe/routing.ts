@@ -81,6 +81,8 @@ export function chooseExperts(
   const out = new Int32Array(numTokens * topK);
   const row = new Float64Array(numExperts);
   const groupScore = new Float64Array(numGroups);
+  const picked = new Int32Array(Math.max(topK, topKGroups));
+  const taken = new Uint8Array(Math.max(numExperts, numGroups));
   for (let t = 0; t < numTokens; t++) {
     for (let e = 0; e < numExperts; e++) row[e] = scores[t * numExperts + e]!;
     if (limitGroups) {
@@ -88,31 +90,49 @@ export function chooseExperts(
         const members = row.subarray(g * groupSize, (g + 1) * groupSize);
         groupScore[g] = biased && groupSize > 1 ? sumOfTop(members, 2) : sumOfTop(members, 1);
       }
-      const keep = topIndices(groupScore, topKGroups);
+      topIndices(groupScore, topKGroups, picked, taken);
+      const keep = [...picked.subarray(0, topKGroups)];
       for (let g = 0; g < numGroups; g++) {
         if (!keep.includes(g)) row.fill(-Infinity, g * groupSize, (g + 1) * groupSize);
       }
     }
-    out.set(topIndices(row, topK), t * topK);
+    topIndices(row, topK, picked, taken);
+    for (let j = 0; j < topK; j++) out[t * topK + j] = picked[j]!;
   }
   return out;
 }
 
-/** Indices of the k largest values, largest first; ties to the lower index. */
-function topIndices(values: Float64Array, k: number): number[] {
-  const taken = new Uint8Array(values.length);
-  const picked: number[] = [];
+/**
+ * Indices of the k largest values, largest first; ties to the lower index. Written into the first
+ * k entries of `picked`, with `taken` as scratch, so a token's choice allocates nothing.
+ */
+function topIndices(
+  values: Float64Array,
+  k: number,
+  picked = new Int32Array(k),
+  taken = new Uint8Array(values.length),
+): Int32Array {
+  const n = values.length;
+  taken.fill(0, 0, n);
   for (let j = 0; j < k; j++) {
     let best = -1;
-    for (let i = 0; i < values.length; i++) {
-      if (!taken[i] && (best < 0 || values[i]! > values[best]!)) best = i;
+    let bestValue = -Infinity;
+    for (let i = 0; i < n; i++) {
+      const v = values[i]!;
+      if (taken[i] === 0 && (best < 0 || v > bestValue)) {
+        best = i;
+        bestValue = v;
+      }
     }
     taken[best] = 1;
-    picked.push(best);
+    picked[j] = best;
   }
   return picked;
 }
 
 function sumOfTop(values: Float64Array, k: number): number {
-  return topIndices(values, Math.min(k, values.length)).reduce((s, i) => s + values[i]!, 0);
+  const n = Math.min(k, values.length);
+  return topIndices(values, n)
+    .subarray(0, n)
+    .reduce((s, i) => s + values[i]!, 0);
 }
