@@ -59,15 +59,14 @@ export function routeRows(
   let aux: tf.Scalar | null = null;
   if (opts.losses) {
     const {value, grad} = router.auxLoss(plan.indices, opts.losses);
-    aux = jsOp(logits, Float32Array.of(value), [], (dy) => scaled(grad(), dy[0]!)) as tf.Scalar;
+    aux = jsOp(logits, Float32Array.of(value), [], (dy) => scaleInPlace(grad(), dy[0]!)) as tf.Scalar;
   }
   return {plan, rowWeights, aux};
 }
 
-function scaled(values: Float32Array, factor: number): Float32Array {
-  const out = new Float32Array(values.length);
-  for (let i = 0; i < values.length; i++) out[i] = values[i]! * factor;
-  return out;
+function scaleInPlace(values: Float32Array, factor: number): Float32Array {
+  if (factor !== 1) for (let i = 0; i < values.length; i++) values[i]! *= factor;
+  return values;
 }
 
 /** A tensor computed in JS from `input`, whose gradient `backward` also computes in JS. */
@@ -85,16 +84,25 @@ function jsOp(
   return op(input);
 }
 
-/** The router's numbers for one call, in float64: scores, probabilities, choices and gradients. */
+/**
+ * The router's numbers for one call: scores, probabilities, choices and gradients. Scores are
+ * float64; large scratch arrays are few (each [T, E] array is allocated off the JS heap, and many
+ * of them per call cost more in allocation and GC than the arithmetic). Plain loops on locals
+ * throughout: TypedArray.from with a map function is ~100x slower in V8.
+ */
 class RouterMath {
-  private readonly z: Float64Array; // logits / temperature
-  private readonly scores: Float64Array; // s: softmax or sigmoid of z
-  private readonly probs: Float64Array; // P: s normalised over all experts
+  /** s: softmax or sigmoid of z = logits / temperature, [T·E]. */
+  private readonly scores: Float64Array;
+  /** P: s normalised over all experts; the same array as `scores` for softmax. */
+  private readonly probs: Float64Array;
   private indices: Int32Array = new Int32Array(0);
+  /** [T·k] gate weights of the choices, and each token's renormaliser (1 without normTopK). */
+  private weights = new Float64Array(0);
+  private norms = new Float64Array(0);
   private readonly k: number;
 
   constructor(
-    logits: Float32Array,
+    private readonly logits: Float32Array,
     private readonly numTokens: number,
     private readonly numExperts: number,
     private readonly options: RoutingOptions,
@@ -102,33 +110,28 @@ class RouterMath {
     const n = logits.length;
     const E = numExperts;
     this.k = options.topK;
-    // Plain loops on locals throughout: TypedArray.from with a map function is ~100x slower in V8.
-    const z = new Float64Array(n);
-    const scores = new Float64Array(n);
-    const probs = new Float64Array(n);
     const inv = 1 / options.temperature;
-    for (let i = 0; i < n; i++) z[i] = logits[i]! * inv;
-    for (let t = 0; t < numTokens; t++) {
-      const o = t * E;
-      if (options.scoring === 'softmax') {
-        softmaxRow(z, o, E, scores);
-        for (let e = o; e < o + E; e++) probs[e] = scores[e]!;
-      } else {
+    const scores = new Float64Array(n);
+    if (options.scoring === 'softmax') {
+      for (let o = 0; o < n; o += E) softmaxRow(logits, inv, o, E, scores, o);
+      this.probs = scores;
+    } else {
+      const probs = new Float64Array(n);
+      for (let o = 0; o < n; o += E) {
         let sum = 0;
         for (let e = o; e < o + E; e++) {
-          const s = 1 / (1 + Math.exp(-z[e]!));
+          const s = 1 / (1 + Math.exp(-logits[e]! * inv));
           scores[e] = s;
           sum += s;
         }
         for (let e = o; e < o + E; e++) probs[e] = scores[e]! / sum;
       }
+      this.probs = probs;
     }
-    this.z = z;
     this.scores = scores;
-    this.probs = probs;
   }
 
-  /** Top-k experts per token by score + bias, token-major [T·k]. */
+  /** Top-k experts per token by score + bias, token-major [T·k]; fixes the gate weights. */
   choose(bias?: ArrayLike<number>): Int32Array {
     const E = this.numExperts;
     let choice = this.scores;
@@ -136,36 +139,36 @@ class RouterMath {
       choice = new Float64Array(this.scores.length);
       for (let i = 0; i < choice.length; i++) choice[i] = this.scores[i]! + bias[i % E]!;
     }
-    this.indices = chooseExperts(choice, this.numTokens, this.numExperts, this.options, bias !== undefined);
-    return this.indices;
-  }
-
-  /** [T·k] gate weights of the choices: chosen scores, renormalised and scaled as configured. */
-  private choiceWeights(): {weights: Float64Array; norms: Float64Array} {
-    const {k} = this;
-    const E = this.numExperts;
-    const weights = new Float64Array(this.indices.length);
+    const indices = chooseExperts(choice, this.numTokens, E, this.options, bias !== undefined);
+    // The chosen scores, renormalised and scaled as configured.
+    const {k, scores} = this;
+    const {normTopK, routeScale} = this.options;
+    const weights = new Float64Array(indices.length);
     const norms = new Float64Array(this.numTokens).fill(1);
     for (let t = 0; t < this.numTokens; t++) {
       let sum = 0;
-      for (let j = 0; j < k; j++) {
-        const s = this.scores[t * E + this.indices[t * k + j]!]!;
-        weights[t * k + j] = s;
+      for (let j = t * k; j < t * k + k; j++) {
+        const s = scores[t * E + indices[j]!]!;
+        weights[j] = s;
         sum += s;
       }
-      if (this.options.normTopK) norms[t] = sum + 1e-20;
-      for (let j = 0; j < k; j++)
-        weights[t * k + j] = (weights[t * k + j]! / norms[t]!) * this.options.routeScale;
+      const norm = normTopK ? sum + 1e-20 : 1;
+      norms[t] = norm;
+      for (let j = t * k; j < t * k + k; j++) weights[j] = (weights[j]! / norm) * routeScale;
     }
-    return {weights, norms};
+    this.indices = indices;
+    this.weights = weights;
+    this.norms = norms;
+    return indices;
   }
 
   /** [R] the weight of each plan row: its choice's gate weight, 0 for padding. */
   rowWeights(plan: DispatchPlan): Float32Array {
-    const {weights} = this.choiceWeights();
-    const out = new Float32Array(plan.rowChoice.length);
+    const {weights} = this;
+    const {rowChoice} = plan;
+    const out = new Float32Array(rowChoice.length);
     for (let r = 0; r < out.length; r++) {
-      const c = plan.rowChoice[r]!;
+      const c = rowChoice[r]!;
       if (c >= 0) out[r] = weights[c]!;
     }
     return out;
@@ -173,57 +176,50 @@ class RouterMath {
 
   /** d(loss)/d(raw logits) [T·E] from d(loss)/d(row weights) [R]. */
   rowWeightsGrad(plan: DispatchPlan, dRows: Float32Array): Float32Array {
-    const {k} = this;
+    const {k, scores, indices, norms} = this;
     const E = this.numExperts;
     const {routeScale, normTopK} = this.options;
-    const dWeights = new Float64Array(this.indices.length); // d/d(choice weight); dropped choices stay 0
-    for (let r = 0; r < plan.rowChoice.length; r++) {
-      const c = plan.rowChoice[r]!;
+    const dWeights = new Float64Array(indices.length); // d/d(choice weight); dropped choices stay 0
+    const {rowChoice} = plan;
+    for (let r = 0; r < rowChoice.length; r++) {
+      const c = rowChoice[r]!;
       if (c >= 0) dWeights[c] = dRows[r]! * routeScale;
     }
-    const {norms} = this.choiceWeights();
+    const dz = new Float32Array(this.numTokens * E);
     const dScores = new Float64Array(E); // one token's d/ds, nonzero at its choices only
-    const dz = new Float64Array(this.numTokens * E);
     for (let t = 0; t < this.numTokens; t++) {
-      dScores.fill(0);
       const norm = norms[t]!;
       // w_j = s_j / N with N = Σ s_i + ε: dw_j/ds_i = δ_ij / N − s_j / N².
       let cross = 0;
       if (normTopK) {
-        for (let j = 0; j < k; j++) {
-          cross += dWeights[t * k + j]! * this.scores[t * E + this.indices[t * k + j]!]!;
-        }
+        for (let j = t * k; j < t * k + k; j++) cross += dWeights[j]! * scores[t * E + indices[j]!]!;
+        cross /= norm * norm;
       }
-      for (let j = 0; j < k; j++) {
-        const e = this.indices[t * k + j]!;
-        dScores[e]! += dWeights[t * k + j]! / norm - (normTopK ? cross / (norm * norm) : 0);
-      }
-      this.scoresToLogits(t, dScores, dz);
+      for (let j = t * k; j < t * k + k; j++) dScores[indices[j]!]! += dWeights[j]! / norm - cross;
+      this.scoresToLogits(t * E, dScores, dz);
+      for (let j = t * k; j < t * k + k; j++) dScores[indices[j]!] = 0;
     }
-    return this.toRawLogits(dz);
+    return dz;
   }
 
-  /** Chain rule through the scoring function for token t: dz[t, :] += ∂s/∂z · dScores. */
-  private scoresToLogits(t: number, dScores: Float64Array, dz: Float64Array): void {
+  /**
+   * Chain rule through the scoring function and the temperature for the token at offset o:
+   * dz[o .. o + E) += ∂s/∂(raw logits) · dScores.
+   */
+  private scoresToLogits(o: number, dScores: Float64Array, dz: Float32Array): void {
     const E = this.numExperts;
-    const o = t * E;
+    const {scores} = this;
+    const inv = 1 / this.options.temperature;
     if (this.options.scoring === 'softmax') {
       let dot = 0;
-      for (let e = 0; e < E; e++) dot += dScores[e]! * this.scores[o + e]!;
-      for (let e = 0; e < E; e++) dz[o + e]! += this.scores[o + e]! * (dScores[e]! - dot);
+      for (let e = 0; e < E; e++) dot += dScores[e]! * scores[o + e]!;
+      for (let e = 0; e < E; e++) dz[o + e]! += scores[o + e]! * (dScores[e]! - dot) * inv;
     } else {
       for (let e = 0; e < E; e++) {
-        const s = this.scores[o + e]!;
-        dz[o + e]! += dScores[e]! * s * (1 - s);
+        const s = scores[o + e]!;
+        dz[o + e]! += dScores[e]! * s * (1 - s) * inv;
       }
     }
-  }
-
-  private toRawLogits(dz: Float64Array): Float32Array {
-    const inv = 1 / this.options.temperature;
-    const out = new Float32Array(dz.length);
-    for (let i = 0; i < dz.length; i++) out[i] = dz[i]! * inv;
-    return out;
   }
 
   /**
@@ -237,10 +233,11 @@ class RouterMath {
   ): {value: number; grad: () => Float32Array} {
     const T = this.numTokens;
     const E = this.numExperts;
+    const {k, probs} = this;
     let value = 0;
     if (T === 0) return {value, grad: () => new Float32Array(0)};
-    // dL/dP [T·E] of both balance losses; they differ only in how tokens are grouped.
-    const dProbs = new Float64Array(T * E);
+    // dL/dP_te = Σ over the balance losses of coef·c[group of t, e]: per group, not per token.
+    const terms: {perGroup: Float64Array; sequenceLength: number}[] = [];
     const balance = (coef: number, sequenceLength: number) => {
       if (coef <= 0) return;
       if (T % sequenceLength !== 0) {
@@ -248,75 +245,92 @@ class RouterMath {
       }
       const groups = T / sequenceLength;
       const c = new Float64Array(groups * E);
-      const perChoice = E / (this.k * sequenceLength * sequenceLength * groups);
+      const perChoice = (coef * E) / (k * sequenceLength * sequenceLength * groups);
       for (let i = 0; i < indices.length; i++) {
-        c[Math.floor(i / this.k / sequenceLength) * E + indices[i]!]! += perChoice;
+        c[Math.floor(i / k / sequenceLength) * E + indices[i]!]! += perChoice;
       }
       for (let t = 0; t < T; t++) {
-        const g = Math.floor(t / sequenceLength);
-        for (let e = 0; e < E; e++) {
-          value += coef * this.probs[t * E + e]! * c[g * E + e]!;
-          dProbs[t * E + e]! += coef * c[g * E + e]!;
-        }
+        const g = Math.floor(t / sequenceLength) * E;
+        for (let e = 0; e < E; e++) value += probs[t * E + e]! * c[g + e]!;
       }
+      terms.push({perGroup: c, sequenceLength});
     };
     balance(losses.auxLossCoef, T);
     balance(losses.seqAuxLossCoef, losses.sequenceLength);
-    const lse = new Float64Array(losses.zLossCoef > 0 ? T : 0);
+    const {zLossCoef} = losses;
+    const inv = 1 / this.options.temperature;
+    const lse = new Float64Array(zLossCoef > 0 ? T : 0);
     for (let t = 0; t < lse.length; t++) {
       const o = t * E;
       let max = -Infinity;
-      for (let e = o; e < o + E; e++) max = Math.max(max, this.z[e]!);
+      for (let e = o; e < o + E; e++) max = Math.max(max, this.logits[e]! * inv);
       let sum = 0;
-      for (let e = o; e < o + E; e++) sum += Math.exp(this.z[e]! - max);
+      for (let e = o; e < o + E; e++) sum += Math.exp(this.logits[e]! * inv - max);
       lse[t] = max + Math.log(sum);
-      value += (losses.zLossCoef * lse[t]! * lse[t]!) / T;
+      value += (zLossCoef * lse[t]! * lse[t]!) / T;
     }
     const grad = () => {
-      const dz = new Float64Array(T * E);
-      if (losses.auxLossCoef > 0 || losses.seqAuxLossCoef > 0) this.probsToLogits(dProbs, dz);
+      const dz = new Float32Array(T * E);
+      const dProbs = new Float64Array(E);
+      const dScores = new Float64Array(E);
       const soft = new Float64Array(E);
-      for (let t = 0; t < lse.length; t++) {
-        // d lse_t / dz_t = softmax(z_t)
-        softmaxRow(this.z, t * E, E, soft, 0);
-        const scale = (2 * losses.zLossCoef * lse[t]!) / T;
-        for (let e = 0; e < E; e++) dz[t * E + e]! += scale * soft[e]!;
+      const [first, second] = terms;
+      for (let t = 0; t < T; t++) {
+        const o = t * E;
+        if (first) {
+          const g1 = Math.floor(t / first.sequenceLength) * E;
+          for (let e = 0; e < E; e++) dProbs[e] = first.perGroup[g1 + e]!;
+          if (second) {
+            const g2 = Math.floor(t / second.sequenceLength) * E;
+            for (let e = 0; e < E; e++) dProbs[e]! += second.perGroup[g2 + e]!;
+          }
+          this.probsToScores(o, dProbs, dScores);
+          this.scoresToLogits(o, dScores, dz);
+        }
+        if (lse.length > 0) {
+          // d lse_t / dz_t = softmax(z_t); z = raw / temperature.
+          softmaxRow(this.logits, inv, o, E, soft, 0);
+          const scale = ((2 * zLossCoef * lse[t]!) / T) * inv;
+          for (let e = 0; e < E; e++) dz[o + e]! += scale * soft[e]!;
+        }
       }
-      return this.toRawLogits(dz);
+      return dz;
     };
     return {value, grad};
   }
 
-  /** dz += ∂P/∂z · dProbs for every token (P = softmax(z), or s / Σ s for sigmoid scores). */
-  private probsToLogits(dProbs: Float64Array, dz: Float64Array): void {
+  /** dScores = ∂P/∂s · dProbs for the token at offset o (P = s for softmax, s / Σ s for sigmoid). */
+  private probsToScores(o: number, dProbs: Float64Array, dScores: Float64Array): void {
     const E = this.numExperts;
-    const dScores = new Float64Array(E);
-    for (let t = 0; t < this.numTokens; t++) {
-      const o = t * E;
-      if (this.options.scoring === 'softmax') {
-        dScores.set(dProbs.subarray(o, o + E));
-      } else {
-        // P_i = s_i / Q, Q = Σ s: dL/ds_j = (dP_j − Σ_i dP_i·P_i) / Q.
-        let q = 0;
-        let dot = 0;
-        for (let e = 0; e < E; e++) {
-          q += this.scores[o + e]!;
-          dot += dProbs[o + e]! * this.probs[o + e]!;
-        }
-        for (let e = 0; e < E; e++) dScores[e] = (dProbs[o + e]! - dot) / q;
-      }
-      this.scoresToLogits(t, dScores, dz);
+    if (this.options.scoring === 'softmax') {
+      dScores.set(dProbs);
+      return;
     }
+    // P_i = s_i / Q, Q = Σ s: dL/ds_j = (dP_j − Σ_i dP_i·P_i) / Q.
+    let q = 0;
+    let dot = 0;
+    for (let e = 0; e < E; e++) {
+      q += this.scores[o + e]!;
+      dot += dProbs[e]! * this.probs[o + e]!;
+    }
+    for (let e = 0; e < E; e++) dScores[e] = (dProbs[e]! - dot) / q;
   }
 }
 
-/** Softmax of v[offset, offset + n) into out, at `outOffset` (default: the same offset). */
-function softmaxRow(v: Float64Array, offset: number, n: number, out: Float64Array, outOffset = offset): void {
+/** Softmax of scale·v[offset, offset + n) into out[outOffset ..]. */
+function softmaxRow(
+  v: Float32Array,
+  scale: number,
+  offset: number,
+  n: number,
+  out: Float64Array,
+  outOffset: number,
+): void {
   let max = -Infinity;
-  for (let i = 0; i < n; i++) max = Math.max(max, v[offset + i]!);
+  for (let i = 0; i < n; i++) max = Math.max(max, v[offset + i]! * scale);
   let sum = 0;
   for (let i = 0; i < n; i++) {
-    const e = Math.exp(v[offset + i]! - max);
+    const e = Math.exp(v[offset + i]! * scale - max);
     out[outOffset + i] = e;
     sum += e;
   }

@@ -79,6 +79,7 @@ export function chooseExperts(
   const groupSize = numExperts / numGroups;
   const limitGroups = numGroups > 1 && topKGroups < numGroups;
   const out = new Int32Array(numTokens * topK);
+  if (!limitGroups) return topKPerRow(scores, numTokens, numExperts, topK, out);
   const row = new Float64Array(numExperts);
   const groupScore = new Float64Array(numGroups);
   const picked = new Int32Array(Math.max(topK, topKGroups));
@@ -98,6 +99,35 @@ export function chooseExperts(
     }
     topIndices(row, topK, picked, taken);
     for (let j = 0; j < topK; j++) out[t * topK + j] = picked[j]!;
+  }
+  return out;
+}
+
+/** Top-k of each row of a [T, E] row-major array into out [T·k]: largest first, ties to the lower index. */
+function topKPerRow(
+  scores: ArrayLike<number>,
+  numTokens: number,
+  numExperts: number,
+  topK: number,
+  out: Int32Array,
+): Int32Array {
+  for (let t = 0; t < numTokens; t++) {
+    const o = t * numExperts;
+    for (let j = 0; j < topK; j++) {
+      let best = -1;
+      let bestValue = -Infinity;
+      for (let e = 0; e < numExperts; e++) {
+        const v = scores[o + e]!;
+        if (best >= 0 && !(v > bestValue)) continue;
+        let taken = false;
+        for (let i = 0; i < j; i++) if (out[t * topK + i] === e) taken = true;
+        if (!taken) {
+          best = e;
+          bestValue = v;
+        }
+      }
+      out[t * topK + j] = best;
+    }
   }
   return out;
 }
