@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type {DispatchPlan} from './dispatch-plan.js';
 import {type ExpertActivation, type ExpertWeights, expertFfn, mapExpertWeights} from './expert-ffn.js';
-import {gatherRows, mapRows} from './gather-rows.js';
+import {gatherBlocks, mapRows} from './gather-rows.js';
 
 /**
  * Sparse MoE: each expert runs only on the tokens routed to it. Gathers the tokens into the plan's
@@ -71,5 +71,5 @@ export function denseDispatch(
 
 /** Each chunk's expert weights (and adapters), [E, ...] → [chunks, ...]. */
 function gatherExperts(experts: ExpertWeights, chunkExpert: Int32Array): ExpertWeights {
-  return mapExpertWeights(experts, (w) => gatherRows(w, chunkExpert));
+  return mapExpertWeights(experts, (w) => gatherBlocks(w, chunkExpert));
 }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {fastMatMul} from './fast-matmul.js';
 
 /**
  * `x[indices]` along axis 0 with a gradient on every backend. tf.gather's own gradient needs the
@@ -19,6 +20,33 @@ export function gatherRows<T extends tf.Tensor>(x: T, indices: Int32Array): T {
         const rows = tf.reshape(saved[0]!, [-1, 1]); // [m, 1]
         return tf.scatterND(rows, dy, input.shape);
       },
+    };
+  });
+  return op(x) as T;
+}
+
+/**
+ * `x[indices]` along axis 0 for a few large rows (an expert stack's weights, one row per chunk).
+ * The gradient sums the rows of repeated indices with one matmul by the [n, m] 0/1 membership
+ * matrix: multi-threaded, where a ScatterNd runs on one thread (moe-lm, 22 chunks of 256x256
+ * matrices: ~2 ms per weight). x [n, ...rest], indices [m] → [m, ...rest].
+ */
+export function gatherBlocks<T extends tf.Tensor>(x: T, indices: Int32Array): T {
+  const op = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {
+    const input = args[0] as tf.Tensor;
+    const [n, ...rest] = input.shape;
+    return {
+      value: tf.gather(input, tf.tensor1d(indices, 'int32')),
+      gradFunc: (dy: tf.Tensor) =>
+        tf.tidy(() => {
+          const member = new Float32Array(n! * indices.length);
+          indices.forEach((row, j) => {
+            member[row * indices.length + j] = 1;
+          });
+          const flat = tf.reshape(dy, [indices.length, -1]) as tf.Tensor2D;
+          const summed = fastMatMul(tf.tensor2d(member, [n!, indices.length]), flat);
+          return tf.reshape(summed, [n!, ...rest]);
+        }),
     };
   });
   return op(x) as T;
