@@ -2,10 +2,12 @@
 // training step of bench:train's models spends its time. Stages (forward; forward + backward;
 // clipping; AdamW) are timed on their own with the result read back, as medians over repeats; then
 // `repeats` whole steps run under tf.profile, and their kernels are totalled by name (with --shapes:
-// by name and input shapes): count per step and median ms.
+// by name and input shapes): count per step and median ms. MoE configs end with each layer's routing
+// of the last step (tokens per expert, max/mean load, expert rows with padding).
 import {readFile} from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import {initBackend} from '../src/backend/backend.js';
+import {moeLayers} from '../src/layers/moe/moe-layers.js';
 import {buildCausalLM, CAUSAL_LM_PRESETS, DEFAULT_CAUSAL_LM_CONFIG} from '../src/models/causal-lm.js';
 import {lmBatchSource} from '../src/models/lm-data.js';
 import {AdamW} from '../src/train/adamw.js';
@@ -119,3 +121,20 @@ printRows(
     .slice(0, byShape ? 40 : 25)
     .map(([kernel, e]) => ({kernel, count: e.count, ms: e.ms, share: e.ms / total})),
 );
+
+// How the MoE layers routed the last step: skewed routing runs busy experts as several chunks.
+const routed = moeLayers(model).filter((layer) => layer.lastRoutingStats);
+if (routed.length > 0) {
+  process.stdout.write('\nMoE routing of the last step\n');
+  printRows(
+    routed.map((layer, i) => {
+      const s = layer.lastRoutingStats!;
+      return {
+        moe_layer: i,
+        tokens_per_expert: s.tokensPerExpert.join(','),
+        max_over_mean: s.maxOverMean,
+        expert_rows: s.expertRows,
+      };
+    }),
+  );
+}
