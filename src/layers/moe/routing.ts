@@ -79,90 +79,59 @@ export function chooseExperts(
   const groupSize = numExperts / numGroups;
   const limitGroups = numGroups > 1 && topKGroups < numGroups;
   const out = new Int32Array(numTokens * topK);
-  if (!limitGroups) return topKPerRow(scores, numTokens, numExperts, topK, out);
+  const taken = new Uint8Array(Math.max(numExperts, numGroups));
+  if (!limitGroups) {
+    for (let t = 0; t < numTokens; t++)
+      topIndices(scores, t * numExperts, numExperts, topK, out, t * topK, taken);
+    return out;
+  }
   const row = new Float64Array(numExperts);
   const groupScore = new Float64Array(numGroups);
-  const picked = new Int32Array(Math.max(topK, topKGroups));
-  const taken = new Uint8Array(Math.max(numExperts, numGroups));
+  const keep = new Int32Array(topKGroups);
+  const best = new Int32Array(2);
+  // A group's score: its best expert, or with a balancing bias the sum of its best two.
+  const top = biased && groupSize > 1 ? 2 : 1;
   for (let t = 0; t < numTokens; t++) {
     for (let e = 0; e < numExperts; e++) row[e] = scores[t * numExperts + e]!;
-    if (limitGroups) {
-      for (let g = 0; g < numGroups; g++) {
-        const members = row.subarray(g * groupSize, (g + 1) * groupSize);
-        groupScore[g] = biased && groupSize > 1 ? sumOfTop(members, 2) : sumOfTop(members, 1);
-      }
-      topIndices(groupScore, topKGroups, picked, taken);
-      const keep = [...picked.subarray(0, topKGroups)];
-      for (let g = 0; g < numGroups; g++) {
-        if (!keep.includes(g)) row.fill(-Infinity, g * groupSize, (g + 1) * groupSize);
-      }
+    for (let g = 0; g < numGroups; g++) {
+      topIndices(row, g * groupSize, groupSize, top, best, 0, taken);
+      groupScore[g] = row[g * groupSize + best[0]!]! + (top === 2 ? row[g * groupSize + best[1]!]! : 0);
     }
-    topIndices(row, topK, picked, taken);
-    for (let j = 0; j < topK; j++) out[t * topK + j] = picked[j]!;
-  }
-  return out;
-}
-
-/** Top-k of each row of a [T, E] row-major array into out [T·k]: largest first, ties to the lower index. */
-function topKPerRow(
-  scores: ArrayLike<number>,
-  numTokens: number,
-  numExperts: number,
-  topK: number,
-  out: Int32Array,
-): Int32Array {
-  for (let t = 0; t < numTokens; t++) {
-    const o = t * numExperts;
-    for (let j = 0; j < topK; j++) {
-      let best = -1;
-      let bestValue = -Infinity;
-      for (let e = 0; e < numExperts; e++) {
-        const v = scores[o + e]!;
-        if (best >= 0 && !(v > bestValue)) continue;
-        let taken = false;
-        for (let i = 0; i < j; i++) if (out[t * topK + i] === e) taken = true;
-        if (!taken) {
-          best = e;
-          bestValue = v;
-        }
-      }
-      out[t * topK + j] = best;
+    topIndices(groupScore, 0, numGroups, topKGroups, keep, 0, taken);
+    for (let g = 0; g < numGroups; g++) {
+      if (!keep.includes(g)) row.fill(-Infinity, g * groupSize, (g + 1) * groupSize);
     }
+    topIndices(row, 0, numExperts, topK, out, t * topK, taken);
   }
   return out;
 }
 
 /**
- * Indices of the k largest values, largest first; ties to the lower index. Written into the first
- * k entries of `picked`, with `taken` as scratch, so a token's choice allocates nothing.
+ * Indices (relative to `offset`) of the k largest of values[offset, offset + n), largest first,
+ * ties to the lower index, written to out[outOffset, outOffset + k). `taken` is scratch of at least
+ * n entries, so a token's choice allocates nothing.
  */
 function topIndices(
-  values: Float64Array,
+  values: ArrayLike<number>,
+  offset: number,
+  n: number,
   k: number,
-  picked = new Int32Array(k),
-  taken = new Uint8Array(values.length),
-): Int32Array {
-  const n = values.length;
+  out: Int32Array,
+  outOffset: number,
+  taken: Uint8Array,
+): void {
   taken.fill(0, 0, n);
   for (let j = 0; j < k; j++) {
     let best = -1;
     let bestValue = -Infinity;
     for (let i = 0; i < n; i++) {
-      const v = values[i]!;
+      const v = values[offset + i]!;
       if (taken[i] === 0 && (best < 0 || v > bestValue)) {
         best = i;
         bestValue = v;
       }
     }
     taken[best] = 1;
-    picked[j] = best;
+    out[outOffset + j] = best;
   }
-  return picked;
-}
-
-function sumOfTop(values: Float64Array, k: number): number {
-  const n = Math.min(k, values.length);
-  return topIndices(values, n)
-    .subarray(0, n)
-    .reduce((s, i) => s + values[i]!, 0);
 }
