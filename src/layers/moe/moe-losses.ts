@@ -19,21 +19,36 @@ export function balanceLoss(
   return tf.tidy(() => {
     const [numTokens, numExperts] = probs.shape;
     if (numTokens === 0) return tf.scalar(0);
-    if (numTokens % sequenceLength !== 0) {
-      throw new Error(`balanceLoss: ${numTokens} tokens do not split into sequences of ${sequenceLength}`);
-    }
     const groups = numTokens / sequenceLength;
-    // Σ_g Σ_i E·f_gi · mean_s P_gsi / G = Σ_gsi P_gsi · c_gi with c_gi = E·count_gi / (k·S·S·G).
-    const c = new Float32Array(groups * numExperts); // [G, 1, E]
-    const perChoice = numExperts / (topK * sequenceLength * sequenceLength * groups);
-    for (let i = 0; i < indices.length; i++) {
-      const g = Math.floor(i / topK / sequenceLength);
-      c[g * numExperts + indices[i]!]! += perChoice;
-    }
+    const c = balanceCoefficients(indices, topK, numTokens, numExperts, sequenceLength);
     const grouped = groups === 1 ? probs : tf.reshape(probs, [groups, sequenceLength, numExperts]);
-    const weights = groups === 1 ? tf.tensor2d(c, [1, numExperts]) : tf.tensor3d(c, [groups, 1, numExperts]);
+    const weights = tf.tensor(Float32Array.from(c), groups === 1 ? [1, numExperts] : [groups, 1, numExperts]);
     return tf.sum(tf.mul(grouped, weights));
   });
+}
+
+/**
+ * The counted half of the balance loss: the loss is Σ_g Σ_i E·f_gi · mean_s P_gsi / G, which is
+ * Σ_gsi P_gsi · c_gi with c_gi = E·count_gi / (k·S·S·G), count_gi the choices of group g's tokens
+ * for expert i. Returns c [G·E]; throws when T does not split into sequences of S. indices [T*k].
+ */
+export function balanceCoefficients(
+  indices: ArrayLike<number>,
+  topK: number,
+  numTokens: number,
+  numExperts: number,
+  sequenceLength: number,
+): Float64Array {
+  if (numTokens % sequenceLength !== 0) {
+    throw new Error(`balanceLoss: ${numTokens} tokens do not split into sequences of ${sequenceLength}`);
+  }
+  const groups = numTokens / sequenceLength;
+  const c = new Float64Array(groups * numExperts);
+  const perChoice = numExperts / (topK * sequenceLength * sequenceLength * groups);
+  for (let i = 0; i < indices.length; i++) {
+    c[Math.floor(i / topK / sequenceLength) * numExperts + indices[i]!]! += perChoice;
+  }
+  return c;
 }
 
 /** Switch Transformer / GShard balance loss (Fedus et al. 2021, eq. 4): over the whole batch. */

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {type DispatchPlan, planDispatch} from './dispatch-plan.js';
+import {balanceCoefficients} from './moe-losses.js';
 import {chooseExperts, type RoutingOptions} from './routing.js';
 
 /** Coefficients of the router's auxiliary losses; 0 turns one off. */
@@ -240,15 +241,8 @@ class RouterMath {
     const terms: {perGroup: Float64Array; sequenceLength: number}[] = [];
     const balance = (coef: number, sequenceLength: number) => {
       if (coef <= 0) return;
-      if (T % sequenceLength !== 0) {
-        throw new Error(`balanceLoss: ${T} tokens do not split into sequences of ${sequenceLength}`);
-      }
-      const groups = T / sequenceLength;
-      const c = new Float64Array(groups * E);
-      const perChoice = (coef * E) / (k * sequenceLength * sequenceLength * groups);
-      for (let i = 0; i < indices.length; i++) {
-        c[Math.floor(i / k / sequenceLength) * E + indices[i]!]! += perChoice;
-      }
+      const c = balanceCoefficients(indices, k, T, E, sequenceLength);
+      for (let i = 0; i < c.length; i++) c[i]! *= coef;
       for (let t = 0; t < T; t++) {
         const g = Math.floor(t / sequenceLength) * E;
         for (let e = 0; e < E; e++) value += probs[t * E + e]! * c[g + e]!;
