@@ -4,11 +4,10 @@
 // Bars: sparse <= 1.5x dense FFN; dense reference >= 2.5x slower than sparse.
 import * as tf from '@tensorflow/tfjs';
 import {initBackend} from '../src/backend/backend.js';
-import {planDispatch} from '../src/layers/moe/dispatch-plan.js';
-import {rowWeightsOf, sparseDispatch} from '../src/layers/moe/expert-dispatch.js';
+import {sparseDispatch} from '../src/layers/moe/expert-dispatch.js';
 import {type ExpertWeights, expertFfn} from '../src/layers/moe/expert-ffn.js';
 import {fastMatMul} from '../src/layers/moe/fast-matmul.js';
-import {type RoutingOptions, routeTokens} from '../src/layers/moe/routing.js';
+import {routeRows} from '../src/layers/moe/router-op.js';
 import {MoE, type MoECallArgs} from '../src/layers/moe.js';
 import {printBar, printRows, type Row} from './report.js';
 
@@ -100,12 +99,9 @@ const moeVar = (name: string) => moeVars.find((v) => v.name.endsWith(`experts/${
 const expertWeights: ExpertWeights = {gate: moeVar('gate'), up: moeVar('up'), down: moeVar('down')};
 const expertVars = [expertWeights.gate, expertWeights.up, expertWeights.down] as tf.Variable[];
 const routerVar = moeVars.find((v) => v.name.endsWith('router/kernel')) as tf.Variable<tf.Rank.R2>;
-const fixed = tf.tidy(() => {
-  const routed = routeTokens(fastMatMul(x2d, routerVar), moe.getConfig() as unknown as RoutingOptions);
-  return {weights: tf.keep(routed.weights), indices: routed.indices};
-});
-const fixedPlan = planDispatch(fixed.indices, TOKENS, TOP_K, NUM_EXPERTS);
-const fixedRowWeights = rowWeightsOf(fixed.weights, fixedPlan);
+const fixedLogits = fastMatMul(x2d, routerVar);
+const {plan: fixedPlan, rowWeights: fixedRowWeights} = routeRows(fixedLogits, moe.config);
+fixedLogits.dispose();
 const expertsActive = 3 * D_MODEL * EXPERT_HIDDEN * TOP_K;
 const breakdown: Case[] = [
   {
@@ -172,7 +168,7 @@ const rows: Row[] = cases.map((c) => ({
   fwd_ms: median(c.fwd),
   fwd_bwd_ms: median(c.step),
 }));
-// Bars from per-round ratios: each round ran the three cases back to back under the same load.
+// Bars from per-round ratios: each round ran every case back to back under the same load.
 const ratio = (a: Case, b: Case) => median(a.step.map((t, i) => t / b.step[i]!));
 const [dense, , , sparse, reference] = cases as [Case, Case, Case, Case, Case];
 printRows(rows);

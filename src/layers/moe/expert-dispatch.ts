@@ -8,7 +8,7 @@ import {gatherBlocks, mapRows} from './gather-rows.js';
  * chunks, runs every chunk through its expert in one batched matmul, weights each output row by its
  * gate weight and sums each token's k rows. Work is O(T·k) expert rows plus the plan's padding, not
  * O(T·E); the op count does not grow with E.
- * x [T, d], rowWeights [R, 1] the gate weight of each plan row (see `rowWeightsOf`, `routeRows`),
+ * x [T, d], rowWeights [R, 1] the gate weight of each plan row (from `routeRows`),
  * experts stacked [E, ...] → [T, d].
  */
 export function sparseDispatch(
@@ -31,14 +31,6 @@ export function sparseDispatch(
     // expert rows → tokens, summing the k choices. The transpose gives padding rows a stray
     // gradient (token 0's), but padding rows were multiplied by 0, so nothing reaches the weights.
     return mapRows(weighted, {index: combineIndex, group: topK}, {index: tokenIndex, group: 1});
-  });
-}
-
-/** The gate weight of each row of `plan`, 0 for padding: weights [T, k] → [R, 1], differentiable. */
-export function rowWeightsOf(weights: tf.Tensor2D, plan: DispatchPlan): tf.Tensor2D {
-  return tf.tidy(() => {
-    const choiceWeights = tf.reshape(weights, [-1, 1]) as tf.Tensor2D;
-    return mapRows(choiceWeights, {index: plan.rowChoice, group: 1}, {index: plan.combineIndex, group: 1});
   });
 }
 
