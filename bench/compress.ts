@@ -8,9 +8,9 @@ import {initBackend} from '../src/backend/backend.js';
 import {type ExportOptions, exportModel} from '../src/compress/export.js';
 import {loadModelFolder} from '../src/compress/model-folder.js';
 import {quantizeModel} from '../src/compress/quantize-model.js';
-import {runMetric} from '../src/compress/run-metric.js';
-import {loadRun} from '../src/models/run-folder.js';
-import {trainTask} from '../src/models/train-task.js';
+import {loadRun} from '../src/run/run-folder.js';
+import {runMetric} from '../src/workflows/run-metric.js';
+import {trainTask} from '../src/workflows/train.js';
 import {accuracyPercent, trainImdbBow} from '../test/compress/imdb-bow.js';
 import {printBar, printRows, type Row} from './report.js';
 

@@ -7,9 +7,9 @@ import {mkdtemp, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {initBackend} from '../src/backend/backend.js';
-import {type PruneRunOptions, pruneRun} from '../src/compress/prune.js';
-import {readLabeledRows} from '../src/models/labeled-data.js';
-import {trainTask} from '../src/models/train-task.js';
+import {readLabeledRows} from '../src/models/classify/labeled-data.js';
+import {type PruneRunOptions, pruneRun} from '../src/workflows/prune.js';
+import {trainTask} from '../src/workflows/train.js';
 import {predictSeconds} from '../test/compress/prune-timing.js';
 import {printBar, printRows, type Row} from './report.js';
 

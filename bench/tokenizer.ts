@@ -2,7 +2,7 @@
 // WordPiece tokenizers on the fixture texts (Moby-Dick chapters 1-36, 2,000 IMDB reviews, and all
 // fixture text together, past the native trainer's 30,000 cap), compression on held-out text.
 import {readFile} from 'node:fs/promises';
-import {trainTokenizer} from '../src/models/tokenizer/train-tokenizer.js';
+import {trainTokenizer} from '../src/tokenizer/train-tokenizer.js';
 import {printRows, type Row} from './report.js';
 
 const jsonlTexts = async (path: string) =>

@@ -8,8 +8,12 @@ import {readFile} from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import {initBackend} from '../src/backend/backend.js';
 import {moeLayers} from '../src/layers/moe/moe-layers.js';
-import {buildCausalLM, CAUSAL_LM_PRESETS, DEFAULT_CAUSAL_LM_CONFIG} from '../src/models/causal-lm.js';
-import {lmBatchSource} from '../src/models/lm-data.js';
+import {
+  buildCausalLM,
+  CAUSAL_LM_PRESETS,
+  DEFAULT_CAUSAL_LM_CONFIG,
+} from '../src/models/causal-lm/causal-lm.js';
+import {lmBatchSource} from '../src/models/causal-lm/lm-data.js';
 import {AdamW} from '../src/train/adamw.js';
 import {clipFactor, globalNorm} from '../src/train/clip.js';
 import {modelLosses, sparseCrossEntropy} from '../src/train/losses.js';

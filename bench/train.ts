@@ -16,8 +16,8 @@ import {
   CAUSAL_LM_PRESETS,
   type CausalLMConfig,
   DEFAULT_CAUSAL_LM_CONFIG,
-} from '../src/models/causal-lm.js';
-import {lmBatchSource} from '../src/models/lm-data.js';
+} from '../src/models/causal-lm/causal-lm.js';
+import {lmBatchSource} from '../src/models/causal-lm/lm-data.js';
 import {modelLosses, sparseCrossEntropy} from '../src/train/losses.js';
 import {trainableFromLayersModel} from '../src/train/trainable.js';
 import {train} from '../src/train/trainer.js';

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core';
 import {ConfigError} from '../errors.js';
-import {DEFAULT_LORA_TARGETS, type FinetuneOptions} from '../models/finetune-options.js';
+import {DEFAULT_LORA_TARGETS, type FinetuneOptions} from '../workflows/finetune-options.js';
 import {trainFlags} from './train-flags.js';
 
 const {

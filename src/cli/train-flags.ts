@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core';
 import {ConfigError} from '../errors.js';
-import type {TrainRunOptions} from '../models/train-run.js';
+import type {TrainRunOptions} from '../models/train-options.js';
 
 /** Flags of `train` (and of commands that train: finetune, distill). */
 export const trainFlags = {

@@ -1,7 +1,10 @@
 import {Flags} from '@oclif/core';
 import {ModelCommand} from '../cli/model-command.js';
-import {type ClassificationMetrics, formatClassificationMetrics} from '../models/classification-metrics.js';
-import {evaluateRun, type RunEvaluation} from '../models/evaluate-run.js';
+import {
+  type ClassificationMetrics,
+  formatClassificationMetrics,
+} from '../models/classify/classification-metrics.js';
+import {evaluateRun, type RunEvaluation} from '../workflows/evaluate.js';
 
 export default class Evaluate extends ModelCommand {
   static override enableJsonFlag = true;

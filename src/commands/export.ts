@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core';
 import {ModelCommand} from '../cli/model-command.js';
 import {encodeOptionsFrom, quantizeFlags} from '../cli/quantize-flags.js';
-import {type ExportRunReport, exportRun} from '../compress/export-run.js';
 import {formatQuantizeReport} from '../compress/format-report.js';
+import {type ExportRunReport, exportRun} from '../workflows/export.js';
 
 export default class Export extends ModelCommand {
   static override enableJsonFlag = true;

@@ -1,8 +1,8 @@
 import {finetuneFlags, finetuneOptions} from '../cli/finetune-flags.js';
 import {ModelCommand} from '../cli/model-command.js';
 import {TrainProgress} from '../cli/train-progress.js';
-import {finetune} from '../models/finetune.js';
-import type {FinetuneReport} from '../models/finetune-options.js';
+import {finetune} from '../workflows/finetune.js';
+import type {FinetuneReport} from '../workflows/finetune-options.js';
 
 export default class Finetune extends ModelCommand {
   static override enableJsonFlag = true;

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core';
 import {ModelCommand} from '../cli/model-command.js';
-import {type GenerateResult, generate} from '../models/generate.js';
+import {type GenerateResult, generate} from '../workflows/generate.js';
 
 export default class Generate extends ModelCommand {
   static override enableJsonFlag = true;

@@ -1,6 +1,6 @@
 import {Flags} from '@oclif/core';
 import {ModelCommand} from '../cli/model-command.js';
-import {type MergeReport, mergeAdapter} from '../models/merge-run.js';
+import {type MergeReport, mergeAdapter} from '../workflows/merge.js';
 
 export default class Merge extends ModelCommand {
   static override enableJsonFlag = true;

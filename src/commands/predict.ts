@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core';
 import {ModelCommand} from '../cli/model-command.js';
 import {DATA_FORMATS} from '../data/io/format.js';
-import {predictRun} from '../models/predict-run.js';
+import {predictRun} from '../workflows/predict.js';
 
 export default class Predict extends ModelCommand {
   static override enableJsonFlag = true;

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core';
 import {ModelCommand} from '../cli/model-command.js';
 import {encodeOptionsFrom, quantizeFlags} from '../cli/quantize-flags.js';
 import {formatQuantizeReport} from '../compress/format-report.js';
-import {type QuantizeRunReport, quantizeRun} from '../compress/quantize-run.js';
+import {type QuantizeRunReport, quantizeRun} from '../workflows/quantize.js';
 
 export default class Quantize extends ModelCommand {
   static override enableJsonFlag = true;

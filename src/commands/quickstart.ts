@@ -1,7 +1,7 @@
 import {Flags} from '@oclif/core';
 import chalk from 'chalk';
 import {ModelCommand} from '../cli/model-command.js';
-import {type QuickstartReport, type QuickstartStage, quickstart} from '../models/quickstart.js';
+import {type QuickstartReport, type QuickstartStage, quickstart} from '../workflows/quickstart.js';
 
 export default class Quickstart extends ModelCommand {
   static override enableJsonFlag = true;

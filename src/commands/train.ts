@@ -1,8 +1,8 @@
 import {ModelCommand} from '../cli/model-command.js';
 import {trainFlags, trainRunOptions} from '../cli/train-flags.js';
 import {TrainProgress} from '../cli/train-progress.js';
-import type {TrainRunReport} from '../models/train-run.js';
-import {type TrainTask, trainTask} from '../models/train-task.js';
+import type {TrainRunReport} from '../models/train-options.js';
+import {type TrainTask, trainTask} from '../workflows/train.js';
 
 export default class Train extends ModelCommand {
   static override enableJsonFlag = true;

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import {ModelError} from '../errors.js';
+import {checkAmount, keptCount, refuseLoRA} from './prune-ffn.js';
 import {type RebuildPlan, rebuildWith, sliceL1, spans, topIndices} from './prune-rebuild.js';
-import {checkAmount, keptCount, refuseLoRA} from './prune-structured.js';
 
 /** What structured pruning removed from each attention layer. */
 export interface HeadPruneStats {

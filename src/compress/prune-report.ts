@@ -1,4 +1,4 @@
-import type {PruneRunReport} from './prune.js';
+import type {PruneRunReport} from '../workflows/prune.js';
 import type {StructurePruneStats} from './prune-structures.js';
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;

@@ -1,8 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import {ConfigError, ModelError} from '../errors.js';
+import {denseFfnBlocks, type FfnPruneStats, planFfnNeurons} from './prune-ffn.js';
 import {attentionSites, type HeadPruneStats, planHeads} from './prune-heads.js';
 import {RebuildPlan} from './prune-rebuild.js';
-import {denseFfnBlocks, type FfnPruneStats, planFfnNeurons} from './prune-structured.js';
 import {denseUnitPairs, planUnits, type UnitPruneStats} from './prune-units.js';
 
 /** What `--method structured` can remove; `all` is every kind the model has. */

@@ -1,7 +1,7 @@
 import type * as tf from '@tensorflow/tfjs';
 import {ModelError} from '../errors.js';
+import {checkAmount, keptCount} from './prune-ffn.js';
 import {type RebuildPlan, rebuildWith, sliceL1, type TopologyLayer, topIndices} from './prune-rebuild.js';
-import {checkAmount, keptCount} from './prune-structured.js';
 
 /** What structured pruning removed from each Dense hidden layer. */
 export interface UnitPruneStats {

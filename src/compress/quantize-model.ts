@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import {fuseLoRA, isLoRALayer, walkLayers} from '../models/lora-model.js';
+import {fuseLoRA, isLoRALayer, walkLayers} from '../lora/lora-model.js';
 import {
   decodeWeightData,
   type EncodeOptions,

@@ -14,7 +14,7 @@ import '../layers/moe.js';
 import '../layers/rms-norm.js';
 import '../layers/swiglu.js';
 import '../layers/token-embedding.js';
-import '../models/classifier/masked-mean-pool.js';
+import '../layers/masked-mean-pool.js';
 
 export {decodeWeightData, needsDecoding} from '../compress/weight-codec.js';
 

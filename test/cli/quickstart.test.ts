@@ -2,7 +2,7 @@ import {mkdtemp, readdir, readFile, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import type {QuickstartReport} from '../../src/models/quickstart.js';
+import type {QuickstartReport} from '../../src/workflows/quickstart.js';
 import {runCli} from '../helpers/cli.js';
 
 /** The README's main job, end to end on the bundled reviews, as a new user runs it. */

@@ -5,9 +5,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {type ExportOptions, exportModel} from '../../src/compress/export.js';
 import {loadModelFolder} from '../../src/compress/model-folder.js';
-import {runMetric} from '../../src/compress/run-metric.js';
-import {type LoadedRun, loadRun} from '../../src/models/run-folder.js';
-import {trainTask} from '../../src/models/train-task.js';
+import {type LoadedRun, loadRun} from '../../src/run/run-folder.js';
+import {runMetric} from '../../src/workflows/run-metric.js';
+import {trainTask} from '../../src/workflows/train.js';
 import {accuracyPercent, type ImdbBow, trainImdbBow} from './imdb-bow.js';
 
 /** Issue 7's bars on a classifier trained here on the fixture IMDB reviews (test split: 1,000). */

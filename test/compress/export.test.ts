@@ -7,8 +7,8 @@ import {initBackend} from '../../src/backend/backend.js';
 import {exportModel} from '../../src/compress/export.js';
 import {loadModelFolder, modelFolderHandler, SHARD_BYTES} from '../../src/compress/model-folder.js';
 import {EXPORT_DTYPES} from '../../src/compress/weight-codec.js';
-import {applyLoRA} from '../../src/models/lora-model.js';
-import {perturbAdapters} from '../models/lora-fixtures.js';
+import {applyLoRA} from '../../src/lora/lora-model.js';
+import {perturbAdapters} from '../lora/lora-fixtures.js';
 import {kitClassifier, maxDiff, predictRows, sampleIds} from './kit-model.js';
 
 let root: string;

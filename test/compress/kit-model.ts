@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import {DecoderBlock} from '../../src/layers/decoder-block.js';
+import {MaskedMeanPool} from '../../src/layers/masked-mean-pool.js';
 import {RMSNorm} from '../../src/layers/rms-norm.js';
 import {TokenEmbedding} from '../../src/layers/token-embedding.js';
-import {MaskedMeanPool} from '../../src/models/classifier/masked-mean-pool.js';
-import {withSeededRandom} from '../../src/models/seeded-random.js';
+import {withSeededRandom} from '../../src/train/seeded-random.js';
 
 export const VOCAB = 40;
 export const SEQ = 6;

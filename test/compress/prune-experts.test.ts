@@ -3,9 +3,9 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
-import {pruneRun} from '../../src/compress/prune.js';
-import {loadRun} from '../../src/models/run-folder.js';
-import {trainTask} from '../../src/models/train-task.js';
+import {loadRun} from '../../src/run/run-folder.js';
+import {pruneRun} from '../../src/workflows/prune.js';
+import {trainTask} from '../../src/workflows/train.js';
 
 const TRAIN = 'fixtures/imdb/reviews.jsonl';
 const TEST = 'fixtures/imdb/test.jsonl';

@@ -6,11 +6,11 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {pruneAttentionHeads} from '../../src/compress/prune-heads.js';
 import {DecoderBlock} from '../../src/layers/decoder-block.js';
+import {MaskedMeanPool} from '../../src/layers/masked-mean-pool.js';
 import {TokenEmbedding} from '../../src/layers/token-embedding.js';
-import {MaskedMeanPool} from '../../src/models/classifier/masked-mean-pool.js';
-import {applyLoRA} from '../../src/models/lora-model.js';
-import {loadLayersModel, saveLayersModel} from '../../src/models/run-folder.js';
-import {withSeededRandom} from '../../src/models/seeded-random.js';
+import {applyLoRA} from '../../src/lora/lora-model.js';
+import {loadLayersModel, saveLayersModel} from '../../src/run/run-folder.js';
+import {withSeededRandom} from '../../src/train/seeded-random.js';
 import {maxDiff, predictRows, SEQ, sampleIds, VOCAB} from './kit-model.js';
 
 const D = 16;

@@ -3,13 +3,13 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
-import {pruneRun} from '../../src/compress/prune.js';
 import {prunableWeights} from '../../src/compress/prune-magnitude.js';
-import {distill} from '../../src/models/distill.js';
-import {evaluateRun} from '../../src/models/evaluate-run.js';
-import {generate} from '../../src/models/generate.js';
-import {loadRun} from '../../src/models/run-folder.js';
-import {trainTask} from '../../src/models/train-task.js';
+import {distill} from '../../src/models/text-classifier/distill-classifier.js';
+import {loadRun} from '../../src/run/run-folder.js';
+import {evaluateRun} from '../../src/workflows/evaluate.js';
+import {generate} from '../../src/workflows/generate.js';
+import {pruneRun} from '../../src/workflows/prune.js';
+import {trainTask} from '../../src/workflows/train.js';
 import {ROOT} from '../helpers/cli.js';
 
 /** Language-model runs: the same three verbs, perplexity as the metric, fine-tuning on text. */

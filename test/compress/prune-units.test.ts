@@ -4,14 +4,17 @@ import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
-import {pruneRun} from '../../src/compress/prune.js';
 import {formatPruneReport} from '../../src/compress/prune-report.js';
 import {pruneStructures} from '../../src/compress/prune-structures.js';
 import {denseUnitPairs, pruneDenseUnits} from '../../src/compress/prune-units.js';
-import {buildFeatureClassifier, type FeatureClassifierConfig} from '../../src/models/feature-classifier.js';
-import {trainFeatureClassifier} from '../../src/models/feature-classifier-train.js';
-import {loadRun, saveLayersModel} from '../../src/models/run-folder.js';
-import {withSeededRandom} from '../../src/models/seeded-random.js';
+import {
+  buildFeatureClassifier,
+  type FeatureClassifierConfig,
+} from '../../src/models/feature-classifier/feature-classifier.js';
+import {trainFeatureClassifier} from '../../src/models/feature-classifier/feature-classifier-train.js';
+import {loadRun, saveLayersModel} from '../../src/run/run-folder.js';
+import {withSeededRandom} from '../../src/train/seeded-random.js';
+import {pruneRun} from '../../src/workflows/prune.js';
 import {kitClassifier} from './kit-model.js';
 
 const CONFIG: FeatureClassifierConfig = {

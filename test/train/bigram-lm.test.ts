@@ -2,7 +2,7 @@ import {readFile} from 'node:fs/promises';
 import * as tf from '@tensorflow/tfjs';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
-import {ByteTokenizer} from '../../src/models/tokenizer/byte-tokenizer.js';
+import {ByteTokenizer} from '../../src/tokenizer/byte-tokenizer.js';
 import {arrayBatchSource} from '../../src/train/batch-source.js';
 import {sparseCrossEntropy} from '../../src/train/losses.js';
 import {trainableFromVariables} from '../../src/train/trainable.js';

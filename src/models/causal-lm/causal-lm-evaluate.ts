@@ -1,0 +1,95 @@
+import * as tf from '@tensorflow/tfjs';
+import {loadRun} from '../../run/run-folder.js';
+import type {EvaluateRunOptions} from '../../workflows/evaluate.js';
+import {asLanguageModelRun, type LanguageModelRun} from './causal-lm-run.js';
+import {encodeDocuments, readTextDocuments} from './lm-data.js';
+
+export interface LanguageModelEvaluation {
+  task: 'lm';
+  model: string;
+  data: string;
+  /** Mean next-token cross-entropy in nats. */
+  loss: number;
+  perplexity: number;
+  /** Total nats / ln 2 / UTF-8 bytes of the text: compares runs with different tokenizers. */
+  bits_per_byte: number;
+  /** Tokens scored and bytes of text. */
+  tokens: number;
+  bytes: number;
+  /** Next-token accuracy. */
+  accuracy: number;
+}
+
+/** Loss, perplexity and bits per byte of a language-model run on a text file (.txt or rows). */
+export async function evaluateLanguageModel(options: EvaluateRunOptions): Promise<LanguageModelEvaluation> {
+  const run = asLanguageModelRun(await loadRun(options.model));
+  try {
+    const docs = await readTextDocuments(options.data, options.textField ?? run.textField);
+    const stream = await encodeDocuments(run.tokenizer, docs);
+    const scored = await scoreStream(run, stream, options.batchSize ?? 16);
+    const bytes = docs.reduce((n, d) => n + Buffer.byteLength(d, 'utf8'), 0);
+    const loss = scored.nats / Math.max(1, scored.tokens);
+    return {
+      task: 'lm',
+      model: options.model,
+      data: options.data,
+      loss,
+      perplexity: Math.exp(loss),
+      bits_per_byte: scored.nats / Math.LN2 / Math.max(1, bytes),
+      tokens: scored.tokens,
+      bytes,
+      accuracy: scored.hits / Math.max(1, scored.tokens),
+    };
+  } finally {
+    run.model.dispose();
+  }
+}
+
+/**
+ * Sum of next-token nats over every token of `stream` after the first, in windows of the model's
+ * context (each window predicts its own tokens from its start; the last one may be shorter).
+ */
+export async function scoreStream(
+  run: Pick<LanguageModelRun, 'model' | 'config'>,
+  stream: Int32Array,
+  batchSize = 16,
+): Promise<{nats: number; tokens: number; hits: number}> {
+  const length = run.config.contextLength;
+  const starts: number[] = [];
+  for (let s = 0; s + 1 < stream.length; s += length) starts.push(s);
+  let nats = 0;
+  let hits = 0;
+  let tokens = 0;
+  const score = async (group: number[], len: number) => {
+    const inputs = new Int32Array(group.length * len);
+    const targets = new Int32Array(group.length * len);
+    group.forEach((s, i) => {
+      inputs.set(stream.subarray(s, s + len), i * len);
+      targets.set(stream.subarray(s + 1, s + len + 1), i * len);
+    });
+    const sums = tf.tidy(() => {
+      const logits = run.model.predict(tf.tensor2d(inputs, [group.length, len], 'int32')) as tf.Tensor;
+      const y = tf.tensor2d(targets, [group.length, len], 'int32');
+      const vocab = logits.shape.at(-1)!;
+      const perToken = tf.losses.softmaxCrossEntropy(
+        tf.oneHot(y, vocab),
+        logits,
+        undefined,
+        0,
+        tf.Reduction.NONE,
+      );
+      const right = tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32');
+      return tf.stack([tf.sum(perToken), tf.sum(right)]);
+    });
+    const [n, h] = await sums.data();
+    sums.dispose();
+    nats += n!;
+    hits += h!;
+    tokens += group.length * len;
+  };
+  const full = starts.filter((s) => s + length + 1 <= stream.length);
+  for (let i = 0; i < full.length; i += batchSize) await score(full.slice(i, i + batchSize), length);
+  const tail = starts.find((s) => s + length + 1 > stream.length);
+  if (tail !== undefined) await score([tail], stream.length - 1 - tail);
+  return {nats, tokens, hits};
+}

@@ -1,0 +1,179 @@
+import {join} from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import {ConfigError, DatasetError} from '../../errors.js';
+import {
+  checkRunFolderUsable,
+  prepareRunFolder,
+  RUN_FILES,
+  type RunConfig,
+  saveRunArtifacts,
+} from '../../run/run-folder.js';
+import {ByteTokenizer} from '../../tokenizer/byte-tokenizer.js';
+import {checkTokenizerVocab} from '../../tokenizer/check-vocab.js';
+import {loadTokenizer, type Tokenizer} from '../../tokenizer/tokenizer.js';
+import {trainTokenizer} from '../../tokenizer/train-tokenizer.js';
+import {accuracy, modelLosses, sparseCrossEntropy} from '../../train/losses.js';
+import {onStepWithRoutingAlarm, routingMetrics} from '../../train/moe-monitor.js';
+import {withSeededRandom} from '../../train/seeded-random.js';
+import type {LossFn} from '../../train/train-options.js';
+import {trainableFromLayersModel} from '../../train/trainable.js';
+import {train} from '../../train/trainer.js';
+import {loadModelConfig} from '../model-config.js';
+import {engineOptions, type TrainRunOptions, type TrainRunReport} from '../train-options.js';
+import {
+  activeParameters,
+  buildCausalLM,
+  CAUSAL_LM_PRESETS,
+  type CausalLMConfig,
+  DEFAULT_CAUSAL_LM_CONFIG,
+} from './causal-lm.js';
+import {encodeDocuments, holdoutTail, lmBatchSource, readTextDocuments, windowStarts} from './lm-data.js';
+
+/** The language model's config from preset, file and flags; vocabulary from --vocab-size. */
+export async function resolveCausalLMConfig(options: TrainRunOptions): Promise<CausalLMConfig> {
+  return loadModelConfig({
+    family: 'causal-lm',
+    defaults: DEFAULT_CAUSAL_LM_CONFIG,
+    presets: CAUSAL_LM_PRESETS,
+    preset: options.preset,
+    configFile: options.configFile,
+    overrides: {...options.overrides, vocabSize: options.vocabSize} as Partial<CausalLMConfig>,
+  });
+}
+
+/** Next-token cross-entropy (+ MoE auxiliary losses in training) with next-token accuracy. */
+export function languageModelLoss(model: tf.LayersModel): LossFn {
+  return (batch, ctx) =>
+    withSeededRandom(ctx.seed, () => {
+      const logits = model.apply(batch.inputs, {training: ctx.training}) as tf.Tensor;
+      const task = sparseCrossEntropy(logits, batch.targets);
+      const total = ctx.training ? tf.add(task, modelLosses(model)) : task;
+      return {
+        loss: total as tf.Scalar,
+        metrics: {acc: accuracy(logits, batch.targets), ...(ctx.training ? routingMetrics(model) : {})},
+      };
+    });
+}
+
+/**
+ * Trains a causal language model into the run folder `options.out` on a `.txt` file or the text
+ * field of JSONL/CSV rows. Validation: `options.val`, else the last 10% of each document. Data,
+ * config and tokenizer are checked before the folder is created.
+ */
+export async function trainLanguageModel(options: TrainRunOptions): Promise<TrainRunReport> {
+  await checkRunFolderUsable(options.out, options);
+  const config = await resolveCausalLMConfig(options);
+  const seed = options.seed ?? 42;
+  const docs = await readTextDocuments(options.data, options.textField);
+  let trainDocs = docs;
+  let valDocs: string[];
+  if (options.val) {
+    valDocs = await readTextDocuments(options.val, options.textField);
+  } else {
+    ({train: trainDocs, val: valDocs} = holdoutTail(docs));
+    options.onInfo?.(`validation: the last 10% of each document of ${options.data}`);
+  }
+
+  const tokenizer = await lmTokenizer(options, config, trainDocs);
+  const trainStream = await encodeDocuments(tokenizer, trainDocs);
+  const valStream = await encodeDocuments(tokenizer, valDocs);
+  const length = config.contextLength;
+  if (windowStarts(trainStream.length, length).length === 0) {
+    throw new DatasetError(
+      `${options.data}: ${trainStream.length} training tokens, fewer than one window of ${length + 1}`,
+      'give more text, or a shorter context (contextLength in --config)',
+    );
+  }
+  const batchSize = options.batchSize ?? 16;
+  const runConfig: RunConfig = {
+    task: 'lm',
+    model: config,
+    tokenizer: {kind: tokenizer.kind, vocabSize: tokenizer.vocabSize, file: options.tokenizer ?? null},
+    data: {train: options.data, val: options.val ?? null, textField: options.textField ?? 'text'},
+    training: {
+      batchSize,
+      lr: options.lr ?? 1e-3,
+      seed,
+      weightDecay: options.weightDecay ?? 0.1,
+      clipNorm: options.clipNorm ?? 1,
+    },
+  };
+  const model = withSeededRandom(seed, () => buildCausalLM(config, tokenizer.vocabSize));
+  try {
+    await prepareRunFolder(options.out, runConfig, options);
+    if (!options.resume) await saveRunArtifacts(options.out, {tokenizer});
+    const valWindows = windowStarts(valStream.length, length).length;
+    const result = await train({
+      ...engineOptions(options),
+      onStep: onStepWithRoutingAlarm(model, options),
+      model: trainableFromLayersModel(model),
+      loss: languageModelLoss(model),
+      data: lmBatchSource(trainStream, length, batchSize, seed, true),
+      validation: valWindows > 0 ? lmBatchSource(valStream, length, batchSize, seed, false) : undefined,
+      lr: options.lr ?? 1e-3,
+      optimizer: {weightDecay: options.weightDecay ?? 0.1},
+      earlyStopping:
+        options.patience && valWindows > 0 ? {metric: 'val_loss', patience: options.patience} : undefined,
+    });
+    await saveRunArtifacts(options.out, {model, tokenizer});
+    const parameters = model.countParams() - nonTrainableCount(model);
+    if (config.ffn === 'moe') {
+      options.onInfo?.(
+        `MoE: ${activeParameters(config, parameters).toLocaleString('en-US')} of ${parameters.toLocaleString('en-US')} parameters active per token`,
+      );
+    }
+    return {
+      task: 'lm',
+      out: options.out,
+      steps: result.steps,
+      epochs: result.epochsCompleted,
+      stoppedBy: result.stoppedBy,
+      seconds: result.seconds,
+      finalLoss: result.finalLoss,
+      validation: result.lastEval && withPerplexity(result.lastEval),
+      parameters,
+      trainExamples: windowStarts(trainStream.length, length).length,
+      valExamples: valWindows,
+      tokensPerSecond: result.tokensPerSecond,
+      resumedFrom: result.resumedFrom,
+    };
+  } finally {
+    model.dispose();
+  }
+}
+
+/** The run's tokenizer: --tokenizer FILE, the byte tokenizer, or byte-level BPE trained on the training text. */
+async function lmTokenizer(
+  options: TrainRunOptions,
+  config: CausalLMConfig,
+  trainDocs: readonly string[],
+): Promise<Tokenizer> {
+  const file = options.resume ? join(options.out, RUN_FILES.tokenizer) : options.tokenizer;
+  if (file) {
+    const tokenizer = await loadTokenizer(file);
+    if (!options.resume) await checkTokenizerVocab(tokenizer, file, options);
+    return tokenizer;
+  }
+  if (config.tokenizerKind === 'byte') return new ByteTokenizer();
+  if (config.tokenizerKind !== 'bpe') {
+    throw new ConfigError(
+      `causal-lm: tokenizerKind must be byte or bpe, got ${String(config.tokenizerKind)}`,
+    );
+  }
+  const tokenizer = await trainTokenizer({
+    kind: 'bpe',
+    vocabSize: config.vocabSize,
+    texts: trainDocs.flatMap((d) => d.split(/\n\s*\n/)),
+  });
+  options.onInfo?.(`tokenizer: byte-level BPE, ${tokenizer.vocabSize} ids, trained on ${options.data}`);
+  return tokenizer;
+}
+
+function nonTrainableCount(model: tf.LayersModel): number {
+  return model.nonTrainableWeights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0);
+}
+
+/** Validation metrics with `val_ppl` = exp(val_loss) added. */
+function withPerplexity(metrics: Record<string, number>): Record<string, number> {
+  return metrics.val_loss === undefined ? metrics : {...metrics, val_ppl: Math.exp(metrics.val_loss)};
+}

@@ -1,0 +1,123 @@
+import * as tf from '@tensorflow/tfjs';
+import {DecoderBlock} from '../../layers/decoder-block.js';
+import {MaskedMeanPool} from '../../layers/masked-mean-pool.js';
+import {RMSNorm} from '../../layers/rms-norm.js';
+import {TokenEmbedding} from '../../layers/token-embedding.js';
+import type {Tokenizer} from '../../tokenizer/tokenizer.js';
+
+/** The text classifier: tokens → embedding → N pre-norm blocks → (RMSNorm) → masked mean pool → logits. */
+export interface ClassifierConfig {
+  /** Tokens per text: longer texts keep their first maxLen, shorter ones are padded. Reviews run ~230 words. */
+  maxLen: number;
+  /** Width of every block; small, as the fixtures have thousands (not millions) of rows. */
+  dModel: number;
+  /** Transformer blocks; 0 makes a bag of subword embeddings (fastText-like), best on a few thousand rows. */
+  numLayers: number;
+  /** Attention heads; must divide dModel (head size dModel / numHeads) unless headDim is set. */
+  numHeads: number;
+  /**
+   * Size of each head; 0 means dModel / numHeads. Set by structured pruning of heads, which keeps
+   * the head size and lowers numHeads, so a pruned run's config still builds its model.
+   */
+  headDim: number;
+  /** Feed-forward kind: dense SwiGLU, or Mixture-of-Experts. */
+  ffn: 'dense' | 'moe';
+  /** SwiGLU hidden size for the dense FFN (LLaMA's 8/3·dModel, rounded). */
+  ffnHidden: number;
+  /** MoE FFN: routed experts, experts per token, their hidden size, always-on shared experts. */
+  moe: {numExperts: number; topK: number; expertHidden: number; numShared: number};
+  /** Dropout on each sublayer output and attention probabilities, in training. */
+  dropout: number;
+  /**
+   * RMSNorm before pooling. Off by default: without it, tokens that carry no signal can shrink toward
+   * zero and drop out of the mean (as bag-of-words regression gives stop words ~0 weight) — +3 points
+   * of accuracy on the IMDB fixture; with it, every token weighs the same in the mean.
+   */
+  finalNorm: boolean;
+  /** Tokenizer trained on the training texts: WordPiece (uncased, BERT-style) suits classification. */
+  tokenizerKind: 'wordpiece' | 'bpe';
+  /** Vocabulary of that tokenizer, specials included; a few thousand covers a small dataset's words. */
+  vocabSize: number;
+}
+
+export const DEFAULT_CLASSIFIER_CONFIG: ClassifierConfig = {
+  maxLen: 256,
+  dModel: 64,
+  numLayers: 2,
+  numHeads: 4,
+  headDim: 0,
+  ffn: 'dense',
+  ffnHidden: 176,
+  moe: {numExperts: 4, topK: 2, expertHidden: 64, numShared: 1},
+  dropout: 0.1,
+  finalNorm: false,
+  tokenizerKind: 'wordpiece',
+  vocabSize: 8000,
+};
+
+export const CLASSIFIER_PRESETS: Readonly<Record<string, Partial<ClassifierConfig>>> = {
+  /** Seconds on a laptop core: for tests and smoke runs. */
+  tiny: {maxLen: 128, dModel: 32, numLayers: 1, numHeads: 2, ffnHidden: 88, vocabSize: 2000},
+  /** The default shape: two blocks of 64. */
+  small: {},
+  /**
+   * No blocks: the mean of subword embeddings (fastText-like). On a few thousand rows transformer
+   * blocks overfit: on the IMDB fixture (1,783 training rows) this reaches 0.86 test accuracy where
+   * one or two blocks reach 0.78–0.79.
+   */
+  bag: {maxLen: 512, numLayers: 0, dropout: 0, vocabSize: 16000},
+  /** Two wider blocks, longer context. */
+  base: {maxLen: 384, dModel: 128, numLayers: 2, numHeads: 4, ffnHidden: 344, vocabSize: 16000},
+};
+
+/**
+ * Builds the classifier over ids [batch, maxLen] int32 → logits [batch, numLabels]. Attention in the
+ * kit's blocks is causal; with padding at the end, real tokens never attend to padding, and the mean
+ * over all real positions lets every token's (left-context) state vote — no attention mask needed.
+ */
+export function buildClassifier(
+  config: ClassifierConfig,
+  vocabSize: number,
+  numLabels: number,
+  padId = 0,
+): tf.LayersModel {
+  const ids = tf.input({shape: [config.maxLen], dtype: 'int32', name: 'ids'});
+  let h = new TokenEmbedding({vocabSize, dModel: config.dModel, name: 'embed'}).apply(
+    ids,
+  ) as tf.SymbolicTensor;
+  for (let i = 0; i < config.numLayers; i++) {
+    h = new DecoderBlock({
+      name: `block${i}`,
+      dModel: config.dModel,
+      numHeads: config.numHeads,
+      headDim: config.headDim || undefined,
+      ffn: config.ffn,
+      ffnHidden: config.ffnHidden,
+      moe: config.ffn === 'moe' ? config.moe : null,
+      attnDropout: config.dropout,
+      residDropout: config.dropout,
+    }).apply(h) as tf.SymbolicTensor;
+  }
+  if (config.finalNorm) h = new RMSNorm({name: 'final-norm'}).apply(h) as tf.SymbolicTensor;
+  const pooled = new MaskedMeanPool({padId, name: 'pool'}).apply([h, ids]) as tf.SymbolicTensor;
+  const logits = tf.layers.dense({units: numLabels, name: 'logits'}).apply(pooled) as tf.SymbolicTensor;
+  return tf.model({inputs: ids, outputs: logits, name: 'classifier'});
+}
+
+/** Token ids of each text, cut to maxLen and padded at the end: [texts.length × maxLen], row-major. */
+export async function encodeTexts(
+  tokenizer: Tokenizer,
+  texts: readonly string[],
+  maxLen: number,
+): Promise<Int32Array> {
+  const pad = tokenizer.special.pad ?? 0;
+  const out = new Int32Array(texts.length * maxLen).fill(pad);
+  const chunk = 512;
+  for (let start = 0; start < texts.length; start += chunk) {
+    const encoded = await tokenizer.encodeBatch(texts.slice(start, start + chunk));
+    encoded.forEach((ids, j) => {
+      out.set(ids.length > maxLen ? ids.slice(0, maxLen) : ids, (start + j) * maxLen);
+    });
+  }
+  return out;
+}

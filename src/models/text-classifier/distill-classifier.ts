@@ -1,0 +1,295 @@
+import {join} from 'node:path';
+import * as tf from '@tensorflow/tfjs';
+import {ConfigError, ModelError} from '../../errors.js';
+import {
+  checkRunFolderUsable,
+  loadRun,
+  prepareRunFolder,
+  RUN_FILES,
+  type RunConfig,
+  saveRunArtifacts,
+} from '../../run/run-folder.js';
+import {loadTokenizer, type Tokenizer} from '../../tokenizer/tokenizer.js';
+import {trainTokenizer} from '../../tokenizer/train-tokenizer.js';
+import {distillationLoss} from '../../train/distill-loss.js';
+import {accuracy, modelLosses} from '../../train/losses.js';
+import {withSeededRandom} from '../../train/seeded-random.js';
+import {trainableFromLayersModel} from '../../train/trainable.js';
+import {type LossFn, train} from '../../train/trainer.js';
+import {asLanguageModelRun} from '../causal-lm/causal-lm-run.js';
+import {distillLanguageModel} from '../causal-lm/distill-lm.js';
+import {checkKnownLabels, type LabeledRow, readLabeledRows} from '../classify/labeled-data.js';
+import {loadModelConfig} from '../model-config.js';
+import {engineOptions, type TrainRunOptions, type TrainRunReport} from '../train-options.js';
+import {
+  buildClassifier,
+  CLASSIFIER_PRESETS,
+  type ClassifierConfig,
+  DEFAULT_CLASSIFIER_CONFIG,
+} from './classifier.js';
+import {asClassifierRun, type ClassifierRun, classifyTexts} from './classifier-run.js';
+import {batchSource, classifierLoss, classifierReport, encodeRows} from './classifier-train.js';
+import {
+  distillBatchSource,
+  encodeDistillRows,
+  gatherLogits,
+  holdoutLabelled,
+  readDistillRows,
+} from './distill-data.js';
+import {cachedTeacherLogits, teacherLogits} from './teacher-cache.js';
+
+export interface DistillOptions extends TrainRunOptions {
+  /** Run folder of the trained teacher: a classifier, or a language model (then the student is one too). */
+  teacher: string;
+  /** Softmax temperature T. Default 2. */
+  temperature?: number;
+  /** Share of the loss taken by the teacher's soft labels. Default 0.5. */
+  alpha?: number;
+  /** Compute the teacher's logits once and keep them in the run folder (`teacher-logits.f32`). */
+  cacheTeacher?: boolean;
+}
+
+export interface DistillReport extends TrainRunReport {
+  teacher: {dir: string; parameters: number; validation?: Record<string, number>};
+  /** Student parameters / teacher parameters. */
+  parameterRatio: number;
+  temperature: number;
+  alpha: number;
+  /** Training rows without a label (taught by the teacher alone). */
+  unlabeledExamples: number;
+  /** `teacher`: the student reads the teacher's tokenizer; `own`: one trained or given for it. */
+  tokenizerSource: 'teacher' | 'own';
+  /** off: logits computed per batch; computed: cached this run; reused: read from the cache. */
+  teacherCache: 'off' | 'computed' | 'reused';
+}
+
+/** The student's config: --preset/--config over the defaults, else the teacher's; flags last. */
+async function studentConfig(options: DistillOptions, teacher: ClassifierRun): Promise<ClassifierConfig> {
+  const fromScratch = options.preset !== undefined || options.configFile !== undefined;
+  return loadModelConfig({
+    family: 'classifier',
+    defaults: fromScratch ? DEFAULT_CLASSIFIER_CONFIG : {...DEFAULT_CLASSIFIER_CONFIG, ...teacher.config},
+    presets: CLASSIFIER_PRESETS,
+    preset: options.preset,
+    configFile: options.configFile,
+    overrides: {
+      ...options.overrides,
+      ...(options.vocabSize !== undefined ? {vocabSize: options.vocabSize} : {}),
+    } as Partial<ClassifierConfig>,
+  });
+}
+
+/**
+ * The student's tokenizer. Teacher logits are per example, so a classifier student may read any
+ * tokenizer: `--tokenizer`, else the teacher's when the student asks for the same kind and
+ * vocabulary size, else one trained on the distillation texts (read back from the run on resume).
+ */
+async function studentTokenizer(
+  options: DistillOptions,
+  config: ClassifierConfig,
+  teacher: ClassifierRun,
+  texts: string[],
+): Promise<{tokenizer: Tokenizer; source: 'teacher' | 'own'}> {
+  if (options.tokenizer) return {tokenizer: await loadTokenizer(options.tokenizer), source: 'own'};
+  if (
+    config.tokenizerKind === teacher.config.tokenizerKind &&
+    config.vocabSize === teacher.config.vocabSize
+  ) {
+    return {tokenizer: teacher.tokenizer, source: 'teacher'};
+  }
+  if (options.resume)
+    return {tokenizer: await loadTokenizer(join(options.out, RUN_FILES.tokenizer)), source: 'own'};
+  const tokenizer = await trainTokenizer({kind: config.tokenizerKind, vocabSize: config.vocabSize, texts});
+  options.onInfo?.(
+    `student tokenizer: ${config.tokenizerKind}, ${tokenizer.vocabSize} ids, trained on ${texts.length} texts`,
+  );
+  return {tokenizer, source: 'own'};
+}
+
+/** Student loss: distillation on training batches (inputs [ids, teacher logits, label mask]), CE on validation. */
+function distillLoss(student: tf.LayersModel, temperature: number, alpha: number): LossFn {
+  const plain = classifierLoss(student);
+  return (batch, ctx) => {
+    if (!Array.isArray(batch.inputs)) return plain(batch, ctx);
+    const [ids, teacher, labelMask] = batch.inputs as [tf.Tensor, tf.Tensor, tf.Tensor];
+    return withSeededRandom(ctx.seed, () => {
+      const logits = student.apply(ids, {training: ctx.training}) as tf.Tensor;
+      const task = distillationLoss(logits, teacher, batch.targets, {
+        temperature,
+        alpha,
+        weights: batch.weights,
+        labelMask,
+      });
+      return {
+        loss: tf.add(task, modelLosses(student)) as tf.Scalar,
+        metrics: {
+          acc: accuracy(logits, batch.targets, labelMask),
+          agree: accuracy(logits, tf.argMax(teacher, -1)),
+        },
+      };
+    });
+  };
+}
+
+/** The teacher's loss and accuracy on the validation rows. */
+async function teacherValidation(teacher: ClassifierRun, rows: readonly LabeledRow[]) {
+  if (rows.length === 0) return undefined;
+  const k = teacher.labels.length;
+  const probs = await classifyTexts(
+    teacher,
+    rows.map((r) => r.text),
+  );
+  const index = new Map(teacher.labels.map((l, i) => [l, i]));
+  let loss = 0;
+  let hits = 0;
+  rows.forEach((r, i) => {
+    const c = index.get(r.label)!;
+    const row = probs.subarray(i * k, (i + 1) * k);
+    loss -= Math.log(Math.max(row[c]!, 1e-12));
+    if (row.every((p) => p <= row[c]!)) hits++;
+  });
+  return {val_loss: loss / rows.length, val_acc: hits / rows.length};
+}
+
+/**
+ * Trains a student classifier into `options.out` on the teacher's soft labels (and the data's labels)
+ * with the kit's training engine: same checkpoints, resume, schedules and progress as `train`.
+ */
+export async function distill(options: DistillOptions): Promise<DistillReport> {
+  const temperature = options.temperature ?? 2;
+  const alpha = options.alpha ?? 0.5;
+  if (!(temperature > 0)) throw new ConfigError(`--temperature must be > 0, got ${temperature}`);
+  if (!(alpha >= 0 && alpha <= 1)) throw new ConfigError(`--alpha must be in [0, 1], got ${alpha}`);
+  if (options.classWeights === 'balanced' || (options.weightField && options.weightField !== 'weight')) {
+    throw new ConfigError(
+      'distill takes sample weights from the `weight` field only, and no class weights',
+      'drop --class-weights/--weight-field (the teacher’s soft labels already weigh the classes it learned)',
+    );
+  }
+  await checkRunFolderUsable(options.out, options);
+  const loaded = await loadRun(options.teacher);
+  if (loaded.config.task === 'lm') {
+    try {
+      return await distillLanguageModel(options, asLanguageModelRun(loaded), {temperature, alpha});
+    } finally {
+      loaded.model.dispose();
+    }
+  }
+  if (loaded.config.task !== 'classify') {
+    loaded.model.dispose();
+    throw new ModelError(
+      `${options.teacher} is a "${loaded.config.task}" run: distill takes a classifier or language-model teacher`,
+      'pass the run folder of a `train` run',
+    );
+  }
+  const teacher = asClassifierRun(loaded);
+  let student: tf.LayersModel | undefined;
+  try {
+    const config = await studentConfig(options, teacher);
+    const seed = options.seed ?? 42;
+    const fields = {textField: options.textField, labelField: options.labelField};
+    const all = await readDistillRows(options.data, teacher.labels, {
+      ...fields,
+      onError: options.onError,
+      onSkip: (e) => options.onInfo?.(`skipped: ${e.message}`),
+    });
+    let trainRows = all;
+    let valRows: LabeledRow[] = [];
+    if (options.val) {
+      valRows = await readLabeledRows(options.val, fields);
+      checkKnownLabels(valRows, teacher.labels, options.val);
+    } else {
+      ({train: trainRows, val: valRows} = holdoutLabelled(all));
+      options.onInfo?.(
+        `validation: ${valRows.length} labelled rows held out of ${options.data} (10%, by text hash)`,
+      );
+    }
+    const {tokenizer, source} = await studentTokenizer(
+      options,
+      config,
+      teacher,
+      trainRows.map((r) => r.text),
+    );
+    if (tokenizer.special.pad === undefined) {
+      throw new ConfigError(
+        'the student tokenizer has no [PAD] token',
+        'the classifier pads texts to maxLen',
+      );
+    }
+    const batchSize = options.batchSize ?? 32;
+    const runConfig: RunConfig = {
+      task: 'classify',
+      model: config,
+      labels: teacher.labels,
+      tokenizer: {
+        kind: tokenizer.kind,
+        vocabSize: tokenizer.vocabSize,
+        file: options.tokenizer ?? (source === 'teacher' ? join(options.teacher, RUN_FILES.tokenizer) : null),
+      },
+      data: {
+        train: options.data,
+        val: options.val ?? null,
+        textField: options.textField ?? 'text',
+        labelField: options.labelField ?? 'label',
+      },
+      training: {
+        batchSize,
+        lr: options.lr ?? 1e-3,
+        seed,
+        weightDecay: options.weightDecay ?? 0.01,
+        clipNorm: options.clipNorm ?? 1,
+      },
+      distill: {teacher: options.teacher, temperature, alpha},
+    };
+    const trainData = await encodeDistillRows(
+      trainRows,
+      teacher.labels,
+      {tokenizer, maxLen: config.maxLen},
+      {tokenizer: teacher.tokenizer, maxLen: teacher.config.maxLen},
+    );
+    const valData = await encodeRows(valRows, teacher.labels, tokenizer, config.maxLen);
+    const teacherVal = await teacherValidation(teacher, valRows);
+    student = withSeededRandom(seed, () =>
+      buildClassifier(config, tokenizer.vocabSize, teacher.labels.length, tokenizer.special.pad),
+    );
+    await prepareRunFolder(options.out, runConfig, options);
+    if (!options.resume) await saveRunArtifacts(options.out, {tokenizer, labels: teacher.labels});
+    let cache: DistillReport['teacherCache'] = 'off';
+    let logitsOf = (rows: number[]) => teacherLogits(teacher, trainData.teacherIds, rows);
+    if (options.cacheTeacher) {
+      const cached = await cachedTeacherLogits(options.out, teacher, trainData.teacherIds, trainData.n);
+      cache = cached.reused ? 'reused' : 'computed';
+      logitsOf = gatherLogits(cached.logits, teacher.labels.length);
+      options.onInfo?.(
+        `teacher logits: ${cached.reused ? 'read from' : 'computed into'} the run folder cache`,
+      );
+    }
+    const result = await train({
+      ...engineOptions(options),
+      model: trainableFromLayersModel(student),
+      loss: distillLoss(student, temperature, alpha),
+      data: distillBatchSource(trainData, logitsOf, batchSize, seed),
+      validation: valData.n > 0 ? batchSource(valData, config.maxLen, batchSize, seed, false) : undefined,
+      lr: options.lr,
+      optimizer: {weightDecay: options.weightDecay ?? 0.01},
+      earlyStopping:
+        options.patience && valData.n > 0 ? {metric: 'val_loss', patience: options.patience} : undefined,
+    });
+    await saveRunArtifacts(options.out, {model: student, tokenizer, labels: teacher.labels});
+    const parameters = student.countParams();
+    const teacherParameters = teacher.model.countParams();
+    return {
+      ...classifierReport(options.out, result, student, trainData.n, valData.n),
+      teacher: {dir: options.teacher, parameters: teacherParameters, validation: teacherVal},
+      parameterRatio: parameters / teacherParameters,
+      temperature,
+      alpha,
+      unlabeledExamples: trainRows.filter((r) => r.label === undefined).length,
+      tokenizerSource: source,
+      teacherCache: cache,
+    };
+  } finally {
+    student?.dispose();
+    teacher.model.dispose();
+  }
+}

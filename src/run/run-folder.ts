@@ -1,0 +1,234 @@
+import {randomBytes} from 'node:crypto';
+import {mkdir, readdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promises';
+import {join} from 'node:path';
+import type * as tf from '@tensorflow/tfjs';
+import {loadModelFolder, modelFolderHandler} from '../compress/model-folder.js';
+import {ConfigError, ModelError} from '../errors.js';
+import {loadTokenizer, type Tokenizer} from '../tokenizer/tokenizer.js';
+// The kit's layer classes register themselves for deserialization when imported.
+import '../layers/decoder-block.js';
+import '../layers/lora-dense.js';
+import '../layers/lora-embedding.js';
+import '../layers/rms-norm.js';
+import '../layers/token-embedding.js';
+import '../layers/masked-mean-pool.js';
+
+/**
+ * A run folder: `config.json` (what was trained, how), `model/` (tfjs LayersModel: model.json +
+ * weight shards), `tokenizer.json`, `labels.json`, `metrics.jsonl`, `checkpoints/`.
+ */
+export const RUN_FILES = {
+  config: 'config.json',
+  model: 'model',
+  modelJson: 'model.json',
+  tokenizer: 'tokenizer.json',
+  labels: 'labels.json',
+  metrics: 'metrics.jsonl',
+  checkpoints: 'checkpoints',
+} as const;
+
+/** What every run's config.json holds; families add their own fields. */
+export interface RunConfig {
+  /** `classify` or `lm`: which loader reads the run. */
+  task: string;
+  [key: string]: unknown;
+}
+
+export interface LoadedRun {
+  dir: string;
+  config: RunConfig;
+  model: tf.LayersModel;
+  tokenizer?: Tokenizer;
+  labels?: string[];
+}
+
+const exists = (path: string) =>
+  stat(path).then(
+    () => true,
+    () => false,
+  );
+
+/** Writes `content` to `path` through a temporary file and a rename: readers never see half a file. */
+export async function writeFileAtomic(path: string, content: string | Uint8Array): Promise<void> {
+  const tmp = `${path}.tmp-${randomBytes(4).toString('hex')}`;
+  await writeFile(tmp, content);
+  await rename(tmp, path);
+}
+
+/**
+ * Makes `dir` ready for a new run or a resumed one. A folder that already holds files is refused
+ * unless `overwrite` (emptied first) or `resume` (its config.json must match `config`, key by key).
+ * Call it only after the inputs were validated, so that bad input never leaves a folder behind.
+ */
+/**
+ * Fails fast (before any data is read or tokenizer trained) when `dir` holds files and neither
+ * `overwrite` nor `resume` is set, or when `resume` has nothing to continue.
+ */
+export async function checkRunFolderUsable(
+  dir: string,
+  options: {overwrite?: boolean; resume?: boolean} = {},
+): Promise<void> {
+  const entries = await readdir(dir).catch(() => null);
+  const occupied = entries !== null && entries.length > 0;
+  if (options.resume && !occupied) {
+    throw new ModelError(`${dir}: nothing to resume (no run folder)`, 'drop --resume to start a new run');
+  }
+  if (occupied && !options.resume && !options.overwrite) {
+    const what = entries.includes(RUN_FILES.config) ? 'another run' : 'files';
+    throw new ModelError(
+      `output folder ${dir} already holds ${what}`,
+      'pass --resume to continue it or --overwrite to replace it',
+    );
+  }
+}
+
+export async function prepareRunFolder(
+  dir: string,
+  config: RunConfig,
+  options: {overwrite?: boolean; resume?: boolean} = {},
+): Promise<void> {
+  const entries = await readdir(dir).catch(() => null);
+  const occupied = entries !== null && entries.length > 0;
+  if (options.resume) {
+    if (!occupied)
+      throw new ModelError(`${dir}: nothing to resume (no run folder)`, 'drop --resume to start a new run');
+    const previous = await readRunConfig(dir);
+    const change = firstDifference(previous, config);
+    if (change !== undefined) {
+      throw new ConfigError(
+        `${dir}: cannot resume, ${change} differs from the run's config.json`,
+        'use the settings of the original run, or --overwrite to start over',
+      );
+    }
+    return;
+  }
+  if (occupied) {
+    if (!options.overwrite) {
+      const what = entries.includes(RUN_FILES.config) ? 'another run' : 'files';
+      throw new ModelError(
+        `output folder ${dir} already holds ${what}`,
+        'pass --resume to continue it or --overwrite to replace it',
+      );
+    }
+    await rm(dir, {recursive: true, force: true});
+  }
+  await mkdir(dir, {recursive: true});
+  await writeFileAtomic(join(dir, RUN_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
+}
+
+/** The path of the first setting that differs (`model.dModel`), or undefined when equal. */
+export function firstDifference(a: unknown, b: unknown, path = ''): string | undefined {
+  if (typeof a === 'object' && a !== null && typeof b === 'object' && b !== null) {
+    const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+    for (const key of keys) {
+      const d = firstDifference(
+        (a as Record<string, unknown>)[key],
+        (b as Record<string, unknown>)[key],
+        path ? `${path}.${key}` : key,
+      );
+      if (d !== undefined) return d;
+    }
+    return undefined;
+  }
+  return a === b ? undefined : path || '(value)';
+}
+
+/** Saves the model, tokenizer and labels of a trained run (each written atomically). */
+export async function saveRunArtifacts(
+  dir: string,
+  artifacts: {model?: tf.LayersModel; tokenizer?: Tokenizer; labels?: readonly string[]},
+): Promise<void> {
+  if (artifacts.model) await saveLayersModel(artifacts.model, join(dir, RUN_FILES.model));
+  if (artifacts.tokenizer) {
+    await writeFileAtomic(join(dir, RUN_FILES.tokenizer), JSON.stringify(artifacts.tokenizer.toJSON()));
+  }
+  if (artifacts.labels) {
+    await writeFileAtomic(join(dir, RUN_FILES.labels), `${JSON.stringify(artifacts.labels)}\n`);
+  }
+}
+
+/**
+ * Saves a LayersModel as `model.json` + `group1-shardNofM.bin` (≤ 4 MB each) in `modelDir` on any
+ * backend, replacing the folder atomically (see `writeModelFolder`).
+ */
+export async function saveLayersModel(model: tf.LayersModel, modelDir: string): Promise<void> {
+  await model.save(modelFolderHandler(modelDir));
+}
+
+async function readJson(path: string, what: string): Promise<unknown> {
+  let text: string;
+  try {
+    text = await readFile(path, 'utf8');
+  } catch (err) {
+    throw new ModelError(
+      `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
+    );
+  }
+  try {
+    return JSON.parse(text);
+  } catch (err) {
+    throw new ModelError(`${path} is not valid JSON: ${(err as Error).message}`);
+  }
+}
+
+/**
+ * Loads the LayersModel in `modelDir` on any backend: strict about paths that leave the folder,
+ * missing shards and bad JSON, and decodes the kit's per-channel int8/int4 weights (`quantize`).
+ */
+export async function loadLayersModel(modelDir: string): Promise<tf.LayersModel> {
+  return loadModelFolder(modelDir);
+}
+
+/** Reads config.json of a run folder; a missing folder or file is a ModelError that says so. */
+export async function readRunConfig(dir: string): Promise<RunConfig> {
+  if (!(await exists(dir)))
+    throw new ModelError(`no run folder at ${dir}`, 'pass the --out folder of a train run');
+  const config = (await readJson(join(dir, RUN_FILES.config), 'run config')) as RunConfig;
+  if (typeof config !== 'object' || config === null || typeof config.task !== 'string') {
+    throw new ModelError(`${join(dir, RUN_FILES.config)}: no "task" field — not a deepseek-kit run`);
+  }
+  return config;
+}
+
+/**
+ * Loads a run folder: config, model, and the tokenizer and labels when the run has them. A LoRA run
+ * (config.json `adapter`) loads its base run with the adapter attached (src/models/finetune-run.ts).
+ */
+export async function loadRun(dir: string): Promise<LoadedRun> {
+  const config = await readRunConfig(dir);
+  if (config.adapter) {
+    const {adapterReference, loadAdapterRun} = await import('./adapter-run.js');
+    const ref = adapterReference(config);
+    if (ref) return loadAdapterRun(dir, config, ref);
+  }
+  const modelDir = join(dir, RUN_FILES.model);
+  if (!(await exists(join(modelDir, RUN_FILES.modelJson)))) {
+    throw new ModelError(
+      `${dir} has no trained model (${modelDir}/model.json)`,
+      'the run did not finish; train it again or --resume it',
+    );
+  }
+  const model = await loadLayersModel(modelDir);
+  try {
+    return {dir, config, model, ...(await loadRunAssets(dir))};
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
+
+/** The tokenizer and labels of a run folder, where it has them. */
+export async function loadRunAssets(dir: string): Promise<{tokenizer?: Tokenizer; labels?: string[]}> {
+  const tokenizerPath = join(dir, RUN_FILES.tokenizer);
+  const tokenizer = (await exists(tokenizerPath)) ? await loadTokenizer(tokenizerPath) : undefined;
+  const labelsPath = join(dir, RUN_FILES.labels);
+  let labels: string[] | undefined;
+  if (await exists(labelsPath)) {
+    const raw = await readJson(labelsPath, 'labels');
+    if (!Array.isArray(raw) || !raw.every((l) => typeof l === 'string')) {
+      throw new ModelError(`${labelsPath}: expected a JSON array of label strings`);
+    }
+    labels = raw;
+  }
+  return {tokenizer, labels};
+}

@@ -1,0 +1,66 @@
+import {copyFile, readdir, rm, stat} from 'node:fs/promises';
+import {join} from 'node:path';
+import type {MetricKey} from '../compress/format-report.js';
+import {writeModelFolder} from '../compress/model-folder.js';
+import {type QuantizeReport, quantizeModel} from '../compress/quantize-model.js';
+import type {EncodeOptions} from '../compress/weight-codec.js';
+import {ModelError} from '../errors.js';
+import {loadRun, RUN_FILES} from '../run/run-folder.js';
+import {metricChange, runMetric} from './run-metric.js';
+
+export interface QuantizeRunOptions extends EncodeOptions {
+  /** Run folder to read (runs/NAME). */
+  model: string;
+  /** Run folder to write: the same run with its weights quantized. */
+  out: string;
+  /** Labeled (classifier) or text (LM) file: report the metric before and after. */
+  eval?: string;
+  /** Replace an `out` folder that already holds files. */
+  overwrite?: boolean;
+}
+
+export type QuantizeRunReport = QuantizeReport & {model: string; out: string} & Partial<
+    Record<MetricKey, number>
+  >;
+
+/** Files of a run folder that a quantized copy keeps (training logs and checkpoints stay behind). */
+const KEPT = [RUN_FILES.config, RUN_FILES.tokenizer, RUN_FILES.labels];
+
+/**
+ * Post-training quantization of a run folder: writes `out` with config, tokenizer and labels copied
+ * and `model/` in the quantized encoding (the kit's loaders dequantize at load), and reports sizes,
+ * weight errors and, with `eval`, the metric before and after.
+ */
+export async function quantizeRun(options: QuantizeRunOptions): Promise<QuantizeRunReport> {
+  const existing = await readdir(options.out).catch(() => null);
+  if (existing && existing.length > 0 && !options.overwrite) {
+    throw new ModelError(
+      `output folder ${options.out} already holds files`,
+      'pass --overwrite to replace it',
+    );
+  }
+  const run = await loadRun(options.model);
+  const quantized = await quantizeModel(run.model, options);
+  try {
+    await rm(options.out, {recursive: true, force: true});
+    await writeModelFolder(join(options.out, RUN_FILES.model), quantized.artifacts, {
+      userDefinedMetadata: {
+        deepseek_kit: {quantize: options.dtype, granularity: quantized.report.granularity},
+      },
+    });
+    for (const name of KEPT) {
+      const from = join(options.model, name);
+      if (await stat(from).catch(() => null)) await copyFile(from, join(options.out, name));
+    }
+    let change = {};
+    if (options.eval) {
+      const before = await runMetric(run, run.model, options.eval, options.model);
+      const after = await runMetric(run, quantized.model, options.eval, options.out);
+      change = metricChange(before, after);
+    }
+    return {model: options.model, out: options.out, ...quantized.report, ...change};
+  } finally {
+    run.model.dispose();
+    quantized.model.dispose();
+  }
+}
