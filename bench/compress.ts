@@ -8,9 +8,8 @@ import {initBackend} from '../src/backend/backend.js';
 import {type ExportOptions, exportModel} from '../src/compress/export.js';
 import {loadModelFolder} from '../src/compress/model-folder.js';
 import {quantizeModel} from '../src/compress/quantize-model.js';
-import {loadRun} from '../src/run/run-folder.js';
-import {runMetric} from '../src/workflows/run-metric.js';
-import {trainTask} from '../src/workflows/train.js';
+import {openRun} from '../src/models/registry.js';
+import {trainRun} from '../src/workflows/train.js';
 import {accuracyPercent, trainImdbBow} from '../test/compress/imdb-bow.js';
 import {printBar, printRows, type Row} from './report.js';
 
@@ -85,12 +84,12 @@ const TEST = 'fixtures/imdb/test.jsonl';
 for (const preset of ['bag', 'tiny']) {
   const dir = await mkdtemp(join(tmpdir(), `dsk-bench-${preset}-`));
   try {
-    await trainTask('classify', {data: 'fixtures/imdb/reviews.jsonl', out: dir, preset, overwrite: true});
-    const run = await loadRun(dir);
+    await trainRun('classify', {data: 'fixtures/imdb/reviews.jsonl', out: dir, preset, overwrite: true});
+    const {kind, run} = await openRun(dir);
     const kitRows: Row[] = [];
     for (const [name, options] of CASES) {
       const q = await quantizeModel(run.model, options);
-      const metric = await runMetric(run, q.model, TEST);
+      const metric = await kind.metric(run, q.model, TEST);
       q.model.dispose();
       kitRows.push({
         model: preset,

@@ -9,7 +9,7 @@ import {join} from 'node:path';
 import {initBackend} from '../src/backend/backend.js';
 import {readLabeledRows} from '../src/models/classify/labeled-data.js';
 import {type PruneRunOptions, pruneRun} from '../src/workflows/prune.js';
-import {trainTask} from '../src/workflows/train.js';
+import {trainRun} from '../src/workflows/train.js';
 import {predictSeconds} from '../test/compress/prune-timing.js';
 import {printBar, printRows, type Row} from './report.js';
 
@@ -20,7 +20,7 @@ await initBackend({onWarning: (m) => process.stderr.write(`${m}\n`)});
 const root = await mkdtemp(join(tmpdir(), 'dsk-bench-prune-'));
 try {
   const bag = join(root, 'bag');
-  await trainTask('classify', {data: TRAIN, out: bag, preset: 'bag', epochs: 4});
+  await trainRun('classify', {data: TRAIN, out: bag, preset: 'bag', epochs: 4});
   const rows: Row[] = [];
   const row = async (name: string, options: Omit<PruneRunOptions, 'out' | 'eval'>) => {
     const t0 = performance.now();
@@ -49,7 +49,7 @@ try {
   // `base` widths (dModel 128, ffnHidden 344): at dModel 64 the FFN is too small a share of predict
   // time for its size to show (ffnHidden 176 → 8 changed nothing measurable on tfjs-node).
   const base = join(root, 'base');
-  await trainTask('classify', {data: TRAIN, out: base, preset: 'base', epochs: 1, overrides: {maxLen: 128}});
+  await trainRun('classify', {data: TRAIN, out: base, preset: 'base', epochs: 1, overrides: {maxLen: 128}});
   const slim: string[] = [];
   for (const s of [0.3, 0.5]) {
     await row(`base structured ffn ${s}`, {model: base, method: 'structured', structure: 'ffn', sparsity: s});

@@ -80,34 +80,48 @@ export * from './layers/token-embedding.js';
 export * from './lora/finetune-model.js';
 export * from './lora/lora-adapter.js';
 export * from './lora/lora-model.js';
+export * from './models/causal-lm/cached-decoder.js';
 export * from './models/causal-lm/causal-lm.js';
 export * from './models/causal-lm/causal-lm-evaluate.js';
+export * from './models/causal-lm/causal-lm-kind.js';
 export * from './models/causal-lm/causal-lm-run.js';
 export * from './models/causal-lm/causal-lm-train.js';
 export * from './models/causal-lm/lm-data.js';
 export * from './models/causal-lm/sampling.js';
 export * from './models/classify/classification-metrics.js';
+export * from './models/classify/classifier-training.js';
 export * from './models/classify/labeled-data.js';
+export * from './models/distill-options.js';
 export * from './models/feature-classifier/feature-classifier.js';
+export * from './models/feature-classifier/feature-classifier-kind.js';
 export * from './models/feature-classifier/feature-classifier-predict.js';
 export * from './models/feature-classifier/feature-classifier-run.js';
 export {
   encodeFeatureRows,
   featureBatchSource,
+  readFeatureClassifierData,
   resolveFeatureClassifierConfig,
   trainFeatureClassifier,
 } from './models/feature-classifier/feature-classifier-train.js';
 export * from './models/feature-classifier/feature-data.js';
-export * from './models/finetune-data.js';
 export * from './models/model-config.js';
+export * from './models/model-kind.js';
+export * from './models/registry.js';
 export * from './models/text-classifier/classifier.js';
 export * from './models/text-classifier/classifier-run.js';
-export {resolveClassifierConfig, trainClassifier} from './models/text-classifier/classifier-train.js';
-export * from './models/text-classifier/distill-classifier.js';
+export {
+  classifierFinetuneData,
+  readClassifierData,
+  resolveClassifierConfig,
+  trainClassifier,
+} from './models/text-classifier/classifier-train.js';
+export {distillClassifier} from './models/text-classifier/distill-classifier.js';
 export * from './models/text-classifier/distill-data.js';
 export * from './models/text-classifier/teacher-cache.js';
+export * from './models/text-classifier/text-classifier-kind.js';
 export * from './models/train-options.js';
 export * from './run/adapter-run.js';
+export * from './run/load-run.js';
 export * from './run/run-folder.js';
 export {ByteTokenizer} from './tokenizer/byte-tokenizer.js';
 export {HfTokenizer, type TokenizerTrainingReport} from './tokenizer/hf-tokenizer.js';
@@ -149,6 +163,7 @@ export {type LrDecay, type LrSchedule, learningRateAt} from './train/schedule.js
 export {EventFileWriter} from './train/tensorboard.js';
 export {type TrainableModel, trainableFromLayersModel, trainableFromVariables} from './train/trainable.js';
 export * from './train/trainer.js';
+export * from './workflows/distill.js';
 export * from './workflows/evaluate.js';
 export * from './workflows/export.js';
 export * from './workflows/finetune.js';
@@ -160,4 +175,4 @@ export * from './workflows/prune.js';
 export * from './workflows/quantize.js';
 export * from './workflows/quickstart.js';
 export * from './workflows/run-metric.js';
-export {TRAIN_TASKS, type TrainTask, trainTask} from './workflows/train.js';
+export * from './workflows/train.js';

@@ -3,7 +3,8 @@ import {ModelCommand} from '../cli/model-command.js';
 import {trainFlags, trainRunOptions} from '../cli/train-flags.js';
 import {TrainProgress} from '../cli/train-progress.js';
 import {ConfigError} from '../errors.js';
-import {type DistillReport, distill} from '../models/text-classifier/distill-classifier.js';
+import type {DistillReport} from '../models/distill-options.js';
+import {distill} from '../workflows/distill.js';
 
 const {task: _task, features: _features, ...studentFlags} = trainFlags;
 

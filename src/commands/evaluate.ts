@@ -4,7 +4,8 @@ import {
   type ClassificationMetrics,
   formatClassificationMetrics,
 } from '../models/classify/classification-metrics.js';
-import {evaluateRun, type RunEvaluation} from '../workflows/evaluate.js';
+import type {RunEvaluation} from '../models/model-kind.js';
+import {evaluateRun} from '../workflows/evaluate.js';
 
 export default class Evaluate extends ModelCommand {
   static override enableJsonFlag = true;

@@ -1,8 +1,9 @@
 import {ModelCommand} from '../cli/model-command.js';
 import {trainFlags, trainRunOptions} from '../cli/train-flags.js';
 import {TrainProgress} from '../cli/train-progress.js';
+import type {Task} from '../models/model-kind.js';
 import type {TrainRunReport} from '../models/train-options.js';
-import {type TrainTask, trainTask} from '../workflows/train.js';
+import {trainRun} from '../workflows/train.js';
 
 export default class Train extends ModelCommand {
   static override enableJsonFlag = true;
@@ -27,7 +28,7 @@ export default class Train extends ModelCommand {
     const abort = () => controller.abort();
     process.once('SIGINT', abort);
     try {
-      const report = await trainTask(flags.task as TrainTask, {
+      const report = await trainRun(flags.task as Task, {
         ...trainRunOptions(flags),
         signal: controller.signal,
         onStep: (e) => progress.onStep(e),

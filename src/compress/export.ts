@@ -12,6 +12,8 @@ export interface ExportOptions extends EncodeOptions {
   tokenizerFile?: string;
   /** Class names, written as labels.json. */
   labels?: readonly string[];
+  /** What a runtime needs to run the model (its kind's ModelMetadata), kept in model.json as `deepseek_kit.model`. */
+  metadata?: object;
   /** Replace a folder that already holds files. */
   overwrite?: boolean;
 }
@@ -53,7 +55,12 @@ export async function exportModel(
     const needsRuntime = needsDecoding(artifacts.weightSpecs ?? []);
     const written = await writeModelFolder(tmp, artifacts, {
       userDefinedMetadata: {
-        deepseek_kit: {quantize: options.dtype, granularity: report.granularity, needs_runtime: needsRuntime},
+        deepseek_kit: {
+          quantize: options.dtype,
+          granularity: report.granularity,
+          needs_runtime: needsRuntime,
+          ...(options.metadata ? {model: options.metadata} : {}),
+        },
       },
     });
     const files = [...written.files];

@@ -5,7 +5,7 @@ import * as tf from '@tensorflow/tfjs';
 import {ModelError} from '../errors.js';
 import {headLayer, replaceHead} from '../lora/finetune-model.js';
 import {loadAdapter, saveAdapter} from '../lora/lora-adapter.js';
-import {type LoadedRun, loadRun, loadRunAssets, RUN_FILES, type RunConfig} from './run-folder.js';
+import {RUN_FILES, type RunConfig} from './run-folder.js';
 
 /** Where a LoRA run keeps its adapter (adapter.json, adapter.weights.bin) and trained head. */
 export const ADAPTER_DIR = 'adapter';
@@ -126,33 +126,8 @@ export async function attachAdapterRun(
   }
 }
 
-/**
- * Loads a LoRA run: its base run (which must be unchanged since fine-tuning), with the adapter and
- * head attached; tokenizer and labels are the run's own.
- */
-export async function loadAdapterRun(
-  dir: string,
-  config: RunConfig,
-  ref: AdapterReference,
-): Promise<LoadedRun> {
-  const baseDir = resolve(dir, ref.base);
-  const fingerprint = await modelFingerprint(baseDir);
-  if (fingerprint !== ref.fingerprint) {
-    throw new ModelError(
-      `${dir} is a LoRA adapter over ${baseDir}, but that model changed since fine-tuning (weights differ)`,
-      `restore the original base, or merge onto this one on purpose: deepseek-kit merge --model ${baseDir} --adapter ${dir} --out DIR`,
-    );
-  }
-  const base = await loadRun(baseDir);
-  try {
-    const model = await attachAdapterRun(base.model, dir, ref);
-    try {
-      return {dir, config, model, ...(await loadRunAssets(dir))};
-    } catch (err) {
-      model.dispose();
-      throw err;
-    }
-  } finally {
-    base.model.dispose();
-  }
+/** The merged run's config: the fine-tuned run's, as a plain model (no adapter to attach). */
+export function mergedRunConfig(config: RunConfig): RunConfig {
+  const {adapter: _adapter, ...rest} = config;
+  return {...rest, finetune: {...(config.finetune as object), merged: true}};
 }

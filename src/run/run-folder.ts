@@ -42,7 +42,7 @@ export interface LoadedRun {
   labels?: string[];
 }
 
-const exists = (path: string) =>
+export const exists = (path: string) =>
   stat(path).then(
     () => true,
     () => false,
@@ -147,6 +147,17 @@ export async function saveRunArtifacts(
   }
 }
 
+/** Writes a plain run folder (config, model, tokenizer, labels), replacing what is there. */
+export async function writePlainRun(
+  dir: string,
+  config: RunConfig,
+  model: tf.LayersModel,
+  assets: {tokenizer?: Tokenizer; labels?: readonly string[]},
+): Promise<void> {
+  await prepareRunFolder(dir, config, {overwrite: true});
+  await saveRunArtifacts(dir, {model, tokenizer: assets.tokenizer, labels: assets.labels});
+}
+
 /**
  * Saves a LayersModel as `model.json` + `group1-shardNofM.bin` (≤ 4 MB each) in `modelDir` on any
  * backend, replacing the folder atomically (see `writeModelFolder`).
@@ -188,33 +199,6 @@ export async function readRunConfig(dir: string): Promise<RunConfig> {
     throw new ModelError(`${join(dir, RUN_FILES.config)}: no "task" field — not a deepseek-kit run`);
   }
   return config;
-}
-
-/**
- * Loads a run folder: config, model, and the tokenizer and labels when the run has them. A LoRA run
- * (config.json `adapter`) loads its base run with the adapter attached (src/models/finetune-run.ts).
- */
-export async function loadRun(dir: string): Promise<LoadedRun> {
-  const config = await readRunConfig(dir);
-  if (config.adapter) {
-    const {adapterReference, loadAdapterRun} = await import('./adapter-run.js');
-    const ref = adapterReference(config);
-    if (ref) return loadAdapterRun(dir, config, ref);
-  }
-  const modelDir = join(dir, RUN_FILES.model);
-  if (!(await exists(join(modelDir, RUN_FILES.modelJson)))) {
-    throw new ModelError(
-      `${dir} has no trained model (${modelDir}/model.json)`,
-      'the run did not finish; train it again or --resume it',
-    );
-  }
-  const model = await loadLayersModel(modelDir);
-  try {
-    return {dir, config, model, ...(await loadRunAssets(dir))};
-  } catch (err) {
-    model.dispose();
-    throw err;
-  }
 }
 
 /** The tokenizer and labels of a run folder, where it has them. */

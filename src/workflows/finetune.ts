@@ -4,16 +4,16 @@ import {QuantAwareTraining} from '../compress/qat.js';
 import {ConfigError} from '../errors.js';
 import {finetuneModel, hasAdapters, replaceHead} from '../lora/finetune-model.js';
 import {fuseLoRA, paramCounts} from '../lora/lora-model.js';
-import {finetuneData} from '../models/finetune-data.js';
+import type {OpenRun} from '../models/model-kind.js';
+import {openRun} from '../models/registry.js';
 import {engineOptions} from '../models/train-options.js';
-import {referenceTo, saveAdapterRun} from '../run/adapter-run.js';
+import {mergedRunConfig, referenceTo, saveAdapterRun} from '../run/adapter-run.js';
 import {
   checkRunFolderUsable,
-  type LoadedRun,
-  loadRun,
   prepareRunFolder,
   type RunConfig,
   saveRunArtifacts,
+  writePlainRun,
 } from '../run/run-folder.js';
 import {withSeededRandom} from '../train/seeded-random.js';
 import {trainableFromLayersModel} from '../train/trainable.js';
@@ -41,7 +41,7 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneReport
   }
   await checkRunFolderUsable(options.out, options);
   const seed = options.seed ?? 42;
-  const base = await loadRun(options.model);
+  const {kind, run: base} = await openRun(options.model);
   const owned: tf.LayersModel[] = [base.model];
   try {
     if (hasAdapters(base.model)) {
@@ -54,7 +54,13 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneReport
       base.model = fuseLoRA(base.model);
       owned.push(base.model);
     }
-    const data = await finetuneData(base, {...options, seed});
+    if (!kind.finetuneData) {
+      throw new ConfigError(
+        `finetune does not support ${kind.id} runs`,
+        'fine-tune a text classifier or a language model',
+      );
+    }
+    const data = await kind.finetuneData(base, {...options, seed});
     const rank = options.rank ?? 8;
     const lora = {
       rank,
@@ -109,7 +115,7 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneReport
     const qat = options.qat ? new QuantAwareTraining(model, {dtype: options.qat}) : undefined;
     if (qat)
       options.onInfo?.(`quantization-aware: ${qat.weightNames.length} weights train through ${options.qat}`);
-    const loss = data.loss(model);
+    const loss = kind.loss(model);
     const result = await train({
       ...engineOptions(options),
       ...(qat ? {beforeUpdate: qat.beforeUpdate} : {}),
@@ -144,7 +150,7 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneReport
       }
     }
     return {
-      task: base.config.task,
+      task: kind.task,
       method,
       out: options.out,
       base: options.model,
@@ -160,7 +166,7 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneReport
       stoppedBy: result.stoppedBy,
       seconds: result.seconds,
       finalLoss: result.finalLoss,
-      validation: result.lastEval && withPerplexity(base.config.task, result.lastEval),
+      validation: result.lastEval && (kind.validationReport?.(result.lastEval) ?? result.lastEval),
       trainExamples: data.trainExamples,
       valExamples: data.valExamples,
       adapterBytes,
@@ -185,15 +191,15 @@ interface RunSettings {
 }
 
 /** config.json of a fine-tuned run: the base's model config, how it was tuned, and (LoRA) the adapter reference. */
-function finetuneRunConfig(base: LoadedRun, o: FinetuneOptions, s: RunSettings): RunConfig {
-  const baseData = (base.config.data ?? {}) as Record<string, unknown>;
-  const training = (base.config.training ?? {}) as {batchSize?: number};
+function finetuneRunConfig(base: OpenRun, o: FinetuneOptions, s: RunSettings): RunConfig {
+  const baseData = (base.runConfig.data ?? {}) as Record<string, unknown>;
+  const training = (base.runConfig.training ?? {}) as {batchSize?: number};
   const {dir: _dir, head: _head, ...baseRef} = s.reference;
   return {
-    task: base.config.task,
-    model: base.config.model,
+    task: base.runConfig.task,
+    model: base.runConfig.model,
     ...(s.labels ? {labels: s.labels} : {}),
-    tokenizer: base.config.tokenizer,
+    tokenizer: base.runConfig.tokenizer,
     data: {
       ...baseData,
       train: o.data,
@@ -217,27 +223,4 @@ function finetuneRunConfig(base: LoadedRun, o: FinetuneOptions, s: RunSettings):
     },
     ...(s.method === 'lora' ? {adapter: s.reference} : {}),
   };
-}
-
-/** The merged run's config: the fine-tuned run's, as a plain model (no adapter to attach). */
-export function mergedRunConfig(config: RunConfig): RunConfig {
-  const {adapter: _adapter, ...rest} = config;
-  return {...rest, finetune: {...(config.finetune as object), merged: true}};
-}
-
-/** Writes a plain run folder (config, model, tokenizer, labels), replacing what is there. */
-export async function writePlainRun(
-  dir: string,
-  config: RunConfig,
-  model: tf.LayersModel,
-  assets: Pick<LoadedRun, 'tokenizer' | 'labels'>,
-): Promise<void> {
-  await prepareRunFolder(dir, config, {overwrite: true});
-  await saveRunArtifacts(dir, {model, tokenizer: assets.tokenizer, labels: assets.labels});
-}
-
-function withPerplexity(task: string, metrics: Record<string, number>): Record<string, number> {
-  return task === 'lm' && metrics.val_loss !== undefined
-    ? {...metrics, val_ppl: Math.exp(metrics.val_loss)}
-    : metrics;
 }

@@ -1,9 +1,10 @@
 import * as tf from '@tensorflow/tfjs';
 import {Rng} from '../data/rng.js';
-import {ConfigError} from '../errors.js';
-import {asLanguageModelRun, CachedDecoder, type LanguageModelRun} from '../models/causal-lm/causal-lm-run.js';
+import {ConfigError, ModelError} from '../errors.js';
+import {CachedDecoder} from '../models/causal-lm/cached-decoder.js';
+import type {LanguageModelRun} from '../models/causal-lm/causal-lm-run.js';
 import {checkSampling, type SamplingOptions, sampleToken} from '../models/causal-lm/sampling.js';
-import {loadRun} from '../run/run-folder.js';
+import {openRun} from '../models/registry.js';
 import {TokenStream} from '../tokenizer/token-stream.js';
 
 export interface GenerateOptions extends SamplingOptions {
@@ -44,12 +45,25 @@ export async function generate(
   if (!(Number.isInteger(maxTokens) && maxTokens >= 1)) {
     throw new ConfigError(`max tokens must be a whole number ≥ 1, got ${maxTokens}`);
   }
-  const run = typeof model === 'string' ? asLanguageModelRun(await loadRun(model)) : model;
+  const run = typeof model === 'string' ? await openLanguageModel(model) : model;
   try {
     return await generateWith(run, prompt, maxTokens, options);
   } finally {
     if (typeof model === 'string') run.model.dispose();
   }
+}
+
+/** The run folder `dir`, which must hold a language model. */
+async function openLanguageModel(dir: string): Promise<LanguageModelRun> {
+  const {kind, run} = await openRun(dir);
+  if (!kind.decoder) {
+    run.model.dispose();
+    throw new ModelError(
+      `${dir} is a "${kind.task}" run, not a language model`,
+      'generate continues text with --task lm runs',
+    );
+  }
+  return run as LanguageModelRun;
 }
 
 async function generateWith(

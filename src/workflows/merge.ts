@@ -1,8 +1,8 @@
 import {ModelError} from '../errors.js';
 import {fuseLoRA, paramCounts} from '../lora/lora-model.js';
-import {adapterReference, attachAdapterRun, modelFingerprint} from '../run/adapter-run.js';
-import {checkRunFolderUsable, loadRun, loadRunAssets, readRunConfig} from '../run/run-folder.js';
-import {mergedRunConfig, writePlainRun} from './finetune.js';
+import {adapterReference, attachAdapterRun, mergedRunConfig, modelFingerprint} from '../run/adapter-run.js';
+import {loadRun} from '../run/load-run.js';
+import {checkRunFolderUsable, loadRunAssets, readRunConfig, writePlainRun} from '../run/run-folder.js';
 
 export interface MergeAdapterOptions {
   /** The base run folder (runs/BASE). */

@@ -26,13 +26,11 @@ import {
 } from '../compress/prune-structures.js';
 import {inferenceModel} from '../compress/quantize-model.js';
 import {ConfigError, ModelError} from '../errors.js';
-import {isFeatureRun} from '../models/feature-classifier/feature-classifier-run.js';
-import {pruneData} from '../models/prune-data.js';
-import {type LoadedRun, loadRun, RUN_FILES, saveLayersModel, writeFileAtomic} from '../run/run-folder.js';
+import {type KindAndRun, openRun} from '../models/registry.js';
+import {RUN_FILES, saveLayersModel, writeFileAtomic} from '../run/run-folder.js';
 import {type Batch, type BatchSource, disposeBatch} from '../train/batch-source.js';
 import type {StepEvent} from '../train/trainer.js';
-import {evaluateRun} from './evaluate.js';
-import {metricChange, runMetric} from './run-metric.js';
+import {metricBeforeAfter} from './run-metric.js';
 
 /**
  * Fine-tuning lr as a fraction of the training lr: retraining a pruned network at the full rate
@@ -126,41 +124,35 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
       'pass --overwrite to replace it',
     );
   }
-  const run = await loadRun(options.model);
-  if (isFeatureRun(run.config) && options.data) {
-    run.model.dispose();
-    throw new ConfigError(
-      `--data on numeric-feature runs is not supported by prune yet (${options.model})`,
-      'drop --data: --eval reports the accuracy before and after',
-    );
-  }
+  const opened = await openRun(options.model);
+  const {run} = opened;
   let pruned: tf.LayersModel | undefined;
   // LoRA adapters are merged first: pruning a base weight under a live adapter would not zero it.
   const plain = inferenceModel(run.model);
   try {
     const before = run.model.countParams();
     let details: Partial<PruneRunReport> = {};
-    let modelConfig = run.config.model as Record<string, unknown> | undefined;
+    let modelConfig = run.runConfig.model as Record<string, unknown> | undefined;
     if (options.method === 'magnitude') {
       pruned = await copyModel(plain.model);
-      details = await magnitude(run, pruned, sparsity, options);
+      details = await magnitude(opened, pruned, sparsity, options);
     } else if (options.method === 'structured') {
       const result = await pruneStructures(plain.model, sparsity, options.structure);
       pruned = result.model;
       details = {structures: result.structures};
       modelConfig = prunedModelConfig(modelConfig, result.structures);
       if (options.data) {
-        details.finetune_steps = await recoveryFinetune(run, pruned, options, [], {final: 0, end: 0});
+        details.finetune_steps = await recoveryFinetune(opened, pruned, options, [], {final: 0, end: 0});
       }
     } else {
       moeLayersToPrune(plain.model);
-      const source = await pruneData(run, plain.model, options.data!, {...options, shuffle: false});
-      const usage = countExpertUsage(plain.model, batchInputs(source.data));
+      const {data} = await readRunData(opened, options.data!, options, false);
+      const usage = countExpertUsage(plain.model, batchInputs(data));
       const result = await dropExperts(plain.model, usage, sparsity);
       pruned = result.model;
       details = {layers: result.layers};
       if (options.steps !== undefined) {
-        details.finetune_steps = await recoveryFinetune(run, pruned, options, [], {final: 0, end: 0});
+        details.finetune_steps = await recoveryFinetune(opened, pruned, options, [], {final: 0, end: 0});
       }
       const moe = (modelConfig?.moe ?? {}) as Record<string, unknown>;
       modelConfig = {...modelConfig, moe: {...moe, numExperts: result.numExperts, topK: result.topK}};
@@ -169,7 +161,7 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
     await rm(options.out, {recursive: true, force: true});
     await saveLayersModel(pruned, join(options.out, RUN_FILES.model));
     const config = {
-      ...run.config,
+      ...run.runConfig,
       ...(modelConfig ? {model: modelConfig} : {}),
       pruned: {
         from: options.model,
@@ -183,16 +175,7 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
       const from = join(options.model, name);
       if (await stat(from).catch(() => null)) await copyFile(from, join(options.out, name));
     }
-    let change = {};
-    if (options.eval) {
-      const data = options.eval;
-      change = isFeatureRun(run.config)
-        ? metricChange(await featureAccuracy(options.model, data), await featureAccuracy(options.out, data))
-        : metricChange(
-            await runMetric(run, run.model, data, options.model),
-            await runMetric(run, pruned, data, options.out),
-          );
-    }
+    const change = options.eval ? await metricBeforeAfter(opened.kind, run, pruned, options.eval) : {};
     return {
       model: options.model,
       out: options.out,
@@ -217,7 +200,7 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
 
 /** Magnitude pruning of `model` in place: one-shot, or during a fine-tune on `options.data`. */
 async function magnitude(
-  run: LoadedRun,
+  opened: KindAndRun,
   model: tf.LayersModel,
   sparsity: number,
   options: PruneRunOptions,
@@ -232,7 +215,7 @@ async function magnitude(
       options.schedule === 'one-shot'
         ? {final: sparsity, end: 0}
         : {final: sparsity, end: Math.floor(0.7 * total), frequency: Math.max(1, Math.floor(total / 20))};
-    steps = await recoveryFinetune(run, model, options, targets, schedule);
+    steps = await recoveryFinetune(opened, model, options, targets, schedule);
   } else {
     const masks = maskTensors(targets, sparsity, scope);
     applyMasks(targets, masks);
@@ -250,17 +233,17 @@ async function magnitude(
  * magnitude masks of `targets` follow `schedule` (no targets: a plain recovery fine-tune).
  */
 async function recoveryFinetune(
-  run: LoadedRun,
+  opened: KindAndRun,
   model: tf.LayersModel,
   options: PruneRunOptions,
   targets: tf.LayerVariable[],
   schedule: PruneSchedule,
 ): Promise<number> {
-  const {data, loss, training} = await pruneData(run, model, options.data!, options);
+  const {data, training} = await readRunData(opened, options.data!, options, true);
   const result = await finetuneWithMasks({
     model,
     targets,
-    loss,
+    loss: opened.kind.loss(model),
     data,
     steps: options.steps ?? 100,
     schedule,
@@ -304,10 +287,27 @@ async function copyModel(model: tf.LayersModel): Promise<tf.LayersModel> {
   return copy;
 }
 
-/** Accuracy of a numeric-feature run folder on `data` (no tokenizer: scored as `evaluate` does). */
-async function featureAccuracy(folder: string, data: string): Promise<{accuracy: number}> {
-  const result = (await evaluateRun({model: folder, data})) as {accuracy: number};
-  return {accuracy: result.accuracy};
+/** The run's training settings (config.json `training`), where recorded. */
+interface TrainingSettings {
+  lr?: number;
+  batchSize?: number;
+  seed?: number;
+}
+
+/** `file` as batches of the run's kind, in the run's batch size and seed unless `options` say otherwise. */
+async function readRunData(
+  {kind, run}: KindAndRun,
+  file: string,
+  options: Pick<PruneRunOptions, 'batchSize' | 'seed'>,
+  shuffle: boolean,
+): Promise<{data: BatchSource; training: TrainingSettings}> {
+  const training = (run.runConfig.training ?? {}) as TrainingSettings;
+  const {source} = await kind.readData(run, file, {
+    batchSize: options.batchSize ?? training.batchSize ?? 32,
+    seed: options.seed ?? training.seed ?? 42,
+    shuffle,
+  });
+  return {data: source, training};
 }
 
 /** Bytes of the weight shards (`*.bin`) of a model folder. */

@@ -5,8 +5,9 @@ import {writeModelFolder} from '../compress/model-folder.js';
 import {type QuantizeReport, quantizeModel} from '../compress/quantize-model.js';
 import type {EncodeOptions} from '../compress/weight-codec.js';
 import {ModelError} from '../errors.js';
-import {loadRun, RUN_FILES} from '../run/run-folder.js';
-import {metricChange, runMetric} from './run-metric.js';
+import {openRun} from '../models/registry.js';
+import {RUN_FILES} from '../run/run-folder.js';
+import {metricBeforeAfter} from './run-metric.js';
 
 export interface QuantizeRunOptions extends EncodeOptions {
   /** Run folder to read (runs/NAME). */
@@ -39,7 +40,7 @@ export async function quantizeRun(options: QuantizeRunOptions): Promise<Quantize
       'pass --overwrite to replace it',
     );
   }
-  const run = await loadRun(options.model);
+  const {kind, run} = await openRun(options.model);
   const quantized = await quantizeModel(run.model, options);
   try {
     await rm(options.out, {recursive: true, force: true});
@@ -52,12 +53,7 @@ export async function quantizeRun(options: QuantizeRunOptions): Promise<Quantize
       const from = join(options.model, name);
       if (await stat(from).catch(() => null)) await copyFile(from, join(options.out, name));
     }
-    let change = {};
-    if (options.eval) {
-      const before = await runMetric(run, run.model, options.eval, options.model);
-      const after = await runMetric(run, quantized.model, options.eval, options.out);
-      change = metricChange(before, after);
-    }
+    const change = options.eval ? await metricBeforeAfter(kind, run, quantized.model, options.eval) : {};
     return {model: options.model, out: options.out, ...quantized.report, ...change};
   } finally {
     run.model.dispose();

@@ -11,7 +11,7 @@ import {exportRun} from './export.js';
 import {finetune} from './finetune.js';
 import {pruneRun} from './prune.js';
 import {quantizeRun} from './quantize.js';
-import {trainTask} from './train.js';
+import {trainRun} from './train.js';
 
 /** The IMDB reviews shipped with the package (fixtures/imdb: 2,000 raw training rows, 1,000 test rows). */
 export const BUNDLED_IMDB = fileURLToPath(new URL('../../fixtures/imdb/', import.meta.url));
@@ -124,7 +124,7 @@ export async function quickstart(options: QuickstartOptions): Promise<Quickstart
     };
   });
   const trained = await stage('train', async () => {
-    const r = await trainTask('classify', {
+    const r = await trainRun('classify', {
       data: dir('data', 'train-aug.jsonl'),
       val: dir('data', 'val.jsonl'),
       out: dir('runs', 'imdb'),

@@ -5,9 +5,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {type ExportOptions, exportModel} from '../../src/compress/export.js';
 import {loadModelFolder} from '../../src/compress/model-folder.js';
-import {type LoadedRun, loadRun} from '../../src/run/run-folder.js';
-import {runMetric} from '../../src/workflows/run-metric.js';
-import {trainTask} from '../../src/workflows/train.js';
+import {type KindAndRun, openRun} from '../../src/models/registry.js';
+import {trainRun} from '../../src/workflows/train.js';
 import {accuracyPercent, type ImdbBow, trainImdbBow} from './imdb-bow.js';
 
 /** Issue 7's bars on a classifier trained here on the fixture IMDB reviews (test split: 1,000). */
@@ -88,14 +87,15 @@ describe('compression bars on IMDB', () => {
 /** The same bars on the kit's own `bag` classifier (subword embeddings, masked mean, Dense). */
 describe('compression bars on the kit classifier (train --preset bag)', () => {
   let root: string;
-  let run: LoadedRun;
+  let opened: KindAndRun;
   const result: Record<string, {accuracy: number; bytes: number; weightError: number}> = {};
 
   beforeAll(async () => {
     await initBackend();
     root = await mkdtemp(join(tmpdir(), 'dsk-bars-kit-'));
-    await trainTask('classify', {data: 'fixtures/imdb/reviews.jsonl', out: join(root, 'run'), preset: 'bag'});
-    run = await loadRun(join(root, 'run'));
+    await trainRun('classify', {data: 'fixtures/imdb/reviews.jsonl', out: join(root, 'run'), preset: 'bag'});
+    opened = await openRun(join(root, 'run'));
+    const {kind, run} = opened;
     const cases: [string, ExportOptions][] = [
       ['fp32', {dtype: 'none'}],
       ['float16', {dtype: 'float16'}],
@@ -106,7 +106,7 @@ describe('compression bars on the kit classifier (train --preset bag)', () => {
     for (const [name, options] of cases) {
       const report = await exportModel(run.model, join(root, name), options);
       const model = await loadModelFolder(join(root, name));
-      const metric = (await runMetric(run, model, 'fixtures/imdb/test.jsonl')) as {accuracy: number};
+      const metric = (await kind.metric(run, model, 'fixtures/imdb/test.jsonl')) as {accuracy: number};
       result[name] = {
         accuracy: 100 * metric.accuracy,
         bytes: report.model_bytes,
@@ -125,7 +125,7 @@ describe('compression bars on the kit classifier (train --preset bag)', () => {
   }, 120_000);
 
   afterAll(async () => {
-    run?.model.dispose();
+    opened?.run.model.dispose();
     await rm(root, {recursive: true, force: true});
   });
 

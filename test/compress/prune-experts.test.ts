@@ -3,9 +3,9 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
-import {loadRun} from '../../src/run/run-folder.js';
+import {loadRun} from '../../src/run/load-run.js';
 import {pruneRun} from '../../src/workflows/prune.js';
-import {trainTask} from '../../src/workflows/train.js';
+import {trainRun} from '../../src/workflows/train.js';
 
 const TRAIN = 'fixtures/imdb/reviews.jsonl';
 const TEST = 'fixtures/imdb/test.jsonl';
@@ -20,7 +20,7 @@ describe('prune --method experts on an MoE classifier (IMDB fixture)', () => {
 
   it('experts: drop the least-used half of an MoE classifier’s experts, router shrunk, config updated', async () => {
     const run = join(root, 'moe');
-    await trainTask('classify', {
+    await trainRun('classify', {
       data: TRAIN,
       out: run,
       preset: 'tiny',

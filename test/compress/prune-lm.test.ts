@@ -4,12 +4,12 @@ import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {prunableWeights} from '../../src/compress/prune-magnitude.js';
-import {distill} from '../../src/models/text-classifier/distill-classifier.js';
-import {loadRun} from '../../src/run/run-folder.js';
+import {loadRun} from '../../src/run/load-run.js';
+import {distill} from '../../src/workflows/distill.js';
 import {evaluateRun} from '../../src/workflows/evaluate.js';
 import {generate} from '../../src/workflows/generate.js';
 import {pruneRun} from '../../src/workflows/prune.js';
-import {trainTask} from '../../src/workflows/train.js';
+import {trainRun} from '../../src/workflows/train.js';
 import {ROOT} from '../helpers/cli.js';
 
 /** Language-model runs: the same three verbs, perplexity as the metric, fine-tuning on text. */
@@ -27,7 +27,7 @@ describe('prune on a causal language model (Moby-Dick)', () => {
     await writeFile(train, book.slice(0, 80_000));
     await writeFile(val, book.slice(-20_000));
     run = join(root, 'lm');
-    await trainTask('lm', {data: train, val, out: run, preset: 'tiny', steps: 60});
+    await trainRun('lm', {data: train, val, out: run, preset: 'tiny', steps: 60});
   }, 90_000);
   afterAll(() => rm(root, {recursive: true, force: true}));
 

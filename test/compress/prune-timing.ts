@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {encodeTexts} from '../../src/models/text-classifier/classifier.js';
 import {asClassifierRun} from '../../src/models/text-classifier/classifier-run.js';
-import {loadRun} from '../../src/run/run-folder.js';
+import {loadRun} from '../../src/run/load-run.js';
 
 /** Fastest of `rounds` timings (the least disturbed by other processes) of `model.predict` over the encoded `texts` for each run, the runs timed in turn (interleaved). */
 export async function predictSeconds(dirs: string[], texts: string[], rounds = 7): Promise<number[]> {

@@ -12,7 +12,8 @@ import {
   type FeatureClassifierConfig,
 } from '../../src/models/feature-classifier/feature-classifier.js';
 import {trainFeatureClassifier} from '../../src/models/feature-classifier/feature-classifier-train.js';
-import {loadRun, saveLayersModel} from '../../src/run/run-folder.js';
+import {loadRun} from '../../src/run/load-run.js';
+import {saveLayersModel} from '../../src/run/run-folder.js';
 import {withSeededRandom} from '../../src/train/seeded-random.js';
 import {pruneRun} from '../../src/workflows/prune.js';
 import {kitClassifier} from './kit-model.js';

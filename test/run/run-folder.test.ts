@@ -6,7 +6,8 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {ConfigError, ModelError} from '../../src/errors.js';
 import {buildClassifier, DEFAULT_CLASSIFIER_CONFIG} from '../../src/models/text-classifier/classifier.js';
-import {loadLayersModel, loadRun, prepareRunFolder, saveLayersModel} from '../../src/run/run-folder.js';
+import {loadRun} from '../../src/run/load-run.js';
+import {loadLayersModel, prepareRunFolder, saveLayersModel} from '../../src/run/run-folder.js';
 
 let dir: string;
 const config = {...DEFAULT_CLASSIFIER_CONFIG, maxLen: 8, dModel: 8, numHeads: 2, ffnHidden: 16, numLayers: 1};

@@ -5,9 +5,10 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {augmentDocs} from '../../src/data/augment.js';
 import {readDocs} from '../../src/data/io/read-docs.js';
+import type {DistillOptions} from '../../src/models/distill-options.js';
 import {trainClassifier} from '../../src/models/text-classifier/classifier-train.js';
-import {type DistillOptions, distill} from '../../src/models/text-classifier/distill-classifier.js';
-import {evaluateClassifier} from '../../src/workflows/evaluate.js';
+import {distill} from '../../src/workflows/distill.js';
+import {evaluateRun} from '../../src/workflows/evaluate.js';
 
 let dir: string;
 const TRAIN = 'fixtures/imdb/reviews.jsonl';
@@ -59,7 +60,7 @@ describe('distillation on the IMDB fixture', () => {
     // on the same file, and on the labelled reviews only (every batch full of labels).
     const alone = await distill(student('alone', {alpha: 0}));
     const aloneLabelled = await distill(student('alone-labelled', {alpha: 0, data: TRAIN}));
-    const acc = async (run: string) => (await evaluateClassifier({model: run, data: TEST})).accuracy;
+    const acc = async (run: string) => (await evaluateRun({model: run, data: TEST})).accuracy;
     const [tAcc, dAcc, aAcc, lAcc] = [
       await acc(teacher),
       await acc(distilled.out),

@@ -4,16 +4,17 @@ import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {DatasetError, ModelError} from '../../src/errors.js';
+import type {DistillOptions} from '../../src/models/distill-options.js';
 import {encodeTexts} from '../../src/models/text-classifier/classifier.js';
 import {asClassifierRun} from '../../src/models/text-classifier/classifier-run.js';
 import {trainClassifier} from '../../src/models/text-classifier/classifier-train.js';
-import {type DistillOptions, distill} from '../../src/models/text-classifier/distill-classifier.js';
 import {
   computeTeacherLogits,
   TEACHER_CACHE_FILES,
   teacherCacheKey,
 } from '../../src/models/text-classifier/teacher-cache.js';
-import {loadRun} from '../../src/run/run-folder.js';
+import {loadRun} from '../../src/run/load-run.js';
+import {distill} from '../../src/workflows/distill.js';
 
 let dir: string;
 let teacher: string;

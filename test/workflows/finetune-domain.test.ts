@@ -5,7 +5,7 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {holdout, type LabeledRow} from '../../src/models/classify/labeled-data.js';
 import {trainClassifier} from '../../src/models/text-classifier/classifier-train.js';
-import {evaluateClassifier} from '../../src/workflows/evaluate.js';
+import {evaluateRun} from '../../src/workflows/evaluate.js';
 import {finetune} from '../../src/workflows/finetune.js';
 import type {FinetuneOptions} from '../../src/workflows/finetune-options.js';
 
@@ -46,7 +46,7 @@ describe('finetune under a domain shift (Reuters topics)', () => {
       batchSize: 16,
       seed: 7,
     });
-    const baseEval = await evaluateClassifier({model: base, data: join(dir, 'source.jsonl')});
+    const baseEval = await evaluateRun({model: base, data: join(dir, 'source.jsonl')});
     // Each method at its own learning rate (LoRA's adapters start at zero and take a larger step, as
     // in Hu et al. 2021), the same 12 epochs, averaged over two fine-tuning seeds (112 test rows).
     const seeds = [11, 12];
@@ -66,7 +66,7 @@ describe('finetune under a domain shift (Reuters topics)', () => {
           seed,
           ...o,
         });
-        accuracy += (await evaluateClassifier({model: out, data: join(dir, 'target-test.jsonl')})).accuracy;
+        accuracy += (await evaluateRun({model: out, data: join(dir, 'target-test.jsonl')})).accuracy;
         share = report.trainable_params / report.total_params;
       }
       return {accuracy: accuracy / seeds.length, share};

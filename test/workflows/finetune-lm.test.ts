@@ -5,9 +5,10 @@ import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {ConfigError} from '../../src/errors.js';
-import {evaluateLanguageModel} from '../../src/models/causal-lm/causal-lm-evaluate.js';
 import {trainLanguageModel} from '../../src/models/causal-lm/causal-lm-train.js';
-import {loadRun} from '../../src/run/run-folder.js';
+import type {LanguageModelEvaluation} from '../../src/models/model-kind.js';
+import {loadRun} from '../../src/run/load-run.js';
+import {evaluateRun} from '../../src/workflows/evaluate.js';
 import {finetune} from '../../src/workflows/finetune.js';
 import {maxAbsDiff} from '../layers/layer-test-utils.js';
 
@@ -43,7 +44,7 @@ describe('finetune on a language-model run', () => {
 
   it('LoRA on Moby-Dick → State of the Union lowers perplexity on the new text; the run evaluates; merged equals unmerged', async () => {
     const out = join(dir, 'sotu');
-    const before = await evaluateLanguageModel({model: join(dir, 'base'), data: SOTU});
+    const before = (await evaluateRun({model: join(dir, 'base'), data: SOTU})) as LanguageModelEvaluation;
     const report = await finetune({
       model: join(dir, 'base'),
       data: SOTU,
@@ -63,7 +64,7 @@ describe('finetune on a language-model run', () => {
       'block0/ffn/down',
     ]);
     expect(report.validation?.val_ppl).toBeCloseTo(Math.exp(report.validation!.val_loss!), 6);
-    const after = await evaluateLanguageModel({model: out, data: SOTU});
+    const after = (await evaluateRun({model: out, data: SOTU})) as LanguageModelEvaluation;
     console.log(
       `LM ${report.trainable_params} of ${report.total_params} trained: SOTU perplexity ${before.perplexity.toFixed(2)} → ${after.perplexity.toFixed(2)}`,
     );

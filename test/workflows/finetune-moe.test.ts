@@ -8,7 +8,7 @@ import {readAdapter} from '../../src/lora/lora-adapter.js';
 import {adaptedPaths} from '../../src/lora/lora-model.js';
 import {trainClassifier} from '../../src/models/text-classifier/classifier-train.js';
 import {ADAPTER_DIR} from '../../src/run/adapter-run.js';
-import {loadRun} from '../../src/run/run-folder.js';
+import {loadRun} from '../../src/run/load-run.js';
 import {finetune} from '../../src/workflows/finetune.js';
 import {mergeAdapter} from '../../src/workflows/merge.js';
 import {maxAbsDiff} from '../layers/layer-test-utils.js';

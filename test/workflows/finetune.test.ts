@@ -14,7 +14,7 @@ import {
 } from '../../src/models/causal-lm/causal-lm.js';
 import {buildClassifier, DEFAULT_CLASSIFIER_CONFIG} from '../../src/models/text-classifier/classifier.js';
 import {trainClassifier} from '../../src/models/text-classifier/classifier-train.js';
-import {loadRun} from '../../src/run/run-folder.js';
+import {loadRun} from '../../src/run/load-run.js';
 import {finetune} from '../../src/workflows/finetune.js';
 import {DEFAULT_LORA_TARGETS, type FinetuneOptions} from '../../src/workflows/finetune-options.js';
 import {mergeAdapter} from '../../src/workflows/merge.js';

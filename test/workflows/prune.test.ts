@@ -5,10 +5,10 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {prunableWeights} from '../../src/compress/prune-magnitude.js';
 import {readLabeledRows} from '../../src/models/classify/labeled-data.js';
-import {distill} from '../../src/models/text-classifier/distill-classifier.js';
-import {loadRun} from '../../src/run/run-folder.js';
+import {loadRun} from '../../src/run/load-run.js';
+import {distill} from '../../src/workflows/distill.js';
 import {type PruneRunReport, pruneRun} from '../../src/workflows/prune.js';
-import {trainTask} from '../../src/workflows/train.js';
+import {trainRun} from '../../src/workflows/train.js';
 import {predictSeconds} from '../compress/prune-timing.js';
 
 const TRAIN = 'fixtures/imdb/reviews.jsonl';
@@ -25,7 +25,7 @@ describe('prune bars on the IMDB fixture', () => {
 
   it('magnitude 50% + 100 gradual fine-tuning steps on a bag classifier: drop ≤ 1 point, exact sparsity kept', async () => {
     const run = join(root, 'bag');
-    await trainTask('classify', {data: TRAIN, out: run, preset: 'bag', epochs: 4});
+    await trainRun('classify', {data: TRAIN, out: run, preset: 'bag', epochs: 4});
     const out = join(root, 'bag-50');
     const report = await pruneRun({
       model: run,
@@ -65,7 +65,7 @@ describe('prune bars on the IMDB fixture', () => {
   const smallRun = () => {
     small ??= (async () => {
       const run = join(root, 'small');
-      await trainTask('classify', {
+      await trainRun('classify', {
         data: TRAIN,
         out: run,
         preset: 'small',

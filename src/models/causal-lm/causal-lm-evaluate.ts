@@ -1,48 +1,44 @@
 import * as tf from '@tensorflow/tfjs';
-import {loadRun} from '../../run/run-folder.js';
-import type {EvaluateRunOptions} from '../../workflows/evaluate.js';
-import {asLanguageModelRun, type LanguageModelRun} from './causal-lm-run.js';
+import type {EvaluateOptions, LanguageModelEvaluation, RunMetric} from '../model-kind.js';
+import type {LanguageModelRun} from './causal-lm-run.js';
 import {encodeDocuments, readTextDocuments} from './lm-data.js';
 
-export interface LanguageModelEvaluation {
-  task: 'lm';
-  model: string;
-  data: string;
-  /** Mean next-token cross-entropy in nats. */
-  loss: number;
-  perplexity: number;
-  /** Total nats / ln 2 / UTF-8 bytes of the text: compares runs with different tokenizers. */
-  bits_per_byte: number;
-  /** Tokens scored and bytes of text. */
-  tokens: number;
-  bytes: number;
-  /** Next-token accuracy. */
-  accuracy: number;
+/** Loss, perplexity and bits per byte of a language-model run on a text file (.txt or rows). */
+export async function evaluateLanguageModel(
+  run: LanguageModelRun,
+  options: EvaluateOptions,
+): Promise<LanguageModelEvaluation> {
+  const docs = await readTextDocuments(options.data, options.textField ?? run.textField);
+  const stream = await encodeDocuments(run.tokenizer, docs);
+  const scored = await scoreStream(run, stream, options.batchSize ?? 16);
+  const bytes = docs.reduce((n, d) => n + Buffer.byteLength(d, 'utf8'), 0);
+  const loss = scored.nats / Math.max(1, scored.tokens);
+  return {
+    task: 'lm',
+    model: options.model,
+    data: options.data,
+    loss,
+    perplexity: Math.exp(loss),
+    bits_per_byte: scored.nats / Math.LN2 / Math.max(1, bytes),
+    tokens: scored.tokens,
+    bytes,
+    accuracy: scored.hits / Math.max(1, scored.tokens),
+  };
 }
 
-/** Loss, perplexity and bits per byte of a language-model run on a text file (.txt or rows). */
-export async function evaluateLanguageModel(options: EvaluateRunOptions): Promise<LanguageModelEvaluation> {
-  const run = asLanguageModelRun(await loadRun(options.model));
-  try {
-    const docs = await readTextDocuments(options.data, options.textField ?? run.textField);
-    const stream = await encodeDocuments(run.tokenizer, docs);
-    const scored = await scoreStream(run, stream, options.batchSize ?? 16);
-    const bytes = docs.reduce((n, d) => n + Buffer.byteLength(d, 'utf8'), 0);
-    const loss = scored.nats / Math.max(1, scored.tokens);
-    return {
-      task: 'lm',
-      model: options.model,
-      data: options.data,
-      loss,
-      perplexity: Math.exp(loss),
-      bits_per_byte: scored.nats / Math.LN2 / Math.max(1, bytes),
-      tokens: scored.tokens,
-      bytes,
-      accuracy: scored.hits / Math.max(1, scored.tokens),
-    };
-  } finally {
-    run.model.dispose();
-  }
+/** Perplexity of `model` (the run's, or a pruned or quantized copy) on the text of `data`. */
+export async function languageModelPerplexity(
+  run: LanguageModelRun,
+  model: tf.LayersModel,
+  data: string,
+): Promise<RunMetric> {
+  const docs = await readTextDocuments(data, run.textField);
+  const scored = await scoreStream(
+    {model, config: run.config},
+    await encodeDocuments(run.tokenizer, docs),
+    16,
+  );
+  return {perplexity: Math.exp(scored.nats / Math.max(1, scored.tokens))};
 }
 
 /**

@@ -19,6 +19,7 @@ import type {LossFn} from '../../train/train-options.js';
 import {trainableFromLayersModel} from '../../train/trainable.js';
 import {train} from '../../train/trainer.js';
 import {loadModelConfig} from '../model-config.js';
+import type {FinetuneData, FinetuneDataOptions, KindData, ReadDataOptions} from '../model-kind.js';
 import {engineOptions, type TrainRunOptions, type TrainRunReport} from '../train-options.js';
 import {
   activeParameters,
@@ -27,6 +28,7 @@ import {
   type CausalLMConfig,
   DEFAULT_CAUSAL_LM_CONFIG,
 } from './causal-lm.js';
+import type {LanguageModelRun} from './causal-lm-run.js';
 import {encodeDocuments, holdoutTail, lmBatchSource, readTextDocuments, windowStarts} from './lm-data.js';
 
 /** The language model's config from preset, file and flags; vocabulary from --vocab-size. */
@@ -174,6 +176,59 @@ function nonTrainableCount(model: tf.LayersModel): number {
 }
 
 /** Validation metrics with `val_ppl` = exp(val_loss) added. */
-function withPerplexity(metrics: Record<string, number>): Record<string, number> {
+export function withPerplexity(metrics: Record<string, number>): Record<string, number> {
   return metrics.val_loss === undefined ? metrics : {...metrics, val_ppl: Math.exp(metrics.val_loss)};
+}
+
+/** The text of `file` as windows of the run's context length, with its tokenizer. */
+export async function readLanguageModelData(
+  run: LanguageModelRun,
+  file: string,
+  options: ReadDataOptions,
+): Promise<KindData> {
+  const stream = await encodeDocuments(run.tokenizer, await readTextDocuments(file, run.textField));
+  const {contextLength} = run.config;
+  const source = lmBatchSource(stream, contextLength, options.batchSize, options.seed, options.shuffle);
+  if (source.batchesPerEpoch === 0) {
+    throw new ConfigError(`${file}: fewer tokens than one window of ${contextLength + 1}`);
+  }
+  return {source, examples: windowStarts(stream.length, contextLength).length};
+}
+
+/** Fine-tuning text as windows of the base's context length; validation from --val or each document's tail. */
+export async function languageModelFinetuneData(
+  run: LanguageModelRun,
+  options: FinetuneDataOptions,
+): Promise<FinetuneData> {
+  if (options.newHead)
+    throw new ConfigError('--new-head replaces a classifier head; a language model has none');
+  const textField = options.textField ?? run.textField;
+  const docs = await readTextDocuments(options.data, textField);
+  let trainDocs = docs;
+  let valDocs: string[];
+  if (options.val) {
+    valDocs = await readTextDocuments(options.val, textField);
+  } else {
+    ({train: trainDocs, val: valDocs} = holdoutTail(docs));
+    options.onInfo?.(`validation: the last 10% of each document of ${options.data}`);
+  }
+  const length = run.config.contextLength;
+  const trainStream = await encodeDocuments(run.tokenizer, trainDocs);
+  const valStream = await encodeDocuments(run.tokenizer, valDocs);
+  const trainWindows = windowStarts(trainStream.length, length).length;
+  if (trainWindows === 0) {
+    throw new DatasetError(
+      `${options.data}: ${trainStream.length} training tokens, fewer than one window of ${length + 1}`,
+      'give more text',
+    );
+  }
+  const valWindows = windowStarts(valStream.length, length).length;
+  const training = (run.runConfig.training ?? {}) as {batchSize?: number};
+  const batchSize = options.batchSize ?? training.batchSize ?? 16;
+  return {
+    train: lmBatchSource(trainStream, length, batchSize, options.seed, true),
+    val: valWindows > 0 ? lmBatchSource(valStream, length, batchSize, options.seed, false) : undefined,
+    trainExamples: trainWindows,
+    valExamples: valWindows,
+  };
 }

@@ -115,6 +115,15 @@ export const CAUSAL_LM_PRESETS: Readonly<Record<string, Partial<CausalLMConfig>>
   },
 };
 
+/** One line per preset, for `train --help` (a test keeps the names equal to CAUSAL_LM_PRESETS'). */
+export const CAUSAL_LM_PRESET_SUMMARIES: Readonly<Record<string, string>> = {
+  tiny: '2 blocks of 64, context 64, 1k BPE vocabulary: seconds, for tests and smoke runs',
+  small: '4 blocks of 128, RoPE, tied head, context 128 (the default)',
+  'small-moe': 'small with a DeepSeekMoE FFN: 8 routed experts (top-2) + 1 shared',
+  'dense-lm': "bench:train's dense reference: 4 blocks of 256, byte tokens, 4.36M parameters",
+  'moe-lm': "bench:train's MoE: 8 routed experts of 256 (top-2) + 2 shared, 9.09M parameters (4.37M active)",
+};
+
 /** Layer names of the model, which LoRA patterns and cached decoding address. */
 export const CAUSAL_LM_LAYERS = {embed: 'embed', positions: 'pos', norm: 'final-norm', head: 'head'} as const;
 export const blockName = (i: number) => `block${i}`;

@@ -7,8 +7,8 @@ import {accuracy, modelLosses, sparseCrossEntropy} from '../../train/losses.js';
 import {withSeededRandom} from '../../train/seeded-random.js';
 import {trainableFromLayersModel} from '../../train/trainable.js';
 import {type LossFn, train} from '../../train/trainer.js';
+import type {DistillOptions, DistillReport} from '../distill-options.js';
 import {loadModelConfig} from '../model-config.js';
-import type {DistillOptions, DistillReport} from '../text-classifier/distill-classifier.js';
 import {engineOptions} from '../train-options.js';
 import {
   buildCausalLM,
@@ -17,7 +17,7 @@ import {
   DEFAULT_CAUSAL_LM_CONFIG,
 } from './causal-lm.js';
 import type {LanguageModelRun} from './causal-lm-run.js';
-import {languageModelLoss} from './causal-lm-train.js';
+import {languageModelLoss, withPerplexity} from './causal-lm-train.js';
 import {encodeDocuments, holdoutTail, lmBatchSource, readTextDocuments, windowStarts} from './lm-data.js';
 
 /**
@@ -175,7 +175,7 @@ export async function distillLanguageModel(
       stoppedBy: result.stoppedBy,
       seconds: result.seconds,
       finalLoss: result.finalLoss,
-      validation: val?.val_loss === undefined ? val : {...val, val_ppl: Math.exp(val.val_loss)},
+      validation: val && withPerplexity(val),
       parameters,
       trainExamples: windowStarts(trainStream.length, length).length,
       valExamples: valWindows,

@@ -81,3 +81,15 @@ export function formatClassificationMetrics(m: ClassificationMetrics): string {
   ];
   return lines.join('\n');
 }
+
+/** Index of the largest of each row of `probs` (rows of `k`). */
+export function argmaxRows(probs: Float32Array, k: number): Int32Array {
+  const n = probs.length / k;
+  const out = new Int32Array(n);
+  for (let i = 0; i < n; i++) {
+    let best = 0;
+    for (let c = 1; c < k; c++) if (probs[i * k + c]! > probs[i * k + best]!) best = c;
+    out[i] = best;
+  }
+  return out;
+}

@@ -2,7 +2,7 @@ import type {Readable, Writable} from 'node:stream';
 import {stringify} from 'csv-stringify/sync';
 import {resolveFormat} from '../../data/io/format.js';
 import {writeFileAtomic} from '../../run/run-folder.js';
-import {argmaxRows} from '../text-classifier/classifier-run.js';
+import {argmaxRows} from '../classify/classification-metrics.js';
 import {classifyFeatures, type FeatureClassifierRun} from './feature-classifier-run.js';
 import {featureVector, readRecords, type SourceRecord} from './feature-data.js';
 

@@ -1,11 +1,14 @@
 import * as tf from '@tensorflow/tfjs';
 import {ModelError} from '../../errors.js';
 import type {LoadedRun, RunConfig} from '../../run/run-folder.js';
+import {argmaxRows, classificationMetrics} from '../classify/classification-metrics.js';
+import {checkKnownLabels} from '../classify/labeled-data.js';
+import type {ClassifierEvaluation, EvaluateOptions, OpenRun, RunMetric} from '../model-kind.js';
 import {type FeatureClassifierConfig, type FeatureStats, standardize} from './feature-classifier.js';
+import {featureVector, readFeatureRows} from './feature-data.js';
 
 /** A loaded feature-classifier run: the model, its classes and the training features' statistics. */
-export interface FeatureClassifierRun {
-  dir: string;
+export interface FeatureClassifierRun extends OpenRun {
   model: tf.LayersModel;
   labels: string[];
   config: FeatureClassifierConfig;
@@ -32,6 +35,7 @@ export function asFeatureClassifierRun(run: LoadedRun): FeatureClassifierRun {
   const data = (run.config.data ?? {}) as {labelField?: string};
   return {
     dir: run.dir,
+    runConfig: run.config,
     model: run.model,
     labels: run.labels,
     config: run.config.model as FeatureClassifierConfig,
@@ -42,7 +46,7 @@ export function asFeatureClassifierRun(run: LoadedRun): FeatureClassifierRun {
 
 /** Class probabilities [n × labels] of raw features x [n × columns] (standardized here), in batches. */
 export async function classifyFeatures(
-  run: FeatureClassifierRun,
+  run: Pick<FeatureClassifierRun, 'model' | 'labels' | 'stats'>,
   x: Float32Array,
   batchSize = 256,
 ): Promise<Float32Array> {
@@ -62,4 +66,62 @@ export async function classifyFeatures(
     probs.dispose();
   }
   return out;
+}
+
+/** Class probabilities of rows (objects): each needs every feature column of the run, as a number. */
+export async function classifyFeatureRows(
+  run: FeatureClassifierRun,
+  rows: readonly Record<string, unknown>[],
+  batchSize?: number,
+): Promise<Float32Array> {
+  const {columns} = run.stats;
+  const x = new Float32Array(rows.length * columns.length);
+  rows.forEach((record, i) => {
+    featureVector({record, row: i + 1, line: i + 1}, columns, 'rows', x, i * columns.length);
+  });
+  return classifyFeatures(run, x, batchSize);
+}
+
+/** Predicted and true class ids of the labeled rows of `data`, scored with `model`. */
+async function scoreRows(
+  run: FeatureClassifierRun,
+  model: tf.LayersModel,
+  data: string,
+  options: {labelField?: string; batchSize?: number} = {},
+) {
+  const rows = await readFeatureRows(data, {
+    features: run.stats.columns,
+    labelField: options.labelField ?? run.labelField,
+  });
+  checkKnownLabels(
+    rows.labels.map((label) => ({text: '', label, weight: 1})),
+    run.labels,
+    data,
+  );
+  const probs = await classifyFeatures({...run, model}, rows.x, options.batchSize);
+  const index = new Map(run.labels.map((l, i) => [l, i]));
+  return {
+    predicted: argmaxRows(probs, run.labels.length),
+    actual: rows.labels.map((l) => index.get(l)!),
+  };
+}
+
+/** The classifier metrics of a numeric-feature run, on rows with its feature columns and labels. */
+export async function evaluateFeatureClassifier(
+  run: FeatureClassifierRun,
+  options: EvaluateOptions,
+): Promise<ClassifierEvaluation> {
+  const {predicted, actual} = await scoreRows(run, run.model, options.data, options);
+  const metrics = classificationMetrics(predicted, actual, run.labels);
+  return {task: 'classify', model: options.model, data: options.data, ...metrics};
+}
+
+/** Accuracy of `model` (the run's, or a pruned or quantized copy) on the labeled rows of `data`. */
+export async function featureClassifierAccuracy(
+  run: FeatureClassifierRun,
+  model: tf.LayersModel,
+  data: string,
+): Promise<RunMetric> {
+  const {predicted, actual} = await scoreRows(run, model, data);
+  return {accuracy: actual.filter((c, i) => c === predicted[i]).length / actual.length};
 }

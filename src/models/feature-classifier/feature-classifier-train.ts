@@ -11,8 +11,6 @@ import {onStepWithRoutingAlarm} from '../../train/moe-monitor.js';
 import {withSeededRandom} from '../../train/seeded-random.js';
 import {trainableFromLayersModel} from '../../train/trainable.js';
 import {train} from '../../train/trainer.js';
-import {checkKnownLabels, type LabeledRow, labelSet} from '../classify/labeled-data.js';
-import {loadModelConfig} from '../model-config.js';
 import {
   classifierLoss,
   classifierReport,
@@ -20,7 +18,10 @@ import {
   skipSettings,
   trainingSettings,
   weightSettings,
-} from '../text-classifier/classifier-train.js';
+} from '../classify/classifier-training.js';
+import {checkKnownLabels, type LabeledRow, labelSet} from '../classify/labeled-data.js';
+import {loadModelConfig} from '../model-config.js';
+import type {KindData, ReadDataOptions} from '../model-kind.js';
 import {engineOptions, type TrainRunOptions, type TrainRunReport} from '../train-options.js';
 import {
   buildFeatureClassifier,
@@ -31,6 +32,7 @@ import {
   fitFeatureStats,
   standardize,
 } from './feature-classifier.js';
+import type {FeatureClassifierRun} from './feature-classifier-run.js';
 import {type FeatureRows, featureHoldout, readFeatureRows} from './feature-data.js';
 
 /** Model-ready rows: standardized x [n × d] row-major, class ids, weights. */
@@ -172,4 +174,19 @@ export async function trainFeatureClassifier(options: TrainRunOptions): Promise<
   } finally {
     model.dispose();
   }
+}
+
+/** Labeled rows of `file` with the run's feature columns, standardized by its statistics. */
+export async function readFeatureClassifierData(
+  run: FeatureClassifierRun,
+  file: string,
+  options: ReadDataOptions,
+): Promise<KindData> {
+  const rows = await readFeatureRows(file, {features: run.stats.columns, labelField: run.labelField});
+  checkKnownLabels(asLabeled(rows), run.labels, file);
+  const encoded = encodeFeatureRows(rows, run.labels, run.stats);
+  return {
+    source: featureBatchSource(encoded, options.batchSize, options.seed, options.shuffle),
+    examples: encoded.n,
+  };
 }

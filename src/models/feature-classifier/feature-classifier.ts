@@ -43,6 +43,13 @@ export const FEATURE_CLASSIFIER_PRESETS: Readonly<Record<string, Partial<Feature
   },
 };
 
+/** One line per preset, for `train --help` (a test keeps the names equal to FEATURE_CLASSIFIER_PRESETS'). */
+export const FEATURE_CLASSIFIER_PRESET_SUMMARIES: Readonly<Record<string, string>> = {
+  tiny: 'one hidden layer of 16: iris-sized problems',
+  small: 'width 32, one residual block (the default)',
+  base: 'width 128, two residual blocks (MoE: 8 experts, top-2, 1 shared)',
+};
+
 /** Per-column mean and standard deviation of the training features, saved in the run's config.json. */
 export interface FeatureStats {
   columns: string[];

@@ -1,6 +1,6 @@
 import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import {ConfigError} from '../../errors.js';
+import {ConfigError, DatasetError} from '../../errors.js';
 import {
   checkRunFolderUsable,
   prepareRunFolder,
@@ -12,28 +12,37 @@ import {checkTokenizerVocab} from '../../tokenizer/check-vocab.js';
 import {loadTokenizer, type Tokenizer} from '../../tokenizer/tokenizer.js';
 import {trainTokenizer} from '../../tokenizer/train-tokenizer.js';
 import {arrayBatchSource, type BatchSource} from '../../train/batch-source.js';
-import {accuracy, modelLosses, sparseCrossEntropy} from '../../train/losses.js';
-import {onStepWithRoutingAlarm, routingMetrics} from '../../train/moe-monitor.js';
+import {onStepWithRoutingAlarm} from '../../train/moe-monitor.js';
 import {withSeededRandom} from '../../train/seeded-random.js';
 import {trainableFromLayersModel} from '../../train/trainable.js';
-import {type LossFn, type TrainResult, train} from '../../train/trainer.js';
+import {train} from '../../train/trainer.js';
+import {
+  classifierLoss,
+  classifierReport,
+  classWeighted,
+  skipSettings,
+  trainingSettings,
+  weightSettings,
+} from '../classify/classifier-training.js';
 import {
   checkKnownLabels,
   holdout,
   type LabeledRow,
   labelSet,
   readLabeledRows,
-  withClassWeights,
 } from '../classify/labeled-data.js';
 import {loadModelConfig} from '../model-config.js';
+import type {FinetuneData, FinetuneDataOptions, KindData, ReadDataOptions} from '../model-kind.js';
 import {engineOptions, type TrainRunOptions, type TrainRunReport} from '../train-options.js';
 import {
   buildClassifier,
+  CLASSIFIER_HEAD,
   CLASSIFIER_PRESETS,
   type ClassifierConfig,
   DEFAULT_CLASSIFIER_CONFIG,
   encodeTexts,
 } from './classifier.js';
+import type {ClassifierRun} from './classifier-run.js';
 
 /** Encoded examples: ids [n × maxLen] row-major, class ids, weights. */
 export interface Encoded {
@@ -96,96 +105,6 @@ export function batchSource(
   });
 }
 
-/** Weighted cross-entropy of the classifier's logits (+ layer losses such as MoE aux in training), and accuracy. */
-export function classifierLoss(model: tf.LayersModel): LossFn {
-  return (batch, ctx) =>
-    withSeededRandom(ctx.seed, () => {
-      const logits = model.apply(batch.inputs, {training: ctx.training}) as tf.Tensor;
-      const task = sparseCrossEntropy(logits, batch.targets, batch.weights);
-      const total = ctx.training ? tf.add(task, modelLosses(model)) : task;
-      return {
-        loss: total as tf.Scalar,
-        metrics: {acc: accuracy(logits, batch.targets), ...(ctx.training ? routingMetrics(model) : {})},
-      };
-    });
-}
-
-/** What `train` reports of a finished classifier run. */
-export function classifierReport(
-  out: string,
-  result: TrainResult,
-  model: tf.LayersModel,
-  trainExamples: number,
-  valExamples: number,
-): TrainRunReport {
-  return {
-    task: 'classify',
-    out,
-    steps: result.steps,
-    epochs: result.epochsCompleted,
-    stoppedBy: result.stoppedBy,
-    seconds: result.seconds,
-    finalLoss: result.finalLoss,
-    validation: result.lastEval,
-    parameters: model.countParams(),
-    trainExamples,
-    valExamples,
-    tokensPerSecond: result.tokensPerSecond,
-    resumedFrom: result.resumedFrom,
-  };
-}
-
-/** The training settings a classifier run records in config.json (checked on --resume). */
-export function trainingSettings(
-  options: TrainRunOptions,
-  batchSize: number,
-  seed: number,
-): Record<string, number> {
-  return {
-    batchSize,
-    lr: options.lr ?? 1e-3,
-    seed,
-    weightDecay: options.weightDecay ?? 0.01,
-    clipNorm: options.clipNorm ?? 1,
-  };
-}
-
-/**
- * `onError`/`onSkip` for the row readers from the run options: skipped rows are told to `onInfo`
- * (the first few in full, then a count every 100).
- */
-export function skipSettings(options: TrainRunOptions): {
-  onError?: 'fail' | 'skip';
-  onSkip?: (e: Error) => void;
-} {
-  let skipped = 0;
-  return {
-    onError: options.onError,
-    onSkip: (error) => {
-      skipped++;
-      if (skipped <= 5) options.onInfo?.(`warning: skipped ${error.message}`);
-      else if (skipped % 100 === 0) options.onInfo?.(`warning: ${skipped} malformed rows skipped`);
-    },
-  };
-}
-
-/** Training rows' weights times `options.classWeights` (validation keeps its sample weights). */
-export function classWeighted<T extends {labels: Int32Array; weights: Float32Array}>(
-  data: T,
-  numClasses: number,
-  options: Pick<TrainRunOptions, 'classWeights'>,
-): T {
-  return {...data, weights: withClassWeights(data.labels, data.weights, numClasses, options.classWeights)};
-}
-
-/** Weight settings for config.json, only when not the defaults (so older runs still resume). */
-export function weightSettings(options: TrainRunOptions): Record<string, string> {
-  return {
-    ...(options.weightField && options.weightField !== 'weight' ? {weightField: options.weightField} : {}),
-    ...(options.classWeights === 'balanced' ? {classWeights: 'balanced'} : {}),
-  };
-}
-
 /** The classifier's config from preset, file and flags; vocabulary from --vocab-size. */
 export async function resolveClassifierConfig(options: TrainRunOptions): Promise<ClassifierConfig> {
   return loadModelConfig({
@@ -204,9 +123,10 @@ export async function resolveClassifierConfig(options: TrainRunOptions): Promise
  */
 export async function trainClassifier(options: TrainRunOptions): Promise<TrainRunReport> {
   if (options.features?.length) {
-    // Numeric columns: the feature classifier (imported here: it reuses this file's loss).
-    const {trainFeatureClassifier} = await import('../feature-classifier/feature-classifier-train.js');
-    return trainFeatureClassifier(options);
+    throw new ConfigError(
+      'trainClassifier trains on text; numeric --features train a feature classifier',
+      'call trainRun (which picks the kind) or trainFeatureClassifier',
+    );
   }
   await checkRunFolderUsable(options.out, options);
   const config = await resolveClassifierConfig(options);
@@ -295,4 +215,68 @@ export async function trainClassifier(options: TrainRunOptions): Promise<TrainRu
   } finally {
     model.dispose();
   }
+}
+
+/** Labeled rows of `file` encoded with the run's tokenizer (labels the run never saw are an error). */
+export async function readClassifierData(
+  run: ClassifierRun,
+  file: string,
+  options: ReadDataOptions,
+): Promise<KindData> {
+  const rows = await readLabeledRows(file, {textField: run.textField, labelField: run.labelField});
+  checkKnownLabels(rows, run.labels, file);
+  const encoded = await encodeRows(rows, run.labels, run.tokenizer, run.config.maxLen);
+  return {
+    source: batchSource(encoded, run.config.maxLen, options.batchSize, options.seed, options.shuffle),
+    examples: encoded.n,
+  };
+}
+
+/**
+ * Fine-tuning rows encoded with the base's tokenizer. Labels the base never saw are an error naming
+ * them, unless `newHead`: then the label set is the data's, and the head is replaced.
+ */
+export async function classifierFinetuneData(
+  run: ClassifierRun,
+  options: FinetuneDataOptions,
+): Promise<FinetuneData> {
+  const fields = {
+    textField: options.textField ?? run.textField,
+    labelField: options.labelField ?? run.labelField,
+  };
+  const all = await readLabeledRows(options.data, fields);
+  let trainRows = all;
+  let valRows: LabeledRow[];
+  if (options.val) {
+    valRows = await readLabeledRows(options.val, fields);
+  } else {
+    ({train: trainRows, val: valRows} = holdout(all));
+    options.onInfo?.(`validation: ${valRows.length} rows held out of ${options.data} (10%, by text hash)`);
+  }
+  const known = new Set(run.labels);
+  const unknown = [...new Set(trainRows.map((r) => r.label))].filter((l) => !known.has(l)).sort();
+  let labels = run.labels;
+  if (options.newHead) {
+    labels = labelSet(trainRows, options.data);
+  } else if (unknown.length > 0) {
+    throw new DatasetError(
+      `${options.data}: label${unknown.length > 1 ? 's' : ''} ${unknown.map((l) => `"${l}"`).join(', ')} ` +
+        `not known to the base model ${run.dir} (it predicts ${run.labels.join(', ')})`,
+      'pass --new-head to replace the classifier head with one over the fine-tuning labels',
+    );
+  }
+  checkKnownLabels(valRows, labels, options.val ?? options.data);
+  const {maxLen} = run.config;
+  const training = (run.runConfig.training ?? {}) as {batchSize?: number};
+  const batchSize = options.batchSize ?? training.batchSize ?? 32;
+  const trainData = await encodeRows(trainRows, labels, run.tokenizer, maxLen);
+  const valData = await encodeRows(valRows, labels, run.tokenizer, maxLen);
+  return {
+    train: batchSource(trainData, maxLen, batchSize, options.seed, true),
+    val: valData.n > 0 ? batchSource(valData, maxLen, batchSize, options.seed, false) : undefined,
+    trainExamples: trainData.n,
+    valExamples: valData.n,
+    labels,
+    head: CLASSIFIER_HEAD,
+  };
 }

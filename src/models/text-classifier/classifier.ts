@@ -70,6 +70,17 @@ export const CLASSIFIER_PRESETS: Readonly<Record<string, Partial<ClassifierConfi
   base: {maxLen: 384, dModel: 128, numLayers: 2, numHeads: 4, ffnHidden: 344, vocabSize: 16000},
 };
 
+/** One line per preset, for `train --help` (a test keeps the names equal to CLASSIFIER_PRESETS'). */
+export const CLASSIFIER_PRESET_SUMMARIES: Readonly<Record<string, string>> = {
+  tiny: '1 block of 32, maxLen 128, 2k vocabulary: seconds, for tests and smoke runs',
+  small: '2 blocks of 64, maxLen 256, 8k vocabulary (the default)',
+  bag: 'no blocks: the mean of subword embeddings (fastText-like), 16k vocabulary; best on a few thousand rows',
+  base: '2 blocks of 128, maxLen 384, 16k vocabulary',
+};
+
+/** The name of the classifier's output Dense, the head that fine-tuning may replace. */
+export const CLASSIFIER_HEAD = 'logits';
+
 /**
  * Builds the classifier over ids [batch, maxLen] int32 → logits [batch, numLabels]. Attention in the
  * kit's blocks is causal; with padding at the end, real tokens never attend to padding, and the mean
@@ -100,7 +111,9 @@ export function buildClassifier(
   }
   if (config.finalNorm) h = new RMSNorm({name: 'final-norm'}).apply(h) as tf.SymbolicTensor;
   const pooled = new MaskedMeanPool({padId, name: 'pool'}).apply([h, ids]) as tf.SymbolicTensor;
-  const logits = tf.layers.dense({units: numLabels, name: 'logits'}).apply(pooled) as tf.SymbolicTensor;
+  const logits = tf.layers
+    .dense({units: numLabels, name: CLASSIFIER_HEAD})
+    .apply(pooled) as tf.SymbolicTensor;
   return tf.model({inputs: ids, outputs: logits, name: 'classifier'});
 }
 

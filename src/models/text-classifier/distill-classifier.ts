@@ -1,14 +1,7 @@
 import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import {ConfigError, ModelError} from '../../errors.js';
-import {
-  checkRunFolderUsable,
-  loadRun,
-  prepareRunFolder,
-  RUN_FILES,
-  type RunConfig,
-  saveRunArtifacts,
-} from '../../run/run-folder.js';
+import {ConfigError} from '../../errors.js';
+import {prepareRunFolder, RUN_FILES, type RunConfig, saveRunArtifacts} from '../../run/run-folder.js';
 import {loadTokenizer, type Tokenizer} from '../../tokenizer/tokenizer.js';
 import {trainTokenizer} from '../../tokenizer/train-tokenizer.js';
 import {distillationLoss} from '../../train/distill-loss.js';
@@ -16,19 +9,19 @@ import {accuracy, modelLosses} from '../../train/losses.js';
 import {withSeededRandom} from '../../train/seeded-random.js';
 import {trainableFromLayersModel} from '../../train/trainable.js';
 import {type LossFn, train} from '../../train/trainer.js';
-import {asLanguageModelRun} from '../causal-lm/causal-lm-run.js';
-import {distillLanguageModel} from '../causal-lm/distill-lm.js';
+import {classifierLoss, classifierReport} from '../classify/classifier-training.js';
 import {checkKnownLabels, type LabeledRow, readLabeledRows} from '../classify/labeled-data.js';
+import type {DistillOptions, DistillReport} from '../distill-options.js';
 import {loadModelConfig} from '../model-config.js';
-import {engineOptions, type TrainRunOptions, type TrainRunReport} from '../train-options.js';
+import {engineOptions} from '../train-options.js';
 import {
   buildClassifier,
   CLASSIFIER_PRESETS,
   type ClassifierConfig,
   DEFAULT_CLASSIFIER_CONFIG,
 } from './classifier.js';
-import {asClassifierRun, type ClassifierRun, classifyTexts} from './classifier-run.js';
-import {batchSource, classifierLoss, classifierReport, encodeRows} from './classifier-train.js';
+import {type ClassifierRun, classifyTexts} from './classifier-run.js';
+import {batchSource, encodeRows} from './classifier-train.js';
 import {
   distillBatchSource,
   encodeDistillRows,
@@ -37,31 +30,6 @@ import {
   readDistillRows,
 } from './distill-data.js';
 import {cachedTeacherLogits, teacherLogits} from './teacher-cache.js';
-
-export interface DistillOptions extends TrainRunOptions {
-  /** Run folder of the trained teacher: a classifier, or a language model (then the student is one too). */
-  teacher: string;
-  /** Softmax temperature T. Default 2. */
-  temperature?: number;
-  /** Share of the loss taken by the teacher's soft labels. Default 0.5. */
-  alpha?: number;
-  /** Compute the teacher's logits once and keep them in the run folder (`teacher-logits.f32`). */
-  cacheTeacher?: boolean;
-}
-
-export interface DistillReport extends TrainRunReport {
-  teacher: {dir: string; parameters: number; validation?: Record<string, number>};
-  /** Student parameters / teacher parameters. */
-  parameterRatio: number;
-  temperature: number;
-  alpha: number;
-  /** Training rows without a label (taught by the teacher alone). */
-  unlabeledExamples: number;
-  /** `teacher`: the student reads the teacher's tokenizer; `own`: one trained or given for it. */
-  tokenizerSource: 'teacher' | 'own';
-  /** off: logits computed per batch; computed: cached this run; reused: read from the cache. */
-  teacherCache: 'off' | 'computed' | 'reused';
-}
 
 /** The student's config: --preset/--config over the defaults, else the teacher's; flags last. */
 async function studentConfig(options: DistillOptions, teacher: ClassifierRun): Promise<ClassifierConfig> {
@@ -155,34 +123,12 @@ async function teacherValidation(teacher: ClassifierRun, rows: readonly LabeledR
  * Trains a student classifier into `options.out` on the teacher's soft labels (and the data's labels)
  * with the kit's training engine: same checkpoints, resume, schedules and progress as `train`.
  */
-export async function distill(options: DistillOptions): Promise<DistillReport> {
+export async function distillClassifier(
+  teacher: ClassifierRun,
+  options: DistillOptions,
+): Promise<DistillReport> {
   const temperature = options.temperature ?? 2;
   const alpha = options.alpha ?? 0.5;
-  if (!(temperature > 0)) throw new ConfigError(`--temperature must be > 0, got ${temperature}`);
-  if (!(alpha >= 0 && alpha <= 1)) throw new ConfigError(`--alpha must be in [0, 1], got ${alpha}`);
-  if (options.classWeights === 'balanced' || (options.weightField && options.weightField !== 'weight')) {
-    throw new ConfigError(
-      'distill takes sample weights from the `weight` field only, and no class weights',
-      'drop --class-weights/--weight-field (the teacher’s soft labels already weigh the classes it learned)',
-    );
-  }
-  await checkRunFolderUsable(options.out, options);
-  const loaded = await loadRun(options.teacher);
-  if (loaded.config.task === 'lm') {
-    try {
-      return await distillLanguageModel(options, asLanguageModelRun(loaded), {temperature, alpha});
-    } finally {
-      loaded.model.dispose();
-    }
-  }
-  if (loaded.config.task !== 'classify') {
-    loaded.model.dispose();
-    throw new ModelError(
-      `${options.teacher} is a "${loaded.config.task}" run: distill takes a classifier or language-model teacher`,
-      'pass the run folder of a `train` run',
-    );
-  }
-  const teacher = asClassifierRun(loaded);
   let student: tf.LayersModel | undefined;
   try {
     const config = await studentConfig(options, teacher);
@@ -290,6 +236,5 @@ export async function distill(options: DistillOptions): Promise<DistillReport> {
     };
   } finally {
     student?.dispose();
-    teacher.model.dispose();
   }
 }

@@ -7,7 +7,7 @@ import {scoreStream} from '../../../src/models/causal-lm/causal-lm-evaluate.js';
 import {asLanguageModelRun} from '../../../src/models/causal-lm/causal-lm-run.js';
 import {trainLanguageModel} from '../../../src/models/causal-lm/causal-lm-train.js';
 import {encodeDocuments, holdoutTail, readTextDocuments} from '../../../src/models/causal-lm/lm-data.js';
-import {loadRun} from '../../../src/run/run-folder.js';
+import {loadRun} from '../../../src/run/load-run.js';
 
 /** Perplexity of add-one-smoothed token frequencies counted on `train`, over the tokens of `val`. */
 function unigramPerplexity(train: Int32Array, val: Int32Array, vocab: number): number {

@@ -4,6 +4,7 @@ import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../../src/backend/backend.js';
+import {CachedDecoder} from '../../../src/models/causal-lm/cached-decoder.js';
 import {
   activeParameters,
   buildCausalLM,
@@ -11,7 +12,6 @@ import {
   type CausalLMConfig,
   DEFAULT_CAUSAL_LM_CONFIG,
 } from '../../../src/models/causal-lm/causal-lm.js';
-import {CachedDecoder} from '../../../src/models/causal-lm/causal-lm-run.js';
 import {loadLayersModel, saveLayersModel} from '../../../src/run/run-folder.js';
 import {withSeededRandom} from '../../../src/train/seeded-random.js';
 

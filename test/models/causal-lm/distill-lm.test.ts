@@ -5,8 +5,9 @@ import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../../src/backend/backend.js';
 import {ConfigError} from '../../../src/errors.js';
 import {trainLanguageModel} from '../../../src/models/causal-lm/causal-lm-train.js';
-import {type DistillOptions, distill} from '../../../src/models/text-classifier/distill-classifier.js';
-import {loadRun} from '../../../src/run/run-folder.js';
+import type {DistillOptions} from '../../../src/models/distill-options.js';
+import {loadRun} from '../../../src/run/load-run.js';
+import {distill} from '../../../src/workflows/distill.js';
 
 let dir: string;
 let teacher: string;

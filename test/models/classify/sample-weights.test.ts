@@ -5,13 +5,13 @@ import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../../src/backend/backend.js';
 import {runBalance} from '../../../src/data/run-balance.js';
+import {classifierLoss} from '../../../src/models/classify/classifier-training.js';
 import {withClassWeights} from '../../../src/models/classify/labeled-data.js';
 import {
   buildFeatureClassifier,
   DEFAULT_FEATURE_CLASSIFIER_CONFIG,
 } from '../../../src/models/feature-classifier/feature-classifier.js';
 import {trainFeatureClassifier} from '../../../src/models/feature-classifier/feature-classifier-train.js';
-import {classifierLoss} from '../../../src/models/text-classifier/classifier-train.js';
 import type {Batch} from '../../../src/train/batch-source.js';
 import {withSeededRandom} from '../../../src/train/seeded-random.js';
 import {evaluateRun} from '../../../src/workflows/evaluate.js';

@@ -21,7 +21,8 @@ import {
   trainFeatureClassifier,
 } from '../../../src/models/feature-classifier/feature-classifier-train.js';
 import {readFeatureRows} from '../../../src/models/feature-classifier/feature-data.js';
-import {loadLayersModel, loadRun, saveLayersModel} from '../../../src/run/run-folder.js';
+import {loadRun} from '../../../src/run/load-run.js';
+import {loadLayersModel, saveLayersModel} from '../../../src/run/run-folder.js';
 import {withSeededRandom} from '../../../src/train/seeded-random.js';
 import {evaluateRun} from '../../../src/workflows/evaluate.js';
 

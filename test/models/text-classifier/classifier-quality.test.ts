@@ -3,8 +3,9 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../../src/backend/backend.js';
+import type {ClassifierEvaluation} from '../../../src/models/model-kind.js';
 import {trainClassifier} from '../../../src/models/text-classifier/classifier-train.js';
-import {evaluateClassifier} from '../../../src/workflows/evaluate.js';
+import {evaluateRun} from '../../../src/workflows/evaluate.js';
 import {bowLogisticAccuracy} from './bow-logistic.js';
 
 let dir: string;
@@ -39,7 +40,7 @@ describe('classifier quality on the IMDB fixture', () => {
       batchSize: 32,
     });
     const seconds = (performance.now() - started) / 1000;
-    const result = await evaluateClassifier({model: out, data: TEST});
+    const result = (await evaluateRun({model: out, data: TEST})) as ClassifierEvaluation;
     console.log(
       `IMDB test accuracy: classifier ${result.accuracy.toFixed(3)} (macro-F1 ${result.macro_f1.toFixed(3)}, trained in ${seconds.toFixed(1)} s) vs bag-of-words logistic regression ${baseline.toFixed(3)}`,
     );

@@ -4,10 +4,11 @@ import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../../src/backend/backend.js';
 import {DatasetError, ModelError} from '../../../src/errors.js';
+import type {ClassifierEvaluation} from '../../../src/models/model-kind.js';
 import {trainClassifier} from '../../../src/models/text-classifier/classifier-train.js';
 import type {TrainRunOptions} from '../../../src/models/train-options.js';
 import {trainTokenizer} from '../../../src/tokenizer/train-tokenizer.js';
-import {evaluateClassifier} from '../../../src/workflows/evaluate.js';
+import {evaluateRun} from '../../../src/workflows/evaluate.js';
 
 let dir: string;
 const TINY = {maxLen: 24, dModel: 16, numHeads: 2, ffnHidden: 32, numLayers: 1, vocabSize: 300};
@@ -161,7 +162,10 @@ describe('trainClassifier: sample weights', () => {
     );
     const out = join(dir, 'weighted');
     await trainClassifier(base({data: weighted, val: join(dir, 'imdb240.jsonl'), out, steps: 15, lr: 1e-2}));
-    const metrics = await evaluateClassifier({model: out, data: join(dir, 'imdb240.jsonl')});
+    const metrics = (await evaluateRun({
+      model: out,
+      data: join(dir, 'imdb240.jsonl'),
+    })) as ClassifierEvaluation;
     expect(metrics.per_class.pos!.recall).toBe(0);
     expect(metrics.per_class.neg!.recall).toBe(1);
   });

@@ -1,0 +1,48 @@
+import type {ModelKind, ModelMetadata} from '../model-kind.js';
+import {CachedDecoder} from './cached-decoder.js';
+import {CAUSAL_LM_PRESET_SUMMARIES} from './causal-lm.js';
+import {evaluateLanguageModel, languageModelPerplexity} from './causal-lm-evaluate.js';
+import {asLanguageModelRun, type LanguageModelRun} from './causal-lm-run.js';
+import {
+  languageModelFinetuneData,
+  languageModelLoss,
+  readLanguageModelData,
+  trainLanguageModel,
+  withPerplexity,
+} from './causal-lm-train.js';
+import {distillLanguageModel} from './distill-lm.js';
+
+/** Text → next-token logits: a small DeepSeek-style decoder (RMSNorm, RoPE or learned positions, SwiGLU or MoE). */
+export const causalLMKind: ModelKind<LanguageModelRun> = {
+  id: 'causal-lm',
+  task: 'lm',
+  summary: 'text → next-token logits: a DeepSeek-style decoder with SwiGLU or MoE blocks',
+  trainFlags: '--task lm',
+  presets: CAUSAL_LM_PRESET_SUMMARIES,
+  owns: (config) => config.task === 'lm',
+  trains: (task) => task === 'lm',
+  train: trainLanguageModel,
+  open: asLanguageModelRun,
+  readData: readLanguageModelData,
+  loss: languageModelLoss,
+  evaluate: evaluateLanguageModel,
+  metric: languageModelPerplexity,
+  validationReport: withPerplexity,
+  metadata: (run): ModelMetadata => ({
+    kind: 'causal-lm',
+    task: 'lm',
+    input: {name: 'ids', dtype: 'int32', shape: [null, null]},
+    output: 'token-logits',
+    contextLength: run.config.contextLength,
+    vocabSize: run.tokenizer.vocabSize,
+    specialTokens: {...run.tokenizer.special},
+    textField: run.textField,
+  }),
+  finetuneData: languageModelFinetuneData,
+  distill: (teacher, options) =>
+    distillLanguageModel(options, teacher, {
+      temperature: options.temperature ?? 2,
+      alpha: options.alpha ?? 0.5,
+    }),
+  decoder: (run) => new CachedDecoder(run.model, run.config),
+};

@@ -1,0 +1,41 @@
+import {classifierLoss} from '../classify/classifier-training.js';
+import type {ModelKind, ModelMetadata} from '../model-kind.js';
+import {FEATURE_CLASSIFIER_PRESET_SUMMARIES} from './feature-classifier.js';
+import {predictFeatureRows} from './feature-classifier-predict.js';
+import {
+  asFeatureClassifierRun,
+  classifyFeatureRows,
+  evaluateFeatureClassifier,
+  type FeatureClassifierRun,
+  featureClassifierAccuracy,
+  isFeatureRun,
+} from './feature-classifier-run.js';
+import {readFeatureClassifierData, trainFeatureClassifier} from './feature-classifier-train.js';
+
+/** Numeric columns → label: standardized features, an MLP or MoE-MLP, logits. */
+export const featureClassifierKind: ModelKind<FeatureClassifierRun> = {
+  id: 'feature-classifier',
+  task: 'classify',
+  summary: 'numeric columns → label: standardized features, residual MLP or MoE-MLP blocks, logits',
+  trainFlags: '--task classify --features COLS',
+  presets: FEATURE_CLASSIFIER_PRESET_SUMMARIES,
+  owns: isFeatureRun,
+  trains: (task, options) => task === 'classify' && (options.features?.length ?? 0) > 0,
+  train: trainFeatureClassifier,
+  open: asFeatureClassifierRun,
+  readData: readFeatureClassifierData,
+  loss: classifierLoss,
+  evaluate: evaluateFeatureClassifier,
+  metric: featureClassifierAccuracy,
+  metadata: (run): ModelMetadata => ({
+    kind: 'feature-classifier',
+    task: 'classify',
+    input: {name: 'features', dtype: 'float32', shape: [null, run.stats.columns.length]},
+    output: 'class-logits',
+    labels: [...run.labels],
+    features: {columns: [...run.stats.columns], mean: [...run.stats.mean], std: [...run.stats.std]},
+    labelField: run.labelField,
+  }),
+  classify: classifyFeatureRows,
+  predict: predictFeatureRows,
+};

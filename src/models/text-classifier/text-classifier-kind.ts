@@ -1,0 +1,47 @@
+import {classifierLoss} from '../classify/classifier-training.js';
+import type {ModelKind, ModelMetadata} from '../model-kind.js';
+import {CLASSIFIER_PRESET_SUMMARIES} from './classifier.js';
+import {
+  asClassifierRun,
+  type ClassifierRun,
+  classifyTextRows,
+  evaluateTextClassifier,
+  predictTexts,
+  textClassifierAccuracy,
+} from './classifier-run.js';
+import {classifierFinetuneData, readClassifierData, trainClassifier} from './classifier-train.js';
+import {distillClassifier} from './distill-classifier.js';
+
+/** Text → label: token embedding, pre-norm blocks (or none), masked mean pooling, a dense layer over the labels. */
+export const textClassifierKind: ModelKind<ClassifierRun> = {
+  id: 'text-classifier',
+  task: 'classify',
+  summary:
+    'text → label: token embedding, transformer blocks (or a bag of embeddings), masked mean pool, logits',
+  trainFlags: '--task classify',
+  presets: CLASSIFIER_PRESET_SUMMARIES,
+  owns: (config) => config.task === 'classify' && config.features === undefined,
+  trains: (task, options) => task === 'classify' && !options.features?.length,
+  train: trainClassifier,
+  open: asClassifierRun,
+  readData: readClassifierData,
+  loss: classifierLoss,
+  evaluate: evaluateTextClassifier,
+  metric: textClassifierAccuracy,
+  metadata: (run): ModelMetadata => ({
+    kind: 'text-classifier',
+    task: 'classify',
+    input: {name: 'ids', dtype: 'int32', shape: [null, run.config.maxLen]},
+    output: 'class-logits',
+    labels: [...run.labels],
+    maxLen: run.config.maxLen,
+    vocabSize: run.tokenizer.vocabSize,
+    specialTokens: {...run.tokenizer.special},
+    textField: run.textField,
+    labelField: run.labelField,
+  }),
+  finetuneData: classifierFinetuneData,
+  distill: distillClassifier,
+  classify: classifyTextRows,
+  predict: predictTexts,
+};

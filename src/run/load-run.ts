@@ -1,0 +1,67 @@
+import {join, resolve} from 'node:path';
+import {ModelError} from '../errors.js';
+import {type AdapterReference, adapterReference, attachAdapterRun, modelFingerprint} from './adapter-run.js';
+import {
+  exists,
+  type LoadedRun,
+  loadLayersModel,
+  loadRunAssets,
+  RUN_FILES,
+  type RunConfig,
+  readRunConfig,
+} from './run-folder.js';
+
+/**
+ * Loads a run folder: config, model, and the tokenizer and labels when the run has them. A LoRA run
+ * (config.json `adapter`) loads its base run with the adapter attached (adapter-run.ts).
+ */
+export async function loadRun(dir: string): Promise<LoadedRun> {
+  const config = await readRunConfig(dir);
+  const ref = adapterReference(config);
+  if (ref) return loadAdapterRun(dir, config, ref);
+  const modelDir = join(dir, RUN_FILES.model);
+  if (!(await exists(join(modelDir, RUN_FILES.modelJson)))) {
+    throw new ModelError(
+      `${dir} has no trained model (${modelDir}/model.json)`,
+      'the run did not finish; train it again or --resume it',
+    );
+  }
+  const model = await loadLayersModel(modelDir);
+  try {
+    return {dir, config, model, ...(await loadRunAssets(dir))};
+  } catch (err) {
+    model.dispose();
+    throw err;
+  }
+}
+
+/**
+ * Loads a LoRA run: its base run (which must be unchanged since fine-tuning), with the adapter and
+ * head attached; tokenizer and labels are the run's own.
+ */
+export async function loadAdapterRun(
+  dir: string,
+  config: RunConfig,
+  ref: AdapterReference,
+): Promise<LoadedRun> {
+  const baseDir = resolve(dir, ref.base);
+  const fingerprint = await modelFingerprint(baseDir);
+  if (fingerprint !== ref.fingerprint) {
+    throw new ModelError(
+      `${dir} is a LoRA adapter over ${baseDir}, but that model changed since fine-tuning (weights differ)`,
+      `restore the original base, or merge onto this one on purpose: deepseek-kit merge --model ${baseDir} --adapter ${dir} --out DIR`,
+    );
+  }
+  const base = await loadRun(baseDir);
+  try {
+    const model = await attachAdapterRun(base.model, dir, ref);
+    try {
+      return {dir, config, model, ...(await loadRunAssets(dir))};
+    } catch (err) {
+      model.dispose();
+      throw err;
+    }
+  } finally {
+    base.model.dispose();
+  }
+}
