@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {ConfigError, ModelError} from '../errors.js';
 import {MoE} from '../layers/moe.js';
-import {walkLayers} from '../lora/lora-model.js';
+import {walkLayers} from '../layers/walk-layers.js';
 import {rebuildModel, topIndices} from './prune-rebuild.js';
 
 /** Expert usage and what was kept in one MoE layer. */

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type {BatchSource} from '../train/batch-source.js';
 import {trainableFromLayersModel} from '../train/trainable.js';
-import {type LossFn, type StepEvent, train} from '../train/trainer.js';
+import {type LossFn, type StepEvent, type TrainHook, train} from '../train/trainer.js';
 import {applyMasks, maskTensors, type PruneScope} from './prune-magnitude.js';
 import {isPruningStep, type PruneSchedule, scheduledSparsity} from './prune-schedule.js';
 
@@ -41,17 +41,18 @@ export async function finetuneWithMasks(
   };
   remask(0);
   applyMasks(targets, masks);
-  const loss: LossFn = (batch, ctx) => {
-    if (ctx.training) {
-      if (ctx.step !== maskedAt && isPruningStep(ctx.step, schedule)) remask(ctx.step);
+  // Masks are written into the weights before every training step's forward pass.
+  const hook: TrainHook = {
+    beforeStep: (step) => {
+      if (step !== maskedAt && isPruningStep(step, schedule)) remask(step);
       applyMasks(targets, masks);
-    }
-    return options.loss(batch, ctx);
+    },
   };
   try {
     const result = await train({
       model: trainableFromLayersModel(options.model),
-      loss,
+      loss: options.loss,
+      hooks: [hook],
       data: options.data,
       steps: options.steps,
       seed: options.seed ?? 42,

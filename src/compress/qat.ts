@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {ConfigError} from '../errors.js';
-import type {LossFn} from '../train/train-options.js';
+import type {TrainHook} from '../train/train-options.js';
 import {decodeWeightData, type EncodeOptions, encodeWeights, type NamedWeight} from './weight-codec.js';
 
 /** Encodings quantization-aware training can simulate: the integer ones (float16 loses too little to need it). */
@@ -31,8 +31,8 @@ export function fakeQuantize(weight: NamedWeight, options: EncodeOptions): Float
 /**
  * Quantization-aware training with float master weights and straight-through gradients: each
  * training forward pass runs on the weights as `quantize --dtype D` would store them, the gradient
- * taken there is applied to the float masters. Wrap the loss with `wrapLoss` and pass `beforeUpdate`
- * to the trainer; call `restore` when training ends or fails. Weights the encoding keeps in float32
+ * taken there is applied to the float masters. Pass `hook` in the trainer's `hooks`; it puts the
+ * float masters back when training ends or fails. Weights the encoding keeps in float32
  * (norms, routers, biases) train as usual.
  */
 export class QuantAwareTraining {
@@ -59,21 +59,17 @@ export class QuantAwareTraining {
     return this.targets.map((t) => t.variable.originalName);
   }
 
-  /** The loss, run on quantized weights: kept until `beforeUpdate` in training, restored at once otherwise. */
-  wrapLoss(loss: LossFn): LossFn {
-    return (batch, ctx) => {
-      this.quantize();
-      if (ctx.training) return loss(batch, ctx);
-      try {
-        return loss(batch, ctx);
-      } finally {
-        this.restore();
-      }
-    };
-  }
-
-  /** For the trainer's `beforeUpdate`: the gradients are taken, put the float masters back. */
-  readonly beforeUpdate = (): void => this.restore();
+  /**
+   * For the trainer's `hooks`: forward passes (training and validation) run on the quantized
+   * weights, and the float masters are back in place whenever the optimizer or anything else reads them.
+   */
+  readonly hook: TrainHook = {
+    beforeStep: () => this.quantize(),
+    beforeUpdate: () => this.restore(),
+    beforeEval: () => this.quantize(),
+    afterEval: () => this.restore(),
+    end: () => this.restore(),
+  };
 
   /** Puts the float master weights back (no-op when they are in place). */
   restore(): void {
@@ -86,7 +82,7 @@ export class QuantAwareTraining {
   }
 
   /** Swaps each target's value for its quantized copy, keeping the float master; idempotent. */
-  private quantize(): void {
+  quantize(): void {
     for (const t of this.targets) {
       if (t.master) continue;
       const value = t.variable.read();

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import {fuseLoRA, isLoRALayer, walkLayers} from '../lora/lora-model.js';
+import {walkLayers} from '../layers/walk-layers.js';
+import {fuseLoRA, isLoRALayer} from '../lora/lora-model.js';
 import {
   decodeWeightData,
   type EncodeOptions,

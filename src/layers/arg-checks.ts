@@ -4,6 +4,16 @@ import {ConfigError} from '../errors.js';
 /** The base args every tfjs layer takes (name, trainable, inputShape...). */
 export type LayerArgs = NonNullable<ConstructorParameters<typeof tf.layers.Layer>[0]>;
 
+/** The base-layer keys of a serialized config that a layer standing in for another keeps. */
+const BASE_LAYER_KEYS = ['name', 'trainable', 'dtype', 'batchInputShape', 'inputDType'] as const;
+
+/** The base-layer args of a serialized layer config (name, trainable, input shape…), as LayerArgs. */
+export function baseLayerArgs(config: tf.serialization.ConfigDict): LayerArgs {
+  return Object.fromEntries(
+    BASE_LAYER_KEYS.filter((k) => config[k] !== undefined && config[k] !== null).map((k) => [k, config[k]]),
+  ) as LayerArgs;
+}
+
 // Constructor-time argument checks shared by the layers in this folder. Each throws a ConfigError
 // that names the layer, the argument, the allowed range and the value it got.
 

@@ -1,6 +1,13 @@
 import * as tf from '@tensorflow/tfjs';
 import {ConfigError, ModelError} from '../errors.js';
-import {checkChoice, checkInt, checkPositive, checkRange, type LayerArgs} from './arg-checks.js';
+import {
+  baseLayerArgs,
+  checkChoice,
+  checkInt,
+  checkPositive,
+  checkRange,
+  type LayerArgs,
+} from './arg-checks.js';
 import {firstInput, firstShape} from './shapes.js';
 
 /** The activations tfjs's Dense accepts, by their config name. */
@@ -68,8 +75,8 @@ export interface LoRADenseArgs extends LoRASpec, LayerArgs {
 /**
  * Dense with a low-rank adapter (Hu et al. 2021, "LoRA"): y = act(x·W + b + scale·(drop(x)·A)·B).
  * W [in, units] and b are frozen; A [in, r] starts uniform in ±1/sqrt(in) and B [r, units] at zero,
- * so a fresh adapter computes exactly the base layer. Make one with `LoRADense.fromDense`, and get a
- * plain Dense back with `fuse()`.
+ * so a fresh adapter computes exactly the base layer. `LoRADense.around(dense)` stands in for a
+ * Dense (`fromDense` also copies its weights), and `plainLayer()` / `fuse()` give the Dense back.
  */
 export class LoRADense extends tf.layers.Layer {
   static className = 'LoRADense';
@@ -92,27 +99,34 @@ export class LoRADense extends tf.layers.Layer {
     this.activationLayer = tf.layers.activation({activation: this.activation});
   }
 
-  /** Wraps a built Dense: copies its kernel and bias (frozen) and keeps its name and activation. */
-  static fromDense(dense: tf.layers.Layer, spec: LoRASpec): LoRADense {
+  /**
+   * An unbuilt LoRADense that stands in for `dense`: its name, units, activation, bias and input
+   * shape, with a fresh adapter. Apply it where `dense` was, then copy the base weights over by name
+   * (`<name>/kernel`, `<name>/bias`): what `applyLoRA` does across a model.
+   */
+  static around(dense: tf.layers.Layer, spec: LoRASpec): LoRADense {
     if (dense.getClassName() !== 'Dense') {
-      throw new ConfigError(
-        `LoRADense.fromDense: layer '${dense.name}' is a ${dense.getClassName()}, not a Dense`,
-      );
-    }
-    if (!dense.built) {
-      throw new ModelError(
-        `LoRADense.fromDense: layer '${dense.name}' is not built yet — call it once first`,
-      );
+      throw new ConfigError(`LoRADense: layer '${dense.name}' is a ${dense.getClassName()}, not a Dense`);
     }
     const cfg = dense.getConfig();
-    const [kernel, bias] = dense.getWeights();
-    const layer = new LoRADense({
+    return new LoRADense({
+      ...baseLayerArgs(cfg),
       ...spec,
       units: cfg.units as number,
       activation: toActivationName(cfg.activation),
       useBias: cfg.useBias as boolean,
-      name: dense.name,
     });
+  }
+
+  /** Wraps a built Dense: copies its kernel and bias (frozen) and keeps its name and activation. */
+  static fromDense(dense: tf.layers.Layer, spec: LoRASpec): LoRADense {
+    if (!dense.built && dense.getClassName() === 'Dense') {
+      throw new ModelError(
+        `LoRADense.fromDense: layer '${dense.name}' is not built yet — call it once first`,
+      );
+    }
+    const layer = LoRADense.around(dense, spec);
+    const [kernel, bias] = dense.getWeights();
     layer.build([null, kernel!.shape[0]!]);
     layer.setBaseWeights(bias ? [kernel!, bias] : [kernel!]);
     return layer;
@@ -207,16 +221,23 @@ export class LoRADense extends tf.layers.Layer {
     return this.bias ? [kernel, this.bias.read().clone()] : [kernel];
   }
 
-  /** A plain built Dense (same name, units, activation, bias) with the adapter merged into its kernel. */
-  fuse(): tf.layers.Layer {
-    const dense = tf.layers.dense({
+  /**
+   * The unbuilt plain Dense this layer fuses to (same name, units, activation, bias, input shape):
+   * apply it where this layer was and give it `mergedWeights()`, by name, as `fuseLoRA` does.
+   */
+  plainLayer(): tf.layers.Layer {
+    return tf.layers.dense({
+      ...baseLayerArgs(this.getConfig()),
       units: this.units,
       activation: this.activation,
       useBias: this.useBias,
-      name: this.name,
     });
-    const inDim = this.kernel!.shape[0]!;
-    dense.build([null, inDim]);
+  }
+
+  /** A plain built Dense (same name, units, activation, bias) with the adapter merged into its kernel. */
+  fuse(): tf.layers.Layer {
+    const dense = this.plainLayer();
+    dense.build([null, this.kernel!.shape[0]!]);
     const merged = this.mergedWeights();
     dense.setWeights(merged);
     tf.dispose(merged);

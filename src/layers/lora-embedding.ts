@@ -1,6 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {ConfigError, ModelError} from '../errors.js';
-import {checkChoice, checkInt, type LayerArgs} from './arg-checks.js';
+import {baseLayerArgs, checkChoice, checkInt, type LayerArgs} from './arg-checks.js';
 import {type LoRASpec, loraScale, type ResolvedLoRASpec, resolveLoRASpec, setChecked} from './lora-dense.js';
 import {firstInput, firstShape} from './shapes.js';
 import {embedLookup, TokenEmbedding} from './token-embedding.js';
@@ -47,26 +47,36 @@ export class LoRAEmbedding extends tf.layers.Layer {
       throw new ConfigError('LoRAEmbedding: dropout must be 0 (the adapter input is a token id)');
   }
 
-  /** Wraps a built tfjs Embedding or TokenEmbedding: copies its table (frozen), keeps its name. */
-  static fromEmbedding(layer: tf.layers.Layer, spec: LoRASpec): LoRAEmbedding {
+  /**
+   * An unbuilt LoRAEmbedding that stands in for a tfjs Embedding or TokenEmbedding: its name and
+   * table size, with a fresh adapter. Apply it where `layer` was and copy the table over by name
+   * (`<name>/embeddings`), as `applyLoRA` does.
+   */
+  static around(layer: tf.layers.Layer, spec: LoRASpec): LoRAEmbedding {
     const base = BASE_OF_CLASS[layer.getClassName()];
     if (!base) {
       throw new ConfigError(
-        `LoRAEmbedding.fromEmbedding: layer '${layer.name}' is a ${layer.getClassName()}, not an Embedding or TokenEmbedding`,
+        `LoRAEmbedding: layer '${layer.name}' is a ${layer.getClassName()}, not an Embedding or TokenEmbedding`,
       );
     }
+    const cfg = layer.getConfig();
+    if (cfg.maskZero) {
+      throw new ConfigError(`LoRAEmbedding: layer '${layer.name}' uses maskZero, which LoRA does not keep`);
+    }
+    const [vocabSize, dModel] =
+      base === 'token'
+        ? [cfg.vocabSize as number, cfg.dModel as number]
+        : [cfg.inputDim as number, cfg.outputDim as number];
+    return new LoRAEmbedding({...baseLayerArgs(cfg), ...spec, dropout: 0, vocabSize, dModel, base});
+  }
+
+  /** Wraps a built tfjs Embedding or TokenEmbedding: copies its table (frozen), keeps its name. */
+  static fromEmbedding(layer: tf.layers.Layer, spec: LoRASpec): LoRAEmbedding {
+    const lora = LoRAEmbedding.around(layer, spec);
     if (!layer.built)
       throw new ModelError(`LoRAEmbedding.fromEmbedding: layer '${layer.name}' is not built yet`);
-    if (layer.getConfig().maskZero) {
-      throw new ConfigError(
-        `LoRAEmbedding.fromEmbedding: layer '${layer.name}' uses maskZero, which LoRA does not keep`,
-      );
-    }
-    const [table] = layer.getWeights();
-    const [vocabSize, dModel] = table!.shape as [number, number];
-    const lora = new LoRAEmbedding({...spec, dropout: 0, vocabSize, dModel, base, name: layer.name});
     lora.build();
-    lora.setBaseWeights([table!]);
+    lora.setBaseWeights([layer.getWeights()[0]!]);
     return lora;
   }
 
@@ -138,13 +148,21 @@ export class LoRAEmbedding extends tf.layers.Layer {
     ];
   }
 
+  /**
+   * The unbuilt plain embedding of the base class this layer fuses to (same name and size): apply it
+   * where this layer was and give it `mergedWeights()`, by name, as `fuseLoRA` does.
+   */
+  plainLayer(): tf.layers.Layer {
+    const {vocabSize, dModel} = this;
+    const args = baseLayerArgs(this.getConfig());
+    return this.base === 'token'
+      ? new TokenEmbedding({...args, vocabSize, dModel})
+      : tf.layers.embedding({...args, inputDim: vocabSize, outputDim: dModel});
+  }
+
   /** A plain built embedding of the base class with the adapter merged into its table. */
   fuse(): tf.layers.Layer {
-    const {vocabSize, dModel, name} = this;
-    const layer =
-      this.base === 'token'
-        ? new TokenEmbedding({vocabSize, dModel, name})
-        : tf.layers.embedding({inputDim: vocabSize, outputDim: dModel, name});
+    const layer = this.plainLayer();
     layer.build([null]);
     const merged = this.mergedWeights();
     layer.setWeights(merged);

@@ -133,6 +133,11 @@ export class MoE extends tf.layers.Layer {
     return moeLoRASites(this.config.activation, this.config.numShared);
   }
 
+  /** Weights that are state, not parameters: the routing balance bias, which no optimizer updates. */
+  stateWeights(): tf.LayerVariable[] {
+    return this.routingBias ? [this.routingBias] : [];
+  }
+
   /** The adapters, in site order (none without `lora`). */
   loraAdapters(): ExpertLoRA[] {
     return [...this.adapters.values()];

@@ -1,7 +1,8 @@
 import type * as tf from '@tensorflow/tfjs';
 import {ConfigError, ModelError} from '../errors.js';
 import type {LoRASpec} from '../layers/lora-dense.js';
-import {applyLoRA, isLoRALayer, walkLayers} from './lora-model.js';
+import {walkLayers} from '../layers/walk-layers.js';
+import {applyLoRA, isLoRALayer} from './lora-model.js';
 
 /** How the base becomes the model being trained. */
 export interface FinetuneModelOptions {

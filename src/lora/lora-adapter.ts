@@ -5,7 +5,8 @@ import {ModelError} from '../errors.js';
 import type {LoRADense, ResolvedLoRASpec} from '../layers/lora-dense.js';
 import {LoRAEmbedding} from '../layers/lora-embedding.js';
 import {MoE} from '../layers/moe.js';
-import {applyLoRA, isLoRALayer, type LoRAReport, walkLayers} from './lora-model.js';
+import {walkLayers} from '../layers/walk-layers.js';
+import {applyLoRA, isLoRALayer, type LoRAReport} from './lora-model.js';
 
 export const ADAPTER_FORMAT = 'deepseek-kit-lora-adapter';
 export const ADAPTER_JSON = 'adapter.json';

@@ -3,10 +3,11 @@ import {ConfigError, ModelError} from '../errors.js';
 import {hasSublayers} from '../layers/composite-layer.js';
 import {LoRADense, type LoRASpec, resolveLoRASpec} from '../layers/lora-dense.js';
 import {LoRAEmbedding} from '../layers/lora-embedding.js';
+import {cloneLayer, mapLayers} from '../layers/map-layers.js';
 import {MoE} from '../layers/moe.js';
+import {type ParamCounts, paramCounts, walkLayers} from '../layers/walk-layers.js';
 
 type Layer = tf.layers.Layer;
-type ConfigDict = tf.serialization.ConfigDict;
 
 /** Which layers get adapters, and their shape. */
 export interface ApplyLoRAOptions extends LoRASpec {
@@ -20,31 +21,9 @@ export interface ApplyLoRAOptions extends LoRASpec {
   targets: string | RegExp | string[];
 }
 
-export interface ParamCounts {
-  trainableParams: number;
-  totalParams: number;
-}
-
 export interface LoRAReport extends ParamCounts {
   /** The adapted paths, in model order. */
   targets: string[];
-}
-
-/** A layer of the model, top-level or nested, with its path. */
-export interface LayerAtPath {
-  path: string;
-  layer: Layer;
-}
-
-/** Every layer of `model` and of its composite layers, depth first, with paths. */
-export function walkLayers(model: tf.LayersModel): LayerAtPath[] {
-  const out: LayerAtPath[] = [];
-  const visit = (layer: Layer, path: string) => {
-    out.push({path, layer});
-    if (hasSublayers(layer)) for (const [name, child] of layer.sublayers()) visit(child, `${path}/${name}`);
-  };
-  for (const layer of model.layers) visit(layer, layer.name);
-  return out;
 }
 
 /** A layer holding LoRA adapters of its own: all of them expose A/B and merge the same way. */
@@ -78,24 +57,21 @@ export function loraSites(model: tf.LayersModel): string[] {
   return walkLayers(model).flatMap(({path, layer}) => {
     if (layer instanceof MoE) return layer.loraSites().map((site) => `${path}/${site}`);
     const adaptable =
-      isDense(layer) ||
+      layer.getClassName() === 'Dense' ||
       isLoRALayer(layer) ||
       (topLevel.has(layer) && EMBEDDINGS.includes(layer.getClassName()));
     return adaptable ? [path] : [];
   });
 }
 
-/** Trainable and total parameter counts (each weight counted once). */
-export function paramCounts(model: tf.LayersModel): ParamCounts {
-  const size = (ws: tf.LayerVariable[]) =>
-    ws.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0);
-  return {trainableParams: size(model.trainableWeights), totalParams: size(model.weights)};
-}
+/** A composite layer's `lora` config: the adapter shape and the child paths that carry one. */
+const loraOf = (layer: Layer) => (layer.getConfig() as {lora?: unknown}).lora;
 
 /**
- * A copy of `model` whose target Dense layers (top-level or inside composite layers) are LoRADense
- * and whose target MoE projections carry stacked per-expert adapters, with every other weight frozen. The copy shares no variables with `model`; dispose either freely.
- * Compile the copy before `fit`.
+ * A copy of `model` with adapters on the target layers, every other weight frozen. Top-level Dense
+ * and embedding layers are replaced by `LoRADense.around` / `LoRAEmbedding.around`;
+ * composite layers (attention, SwiGLU, decoder blocks, MoE) build their adapted children from their
+ * own `lora` config. The copy shares no variables with `model`; dispose either freely.
  */
 export function applyLoRA(
   model: tf.LayersModel,
@@ -115,20 +91,22 @@ export function applyLoRA(
   if (already)
     throw new ConfigError(`applyLoRA: '${already}' already has a LoRA adapter — fuse the model first`);
 
-  const config = cloneConfig(model);
-  for (const entry of layerEntries(config)) {
-    const name = entry.config.name as string;
+  const result = mapLayers(model, (layer) => {
+    const name = layer.name;
+    if (targets.includes(name)) return adapterFor(layer, spec);
     const own = targets.filter((t) => t.startsWith(`${name}/`)).map((t) => t.slice(name.length + 1));
-    if (targets.includes(name)) {
-      Object.assign(entry, adapterEntry(entry, spec));
-    } else if (own.length > 0) {
-      entry.config.lora = {...spec, targets: own};
-    }
-  }
-  const result = rebuild(model, config);
+    return own.length > 0 ? cloneLayer(layer, {lora: {...spec, targets: own}}) : cloneLayer(layer);
+  });
   copyWeights(model, result, new Map());
   freezeAllButLoRA(result);
   return {model: result, report: {targets, ...paramCounts(result)}};
+}
+
+/** The adapted stand-in for a top-level layer, made by its LoRA class (`around`). */
+function adapterFor(layer: Layer, spec: Required<LoRASpec>): Layer {
+  if (layer.getClassName() === 'Dense') return LoRADense.around(layer, spec);
+  if (EMBEDDINGS.includes(layer.getClassName())) return LoRAEmbedding.around(layer, spec);
+  throw new ConfigError(`applyLoRA: cannot adapt a ${layer.getClassName()} ('${layer.name}')`);
 }
 
 /**
@@ -151,16 +129,14 @@ export function freezeAllButLoRA(model: tf.LayersModel): void {
 
 /**
  * A copy of `model` with every adapter merged into its base weight (W + scale·A·B; per expert for an
- * MoE): plain Dense/embedding/MoE layers, all trainable.
+ * MoE): LoRADense and LoRAEmbedding become their `plainLayer()`, composite layers
+ * rebuild without `lora` and take the merged weights of their adapted children.
  */
 export function fuseLoRA(model: tf.LayersModel): tf.LayersModel {
-  const config = cloneConfig(model);
-  for (const entry of layerEntries(config)) {
-    if (entry.className === 'LoRADense' || entry.className === 'LoRAEmbedding')
-      Object.assign(entry, baseEntry(entry));
-    else if (entry.config.lora) entry.config.lora = null;
-  }
-  const fused = rebuild(model, config);
+  const fused = mapLayers(model, (layer) => {
+    if (layer instanceof LoRADense || layer instanceof LoRAEmbedding) return layer.plainLayer();
+    return loraOf(layer) ? cloneLayer(layer, {lora: null}) : cloneLayer(layer);
+  });
   const merged = new Map<string, tf.Tensor>();
   for (const {layer} of walkLayers(model)) {
     if (!isLoRALayer(layer)) continue;
@@ -188,84 +164,6 @@ function targetMatcher(targets: ApplyLoRAOptions['targets'], sites: string[]): (
     );
   }
   return (path) => re.test(path);
-}
-
-function isDense(layer: Layer): boolean {
-  return layer.getClassName() === 'Dense';
-}
-
-interface LayerEntry {
-  className: string;
-  config: ConfigDict;
-}
-
-function cloneConfig(model: tf.LayersModel): ConfigDict {
-  return JSON.parse(JSON.stringify(model.getConfig()));
-}
-
-/** The per-layer entries of a functional or Sequential model config. */
-function layerEntries(config: ConfigDict): LayerEntry[] {
-  return config.layers as unknown as LayerEntry[];
-}
-
-function rebuild(model: tf.LayersModel, config: ConfigDict): tf.LayersModel {
-  const ctor = model.constructor as typeof tf.LayersModel;
-  return ctor.fromConfig(ctor, config) as tf.LayersModel;
-}
-
-const LAYER_KEYS = ['name', 'trainable', 'dtype', 'batchInputShape', 'inputDType'];
-
-function baseLayerConfig(config: ConfigDict): ConfigDict {
-  return Object.fromEntries(LAYER_KEYS.filter((k) => config[k] !== undefined).map((k) => [k, config[k]!]));
-}
-
-/** The LoRADense / LoRAEmbedding entry that replaces a Dense / Embedding / TokenEmbedding entry. */
-function adapterEntry(entry: LayerEntry, spec: Required<LoRASpec>): LayerEntry {
-  const c = entry.config;
-  const base = baseLayerConfig(c);
-  switch (entry.className) {
-    case 'Dense':
-      return {
-        className: 'LoRADense',
-        config: {...base, units: c.units!, activation: c.activation!, useBias: c.useBias!, ...spec},
-      };
-    case 'Embedding':
-      if (c.maskZero)
-        throw new ConfigError(`applyLoRA: Embedding '${c.name}' uses maskZero, which LoRA does not keep`);
-      return {
-        className: 'LoRAEmbedding',
-        config: {
-          ...base,
-          vocabSize: c.inputDim!,
-          dModel: c.outputDim!,
-          base: 'embedding',
-          ...spec,
-          dropout: 0,
-        },
-      };
-    case 'TokenEmbedding':
-      return {
-        className: 'LoRAEmbedding',
-        config: {...base, vocabSize: c.vocabSize!, dModel: c.dModel!, base: 'token', ...spec, dropout: 0},
-      };
-    default:
-      throw new ConfigError(`applyLoRA: cannot adapt a ${entry.className} ('${c.name}')`);
-  }
-}
-
-/** The plain entry a LoRADense / LoRAEmbedding entry fuses back to. */
-function baseEntry(entry: LayerEntry): LayerEntry {
-  const c = entry.config;
-  const base = baseLayerConfig(c);
-  if (entry.className === 'LoRADense') {
-    return {
-      className: 'Dense',
-      config: {...base, units: c.units!, activation: c.activation!, useBias: c.useBias!},
-    };
-  }
-  return c.base === 'embedding'
-    ? {className: 'Embedding', config: {...base, inputDim: c.vocabSize!, outputDim: c.dModel!}}
-    : {className: 'TokenEmbedding', config: {...base, vocabSize: c.vocabSize!, dModel: c.dModel!}};
 }
 
 /**

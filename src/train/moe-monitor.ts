@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {type RoutingStats, routingCollapseWarning} from '../layers/moe/routing-stats.js';
 import {MoE} from '../layers/moe.js';
-import {walkLayers} from '../lora/lora-model.js';
+import {walkLayers} from '../layers/walk-layers.js';
 import type {StepEvent} from './train-options.js';
 
 /** The last call's routing of each MoE layer of `model`, by path (`block1/ffn`). */

@@ -66,11 +66,24 @@ export interface TrainOptions {
   onEpoch?: (event: EpochEvent) => void;
   onCheckpoint?: (event: {step: number; path: string}) => void;
   onWarning?: (message: string) => void;
-  /**
-   * Runs after a step's gradients are computed and before the optimizer applies them (e.g.
-   * quantization-aware training puts the float master weights back here).
-   */
-  beforeUpdate?: () => void;
+  /** Code to run at fixed points of every step (pruning masks, quantization-aware training). */
+  hooks?: readonly TrainHook[];
+}
+
+/**
+ * What an extension of training does, and when: `beforeStep` before a step's forward passes (after
+ * the previous update), `beforeUpdate` once the step's gradients are taken and before the optimizer
+ * applies them, `beforeEval`/`afterEval` around a validation, `end` when training stops, normally or
+ * not. Pruning holds its masks in `beforeStep`; quantization-aware training swaps the quantized
+ * weights in there (and for validation) and puts the float masters back in `beforeUpdate`.
+ */
+export interface TrainHook {
+  /** `step`: the step about to run (1-based). */
+  beforeStep?(step: number): void;
+  beforeUpdate?(step: number): void;
+  beforeEval?(): void;
+  afterEval?(): void;
+  end?(): void;
 }
 
 export interface StepEvent {

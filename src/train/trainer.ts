@@ -40,6 +40,7 @@ export type {
   LossOutput,
   StepContext,
   StepEvent,
+  TrainHook,
   TrainOptions,
   TrainResult,
 } from './train-options.js';
@@ -132,6 +133,7 @@ class Trainer {
       }
       return this.result(stoppedBy, resumedFrom);
     } finally {
+      for (const hook of this.o.hooks ?? []) hook.end?.();
       tf.dispose(this.pending.flatMap(pendingTensors));
       this.pending = [];
       tf.dispose(this.best ?? []);
@@ -206,6 +208,7 @@ class Trainer {
       epoch: this.epoch,
       seed: hash32(`step:${step}`, this.seed),
     };
+    for (const hook of this.o.hooks ?? []) hook.beforeStep?.(step);
     let grads: Array<tf.Tensor | undefined> | undefined;
     const losses: tf.Scalar[] = [];
     const metricParts: Record<string, tf.Scalar[]> = {};
@@ -226,7 +229,7 @@ class Trainer {
         disposeBatch(batch);
       }
     }
-    this.o.beforeUpdate?.();
+    for (const hook of this.o.hooks ?? []) hook.beforeUpdate?.(step);
     const lr = learningRateAt(step, this.schedule);
     const clip = this.o.clipNorm ?? 0;
     const {loss, metrics, gradNorm} = tf.tidy(() => {
@@ -391,14 +394,21 @@ class Trainer {
   private async validate(): Promise<boolean> {
     if (!this.o.validation && !this.o.evaluate) return false;
     await this.flush();
-    const metrics = this.o.evaluate
-      ? await this.o.evaluate({step: this.step, epoch: this.epoch})
-      : await evaluateBatches(this.o.validation!, this.o.loss, {
-          training: false,
-          step: this.step,
-          epoch: this.epoch,
-          seed: this.seed,
-        });
+    const hooks = this.o.hooks ?? [];
+    for (const hook of hooks) hook.beforeEval?.();
+    let metrics: Record<string, number>;
+    try {
+      metrics = this.o.evaluate
+        ? await this.o.evaluate({step: this.step, epoch: this.epoch})
+        : await evaluateBatches(this.o.validation!, this.o.loss, {
+            training: false,
+            step: this.step,
+            epoch: this.epoch,
+            seed: this.seed,
+          });
+    } finally {
+      for (const hook of hooks) hook.afterEval?.();
+    }
     this.lastEval = metrics;
     this.lastEvalStep = this.step;
     let improved: boolean | undefined;

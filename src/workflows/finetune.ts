@@ -2,8 +2,9 @@ import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {QuantAwareTraining} from '../compress/qat.js';
 import {ConfigError} from '../errors.js';
+import {paramCounts} from '../layers/walk-layers.js';
 import {finetuneModel, hasAdapters, replaceHead} from '../lora/finetune-model.js';
-import {fuseLoRA, paramCounts} from '../lora/lora-model.js';
+import {fuseLoRA} from '../lora/lora-model.js';
 import type {OpenRun} from '../models/model-kind.js';
 import {openRun} from '../models/registry.js';
 import {engineOptions} from '../models/train-options.js';
@@ -118,19 +119,18 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneReport
     const loss = kind.loss(model);
     const result = await train({
       ...engineOptions(options),
-      ...(qat ? {beforeUpdate: qat.beforeUpdate} : {}),
+      hooks: qat ? [qat.hook] : [],
       // LoRA checkpoints hold the adapters and head only: the frozen base is in the base run.
       model:
         method === 'lora'
           ? {trainable: trainableFromLayersModel(model).trainable}
           : trainableFromLayersModel(model),
-      loss: qat ? qat.wrapLoss(loss) : loss,
+      loss,
       data: data.train,
       validation: data.val,
       lr,
       optimizer: {weightDecay: options.weightDecay ?? 0},
     });
-    qat?.restore();
     for (const [i, value] of frozenState.entries()) model.nonTrainableWeights[i]!.write(value);
     tf.dispose(frozenState);
     let adapterBytes: number | undefined;

@@ -1,5 +1,6 @@
 import {ModelError} from '../errors.js';
-import {fuseLoRA, paramCounts} from '../lora/lora-model.js';
+import {paramCounts} from '../layers/walk-layers.js';
+import {fuseLoRA} from '../lora/lora-model.js';
 import {adapterReference, attachAdapterRun, mergedRunConfig, modelFingerprint} from '../run/adapter-run.js';
 import {loadRun} from '../run/load-run.js';
 import {checkRunFolderUsable, loadRunAssets, readRunConfig, writePlainRun} from '../run/run-folder.js';

@@ -26,6 +26,7 @@ import {
 } from '../compress/prune-structures.js';
 import {inferenceModel} from '../compress/quantize-model.js';
 import {ConfigError, ModelError} from '../errors.js';
+import {countParameters} from '../layers/walk-layers.js';
 import {type KindAndRun, openRun} from '../models/registry.js';
 import {RUN_FILES, saveLayersModel, writeFileAtomic} from '../run/run-folder.js';
 import {type Batch, type BatchSource, disposeBatch} from '../train/batch-source.js';
@@ -130,7 +131,7 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
   // LoRA adapters are merged first: pruning a base weight under a live adapter would not zero it.
   const plain = inferenceModel(run.model);
   try {
-    const before = run.model.countParams();
+    const before = countParameters(run.model);
     let details: Partial<PruneRunReport> = {};
     let modelConfig = run.runConfig.model as Record<string, unknown> | undefined;
     if (options.method === 'magnitude') {
@@ -157,7 +158,7 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
       const moe = (modelConfig?.moe ?? {}) as Record<string, unknown>;
       modelConfig = {...modelConfig, moe: {...moe, numExperts: result.numExperts, topK: result.topK}};
     }
-    const after = pruned.countParams();
+    const after = countParameters(pruned);
     await rm(options.out, {recursive: true, force: true});
     await saveLayersModel(pruned, join(options.out, RUN_FILES.model));
     const config = {

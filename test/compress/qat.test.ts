@@ -6,7 +6,7 @@ import {quantizeModel} from '../../src/compress/quantize-model.js';
 import type {EncodeOptions} from '../../src/compress/weight-codec.js';
 import {arrayBatchSource, type Batch} from '../../src/train/batch-source.js';
 import {sparseCrossEntropy} from '../../src/train/losses.js';
-import type {LossFn} from '../../src/train/train-options.js';
+import type {LossFn, TrainHook} from '../../src/train/train-options.js';
 import {trainableFromLayersModel} from '../../src/train/trainable.js';
 import {train} from '../../src/train/trainer.js';
 
@@ -96,25 +96,24 @@ describe('quantization-aware training', () => {
     const seen: Float32Array[] = [];
     const inner = lossOf(model);
     const before = tf.memory().numTensors;
-    const run = (m: tf.LayersModel, loss: LossFn, beforeUpdate?: () => void) =>
+    const run = (m: tf.LayersModel, loss: LossFn, hooks: TrainHook[] = []) =>
       train({
         model: trainableFromLayersModel(m),
         data: arrayBatchSource(rows, {batchSize: 32, seed: 1, shuffle: false, collate}),
         loss,
-        ...(beforeUpdate ? {beforeUpdate} : {}),
+        hooks,
         steps: 1,
         lr: 0.05,
         optimizer: {weightDecay: 0},
       });
     await run(
       model,
-      qat.wrapLoss((b, ctx) => {
+      (b, ctx) => {
         seen.push(kernel(model, 'hidden').slice());
         return inner(b, ctx);
-      }),
-      qat.beforeUpdate,
+      },
+      [qat.hook],
     );
-    qat.restore();
     expect(Array.from(seen[0]!)).toEqual(Array.from(onGrid));
     // The same step taken by a plain model that holds the quantized weights: the QAT model must move
     // its float masters by exactly the same amounts.
@@ -128,17 +127,16 @@ describe('quantization-aware training', () => {
     reference.dispose();
   });
 
-  it('restores the float weights right after an evaluation forward pass', () => {
+  it('evaluates on the quantized weights and restores the float weights right after', () => {
     const model = tinyModel();
     const master = kernel(model, 'hidden').slice();
     const qat = new QuantAwareTraining(model, {dtype: 'int8'});
-    let inside: Float32Array | undefined;
     const batch = collate(rows.slice(0, 4));
-    const loss = qat.wrapLoss((b, ctx) => {
-      inside = kernel(model, 'hidden').slice();
-      return lossOf(model)(b, ctx);
-    })(batch, {training: false, step: 0, epoch: 0, seed: 0});
-    expect(Array.from(inside!)).not.toEqual(Array.from(master));
+    qat.hook.beforeEval?.();
+    const inside = kernel(model, 'hidden').slice();
+    const loss = lossOf(model)(batch, {training: false, step: 0, epoch: 0, seed: 0});
+    qat.hook.afterEval?.();
+    expect(Array.from(inside)).not.toEqual(Array.from(master));
     expect(Array.from(kernel(model, 'hidden'))).toEqual(Array.from(master));
     tf.dispose([loss as tf.Scalar, batch.inputs as tf.Tensor, batch.targets]);
     model.dispose();

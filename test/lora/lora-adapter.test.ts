@@ -6,6 +6,7 @@ import {beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {ModelError} from '../../src/errors.js';
 import {DecoderBlock} from '../../src/layers/decoder-block.js';
+import {paramCounts} from '../../src/layers/walk-layers.js';
 import {
   ADAPTER_JSON,
   ADAPTER_WEIGHTS,
@@ -15,7 +16,7 @@ import {
   readAdapter,
   saveAdapter,
 } from '../../src/lora/lora-adapter.js';
-import {applyLoRA, paramCounts} from '../../src/lora/lora-model.js';
+import {applyLoRA} from '../../src/lora/lora-model.js';
 import {maxAbsDiff, rand, saveAndLoad} from '../layers/layer-test-utils.js';
 import {perturbAdapters, tinyEmbeddingModel, tinyTransformer} from './lora-fixtures.js';
 

@@ -1,7 +1,8 @@
 import * as tf from '@tensorflow/tfjs';
 import {DecoderBlock} from '../../src/layers/decoder-block.js';
 import {TokenEmbedding} from '../../src/layers/token-embedding.js';
-import {isLoRALayer, walkLayers} from '../../src/lora/lora-model.js';
+import {walkLayers} from '../../src/layers/walk-layers.js';
+import {isLoRALayer} from '../../src/lora/lora-model.js';
 import {rand} from '../layers/layer-test-utils.js';
 
 /** input [4, 8] → two decoder blocks → Dense head: the shape of a small LM body. */

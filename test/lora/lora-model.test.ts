@@ -5,14 +5,8 @@ import {ConfigError} from '../../src/errors.js';
 import {DecoderBlock} from '../../src/layers/decoder-block.js';
 import {LoRADense} from '../../src/layers/lora-dense.js';
 import {LoRAEmbedding} from '../../src/layers/lora-embedding.js';
-import {
-  applyLoRA,
-  freezeAllButLoRA,
-  fuseLoRA,
-  loraSites,
-  paramCounts,
-  walkLayers,
-} from '../../src/lora/lora-model.js';
+import {paramCounts, walkLayers} from '../../src/layers/walk-layers.js';
+import {applyLoRA, freezeAllButLoRA, fuseLoRA, loraSites} from '../../src/lora/lora-model.js';
 import {expectClose, maxAbsDiff, rand, saveAndLoad} from '../layers/layer-test-utils.js';
 import {perturbAdapters, tinyEmbeddingModel, tinyTransformer} from './lora-fixtures.js';
 

@@ -8,6 +8,7 @@ import {inferenceModel} from '../../src/compress/quantize-model.js';
 import {ModelError} from '../../src/errors.js';
 import {DecoderBlock} from '../../src/layers/decoder-block.js';
 import {MoE, type MoEArgs} from '../../src/layers/moe.js';
+import {paramCounts, walkLayers} from '../../src/layers/walk-layers.js';
 import {ADAPTER_JSON, loadAdapter, saveAdapter} from '../../src/lora/lora-adapter.js';
 import {
   adaptedPaths,
@@ -16,8 +17,6 @@ import {
   fuseLoRA,
   isLoRALayer,
   loraSites,
-  paramCounts,
-  walkLayers,
 } from '../../src/lora/lora-model.js';
 import {DEFAULT_LORA_TARGETS} from '../../src/workflows/finetune-options.js';
 import {leakedTensors, maxAbsDiff, rand, saveAndLoad} from '../layers/layer-test-utils.js';

@@ -1,6 +1,7 @@
 import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {ConfigError, DatasetError} from '../../errors.js';
+import {countParameters} from '../../layers/walk-layers.js';
 import {
   checkRunFolderUsable,
   prepareRunFolder,
@@ -118,7 +119,7 @@ export async function trainLanguageModel(options: TrainRunOptions): Promise<Trai
         options.patience && valWindows > 0 ? {metric: 'val_loss', patience: options.patience} : undefined,
     });
     await saveRunArtifacts(options.out, {model, tokenizer});
-    const parameters = model.countParams() - nonTrainableCount(model);
+    const parameters = countParameters(model);
     if (config.ffn === 'moe') {
       options.onInfo?.(
         `MoE: ${activeParameters(config, parameters).toLocaleString('en-US')} of ${parameters.toLocaleString('en-US')} parameters active per token`,
@@ -169,10 +170,6 @@ async function lmTokenizer(
   });
   options.onInfo?.(`tokenizer: byte-level BPE, ${tokenizer.vocabSize} ids, trained on ${options.data}`);
   return tokenizer;
-}
-
-function nonTrainableCount(model: tf.LayersModel): number {
-  return model.nonTrainableWeights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0);
 }
 
 /** Validation metrics with `val_ppl` = exp(val_loss) added. */

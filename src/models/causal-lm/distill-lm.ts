@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {ConfigError, DatasetError} from '../../errors.js';
+import {countParameters} from '../../layers/walk-layers.js';
 import {prepareRunFolder, type RunConfig, saveRunArtifacts} from '../../run/run-folder.js';
 import {disposeBatch} from '../../train/batch-source.js';
 import {distillationLoss} from '../../train/distill-loss.js';
@@ -164,8 +165,8 @@ export async function distillLanguageModel(
         options.patience && valWindows > 0 ? {metric: 'val_loss', patience: options.patience} : undefined,
     });
     await saveRunArtifacts(options.out, {model: student, tokenizer: teacher.tokenizer});
-    const parameters = student.countParams();
-    const teacherParameters = teacher.model.countParams();
+    const parameters = countParameters(student);
+    const teacherParameters = countParameters(teacher.model);
     const val = result.lastEval;
     return {
       task: 'lm',

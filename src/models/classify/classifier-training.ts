@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {countParameters} from '../../layers/walk-layers.js';
 import {accuracy, modelLosses, sparseCrossEntropy} from '../../train/losses.js';
 import {routingMetrics} from '../../train/moe-monitor.js';
 import {withSeededRandom} from '../../train/seeded-random.js';
@@ -37,7 +38,7 @@ export function classifierReport(
     seconds: result.seconds,
     finalLoss: result.finalLoss,
     validation: result.lastEval,
-    parameters: model.countParams(),
+    parameters: countParameters(model),
     trainExamples,
     valExamples,
     tokensPerSecond: result.tokensPerSecond,

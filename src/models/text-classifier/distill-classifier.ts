@@ -1,6 +1,7 @@
 import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {ConfigError} from '../../errors.js';
+import {countParameters} from '../../layers/walk-layers.js';
 import {prepareRunFolder, RUN_FILES, type RunConfig, saveRunArtifacts} from '../../run/run-folder.js';
 import {loadTokenizer, type Tokenizer} from '../../tokenizer/tokenizer.js';
 import {trainTokenizer} from '../../tokenizer/train-tokenizer.js';
@@ -222,8 +223,8 @@ export async function distillClassifier(
         options.patience && valData.n > 0 ? {metric: 'val_loss', patience: options.patience} : undefined,
     });
     await saveRunArtifacts(options.out, {model: student, tokenizer, labels: teacher.labels});
-    const parameters = student.countParams();
-    const teacherParameters = teacher.model.countParams();
+    const parameters = countParameters(student);
+    const teacherParameters = countParameters(teacher.model);
     return {
       ...classifierReport(options.out, result, student, trainData.n, valData.n),
       teacher: {dir: options.teacher, parameters: teacherParameters, validation: teacherVal},
