@@ -1,25 +1,10 @@
-// deepseek-kit's library API: everything a command does can be done from here, with types.
+// deepseek-kit's library API: everything a command does can be done from here, with types. Each
+// folder's index.ts says what lives there (the README's Architecture section draws the layers).
 export * from './backend/backend.js';
 export * from './backend/info.js';
 export * from './backend/probe.js';
 export * from './backend/system.js';
-export * from './compress/export.js';
-export * from './compress/format-report.js';
-export * from './compress/model-folder.js';
-export * from './compress/prune-experts.js';
-export * from './compress/prune-ffn.js';
-export * from './compress/prune-finetune.js';
-export * from './compress/prune-heads.js';
-export * from './compress/prune-magnitude.js';
-export * from './compress/prune-rebuild.js';
-export * from './compress/prune-report.js';
-export * from './compress/prune-schedule.js';
-export * from './compress/prune-structures.js';
-export * from './compress/prune-units.js';
-export * from './compress/qat.js';
-export * from './compress/quantize.js';
-export * from './compress/quantize-model.js';
-export * from './compress/weight-codec.js';
+export * from './compress/index.js';
 export {sharedWordNet, WordNet, type WordNetPos} from './data/augment/wordnet.js';
 export * from './data/augment.js';
 export * from './data/balance.js';
@@ -53,126 +38,10 @@ export * from './data/run-split.js';
 export * from './data/split.js';
 export * from './data/stats.js';
 export * from './errors.js';
-export * from './layers/attention.js';
-export {CompositeLayer, hasSublayers} from './layers/composite-layer.js';
-export * from './layers/decoder-block.js';
-export * from './layers/kv-cache.js';
-export * from './layers/learned-positions.js';
-export * from './layers/lora-dense.js';
-export * from './layers/lora-embedding.js';
-export {MaskedMeanPool, type MaskedMeanPoolArgs} from './layers/masked-mean-pool.js';
-export * from './layers/moe/dispatch-plan.js';
-export * from './layers/moe/expert-dispatch.js';
-export * from './layers/moe/expert-ffn.js';
-export * from './layers/moe/expert-lora.js';
-export * from './layers/moe/moe-layers.js';
-export * from './layers/moe/moe-losses.js';
-export * from './layers/moe/resolve-moe-args.js';
-export * from './layers/moe/routing.js';
-export * from './layers/moe/routing-bias.js';
-export * from './layers/moe/routing-stats.js';
-export * from './layers/moe.js';
-export * from './layers/rms-norm.js';
-export * from './layers/rope.js';
-export type {SublayerLoRA} from './layers/sublayer-lora.js';
-export * from './layers/swiglu.js';
-export * from './layers/token-embedding.js';
-export * from './lora/finetune-model.js';
-export * from './lora/lora-adapter.js';
-export * from './lora/lora-model.js';
-export * from './models/causal-lm/cached-decoder.js';
-export * from './models/causal-lm/causal-lm.js';
-export * from './models/causal-lm/causal-lm-evaluate.js';
-export * from './models/causal-lm/causal-lm-kind.js';
-export * from './models/causal-lm/causal-lm-run.js';
-export * from './models/causal-lm/causal-lm-train.js';
-export * from './models/causal-lm/lm-data.js';
-export * from './models/causal-lm/sampling.js';
-export * from './models/classify/classification-metrics.js';
-export * from './models/classify/classifier-training.js';
-export * from './models/classify/labeled-data.js';
-export * from './models/distill-options.js';
-export * from './models/feature-classifier/feature-classifier.js';
-export * from './models/feature-classifier/feature-classifier-kind.js';
-export * from './models/feature-classifier/feature-classifier-predict.js';
-export * from './models/feature-classifier/feature-classifier-run.js';
-export {
-  encodeFeatureRows,
-  featureBatchSource,
-  readFeatureClassifierData,
-  resolveFeatureClassifierConfig,
-  trainFeatureClassifier,
-} from './models/feature-classifier/feature-classifier-train.js';
-export * from './models/feature-classifier/feature-data.js';
-export * from './models/model-config.js';
-export * from './models/model-kind.js';
-export * from './models/registry.js';
-export * from './models/text-classifier/classifier.js';
-export * from './models/text-classifier/classifier-run.js';
-export {
-  classifierFinetuneData,
-  readClassifierData,
-  resolveClassifierConfig,
-  trainClassifier,
-} from './models/text-classifier/classifier-train.js';
-export {distillClassifier} from './models/text-classifier/distill-classifier.js';
-export * from './models/text-classifier/distill-data.js';
-export * from './models/text-classifier/teacher-cache.js';
-export * from './models/text-classifier/text-classifier-kind.js';
-export * from './models/train-options.js';
-export * from './run/adapter-run.js';
-export * from './run/load-run.js';
-export * from './run/run-folder.js';
-export {ByteTokenizer} from './tokenizer/byte-tokenizer.js';
-export {HfTokenizer, type TokenizerTrainingReport} from './tokenizer/hf-tokenizer.js';
-export {TokenStream} from './tokenizer/token-stream.js';
-export * from './tokenizer/tokenizer.js';
-export type {TokenizerJson} from './tokenizer/tokenizer-json.js';
-export {type TrainTokenizerOptions, trainTokenizer} from './tokenizer/train-tokenizer.js';
-export {AdamW, type AdamWOptions, type AdamWState} from './train/adamw.js';
-export {
-  type ArrayBatchSourceOptions,
-  arrayBatchSource,
-  type Batch,
-  type BatchSource,
-  disposeBatch,
-  epochOrder,
-} from './train/batch-source.js';
-export {
-  type CheckpointContent,
-  listCheckpoints,
-  loadLatestCheckpoint,
-  saveCheckpoint,
-  type TrainerState,
-} from './train/checkpoint.js';
-export {clipByGlobalNorm, globalNorm} from './train/clip.js';
-export * from './train/distill-loss.js';
-export {TrainingDivergedError} from './train/diverged-error.js';
-export type {EarlyStoppingOptions} from './train/early-stopping.js';
-export {
-  accuracy,
-  balancedClassWeights,
-  modelLosses,
-  sparseCrossEntropy,
-  weightedMean,
-} from './train/losses.js';
-export {MetricsLog, type MetricsRecord} from './train/metrics-log.js';
-export * from './train/moe-monitor.js';
-export type {NamedTensor, NamedVariable} from './train/named-variable.js';
-export {type LrDecay, type LrSchedule, learningRateAt} from './train/schedule.js';
-export {EventFileWriter} from './train/tensorboard.js';
-export {type TrainableModel, trainableFromLayersModel, trainableFromVariables} from './train/trainable.js';
-export * from './train/trainer.js';
-export * from './workflows/distill.js';
-export * from './workflows/evaluate.js';
-export * from './workflows/export.js';
-export * from './workflows/finetune.js';
-export * from './workflows/finetune-options.js';
-export * from './workflows/generate.js';
-export * from './workflows/merge.js';
-export * from './workflows/predict.js';
-export * from './workflows/prune.js';
-export * from './workflows/quantize.js';
-export * from './workflows/quickstart.js';
-export * from './workflows/run-metric.js';
-export * from './workflows/train.js';
+export * from './layers/index.js';
+export * from './lora/index.js';
+export * from './models/index.js';
+export * from './run/index.js';
+export * from './tokenizer/index.js';
+export * from './train/index.js';
+export * from './workflows/index.js';

@@ -2,10 +2,10 @@ import {join, resolve} from 'node:path';
 import {ModelError} from '../errors.js';
 import {type AdapterReference, adapterReference, attachAdapterRun, modelFingerprint} from './adapter-run.js';
 import {
-  exists,
   type LoadedRun,
   loadLayersModel,
   loadRunAssets,
+  pathExists,
   RUN_FILES,
   type RunConfig,
   readRunConfig,
@@ -20,7 +20,7 @@ export async function loadRun(dir: string): Promise<LoadedRun> {
   const ref = adapterReference(config);
   if (ref) return loadAdapterRun(dir, config, ref);
   const modelDir = join(dir, RUN_FILES.model);
-  if (!(await exists(join(modelDir, RUN_FILES.modelJson)))) {
+  if (!(await pathExists(join(modelDir, RUN_FILES.modelJson)))) {
     throw new ModelError(
       `${dir} has no trained model (${modelDir}/model.json)`,
       'the run did not finish; train it again or --resume it',

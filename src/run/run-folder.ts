@@ -42,7 +42,7 @@ export interface LoadedRun {
   labels?: string[];
 }
 
-export const exists = (path: string) =>
+export const pathExists = (path: string) =>
   stat(path).then(
     () => true,
     () => false,
@@ -192,7 +192,7 @@ export async function loadLayersModel(modelDir: string): Promise<tf.LayersModel>
 
 /** Reads config.json of a run folder; a missing folder or file is a ModelError that says so. */
 export async function readRunConfig(dir: string): Promise<RunConfig> {
-  if (!(await exists(dir)))
+  if (!(await pathExists(dir)))
     throw new ModelError(`no run folder at ${dir}`, 'pass the --out folder of a train run');
   const config = (await readJson(join(dir, RUN_FILES.config), 'run config')) as RunConfig;
   if (typeof config !== 'object' || config === null || typeof config.task !== 'string') {
@@ -204,10 +204,10 @@ export async function readRunConfig(dir: string): Promise<RunConfig> {
 /** The tokenizer and labels of a run folder, where it has them. */
 export async function loadRunAssets(dir: string): Promise<{tokenizer?: Tokenizer; labels?: string[]}> {
   const tokenizerPath = join(dir, RUN_FILES.tokenizer);
-  const tokenizer = (await exists(tokenizerPath)) ? await loadTokenizer(tokenizerPath) : undefined;
+  const tokenizer = (await pathExists(tokenizerPath)) ? await loadTokenizer(tokenizerPath) : undefined;
   const labelsPath = join(dir, RUN_FILES.labels);
   let labels: string[] | undefined;
-  if (await exists(labelsPath)) {
+  if (await pathExists(labelsPath)) {
     const raw = await readJson(labelsPath, 'labels');
     if (!Array.isArray(raw) || !raw.every((l) => typeof l === 'string')) {
       throw new ModelError(`${labelsPath}: expected a JSON array of label strings`);
