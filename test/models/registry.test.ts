@@ -90,7 +90,8 @@ describe('the model-kind registry', () => {
       ];
       const probs = await kind.classify!(run, rows);
       expect(probs).toHaveLength(2 * 3);
-      for (let i = 0; i < 2; i++) expect(probs[i * 3]! + probs[i * 3 + 1]! + probs[i * 3 + 2]!).toBeCloseTo(1, 5);
+      for (let i = 0; i < 2; i++)
+        expect(probs[i * 3]! + probs[i * 3 + 1]! + probs[i * 3 + 2]!).toBeCloseTo(1, 5);
       await expect(kind.classify!(run, [{sepal_length: 5}])).rejects.toThrow(DatasetError);
       await expect(kind.classify!(run, [{sepal_length: 5}])).rejects.toThrow(/sepal_width/);
       expect(kind.decoder).toBeUndefined();
