@@ -1,8 +1,8 @@
 import {Flags} from '@oclif/core';
 import {ModelCommand} from '../cli/model-command.js';
-import {formatPruneReport} from '../compress/prune-report.js';
 import {PRUNE_STRUCTURES, type PruneStructure} from '../compress/prune-structures.js';
 import {PRUNE_METHODS, type PruneMethod, type PruneRunReport, pruneRun} from '../workflows/prune.js';
+import {formatPruneReport} from '../workflows/prune-report.js';
 
 export default class Prune extends ModelCommand {
   static override enableJsonFlag = true;

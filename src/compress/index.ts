@@ -5,6 +5,7 @@
  * model-folder IO handler and the browser export writer. What a command does with a run folder lives in
  * src/workflows.
  */
+
 export * from './export.js';
 export * from './format-report.js';
 export * from './model-folder.js';
@@ -14,7 +15,6 @@ export * from './prune-finetune.js';
 export * from './prune-heads.js';
 export * from './prune-magnitude.js';
 export * from './prune-rebuild.js';
-export * from './prune-report.js';
 export * from './prune-schedule.js';
 export * from './prune-structures.js';
 export * from './prune-units.js';

@@ -13,6 +13,7 @@ export * from './generate.js';
 export * from './merge.js';
 export * from './predict.js';
 export * from './prune.js';
+export * from './prune-report.js';
 export * from './quantize.js';
 export * from './quickstart.js';
 export * from './run-metric.js';

@@ -4,7 +4,6 @@ import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
-import {formatPruneReport} from '../../src/compress/prune-report.js';
 import {pruneStructures} from '../../src/compress/prune-structures.js';
 import {denseUnitPairs, pruneDenseUnits} from '../../src/compress/prune-units.js';
 import {
@@ -16,6 +15,7 @@ import {loadRun} from '../../src/run/load-run.js';
 import {saveLayersModel} from '../../src/run/run-folder.js';
 import {withSeededRandom} from '../../src/train/seeded-random.js';
 import {pruneRun} from '../../src/workflows/prune.js';
+import {formatPruneReport} from '../../src/workflows/prune-report.js';
 import {kitClassifier} from './kit-model.js';
 
 const CONFIG: FeatureClassifierConfig = {

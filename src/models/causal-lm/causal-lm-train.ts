@@ -10,7 +10,6 @@ import {
   saveRunArtifacts,
 } from '../../run/run-folder.js';
 import {ByteTokenizer} from '../../tokenizer/byte-tokenizer.js';
-import {checkTokenizerVocab} from '../../tokenizer/check-vocab.js';
 import {loadTokenizer, type Tokenizer} from '../../tokenizer/tokenizer.js';
 import {trainTokenizer} from '../../tokenizer/train-tokenizer.js';
 import {accuracy, modelLosses, sparseCrossEntropy} from '../../train/losses.js';
@@ -19,6 +18,7 @@ import {withSeededRandom} from '../../train/seeded-random.js';
 import type {LossFn} from '../../train/train-options.js';
 import {trainableFromLayersModel} from '../../train/trainable.js';
 import {train} from '../../train/trainer.js';
+import {checkTokenizerVocab} from '../check-vocab.js';
 import {loadModelConfig} from '../model-config.js';
 import type {FinetuneData, FinetuneDataOptions, KindData, ReadDataOptions} from '../model-kind.js';
 import {engineOptions, type TrainRunOptions, type TrainRunReport} from '../train-options.js';

@@ -8,7 +8,6 @@ import {
   type RunConfig,
   saveRunArtifacts,
 } from '../../run/run-folder.js';
-import {checkTokenizerVocab} from '../../tokenizer/check-vocab.js';
 import {loadTokenizer, type Tokenizer} from '../../tokenizer/tokenizer.js';
 import {trainTokenizer} from '../../tokenizer/train-tokenizer.js';
 import {arrayBatchSource, type BatchSource} from '../../train/batch-source.js';
@@ -16,6 +15,7 @@ import {onStepWithRoutingAlarm} from '../../train/moe-monitor.js';
 import {withSeededRandom} from '../../train/seeded-random.js';
 import {trainableFromLayersModel} from '../../train/trainable.js';
 import {train} from '../../train/trainer.js';
+import {checkTokenizerVocab} from '../check-vocab.js';
 import {
   classifierLoss,
   classifierReport,

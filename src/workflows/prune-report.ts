@@ -1,5 +1,5 @@
-import type {PruneRunReport} from '../workflows/prune.js';
-import type {StructurePruneStats} from './prune-structures.js';
+import type {StructurePruneStats} from '../compress/prune-structures.js';
+import type {PruneRunReport} from './prune.js';
 
 const kb = (n: number) => `${(n / 1024).toFixed(1)} KB`;
 const pct = (x: number) => `${(100 * x).toFixed(1)}%`;

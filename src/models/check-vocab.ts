@@ -1,6 +1,6 @@
 import {ConfigError} from '../errors.js';
-import {readConfigFile} from '../models/model-config.js';
-import type {Tokenizer} from './tokenizer.js';
+import type {Tokenizer} from '../tokenizer/tokenizer.js';
+import {readConfigFile} from './model-config.js';
 
 /**
  * With `--tokenizer FILE` the model's vocabulary is the tokenizer's. A vocabulary size asked for as

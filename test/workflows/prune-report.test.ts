@@ -1,6 +1,6 @@
 import {describe, expect, it} from 'vitest';
-import {formatPruneReport} from '../../src/compress/prune-report.js';
 import type {PruneRunReport} from '../../src/workflows/prune.js';
+import {formatPruneReport} from '../../src/workflows/prune-report.js';
 
 const base = {
   model: 'runs/a',
