@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core';
 import {ConfigError} from '../errors.js';
+import {presetHelp} from '../models/registry.js';
 import type {TrainRunOptions} from '../models/train-options.js';
 
 /** Flags of `train` (and of commands that train: finetune, distill). */
@@ -12,7 +13,11 @@ export const trainFlags = {
     default: 'classify',
   }),
   out: Flags.string({summary: 'Run folder to write (runs/NAME).', required: true}),
-  preset: Flags.string({summary: 'Model size preset (tiny, small).', helpGroup: 'MODEL'}),
+  preset: Flags.string({
+    summary: 'Model preset (default small): each kind’s presets are below.',
+    description: presetHelp(),
+    helpGroup: 'MODEL',
+  }),
   config: Flags.string({
     summary: 'Model config file (YAML or JSON) over the preset; unknown keys are an error.',
     helpGroup: 'MODEL',

@@ -1,10 +1,10 @@
 import {Flags} from '@oclif/core';
 import {ModelCommand} from '../cli/model-command.js';
+import {runTraining} from '../cli/run-training.js';
 import {trainFlags, trainRunOptions} from '../cli/train-flags.js';
-import {TrainProgress} from '../cli/train-progress.js';
 import {ConfigError} from '../errors.js';
 import type {DistillReport} from '../models/distill-options.js';
-import {distill} from '../workflows/distill.js';
+import {distill, formatDistillReport} from '../workflows/distill.js';
 
 const {task: _task, features: _features, ...studentFlags} = trainFlags;
 
@@ -49,41 +49,18 @@ export default class Distill extends ModelCommand {
   async run(): Promise<DistillReport> {
     const {flags} = await this.parse(Distill);
     await this.startBackend(flags.backend);
-    const progress = new TrainProgress();
-    const controller = new AbortController();
-    const abort = () => controller.abort();
-    process.once('SIGINT', abort);
-    try {
-      const report = await distill({
-        ...trainRunOptions({...flags, task: 'classify'}),
-        teacher: flags.teacher,
-        temperature: ratio('temperature', flags.temperature),
-        alpha: ratio('alpha', flags.alpha, 1),
-        cacheTeacher: flags['cache-teacher'],
-        signal: controller.signal,
-        onStep: (e) => progress.onStep(e),
-        onEval: (e) => progress.onEval(e),
-        onEpoch: (e) => progress.onEpoch(e),
-        onInfo: (message) => process.stderr.write(`${message}\n`),
-      });
-      progress.stop();
-      if (!this.jsonEnabled()) this.log(formatDistillReport(report));
-      return report;
-    } finally {
-      progress.stop();
-      process.off('SIGINT', abort);
-    }
+    return runTraining(
+      this,
+      (callbacks) =>
+        distill({
+          ...trainRunOptions({...flags, task: 'classify'}),
+          teacher: flags.teacher,
+          temperature: ratio('temperature', flags.temperature),
+          alpha: ratio('alpha', flags.alpha, 1),
+          cacheTeacher: flags['cache-teacher'],
+          ...callbacks,
+        }),
+      formatDistillReport,
+    );
   }
-}
-
-function formatDistillReport(r: DistillReport): string {
-  const metrics = (m?: Record<string, number>) =>
-    Object.entries(m ?? {})
-      .map(([k, v]) => `${k} ${v.toFixed(4)}`)
-      .join('  ') || 'no validation rows';
-  return [
-    `distilled in ${r.seconds.toFixed(1)}s: ${r.steps} steps, T ${r.temperature}, alpha ${r.alpha}, teacher cache ${r.teacherCache} → ${r.out}`,
-    `teacher ${r.teacher.parameters} parameters: ${metrics(r.teacher.validation)}`,
-    `student ${r.parameters} parameters (${(100 * r.parameterRatio).toFixed(1)}% of the teacher): ${metrics(r.validation)}`,
-  ].join('\n');
 }

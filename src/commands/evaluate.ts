@@ -1,11 +1,7 @@
 import {Flags} from '@oclif/core';
 import {ModelCommand} from '../cli/model-command.js';
-import {
-  type ClassificationMetrics,
-  formatClassificationMetrics,
-} from '../models/classify/classification-metrics.js';
 import type {RunEvaluation} from '../models/model-kind.js';
-import {evaluateRun} from '../workflows/evaluate.js';
+import {evaluateRun, formatEvaluation} from '../workflows/evaluate.js';
 
 export default class Evaluate extends ModelCommand {
   static override enableJsonFlag = true;
@@ -39,15 +35,7 @@ export default class Evaluate extends ModelCommand {
       labelField: flags['label-field'],
       batchSize: flags['batch-size'],
     });
-    if (!this.jsonEnabled()) {
-      this.log(
-        result.task === 'classify'
-          ? formatClassificationMetrics(result as ClassificationMetrics)
-          : Object.entries(result)
-              .map(([k, v]) => `${k} ${typeof v === 'number' ? v.toFixed(4) : String(v)}`)
-              .join('\n'),
-      );
-    }
+    if (!this.jsonEnabled()) this.log(formatEvaluation(result));
     return result;
   }
 }

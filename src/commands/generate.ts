@@ -46,7 +46,7 @@ export default class Generate extends ModelCommand {
     if (!json) {
       process.stdout.write('\n');
       process.stderr.write(
-        `${result.tokens} tokens in ${result.seconds.toFixed(2)}s (${result.tokens_per_s.toFixed(1)} tokens/s), stopped by ${result.stoppedBy}\n`,
+        `${result.tokens} tokens in ${result.seconds.toFixed(2)}s (${result.tokens_per_s.toFixed(1)} tokens/s), stopped by ${result.stopped_by}\n`,
       );
     }
     return result;

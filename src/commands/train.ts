@@ -1,9 +1,9 @@
 import {ModelCommand} from '../cli/model-command.js';
+import {runTraining} from '../cli/run-training.js';
 import {trainFlags, trainRunOptions} from '../cli/train-flags.js';
-import {TrainProgress} from '../cli/train-progress.js';
 import type {Task} from '../models/model-kind.js';
 import type {TrainRunReport} from '../models/train-options.js';
-import {trainRun} from '../workflows/train.js';
+import {formatTrainReport, trainRun} from '../workflows/train.js';
 
 export default class Train extends ModelCommand {
   static override enableJsonFlag = true;
@@ -23,32 +23,10 @@ export default class Train extends ModelCommand {
   async run(): Promise<TrainRunReport> {
     const {flags} = await this.parse(Train);
     await this.startBackend(flags.backend);
-    const progress = new TrainProgress();
-    const controller = new AbortController();
-    const abort = () => controller.abort();
-    process.once('SIGINT', abort);
-    try {
-      const report = await trainRun(flags.task as Task, {
-        ...trainRunOptions(flags),
-        signal: controller.signal,
-        onStep: (e) => progress.onStep(e),
-        onEval: (e) => progress.onEval(e),
-        onEpoch: (e) => progress.onEpoch(e),
-        onInfo: (message) => process.stderr.write(`${message}\n`),
-      });
-      progress.stop();
-      if (!this.jsonEnabled()) this.log(formatTrainReport(report));
-      return report;
-    } finally {
-      progress.stop();
-      process.off('SIGINT', abort);
-    }
+    return runTraining(
+      this,
+      (callbacks) => trainRun(flags.task as Task, {...trainRunOptions(flags), ...callbacks}),
+      formatTrainReport,
+    );
   }
-}
-
-function formatTrainReport(r: TrainRunReport): string {
-  const val = Object.entries(r.validation ?? {})
-    .map(([k, v]) => `${k} ${v.toFixed(4)}`)
-    .join('  ');
-  return `trained ${r.task} in ${r.seconds.toFixed(1)}s: ${r.steps} steps, ${r.parameters} parameters, loss ${r.finalLoss.toFixed(4)}${val ? `  ${val}` : ''} → ${r.out}`;
 }

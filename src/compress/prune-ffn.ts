@@ -6,8 +6,8 @@ import {type RebuildPlan, rebuildWith, sliceL1, topIndices} from './prune-rebuil
 export interface FfnPruneStats {
   /** Block name (`block0`). */
   layer: string;
-  hiddenBefore: number;
-  hiddenAfter: number;
+  hidden_before: number;
+  hidden_after: number;
 }
 
 /** The DecoderBlocks of `model` whose feed-forward is a dense SwiGLU (not MoE). */
@@ -75,7 +75,7 @@ export function planFfnNeurons(model: tf.LayersModel, amount: number, plan: Rebu
     }
     plan.keep(down, index, 0);
     plan.config(block.name, {ffn_hidden: kept});
-    return {layer: block.name, hiddenBefore: hidden, hiddenAfter: kept};
+    return {layer: block.name, hidden_before: hidden, hidden_after: kept};
   });
 }
 

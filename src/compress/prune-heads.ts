@@ -7,12 +7,12 @@ import {type RebuildPlan, rebuildWith, sliceL1, spans, topIndices} from './prune
 export interface HeadPruneStats {
   /** Block (or Attention layer) name. */
   layer: string;
-  headsBefore: number;
-  headsAfter: number;
-  kvHeadsBefore: number;
-  kvHeadsAfter: number;
+  heads_before: number;
+  heads_after: number;
+  kv_heads_before: number;
+  kv_heads_after: number;
   /** Size of each head, unchanged by pruning. */
-  headDim: number;
+  head_dim: number;
 }
 
 /** An attention layer of the model: a DecoderBlock's `attn`, or an Attention at the top level. */
@@ -87,11 +87,11 @@ export function planHeads(model: tf.LayersModel, amount: number, plan: RebuildPl
     plan.config(layer.name, {num_heads: after * group, num_kv_heads: after, head_dim: headDim});
     return {
       layer: layer.name,
-      headsBefore: heads,
-      headsAfter: after * group,
-      kvHeadsBefore: kvHeads,
-      kvHeadsAfter: after,
-      headDim,
+      heads_before: heads,
+      heads_after: after * group,
+      kv_heads_before: kvHeads,
+      kv_heads_after: after,
+      head_dim: headDim,
     };
   });
 }

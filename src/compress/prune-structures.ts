@@ -69,9 +69,9 @@ const PLANNERS = {ffn: planFfnNeurons, heads: planHeads, units: planUnits} as co
 
 /** A layer's neurons, query heads or units before and after. */
 function sizes(l: FfnPruneStats | HeadPruneStats | UnitPruneStats): [number, number] {
-  if ('hiddenBefore' in l) return [l.hiddenBefore, l.hiddenAfter];
-  if ('headsBefore' in l) return [l.headsBefore, l.headsAfter];
-  return [l.unitsBefore, l.unitsAfter];
+  if ('hidden_before' in l) return [l.hidden_before, l.hidden_after];
+  if ('heads_before' in l) return [l.heads_before, l.heads_after];
+  return [l.units_before, l.units_after];
 }
 
 /** Plans one kind into `plan` and sums its sizes and the parameters it removes. */
@@ -101,18 +101,18 @@ export function prunedModelConfig(
   if (!config) return config;
   const next = {...config};
   for (const s of structures) {
-    if (s.structure === 'ffn' && s.layers[0]) next.ffnHidden = s.layers[0].hiddenAfter;
+    if (s.structure === 'ffn' && s.layers[0]) next.ffnHidden = s.layers[0].hidden_after;
     if (s.structure === 'heads' && s.layers[0] && s.after < s.before) {
       const heads = s.layers[0];
-      next.numHeads = heads.headsAfter;
-      next.headDim = heads.headDim;
+      next.numHeads = heads.heads_after;
+      next.headDim = heads.head_dim;
       if (typeof config.numKvHeads === 'number' && config.numKvHeads > 0)
-        next.numKvHeads = heads.kvHeadsAfter;
+        next.numKvHeads = heads.kv_heads_after;
     }
     if (s.structure === 'units') {
       for (const l of s.layers) {
-        if (l.layer === 'stem' && 'width' in config) next.width = l.unitsAfter;
-        if (/^block\d+_up$/.test(l.layer) && 'ffnHidden' in config) next.ffnHidden = l.unitsAfter;
+        if (l.layer === 'stem' && 'width' in config) next.width = l.units_after;
+        if (/^block\d+_up$/.test(l.layer) && 'ffnHidden' in config) next.ffnHidden = l.units_after;
       }
     }
   }

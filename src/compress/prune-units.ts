@@ -9,8 +9,8 @@ export interface UnitPruneStats {
   layer: string;
   /** The Dense layer that reads them (`block0_down`). */
   next: string;
-  unitsBefore: number;
-  unitsAfter: number;
+  units_before: number;
+  units_after: number;
 }
 
 /** A Dense layer whose output only one Dense layer reads: its units can go with that layer's rows. */
@@ -91,7 +91,7 @@ export function planUnits(model: tf.LayersModel, amount: number, plan: RebuildPl
     if (bias) plan.keep(bias, kept, 0);
     plan.keep(nextKernel, kept, 0);
     plan.config(layer, {units: kept.length});
-    return {layer, next, unitsBefore: units, unitsAfter: kept.length};
+    return {layer, next, units_before: units, units_after: kept.length};
   });
 }
 

@@ -14,13 +14,13 @@ export interface DistillOptions extends TrainRunOptions {
 export interface DistillReport extends TrainRunReport {
   teacher: {dir: string; parameters: number; validation?: Record<string, number>};
   /** Student parameters / teacher parameters. */
-  parameterRatio: number;
+  parameter_ratio: number;
   temperature: number;
   alpha: number;
   /** Training rows without a label (taught by the teacher alone). */
-  unlabeledExamples: number;
+  unlabeled_examples: number;
   /** `teacher`: the student reads the teacher's tokenizer; `own`: one trained or given for it. */
-  tokenizerSource: 'teacher' | 'own';
+  tokenizer_source: 'teacher' | 'own';
   /** off: logits computed per batch; computed: cached this run; reused: read from the cache. */
-  teacherCache: 'off' | 'computed' | 'reused';
+  teacher_cache: 'off' | 'computed' | 'reused';
 }

@@ -16,6 +16,11 @@ export interface LoadModelConfigOptions<C extends object> {
   overrides?: Partial<C>;
   /** Family name for messages (`classifier`, `causal-lm`). */
   family?: string;
+  /**
+   * Keys a config may set that the defaults leave out (nested like the config, each with a value of
+   * its type): accepted when given, absent otherwise, so configs written before them stay equal.
+   */
+  optional?: Record<string, unknown>;
 }
 
 const isPlainObject = (v: unknown): v is Record<string, unknown> =>
@@ -35,12 +40,15 @@ export async function loadModelConfig<C extends object>(options: LoadModelConfig
       const known = Object.keys(options.presets ?? {}).join(', ') || 'none';
       throw new ConfigError(`unknown ${family} preset "${options.preset}"`, `known presets: ${known}`);
     }
-    config = mergeConfig(config, preset, `preset ${options.preset}`);
+    config = mergeConfig(config, preset, `preset ${options.preset}`, '', options.optional);
   }
   if (options.configFile !== undefined) {
-    config = mergeConfig(config, await readConfigFile(options.configFile), options.configFile);
+    const file = await readConfigFile(options.configFile);
+    config = mergeConfig(config, file, options.configFile, '', options.optional);
   }
-  if (options.overrides) config = mergeConfig(config, dropUndefined(options.overrides), 'flags');
+  if (options.overrides) {
+    config = mergeConfig(config, dropUndefined(options.overrides), 'flags', '', options.optional);
+  }
   return config as C;
 }
 
@@ -72,25 +80,28 @@ function dropUndefined(o: object): Record<string, unknown> {
 }
 
 /**
- * `base` with `patch` applied; every key of `patch` must be in `base` with a value of the same kind.
- * `null` is allowed where the default is null or an object (an optional sub-config turned off).
+ * `base` with `patch` applied; every key of `patch` must be in `base` (or in `optional`, the keys it
+ * may add) with a value of the same kind. `null` is allowed where the default is null or an object
+ * (an optional sub-config turned off).
  */
 export function mergeConfig(
   base: Record<string, unknown>,
   patch: Record<string, unknown>,
   source: string,
   prefix = '',
+  optional: Record<string, unknown> = {},
 ): Record<string, unknown> {
   const out = {...base};
   for (const [key, value] of Object.entries(patch)) {
     const path = `${prefix}${key}`;
-    if (!(key in base)) {
-      const known = Object.keys(base).join(', ');
+    if (!(key in base) && !(key in optional)) {
+      const known = [...Object.keys(base), ...Object.keys(optional).filter((k) => !(k in base))].join(', ');
       throw new ConfigError(`${source}: unknown config key "${path}"`, `known keys here: ${known}`);
     }
-    const current = base[key];
+    const current = key in base ? base[key] : optional[key];
     if (isPlainObject(current) && isPlainObject(value)) {
-      out[key] = mergeConfig(current, value, source, `${path}.`);
+      const nested = isPlainObject(optional[key]) && key in base ? optional[key] : {};
+      out[key] = mergeConfig(key in base ? current : {}, value, source, `${path}.`, nested);
     } else if (value === null && (current === null || isPlainObject(current))) {
       out[key] = null;
     } else if (current === null && isPlainObject(value)) {

@@ -1,6 +1,6 @@
 import {ConfigError, ModelError} from '../errors.js';
 import {loadRun} from '../run/load-run.js';
-import type {RunConfig} from '../run/run-folder.js';
+import type {LoadedRun, RunConfig} from '../run/run-folder.js';
 import {causalLMKind} from './causal-lm/causal-lm-kind.js';
 import {featureClassifierKind} from './feature-classifier/feature-classifier-kind.js';
 import type {ModelKind, OpenRun, Task} from './model-kind.js';
@@ -52,6 +52,31 @@ export async function openRun(dir: string): Promise<KindAndRun> {
     loaded.model.dispose();
     throw err;
   }
+}
+
+/** A loaded run folder with its kind, opened (its files checked, typed) only when asked. */
+export interface LoadedKindRun {
+  kind: ModelKind;
+  loaded: LoadedRun;
+  /** The typed run; the first call checks the files the kind needs. */
+  open(): OpenRun;
+}
+
+/**
+ * Loads `dir` and finds its kind without opening it: for workflows that need the kind's help only
+ * sometimes (prune or quantize without --data or --eval work on any run folder with a model).
+ */
+export async function loadKindRun(dir: string): Promise<LoadedKindRun> {
+  const loaded = await loadRun(dir);
+  let kind: ModelKind;
+  try {
+    kind = kindOf(loaded.config, dir);
+  } catch (err) {
+    loaded.model.dispose();
+    throw err;
+  }
+  let opened: OpenRun | undefined;
+  return {kind, loaded, open: () => (opened ??= kind.open(loaded))};
 }
 
 /** Every preset of every kind, one line each: what `train --help` lists under --preset. */

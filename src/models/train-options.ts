@@ -60,16 +60,16 @@ export interface TrainRunReport {
   out: string;
   steps: number;
   epochs: number;
-  stoppedBy: string;
+  stopped_by: string;
   seconds: number;
-  finalLoss: number;
+  final_loss: number;
   /** Last validation metrics (`val_loss`, `val_acc`…). */
   validation?: Record<string, number>;
   parameters: number;
-  trainExamples: number;
-  valExamples: number;
-  tokensPerSecond: number;
-  resumedFrom?: number;
+  train_examples: number;
+  val_examples: number;
+  tokens_per_s: number;
+  resumed_from?: number;
 }
 
 /**

@@ -33,3 +33,16 @@ export async function distill(options: DistillOptions): Promise<DistillReport> {
     run.model.dispose();
   }
 }
+
+/** Three lines: the run (steps, T, alpha, teacher cache), the teacher, the student with its share of the teacher. */
+export function formatDistillReport(r: DistillReport): string {
+  const metrics = (m?: Record<string, number>) =>
+    Object.entries(m ?? {})
+      .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+      .join('  ') || 'no validation rows';
+  return [
+    `distilled in ${r.seconds.toFixed(1)}s: ${r.steps} steps, T ${r.temperature}, alpha ${r.alpha}, teacher cache ${r.teacher_cache} → ${r.out}`,
+    `teacher ${r.teacher.parameters} parameters: ${metrics(r.teacher.validation)}`,
+    `student ${r.parameters} parameters (${(100 * r.parameter_ratio).toFixed(1)}% of the teacher): ${metrics(r.validation)}`,
+  ].join('\n');
+}

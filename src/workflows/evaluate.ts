@@ -1,3 +1,5 @@
+import {formatLanguageModelEvaluation} from '../models/causal-lm/causal-lm-evaluate.js';
+import {formatClassificationMetrics} from '../models/classify/classification-metrics.js';
 import type {EvaluateOptions, RunEvaluation} from '../models/model-kind.js';
 import {openRun} from '../models/registry.js';
 
@@ -13,4 +15,11 @@ export async function evaluateRun(options: EvaluateOptions): Promise<RunEvaluati
   } finally {
     run.model.dispose();
   }
+}
+
+/** The human report of an evaluation: the classifier table, or a line per language-model figure. */
+export function formatEvaluation(result: RunEvaluation): string {
+  return result.task === 'classify'
+    ? formatClassificationMetrics(result)
+    : formatLanguageModelEvaluation(result);
 }

@@ -88,21 +88,21 @@ export interface FinetuneReport {
   /** Layers held fixed by `freeze`. */
   frozen: string[];
   labels?: string[];
-  newHead: boolean;
+  new_head: boolean;
   steps: number;
   epochs: number;
-  stoppedBy: string;
+  stopped_by: string;
   seconds: number;
-  finalLoss: number;
+  final_loss: number;
   /** Last validation metrics (`val_loss`, `val_acc`…). */
   validation?: Record<string, number>;
-  trainExamples: number;
-  valExamples: number;
+  train_examples: number;
+  val_examples: number;
   /** Bytes of the saved adapter (LoRA). */
-  adapterBytes?: number;
+  adapter_bytes?: number;
   /** Run folder of the merged model (with `merge`). */
   merged?: string;
-  resumedFrom?: number;
+  resumed_from?: number;
   /** The encoding fine-tuned for (`qat`), and the weights trained through it. */
   qat?: string;
   qat_weights?: number;

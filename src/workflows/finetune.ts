@@ -160,18 +160,18 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneReport
       targets: prepared.targets,
       frozen: prepared.frozen,
       labels: data.labels,
-      newHead,
+      new_head: newHead,
       steps: result.steps,
       epochs: result.epochsCompleted,
-      stoppedBy: result.stoppedBy,
+      stopped_by: result.stoppedBy,
       seconds: result.seconds,
-      finalLoss: result.finalLoss,
+      final_loss: result.finalLoss,
       validation: result.lastEval && (kind.validationReport?.(result.lastEval) ?? result.lastEval),
-      trainExamples: data.trainExamples,
-      valExamples: data.valExamples,
-      adapterBytes,
+      train_examples: data.trainExamples,
+      val_examples: data.valExamples,
+      adapter_bytes: adapterBytes,
       merged,
-      resumedFrom: result.resumedFrom,
+      resumed_from: result.resumedFrom,
     };
   } finally {
     for (const m of new Set(owned)) m.dispose();
@@ -223,4 +223,18 @@ function finetuneRunConfig(base: OpenRun, o: FinetuneOptions, s: RunSettings): R
     },
     ...(s.method === 'lora' ? {adapter: s.reference} : {}),
   };
+}
+
+/** One line: base and method, steps, trained share of the parameters, loss, validation, where (and the adapter size). */
+export function formatFinetuneReport(r: FinetuneReport): string {
+  const share = ((100 * r.trainable_params) / r.total_params).toFixed(2);
+  const val = Object.entries(r.validation ?? {})
+    .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+    .join('  ');
+  const saved = r.adapter_bytes !== undefined ? ` (adapter ${(r.adapter_bytes / 1024).toFixed(1)} KB)` : '';
+  return (
+    `fine-tuned ${r.base} (${r.method}) in ${r.seconds.toFixed(1)}s: ${r.steps} steps, ` +
+    `${r.trainable_params} of ${r.total_params} parameters trained (${share}%), loss ${r.final_loss.toFixed(4)}` +
+    `${val ? `  ${val}` : ''} → ${r.out}${saved}${r.merged ? `; merged → ${r.merged}` : ''}`
+  );
 }

@@ -27,7 +27,7 @@ export interface GenerateResult {
   ids: number[];
   tokens: number;
   /** `max_tokens`, `stop` (a stop string), `eos` (end-of-text token), `context` (the model's length is full). */
-  stoppedBy: 'max_tokens' | 'stop' | 'eos' | 'context';
+  stopped_by: 'max_tokens' | 'stop' | 'eos' | 'context';
   seconds: number;
   /** Generated tokens per second, prompt processing excluded. */
   tokens_per_s: number;
@@ -90,7 +90,7 @@ async function generateWith(
   const decoder = useCache ? new CachedDecoder(run.model, config) : undefined;
   const ids: number[] = [];
   let text = '';
-  let stoppedBy: GenerateResult['stoppedBy'] = 'max_tokens';
+  let stoppedBy: GenerateResult['stopped_by'] = 'max_tokens';
   let started = 0;
   try {
     let logits = decoder ? decoder.step(promptIds) : lastLogits(run, promptIds);
@@ -134,7 +134,7 @@ async function generateWith(
     text,
     ids,
     tokens: ids.length,
-    stoppedBy,
+    stopped_by: stoppedBy,
     seconds,
     tokens_per_s: ids.length / Math.max(seconds, 1e-9),
     prompt_tokens: promptIds.length,

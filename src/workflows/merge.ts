@@ -24,7 +24,7 @@ export interface MergeReport {
   /** Layers whose adapter was merged into the weight. */
   layers: string[];
   /** Whether `model` is the very base the adapter was trained on (same weights fingerprint). */
-  sameBase: boolean;
+  same_base: boolean;
   total_params: number;
 }
 
@@ -67,7 +67,7 @@ export async function mergeAdapter(options: MergeAdapterOptions): Promise<MergeR
           base: options.model,
           adapter: options.adapter,
           layers,
-          sameBase,
+          same_base: sameBase,
           total_params: paramCounts(fused).totalParams,
         };
       } finally {

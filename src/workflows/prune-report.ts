@@ -47,13 +47,13 @@ function structureLines(s: StructurePruneStats): string[] {
       ? `(−${s.parameters_removed} parameters)`
       : '(none removed at this sparsity: round((1 − sparsity)·n) keeps them all)');
   const layers = s.layers.map((l) =>
-    'hiddenBefore' in l
-      ? `  ${l.layer}: ffn hidden ${l.hiddenBefore} → ${l.hiddenAfter}`
-      : 'headsBefore' in l
-        ? `  ${l.layer}: heads ${l.headsBefore} → ${l.headsAfter}` +
-          (l.kvHeadsBefore === l.headsBefore ? '' : ` (kv ${l.kvHeadsBefore} → ${l.kvHeadsAfter})`) +
-          `, head size ${l.headDim}`
-        : `  ${l.layer} → ${l.next}: units ${l.unitsBefore} → ${l.unitsAfter}`,
+    'hidden_before' in l
+      ? `  ${l.layer}: ffn hidden ${l.hidden_before} → ${l.hidden_after}`
+      : 'heads_before' in l
+        ? `  ${l.layer}: heads ${l.heads_before} → ${l.heads_after}` +
+          (l.kv_heads_before === l.heads_before ? '' : ` (kv ${l.kv_heads_before} → ${l.kv_heads_after})`) +
+          `, head size ${l.head_dim}`
+        : `  ${l.layer} → ${l.next}: units ${l.units_before} → ${l.units_after}`,
   );
   return [head, ...layers];
 }

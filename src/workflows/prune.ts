@@ -27,7 +27,7 @@ import {
 import {inferenceModel} from '../compress/quantize-model.js';
 import {ConfigError, ModelError} from '../errors.js';
 import {countParameters} from '../layers/walk-layers.js';
-import {type KindAndRun, openRun} from '../models/registry.js';
+import {type LoadedKindRun, loadKindRun} from '../models/registry.js';
 import {RUN_FILES, saveLayersModel, writeFileAtomic} from '../run/run-folder.js';
 import {type Batch, type BatchSource, disposeBatch} from '../train/batch-source.js';
 import type {StepEvent} from '../train/trainer.js';
@@ -125,15 +125,15 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
       'pass --overwrite to replace it',
     );
   }
-  const opened = await openRun(options.model);
-  const {run} = opened;
+  const opened = await loadKindRun(options.model);
+  const run = opened.loaded;
   let pruned: tf.LayersModel | undefined;
   // LoRA adapters are merged first: pruning a base weight under a live adapter would not zero it.
   const plain = inferenceModel(run.model);
   try {
     const before = countParameters(run.model);
     let details: Partial<PruneRunReport> = {};
-    let modelConfig = run.runConfig.model as Record<string, unknown> | undefined;
+    let modelConfig = run.config.model as Record<string, unknown> | undefined;
     if (options.method === 'magnitude') {
       pruned = await copyModel(plain.model);
       details = await magnitude(opened, pruned, sparsity, options);
@@ -162,7 +162,7 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
     await rm(options.out, {recursive: true, force: true});
     await saveLayersModel(pruned, join(options.out, RUN_FILES.model));
     const config = {
-      ...run.runConfig,
+      ...run.config,
       ...(modelConfig ? {model: modelConfig} : {}),
       pruned: {
         from: options.model,
@@ -176,7 +176,9 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
       const from = join(options.model, name);
       if (await stat(from).catch(() => null)) await copyFile(from, join(options.out, name));
     }
-    const change = options.eval ? await metricBeforeAfter(opened.kind, run, pruned, options.eval) : {};
+    const change = options.eval
+      ? await metricBeforeAfter(opened.kind, opened.open(), pruned, options.eval)
+      : {};
     return {
       model: options.model,
       out: options.out,
@@ -201,7 +203,7 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
 
 /** Magnitude pruning of `model` in place: one-shot, or during a fine-tune on `options.data`. */
 async function magnitude(
-  opened: KindAndRun,
+  opened: LoadedKindRun,
   model: tf.LayersModel,
   sparsity: number,
   options: PruneRunOptions,
@@ -234,7 +236,7 @@ async function magnitude(
  * magnitude masks of `targets` follow `schedule` (no targets: a plain recovery fine-tune).
  */
 async function recoveryFinetune(
-  opened: KindAndRun,
+  opened: LoadedKindRun,
   model: tf.LayersModel,
   options: PruneRunOptions,
   targets: tf.LayerVariable[],
@@ -297,11 +299,12 @@ interface TrainingSettings {
 
 /** `file` as batches of the run's kind, in the run's batch size and seed unless `options` say otherwise. */
 async function readRunData(
-  {kind, run}: KindAndRun,
+  {kind, open}: LoadedKindRun,
   file: string,
   options: Pick<PruneRunOptions, 'batchSize' | 'seed'>,
   shuffle: boolean,
 ): Promise<{data: BatchSource; training: TrainingSettings}> {
+  const run = open();
   const training = (run.runConfig.training ?? {}) as TrainingSettings;
   const {source} = await kind.readData(run, file, {
     batchSize: options.batchSize ?? training.batchSize ?? 32,

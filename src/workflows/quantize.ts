@@ -5,7 +5,7 @@ import {writeModelFolder} from '../compress/model-folder.js';
 import {type QuantizeReport, quantizeModel} from '../compress/quantize-model.js';
 import type {EncodeOptions} from '../compress/weight-codec.js';
 import {ModelError} from '../errors.js';
-import {openRun} from '../models/registry.js';
+import {loadKindRun} from '../models/registry.js';
 import {RUN_FILES} from '../run/run-folder.js';
 import {metricBeforeAfter} from './run-metric.js';
 
@@ -40,7 +40,7 @@ export async function quantizeRun(options: QuantizeRunOptions): Promise<Quantize
       'pass --overwrite to replace it',
     );
   }
-  const {kind, run} = await openRun(options.model);
+  const {kind, loaded: run, open} = await loadKindRun(options.model);
   const quantized = await quantizeModel(run.model, options);
   try {
     await rm(options.out, {recursive: true, force: true});
@@ -53,7 +53,7 @@ export async function quantizeRun(options: QuantizeRunOptions): Promise<Quantize
       const from = join(options.model, name);
       if (await stat(from).catch(() => null)) await copyFile(from, join(options.out, name));
     }
-    const change = options.eval ? await metricBeforeAfter(kind, run, quantized.model, options.eval) : {};
+    const change = options.eval ? await metricBeforeAfter(kind, open(), quantized.model, options.eval) : {};
     return {model: options.model, out: options.out, ...quantized.report, ...change};
   } finally {
     run.model.dispose();

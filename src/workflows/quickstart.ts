@@ -166,11 +166,11 @@ export async function quickstart(options: QuickstartOptions): Promise<Quickstart
     return {
       summary:
         `LoRA rank 8 on the embedding: ${r.trainable_params.toLocaleString('en-US')} of ${r.total_params.toLocaleString('en-US')} ` +
-        `parameters trained (${pct(share)}), adapter ${mb(r.adapterBytes ?? 0)}, test accuracy ${pct(Number(trained.figures.accuracy))} → ${pct(accuracy)}`,
+        `parameters trained (${pct(share)}), adapter ${mb(r.adapter_bytes ?? 0)}, test accuracy ${pct(Number(trained.figures.accuracy))} → ${pct(accuracy)}`,
       figures: {
         trainable_params: r.trainable_params,
         total_params: r.total_params,
-        adapter_bytes: r.adapterBytes ?? 0,
+        adapter_bytes: r.adapter_bytes ?? 0,
         steps: r.steps,
         accuracy,
       },

@@ -10,3 +10,11 @@ import type {TrainRunOptions, TrainRunReport} from '../models/train-options.js';
 export async function trainRun(task: Task, options: TrainRunOptions): Promise<TrainRunReport> {
   return kindToTrain(task, options).train(options);
 }
+
+/** One line: what was trained, how long, parameters, final loss and validation metrics, where. */
+export function formatTrainReport(r: TrainRunReport): string {
+  const val = Object.entries(r.validation ?? {})
+    .map(([k, v]) => `${k} ${v.toFixed(4)}`)
+    .join('  ');
+  return `trained ${r.task} in ${r.seconds.toFixed(1)}s: ${r.steps} steps, ${r.parameters} parameters, loss ${r.final_loss.toFixed(4)}${val ? `  ${val}` : ''} → ${r.out}`;
+}

@@ -31,11 +31,11 @@ describe('deepseek-kit distill', () => {
       steps: 6,
       temperature: 3,
       alpha: 0.7,
-      teacherCache: 'computed',
-      tokenizerSource: 'own',
-      trainExamples: 1783,
-      valExamples: 217,
-      unlabeledExamples: 0,
+      teacher_cache: 'computed',
+      tokenizer_source: 'own',
+      train_examples: 1783,
+      val_examples: 217,
+      unlabeled_examples: 0,
     });
     expect(report.parameters).toBeLessThan(report.teacher.parameters);
     expect(report.teacher.validation.val_acc).toBeGreaterThan(0);
@@ -127,7 +127,7 @@ describe('deepseek-kit distill', () => {
     const r = runCli([...args, '--out', join(dir, 'lm-student'), '--json']);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report).toMatchObject({task: 'lm', steps: 3, tokenizerSource: 'teacher', teacherCache: 'off'});
+    expect(report).toMatchObject({task: 'lm', steps: 3, tokenizer_source: 'teacher', teacher_cache: 'off'});
     expect(report.teacher.validation.val_ppl).toBeGreaterThan(1);
     const cached = runCli([...args, '--out', join(dir, 'lm-cached'), '--cache-teacher']);
     expect(cached.code).toBe(1);

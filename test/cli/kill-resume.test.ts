@@ -87,14 +87,14 @@ describe('SIGKILL mid-run, then --resume: the same final metrics as an uninterru
       expect(existsSync(join(out, 'model', 'model.json'))).toBe(false);
 
       const resumed = jsonRun([...argsFor(out), ...schedule, '--resume']);
-      expect(resumed.resumedFrom).toBeGreaterThanOrEqual(killed.atStep);
-      expect(resumed.resumedFrom).toBeLessThan(STEPS);
+      expect(resumed.resumed_from).toBeGreaterThanOrEqual(killed.atStep);
+      expect(resumed.resumed_from).toBeLessThan(STEPS);
       expect(resumed.steps).toBe(STEPS);
       for (const [metric, value] of Object.entries(whole.validation)) {
         expect(resumed.validation[metric], metric).toBeCloseTo(value, 4);
       }
       console.log(
-        `${command}: killed after checkpoint ${killed.atStep} of ${STEPS}, resumed from ${resumed.resumedFrom}: ` +
+        `${command}: killed after checkpoint ${killed.atStep} of ${STEPS}, resumed from ${resumed.resumed_from}: ` +
           Object.entries(resumed.validation)
             .map(([k, v]) => `${k} ${v.toFixed(5)} (uninterrupted ${whole.validation[k]!.toFixed(5)})`)
             .join(', '),

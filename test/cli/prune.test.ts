@@ -34,7 +34,7 @@ describe('deepseek-kit prune', () => {
       report.structures.map((x: {structure: string; before: number; after: number}) => x.structure),
     ).toEqual(['ffn', 'heads']);
     expect(report.structures[0]).toMatchObject({before: 88, after: 66, parameters_removed: 22 * 3 * 32});
-    expect(report.structures[0].layers).toEqual([{layer: 'block0', hiddenBefore: 88, hiddenAfter: 66}]);
+    expect(report.structures[0].layers).toEqual([{layer: 'block0', hidden_before: 88, hidden_after: 66}]);
     expect(report.structures[1]).toMatchObject({before: 2, after: 2, parameters_removed: 0});
     expect(report.parameters_before - report.parameters_after).toBe(22 * 3 * 32);
     expect(report.size_bytes_before - report.size_bytes_after).toBe(4 * 22 * 3 * 32);
@@ -79,7 +79,14 @@ describe('deepseek-kit prune', () => {
         after: 1,
         parameters_removed: 4 * 16 * 32,
         layers: [
-          {layer: 'block0', headsBefore: 2, headsAfter: 1, kvHeadsBefore: 2, kvHeadsAfter: 1, headDim: 16},
+          {
+            layer: 'block0',
+            heads_before: 2,
+            heads_after: 1,
+            kv_heads_before: 2,
+            kv_heads_after: 1,
+            head_dim: 16,
+          },
         ],
       },
     ]);

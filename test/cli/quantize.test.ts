@@ -65,7 +65,7 @@ describe('deepseek-kit quantize and export', () => {
     expect(unwrap(human.stderr)).toMatch(/already holds files.*--overwrite/);
     const again = runCli([...int4, '--overwrite']);
     expect(again.code, again.stderr).toBe(0);
-    expect(again.stdout).toMatch(/^int4 per-channel: weights [\d.]+ KB → [\d.]+ KB \(\d+\.\d%\)$/m);
+    expect(again.stdout).toMatch(/^int4 g32: weights [\d.]+ KB → [\d.]+ KB \(\d+\.\d%\)$/m);
     // Nothing skipped by pattern: only vectors (norm scales, biases) stay float32.
     expect(again.stdout).toMatch(/9 weights encoded, 3 kept\)/);
   });

@@ -46,7 +46,7 @@ describe('deepseek-kit train --features / evaluate / predict', () => {
     expect(trained.code, trained.stderr).toBe(0);
     const report = JSON.parse(trained.stdout);
     expect(report).toMatchObject({task: 'classify', epochs: 30});
-    expect(report.trainExamples + report.valExamples).toBe(150);
+    expect(report.train_examples + report.val_examples).toBe(150);
     const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
     expect(config.features.columns).toEqual(FEATURES.split(','));
     expect(config.data.classWeights).toBe('balanced');

@@ -72,7 +72,7 @@ describe('deepseek-kit train --task lm, evaluate, generate', () => {
     expect(a.stderr).toMatch(/30 tokens in .*tokens\/s/);
     const json = JSON.parse(runCli([...args, '--json']).stdout);
     expect(json.text).toBe(a.stdout.replace(/\n$/, ''));
-    expect(json).toMatchObject({tokens: 30, stoppedBy: 'max_tokens'});
+    expect(json).toMatchObject({tokens: 30, stopped_by: 'max_tokens'});
   });
 
   it('stop strings end the text before them', () => {
@@ -91,7 +91,7 @@ describe('deepseek-kit train --task lm, evaluate, generate', () => {
       '--json',
     ]);
     const json = JSON.parse(r.stdout);
-    expect(json.stoppedBy).toBe('stop');
+    expect(json.stopped_by).toBe('stop');
     expect(json.text).not.toContain('e');
   });
 

@@ -2,6 +2,7 @@ import {mkdtemp, readFile, rm, stat, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
+import {MODEL_KINDS} from '../../src/models/registry.js';
 import {runCli} from '../helpers/cli.js';
 
 let dir: string;
@@ -31,8 +32,8 @@ describe('deepseek-kit train / evaluate / predict', () => {
     expect(JSON.parse(trained.stdout)).toMatchObject({
       task: 'classify',
       steps: 12,
-      trainExamples: 1783,
-      valExamples: 217,
+      train_examples: 1783,
+      val_examples: 217,
     });
     expect(trained.stderr).toMatch(/tokenizer: wordpiece, 2000 ids/);
 
@@ -63,6 +64,17 @@ describe('deepseek-kit train / evaluate / predict', () => {
       expect(row.label).toBe(row.probabilities.pos > row.probabilities.neg ? 'pos' : 'neg');
     }
   }, 120_000);
+
+  it('--help lists every preset of every kind, one line each', () => {
+    const r = runCli(['train', '--help']);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stdout.split('\n').map((l) => l.trim());
+    for (const kind of MODEL_KINDS) {
+      expect(lines).toContain(`${kind.id} (${kind.trainFlags}):`);
+      for (const [name, summary] of Object.entries(kind.presets))
+        expect(lines).toContain(`${name} — ${summary}`);
+    }
+  });
 
   it('exits 1 naming the problem: occupied output, bad rows, not a run', async () => {
     const out = join(dir, 'imdb');

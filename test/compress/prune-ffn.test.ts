@@ -36,7 +36,7 @@ describe('pruneFfnNeurons', () => {
     const before = predictRows(model, ids);
     const tensors = tf.memory().numTensors;
     const {model: pruned, layers} = await pruneFfnNeurons(model, 4 / 24);
-    expect(layers).toEqual([{layer: 'block0', hiddenBefore: 24, hiddenAfter: 20}]);
+    expect(layers).toEqual([{layer: 'block0', hidden_before: 24, hidden_after: 20}]);
     expect(weight(pruned, 'block0/ffn/gate/kernel').shape).toEqual([16, 20]);
     expect(weight(pruned, 'block0/ffn/down/kernel').shape).toEqual([20, 16]);
     // d·4 removed from gate, up and down each.

@@ -87,11 +87,11 @@ describe('pruneAttentionHeads', () => {
     expect(layers).toEqual(
       ['block0', 'block1'].map((layer) => ({
         layer,
-        headsBefore: 4,
-        headsAfter: 2,
-        kvHeadsBefore: 4,
-        kvHeadsAfter: 2,
-        headDim: 4,
+        heads_before: 4,
+        heads_after: 2,
+        kv_heads_before: 4,
+        kv_heads_after: 2,
+        head_dim: 4,
       })),
     );
     // Two heads of 4 per block: 16×8 of q, k and v each and 8×16 of o.
@@ -119,7 +119,7 @@ describe('pruneAttentionHeads', () => {
     scaleHeads(model, 'block0', [0, 1], 2, 0.01);
     scaleHeads(model, 'block1', [2, 3], 2, 0.01);
     const {model: pruned, layers} = await pruneAttentionHeads(model, 0.5);
-    expect(layers[0]).toMatchObject({headsAfter: 2, kvHeadsBefore: 2, kvHeadsAfter: 1});
+    expect(layers[0]).toMatchObject({heads_after: 2, kv_heads_before: 2, kv_heads_after: 1});
     expect(weight(pruned, 'block0/attn/k/kernel').shape).toEqual([D, 4]);
     expect(weight(pruned, 'block0/attn/q/bias').shape).toEqual([8]);
     // Per block: q 16×8 + 8, k and v 16×4 + 4 each, o 8×16 (its bias is per output, kept).

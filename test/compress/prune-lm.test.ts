@@ -74,7 +74,7 @@ describe('prune on a causal language model (Moby-Dick)', () => {
     // A student distilled from the pruned run without a config of its own takes the teacher's shape:
     // 1 head of 32 in a width of 64 (before headDim was a config key it got 1 head of 64).
     const student = await distill({teacher: out, data: train, out: join(root, 'student'), steps: 2});
-    expect(student.parameterRatio).toBe(1);
+    expect(student.parameter_ratio).toBe(1);
     const studentRun = await loadRun(student.out);
     expect(studentRun.config.model).toMatchObject({numHeads: 1, headDim: 32, ffnHidden: 123});
     expect(studentRun.model.countParams()).toBe(report.parameters_after);

@@ -90,7 +90,7 @@ describe('pruneDenseUnits on the numeric-feature MLP', () => {
     }
     const tensors = tf.memory().numTensors;
     const {model: pruned, layers} = await pruneDenseUnits(model, 0.25);
-    expect(layers.map((l) => [l.layer, l.unitsBefore, l.unitsAfter])).toEqual([
+    expect(layers.map((l) => [l.layer, l.units_before, l.units_after])).toEqual([
       ['block0_up', 12, 9],
       ['block1_up', 12, 9],
     ]);
@@ -180,7 +180,7 @@ describe('pruneRun --structure', () => {
 });
 
 describe('structured units on a numeric-feature run trained on iris', () => {
-  it('halves the block’s hidden units, reports accuracy before and after, refuses --data', async () => {
+  it('halves the block’s hidden units, reports accuracy before and after, recovers with --data', async () => {
     await initBackend();
     const dir = await mkdtemp(join(tmpdir(), 'dsk-prune-iris-'));
     const IRIS = 'fixtures/tabular/iris.csv';
@@ -213,9 +213,16 @@ describe('structured units on a numeric-feature run trained on iris', () => {
         `accuracy ${(100 * report.accuracy_before!).toFixed(1)} → ${(100 * report.accuracy_after!).toFixed(1)}`,
     );
     expect(report.accuracy_before).toBeGreaterThan(0.8);
-    await expect(
-      pruneRun({model: run, out: join(dir, 'x'), method: 'structured', sparsity: 0.5, data: IRIS}),
-    ).rejects.toThrow(/--data on numeric-feature runs.*drop --data/s);
+    // --data fine-tunes a numeric-feature run too, with the rows its kind reads (readData).
+    const recovered = await pruneRun({
+      model: run,
+      out: join(dir, 'x'),
+      method: 'structured',
+      sparsity: 0.5,
+      data: IRIS,
+      steps: 5,
+    });
+    expect(recovered.finetune_steps).toBe(5);
     await rm(dir, {recursive: true, force: true});
   }, 60_000);
 });

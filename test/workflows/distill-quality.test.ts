@@ -70,12 +70,12 @@ describe('distillation on the IMDB fixture', () => {
     const seconds = (performance.now() - started) / 1000;
     console.log(
       `IMDB test accuracy: teacher ${tAcc.toFixed(3)} (${distilled.teacher.parameters} params); student ` +
-        `${distilled.parameters} params (${(100 * distilled.parameterRatio).toFixed(1)}%): distilled ` +
+        `${distilled.parameters} params (${(100 * distilled.parameter_ratio).toFixed(1)}%): distilled ` +
         `${dAcc.toFixed(3)} (${((100 * dAcc) / tAcc).toFixed(1)}% of the teacher), without the teacher ` +
         `${aAcc.toFixed(3)} (same file) / ${lAcc.toFixed(3)} (labelled reviews only); ${seconds.toFixed(0)} s`,
     );
-    expect(distilled.unlabeledExamples).toBeGreaterThan(7000);
-    expect(distilled.parameterRatio).toBeLessThanOrEqual(0.3);
+    expect(distilled.unlabeled_examples).toBeGreaterThan(7000);
+    expect(distilled.parameter_ratio).toBeLessThanOrEqual(0.3);
     expect(tAcc).toBeGreaterThan(0.84); // a real teacher
     expect(dAcc).toBeGreaterThanOrEqual(0.95 * tAcc);
     expect(dAcc).toBeGreaterThan(aAcc);

@@ -60,12 +60,12 @@ describe('distill', () => {
     const report = await distill(options('small', {cacheTeacher: true}));
     expect(report.task).toBe('classify');
     expect(report.steps).toBe(8);
-    expect(report.unlabeledExamples).toBe(80);
-    expect(report.trainExamples + report.valExamples).toBe(240);
+    expect(report.unlabeled_examples).toBe(80);
+    expect(report.train_examples + report.val_examples).toBe(240);
     expect(report.parameters).toBeLessThan(report.teacher.parameters);
-    expect(report.parameterRatio).toBeCloseTo(report.parameters / report.teacher.parameters, 9);
-    expect(report.tokenizerSource).toBe('own'); // vocabulary 500 ≠ the teacher's 2000
-    expect(report.teacherCache).toBe('computed');
+    expect(report.parameter_ratio).toBeCloseTo(report.parameters / report.teacher.parameters, 9);
+    expect(report.tokenizer_source).toBe('own'); // vocabulary 500 ≠ the teacher's 2000
+    expect(report.teacher_cache).toBe('computed');
     expect(report.validation?.val_acc).toBeGreaterThanOrEqual(0);
     expect(report.teacher.validation?.val_acc).toBeGreaterThan(0.4);
     // A run folder the other commands read: classifier config, the teacher's labels.
@@ -117,23 +117,23 @@ describe('distill', () => {
     );
     expect(stopped.steps).toBeLessThan(8);
     const resumed = await distill(options('resumed', {cacheTeacher: true, resume: true}));
-    expect(resumed.teacherCache).toBe('reused');
-    expect(resumed.resumedFrom).toBeGreaterThan(0);
+    expect(resumed.teacher_cache).toBe('reused');
+    expect(resumed.resumed_from).toBeGreaterThan(0);
     expect(resumed.steps).toBe(8);
-    expect(resumed.finalLoss).toBeCloseTo(straight.finalLoss, 4);
+    expect(resumed.final_loss).toBeCloseTo(straight.final_loss, 4);
     expect(resumed.validation?.val_loss).toBeCloseTo(straight.validation!.val_loss!, 4);
   });
 
   it('computes teacher logits on the fly to the same run as with the cache', async () => {
     const onTheFly = await distill(options('fly'));
     const cached = await distill(options('cached', {cacheTeacher: true}));
-    expect(onTheFly.teacherCache).toBe('off');
+    expect(onTheFly.teacher_cache).toBe('off');
     expect(onTheFly.validation?.val_loss).toBeCloseTo(cached.validation!.val_loss!, 4);
   });
 
   it('reuses the teacher tokenizer when the student asks for the same vocabulary', async () => {
     const report = await distill(options('same-vocab', {vocabSize: undefined, steps: 2}));
-    expect(report.tokenizerSource).toBe('teacher');
+    expect(report.tokenizer_source).toBe('teacher');
   });
 
   it('refuses labels the teacher does not know, a missing teacher, and class weights', async () => {

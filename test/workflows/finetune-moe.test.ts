@@ -93,7 +93,7 @@ describe('finetune --method lora on an MoE classifier', () => {
     tuned.model.dispose();
 
     const merged = await mergeAdapter({model: join(dir, 'base'), adapter: out, out: join(dir, 'merged')});
-    expect(merged.sameBase).toBe(true);
+    expect(merged.same_base).toBe(true);
     const mergedConfig = await readFile(join(dir, 'merged', 'model', 'model.json'), 'utf8');
     expect(mergedConfig).not.toMatch(/lora_[ab]|"rank"/);
 

@@ -134,7 +134,7 @@ describe('LoRA invariants', () => {
     expect(report.validation?.val_acc).toBeGreaterThan(0);
     const config = JSON.parse(await readFile(join(out, 'config.json'), 'utf8'));
     expect(config.adapter.fingerprint).toMatch(/^sha256:[0-9a-f]{64}$/);
-    expect(report.adapterBytes).toBeLessThan(40_000);
+    expect(report.adapter_bytes).toBeLessThan(40_000);
     // Checkpoints hold the adapters and head with their AdamW moments, not a copy of the frozen base.
     const bytes = async (d: string) =>
       Number(execFileSync('du', ['-sb', d], {encoding: 'utf8'}).split('\t')[0]);
@@ -214,7 +214,7 @@ describe('finetune: labels, bases, freezing', () => {
       out: join(dir, 'm0'),
       onInfo: (m) => notes.push(m),
     });
-    expect(merged.sameBase).toBe(false);
+    expect(merged.same_base).toBe(false);
     expect(notes.join('\n')).toMatch(/warning: .* weights differ/);
     await expect(mergeAdapter({model: join(dir, 'base'), adapter: out, out: join(dir, 'm')})).rejects.toThrow(
       ModelError,
@@ -254,12 +254,12 @@ describe('finetune: resume', () => {
         },
       }),
     );
-    expect(cut.stoppedBy).toBe('aborted');
+    expect(cut.stopped_by).toBe('aborted');
     expect(cut.steps).toBeLessThan(16);
     const resumed = await finetune(
       options({out: join(dir, 'cut'), steps: 16, lr: 5e-3, resume: true, overwrite: false}),
     );
-    expect(resumed.resumedFrom).toBe(cut.steps);
+    expect(resumed.resumed_from).toBe(cut.steps);
     expect(resumed.steps).toBe(16);
     expect(resumed.validation!.val_loss).toBeCloseTo(whole.validation!.val_loss!, 5);
     expect(resumed.validation!.val_acc).toBe(whole.validation!.val_acc);

@@ -26,7 +26,14 @@ describe('formatPruneReport', () => {
           after: 2,
           parameters_removed: 200,
           layers: [
-            {layer: 'block0', headsBefore: 4, headsAfter: 2, kvHeadsBefore: 2, kvHeadsAfter: 1, headDim: 8},
+            {
+              layer: 'block0',
+              heads_before: 4,
+              heads_after: 2,
+              kv_heads_before: 2,
+              kv_heads_after: 1,
+              head_dim: 8,
+            },
           ],
         },
         {
@@ -34,14 +41,14 @@ describe('formatPruneReport', () => {
           before: 12,
           after: 6,
           parameters_removed: 50,
-          layers: [{layer: 'block0_up', next: 'block0_down', unitsBefore: 12, unitsAfter: 6}],
+          layers: [{layer: 'block0_up', next: 'block0_down', units_before: 12, units_after: 6}],
         },
         {
           structure: 'ffn',
           before: 3,
           after: 3,
           parameters_removed: 0,
-          layers: [{layer: 'block0', hiddenBefore: 3, hiddenAfter: 3}],
+          layers: [{layer: 'block0', hidden_before: 3, hidden_after: 3}],
         },
       ],
       finetune_steps: 20,

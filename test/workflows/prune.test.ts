@@ -91,8 +91,8 @@ describe('prune bars on the IMDB fixture', () => {
     // dModel 64, ffnHidden 176 → round(0.7·176) = 123: 53 neurons × (gate col + up col + down row) × 2 blocks.
     const removed = 2 * 53 * 3 * 64;
     expect(report.structures![0]!.layers).toEqual([
-      {layer: 'block0', hiddenBefore: 176, hiddenAfter: 123},
-      {layer: 'block1', hiddenBefore: 176, hiddenAfter: 123},
+      {layer: 'block0', hidden_before: 176, hidden_after: 123},
+      {layer: 'block1', hidden_before: 176, hidden_after: 123},
     ]);
     expect(report.parameters_before - report.parameters_after).toBe(removed);
     expect(report.size_bytes_before - report.size_bytes_after).toBe(4 * removed);
@@ -140,7 +140,7 @@ describe('prune bars on the IMDB fixture', () => {
     // The pruned run's config still builds its model: a student distilled from it without a config
     // of its own has its shape (3 heads of 16 do not divide 64: without headDim this threw).
     const student = await distill({teacher: out, data: TRAIN, out: join(root, 'heads-student'), steps: 2});
-    expect(student.parameterRatio).toBe(1);
+    expect(student.parameter_ratio).toBe(1);
     const texts = (await readLabeledRows(TEST)).map((r) => r.text);
     const [before, after] = await predictSeconds([run, out], texts);
     console.log(

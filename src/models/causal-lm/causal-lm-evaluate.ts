@@ -26,6 +26,13 @@ export async function evaluateLanguageModel(
   };
 }
 
+/** One `name value` line per figure: counts as integers (`tokens 14893`), the rest to 4 decimals. */
+export function formatLanguageModelEvaluation(e: LanguageModelEvaluation): string {
+  return Object.entries(e)
+    .map(([k, v]) => `${k} ${typeof v !== 'number' ? String(v) : Number.isInteger(v) ? v : v.toFixed(4)}`)
+    .join('\n');
+}
+
 /** Perplexity of `model` (the run's, or a pruned or quantized copy) on the text of `data`. */
 export async function languageModelPerplexity(
   run: LanguageModelRun,

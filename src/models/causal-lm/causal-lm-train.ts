@@ -21,6 +21,7 @@ import {train} from '../../train/trainer.js';
 import {checkTokenizerVocab} from '../check-vocab.js';
 import {loadModelConfig} from '../model-config.js';
 import type {FinetuneData, FinetuneDataOptions, KindData, ReadDataOptions} from '../model-kind.js';
+import {checkMoEConfig, OPTIONAL_CONFIG_KEYS} from '../moe-config.js';
 import {engineOptions, type TrainRunOptions, type TrainRunReport} from '../train-options.js';
 import {
   activeParameters,
@@ -34,7 +35,8 @@ import {encodeDocuments, holdoutTail, lmBatchSource, readTextDocuments, windowSt
 
 /** The language model's config from preset, file and flags; vocabulary from --vocab-size. */
 export async function resolveCausalLMConfig(options: TrainRunOptions): Promise<CausalLMConfig> {
-  return loadModelConfig({
+  const config = await loadModelConfig({
+    optional: OPTIONAL_CONFIG_KEYS,
     family: 'causal-lm',
     defaults: DEFAULT_CAUSAL_LM_CONFIG,
     presets: CAUSAL_LM_PRESETS,
@@ -42,6 +44,7 @@ export async function resolveCausalLMConfig(options: TrainRunOptions): Promise<C
     configFile: options.configFile,
     overrides: {...options.overrides, vocabSize: options.vocabSize} as Partial<CausalLMConfig>,
   });
+  return checkMoEConfig(config);
 }
 
 /** Next-token cross-entropy (+ MoE auxiliary losses in training) with next-token accuracy. */
@@ -130,15 +133,15 @@ export async function trainLanguageModel(options: TrainRunOptions): Promise<Trai
       out: options.out,
       steps: result.steps,
       epochs: result.epochsCompleted,
-      stoppedBy: result.stoppedBy,
+      stopped_by: result.stoppedBy,
       seconds: result.seconds,
-      finalLoss: result.finalLoss,
+      final_loss: result.finalLoss,
       validation: result.lastEval && withPerplexity(result.lastEval),
       parameters,
-      trainExamples: windowStarts(trainStream.length, length).length,
-      valExamples: valWindows,
-      tokensPerSecond: result.tokensPerSecond,
-      resumedFrom: result.resumedFrom,
+      train_examples: windowStarts(trainStream.length, length).length,
+      val_examples: valWindows,
+      tokens_per_s: result.tokensPerSecond,
+      resumed_from: result.resumedFrom,
     };
   } finally {
     model.dispose();

@@ -3,6 +3,7 @@ import {DecoderBlock} from '../../layers/decoder-block.js';
 import {LearnedPositions} from '../../layers/learned-positions.js';
 import {RMSNorm} from '../../layers/rms-norm.js';
 import {TokenEmbedding} from '../../layers/token-embedding.js';
+import type {MoEOptions} from '../moe-config.js';
 
 /** The small DeepSeek-style decoder: token ids → next-token logits at every position. */
 export interface CausalLMConfig {
@@ -28,7 +29,8 @@ export interface CausalLMConfig {
   ffnHidden: number;
   /**
    * MoE FFN: routed experts, experts per token, the hidden size of every expert, always-on shared
-   * experts, router scoring, renormalized top-k weights, Switch load-balancing loss coefficient.
+   * experts, router scoring, renormalized top-k weights, Switch load-balancing loss coefficient;
+   * any of the layer's other settings (MoEOptions) may be added.
    */
   moe: {
     numExperts: number;
@@ -38,7 +40,7 @@ export interface CausalLMConfig {
     scoring: 'softmax' | 'sigmoid';
     normTopK: boolean;
     auxLossCoef: number;
-  };
+  } & MoEOptions;
   /** Output head = the token embedding transposed (fewer parameters), or its own matrix. */
   tiedHead: boolean;
   /** Dropout on sublayer outputs and attention probabilities, in training. */
@@ -117,11 +119,11 @@ export const CAUSAL_LM_PRESETS: Readonly<Record<string, Partial<CausalLMConfig>>
 
 /** One line per preset, for `train --help` (a test keeps the names equal to CAUSAL_LM_PRESETS'). */
 export const CAUSAL_LM_PRESET_SUMMARIES: Readonly<Record<string, string>> = {
-  tiny: '2 blocks of 64, context 64, 1k BPE vocabulary: seconds, for tests and smoke runs',
-  small: '4 blocks of 128, RoPE, tied head, context 128 (the default)',
-  'small-moe': 'small with a DeepSeekMoE FFN: 8 routed experts (top-2) + 1 shared',
-  'dense-lm': "bench:train's dense reference: 4 blocks of 256, byte tokens, 4.36M parameters",
-  'moe-lm': "bench:train's MoE: 8 routed experts of 256 (top-2) + 2 shared, 9.09M parameters (4.37M active)",
+  tiny: '2 blocks of 64, context 64, 1k BPE vocab: seconds, for tests',
+  small: '4 blocks of 128, RoPE, tied head, context 128 (default)',
+  'small-moe': 'small with MoE FFNs: 8 experts (top-2) + 1 shared',
+  'dense-lm': "bench:train's dense model: 4 blocks of 256, 4.36M params",
+  'moe-lm': "bench:train's MoE: 8 experts of 256 + 2 shared, 9.09M params",
 };
 
 /** Layer names of the model, which LoRA patterns and cached decoding address. */

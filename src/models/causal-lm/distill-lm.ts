@@ -10,6 +10,7 @@ import {trainableFromLayersModel} from '../../train/trainable.js';
 import {type LossFn, train} from '../../train/trainer.js';
 import type {DistillOptions, DistillReport} from '../distill-options.js';
 import {loadModelConfig} from '../model-config.js';
+import {checkMoEConfig, OPTIONAL_CONFIG_KEYS} from '../moe-config.js';
 import {engineOptions} from '../train-options.js';
 import {
   buildCausalLM,
@@ -29,6 +30,7 @@ import {encodeDocuments, holdoutTail, lmBatchSource, readTextDocuments, windowSt
 async function studentLMConfig(options: DistillOptions, teacher: LanguageModelRun): Promise<CausalLMConfig> {
   const fromScratch = options.preset !== undefined || options.configFile !== undefined;
   const config = await loadModelConfig({
+    optional: OPTIONAL_CONFIG_KEYS,
     family: 'causal-lm',
     defaults: fromScratch ? DEFAULT_CAUSAL_LM_CONFIG : {...DEFAULT_CAUSAL_LM_CONFIG, ...teacher.config},
     presets: CAUSAL_LM_PRESETS,
@@ -41,6 +43,7 @@ async function studentLMConfig(options: DistillOptions, teacher: LanguageModelRu
       contextLength: options.overrides?.maxLen,
     } as Partial<CausalLMConfig>,
   });
+  checkMoEConfig(config);
   const vocab = teacher.tokenizer.vocabSize;
   if (options.tokenizer || (options.vocabSize !== undefined && options.vocabSize !== vocab)) {
     throw new ConfigError(
@@ -173,21 +176,21 @@ export async function distillLanguageModel(
       out: options.out,
       steps: result.steps,
       epochs: result.epochsCompleted,
-      stoppedBy: result.stoppedBy,
+      stopped_by: result.stoppedBy,
       seconds: result.seconds,
-      finalLoss: result.finalLoss,
+      final_loss: result.finalLoss,
       validation: val && withPerplexity(val),
       parameters,
-      trainExamples: windowStarts(trainStream.length, length).length,
-      valExamples: valWindows,
-      tokensPerSecond: result.tokensPerSecond,
-      resumedFrom: result.resumedFrom,
+      train_examples: windowStarts(trainStream.length, length).length,
+      val_examples: valWindows,
+      tokens_per_s: result.tokensPerSecond,
+      resumed_from: result.resumedFrom,
       teacher: {dir: options.teacher, parameters: teacherParameters, validation: teacherVal},
-      parameterRatio: parameters / teacherParameters,
+      parameter_ratio: parameters / teacherParameters,
       ...settings,
-      unlabeledExamples: 0,
-      tokenizerSource: 'teacher',
-      teacherCache: 'off',
+      unlabeled_examples: 0,
+      tokenizer_source: 'teacher',
+      teacher_cache: 'off',
     };
   } finally {
     student.dispose();

@@ -34,15 +34,15 @@ export function classifierReport(
     out,
     steps: result.steps,
     epochs: result.epochsCompleted,
-    stoppedBy: result.stoppedBy,
+    stopped_by: result.stoppedBy,
     seconds: result.seconds,
-    finalLoss: result.finalLoss,
+    final_loss: result.finalLoss,
     validation: result.lastEval,
     parameters: countParameters(model),
-    trainExamples,
-    valExamples,
-    tokensPerSecond: result.tokensPerSecond,
-    resumedFrom: result.resumedFrom,
+    train_examples: trainExamples,
+    val_examples: valExamples,
+    tokens_per_s: result.tokensPerSecond,
+    resumed_from: result.resumedFrom,
   };
 }
 

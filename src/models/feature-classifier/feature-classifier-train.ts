@@ -22,6 +22,7 @@ import {
 import {checkKnownLabels, type LabeledRow, labelSet} from '../classify/labeled-data.js';
 import {loadModelConfig} from '../model-config.js';
 import type {KindData, ReadDataOptions} from '../model-kind.js';
+import {checkMoEConfig, OPTIONAL_CONFIG_KEYS} from '../moe-config.js';
 import {engineOptions, type TrainRunOptions, type TrainRunReport} from '../train-options.js';
 import {
   buildFeatureClassifier,
@@ -99,7 +100,8 @@ export async function resolveFeatureClassifierConfig(
   );
   if ('maxLen' in overrides)
     throw new ConfigError('--max-len is for text classifiers', 'drop it with --features');
-  return loadModelConfig({
+  const config = await loadModelConfig({
+    optional: OPTIONAL_CONFIG_KEYS,
     family: 'feature-classifier',
     defaults: DEFAULT_FEATURE_CLASSIFIER_CONFIG,
     presets: FEATURE_CLASSIFIER_PRESETS,
@@ -107,6 +109,7 @@ export async function resolveFeatureClassifierConfig(
     configFile: options.configFile,
     overrides: overrides as Partial<FeatureClassifierConfig>,
   });
+  return checkMoEConfig(config);
 }
 
 const asLabeled = (rows: FeatureRows): LabeledRow[] =>

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {MoE} from '../../layers/moe.js';
+import type {MoEOptions} from '../moe-config.js';
 
 /**
  * The numeric-feature classifier: standardized features [batch, F] → Dense(width, relu) → numLayers
@@ -15,7 +16,7 @@ export interface FeatureClassifierConfig {
   /** Hidden size of the dense block's MLP (2× width, as a small transformer FFN). */
   ffnHidden: number;
   /** MoE block: routed experts, experts per example, each expert's hidden size, always-on shared experts. */
-  moe: {numExperts: number; topK: number; expertHidden: number; numShared: number};
+  moe: {numExperts: number; topK: number; expertHidden: number; numShared: number} & MoEOptions;
   /** Dropout on each block's output and before the logits, in training; small data overfits. */
   dropout: number;
 }
@@ -46,8 +47,8 @@ export const FEATURE_CLASSIFIER_PRESETS: Readonly<Record<string, Partial<Feature
 /** One line per preset, for `train --help` (a test keeps the names equal to FEATURE_CLASSIFIER_PRESETS'). */
 export const FEATURE_CLASSIFIER_PRESET_SUMMARIES: Readonly<Record<string, string>> = {
   tiny: 'one hidden layer of 16: iris-sized problems',
-  small: 'width 32, one residual block (the default)',
-  base: 'width 128, two residual blocks (MoE: 8 experts, top-2, 1 shared)',
+  small: 'width 32, one residual block (default)',
+  base: 'width 128, two residual blocks',
 };
 
 /** Per-column mean and standard deviation of the training features, saved in the run's config.json. */

@@ -33,6 +33,7 @@ import {
 } from '../classify/labeled-data.js';
 import {loadModelConfig} from '../model-config.js';
 import type {FinetuneData, FinetuneDataOptions, KindData, ReadDataOptions} from '../model-kind.js';
+import {checkMoEConfig, OPTIONAL_CONFIG_KEYS} from '../moe-config.js';
 import {engineOptions, type TrainRunOptions, type TrainRunReport} from '../train-options.js';
 import {
   buildClassifier,
@@ -107,7 +108,8 @@ export function batchSource(
 
 /** The classifier's config from preset, file and flags; vocabulary from --vocab-size. */
 export async function resolveClassifierConfig(options: TrainRunOptions): Promise<ClassifierConfig> {
-  return loadModelConfig({
+  const config = await loadModelConfig({
+    optional: OPTIONAL_CONFIG_KEYS,
     family: 'classifier',
     defaults: DEFAULT_CLASSIFIER_CONFIG,
     presets: CLASSIFIER_PRESETS,
@@ -115,6 +117,7 @@ export async function resolveClassifierConfig(options: TrainRunOptions): Promise
     configFile: options.configFile,
     overrides: {...options.overrides, vocabSize: options.vocabSize} as Partial<ClassifierConfig>,
   });
+  return checkMoEConfig(config);
 }
 
 /**

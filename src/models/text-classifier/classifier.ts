@@ -4,6 +4,7 @@ import {MaskedMeanPool} from '../../layers/masked-mean-pool.js';
 import {RMSNorm} from '../../layers/rms-norm.js';
 import {TokenEmbedding} from '../../layers/token-embedding.js';
 import type {Tokenizer} from '../../tokenizer/tokenizer.js';
+import type {MoEOptions} from '../moe-config.js';
 
 /** The text classifier: tokens → embedding → N pre-norm blocks → (RMSNorm) → masked mean pool → logits. */
 export interface ClassifierConfig {
@@ -24,8 +25,12 @@ export interface ClassifierConfig {
   ffn: 'dense' | 'moe';
   /** SwiGLU hidden size for the dense FFN (LLaMA's 8/3·dModel, rounded). */
   ffnHidden: number;
-  /** MoE FFN: routed experts, experts per token, their hidden size, always-on shared experts. */
-  moe: {numExperts: number; topK: number; expertHidden: number; numShared: number};
+  /**
+   * MoE FFN: routed experts, experts per token, their hidden size, always-on shared experts; any of
+   * the layer's other settings (scoring, capacityFactor, jitter, numGroups/topKGroups, zLossCoef,
+   * biasUpdateSpeed…, see MoEOptions) may be added.
+   */
+  moe: {numExperts: number; topK: number; expertHidden: number; numShared: number} & MoEOptions;
   /** Dropout on each sublayer output and attention probabilities, in training. */
   dropout: number;
   /**
@@ -66,16 +71,23 @@ export const CLASSIFIER_PRESETS: Readonly<Record<string, Partial<ClassifierConfi
    * one or two blocks reach 0.78–0.79.
    */
   bag: {maxLen: 512, numLayers: 0, dropout: 0, vocabSize: 16000},
+  /**
+   * small with a DeepSeekMoE feed-forward in each block: 4 routed SwiGLU experts of 64 (top-2) and
+   * one shared, softmax router with the Switch balance loss; any MoE setting can be changed in
+   * --config under `moe`.
+   */
+  'small-moe': {ffn: 'moe'},
   /** Two wider blocks, longer context. */
   base: {maxLen: 384, dModel: 128, numLayers: 2, numHeads: 4, ffnHidden: 344, vocabSize: 16000},
 };
 
 /** One line per preset, for `train --help` (a test keeps the names equal to CLASSIFIER_PRESETS'). */
 export const CLASSIFIER_PRESET_SUMMARIES: Readonly<Record<string, string>> = {
-  tiny: '1 block of 32, maxLen 128, 2k vocabulary: seconds, for tests and smoke runs',
-  small: '2 blocks of 64, maxLen 256, 8k vocabulary (the default)',
-  bag: 'no blocks: the mean of subword embeddings (fastText-like), 16k vocabulary; best on a few thousand rows',
-  base: '2 blocks of 128, maxLen 384, 16k vocabulary',
+  tiny: '1 block of 32, maxLen 128, 2k vocab: seconds, for tests',
+  small: '2 blocks of 64, maxLen 256, 8k vocab (default)',
+  'small-moe': 'small with MoE FFNs: 4 experts of 64 (top-2) + 1 shared',
+  bag: 'no blocks: the mean of subword embeddings, 16k vocab',
+  base: '2 blocks of 128, maxLen 384, 16k vocab',
 };
 
 /** The name of the classifier's output Dense, the head that fine-tuning may replace. */

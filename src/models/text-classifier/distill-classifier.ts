@@ -14,6 +14,7 @@ import {classifierLoss, classifierReport} from '../classify/classifier-training.
 import {checkKnownLabels, type LabeledRow, readLabeledRows} from '../classify/labeled-data.js';
 import type {DistillOptions, DistillReport} from '../distill-options.js';
 import {loadModelConfig} from '../model-config.js';
+import {checkMoEConfig, OPTIONAL_CONFIG_KEYS} from '../moe-config.js';
 import {engineOptions} from '../train-options.js';
 import {
   buildClassifier,
@@ -35,7 +36,8 @@ import {cachedTeacherLogits, teacherLogits} from './teacher-cache.js';
 /** The student's config: --preset/--config over the defaults, else the teacher's; flags last. */
 async function studentConfig(options: DistillOptions, teacher: ClassifierRun): Promise<ClassifierConfig> {
   const fromScratch = options.preset !== undefined || options.configFile !== undefined;
-  return loadModelConfig({
+  const config = await loadModelConfig({
+    optional: OPTIONAL_CONFIG_KEYS,
     family: 'classifier',
     defaults: fromScratch ? DEFAULT_CLASSIFIER_CONFIG : {...DEFAULT_CLASSIFIER_CONFIG, ...teacher.config},
     presets: CLASSIFIER_PRESETS,
@@ -46,6 +48,7 @@ async function studentConfig(options: DistillOptions, teacher: ClassifierRun): P
       ...(options.vocabSize !== undefined ? {vocabSize: options.vocabSize} : {}),
     } as Partial<ClassifierConfig>,
   });
+  return checkMoEConfig(config);
 }
 
 /**
@@ -201,7 +204,7 @@ export async function distillClassifier(
     );
     await prepareRunFolder(options.out, runConfig, options);
     if (!options.resume) await saveRunArtifacts(options.out, {tokenizer, labels: teacher.labels});
-    let cache: DistillReport['teacherCache'] = 'off';
+    let cache: DistillReport['teacher_cache'] = 'off';
     let logitsOf = (rows: number[]) => teacherLogits(teacher, trainData.teacherIds, rows);
     if (options.cacheTeacher) {
       const cached = await cachedTeacherLogits(options.out, teacher, trainData.teacherIds, trainData.n);
@@ -228,12 +231,12 @@ export async function distillClassifier(
     return {
       ...classifierReport(options.out, result, student, trainData.n, valData.n),
       teacher: {dir: options.teacher, parameters: teacherParameters, validation: teacherVal},
-      parameterRatio: parameters / teacherParameters,
+      parameter_ratio: parameters / teacherParameters,
       temperature,
       alpha,
-      unlabeledExamples: trainRows.filter((r) => r.label === undefined).length,
-      tokenizerSource: source,
-      teacherCache: cache,
+      unlabeled_examples: trainRows.filter((r) => r.label === undefined).length,
+      tokenizer_source: source,
+      teacher_cache: cache,
     };
   } finally {
     student?.dispose();

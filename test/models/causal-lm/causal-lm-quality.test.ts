@@ -43,7 +43,7 @@ describe('causal LM on Moby-Dick', () => {
     const model = Math.exp(scored.nats / scored.tokens);
     const unigram = unigramPerplexity(trainIds, valIds, run.tokenizer.vocabSize);
     console.log(
-      `Moby-Dick tiny LM (${report.parameters} parameters, ${report.steps} steps, ${report.tokensPerSecond.toFixed(0)} tokens/s): ` +
+      `Moby-Dick tiny LM (${report.parameters} parameters, ${report.steps} steps, ${report.tokens_per_s.toFixed(0)} tokens/s): ` +
         `validation perplexity ${model.toFixed(1)} vs unigram ${unigram.toFixed(1)} (ratio ${(model / unigram).toFixed(2)}) on ${scored.tokens} tokens`,
     );
     expect(scored.tokens).toBeGreaterThan(5000);

@@ -48,8 +48,8 @@ describe('distill a language model on next-token distributions', () => {
     const report = await distill(options('student', {temperature: 2, alpha: 0.8}));
     expect(report.task).toBe('lm');
     expect(report.steps).toBe(150);
-    expect(report.tokenizerSource).toBe('teacher');
-    expect(report.parameterRatio).toBeLessThan(0.5);
+    expect(report.tokenizer_source).toBe('teacher');
+    expect(report.parameter_ratio).toBeLessThan(0.5);
     expect(report.teacher.validation?.val_ppl).toBeGreaterThan(1);
     expect(report.validation?.val_ppl).toBeCloseTo(Math.exp(report.validation!.val_loss!), 6);
     const run = await loadRun(report.out);

@@ -159,7 +159,7 @@ describe('weights in training', () => {
     const plain = await train(raw, 'plain', {epochs: 15, val: 'fixtures/tabular/iris.csv'});
     // Same rows; only the weights differ, so the runs must differ, and the weighted one does not
     // neglect the rare class on the full (balanced) data.
-    expect(report.finalLoss).not.toBeCloseTo(plain.finalLoss, 4);
+    expect(report.final_loss).not.toBeCloseTo(plain.final_loss, 4);
     const b = (await evaluateRun({model: join(dir, 'balanced'), data: 'fixtures/tabular/iris.csv'})) as {
       per_class: Record<string, {recall: number}>;
       accuracy: number;
@@ -177,6 +177,6 @@ describe('weights in training', () => {
       val: 'fixtures/tabular/iris.csv',
       classWeights: 'balanced',
     });
-    expect(classWeighted.finalLoss).toBeCloseTo(report.finalLoss, 3);
+    expect(classWeighted.final_loss).toBeCloseTo(report.final_loss, 3);
   }, 60_000);
 });

@@ -151,8 +151,8 @@ describe('feature classifier on iris', () => {
       },
     }).catch(() => undefined);
     const resumed = await trainFeatureClassifier({...base, out: join(dir, 'resumed'), resume: true});
-    expect(resumed.resumedFrom).toBe(10);
-    expect(resumed.finalLoss).toBeCloseTo(straight.finalLoss, 6);
+    expect(resumed.resumed_from).toBe(10);
+    expect(resumed.final_loss).toBeCloseTo(straight.final_loss, 6);
   }, 60_000);
 
   it('predicting leaks no tensors, and batch size does not change the answer', async () => {

@@ -137,14 +137,14 @@ describe('trainClassifier: resume', () => {
         },
       }),
     );
-    expect(first.stoppedBy).toBe('aborted');
+    expect(first.stopped_by).toBe('aborted');
     expect(first.steps).toBe(10);
     // As a crash would: no final model, only the checkpoint, tokenizer and labels.
     await rm(join(dir, 'resumed', 'model'), {recursive: true});
     const resumed = await trainClassifier(base({out: join(dir, 'resumed'), steps: 20, resume: true}));
-    expect(resumed.resumedFrom).toBe(10);
+    expect(resumed.resumed_from).toBe(10);
     expect(resumed.steps).toBe(20);
-    expect(resumed.finalLoss).toBeCloseTo(straight.finalLoss, 5);
+    expect(resumed.final_loss).toBeCloseTo(straight.final_loss, 5);
     expect(resumed.validation!.val_loss).toBeCloseTo(straight.validation!.val_loss!, 5);
     expect(resumed.validation!.val_acc).toBe(straight.validation!.val_acc);
   });
