@@ -6,8 +6,8 @@ import type {TrainRunOptions} from '../models/train-options.js';
  * the routed experts' down projections (one adapter per expert) and the shared experts'. At rank 8
  * on the classifier `small` preset that trains 1.95% of the parameters (with the head: 12,032 + 130
  * of 624,770); adding gate/up too would train 3.1%, attention alone 1.3%. With `ffn: moe` (4
- * experts + 1 shared) it trains 2.70% (18,432 + 130 of 686,986); on the causal-lm `small-moe`
- * preset (8 experts + 1 shared, 4 blocks) 3.99% (106,496 of 2,667,680; dense `small`: 3.51%).
+ * experts + 1 shared) it trains 2.70% (18,432 + 130 of 686,978); on the causal-lm `small-moe`
+ * preset (8 experts + 1 shared, 4 blocks) 3.99% (106,496 of 2,667,648; dense `small`: 3.51%).
  */
 export const DEFAULT_LORA_TARGETS = 'attn/(q|k|v|o)$|ffn/down$|(experts|shared)/down$';
 
