@@ -24,22 +24,32 @@ export async function runTraining<R>(
   format: (report: R) => string,
   progress = new TrainProgress(),
 ): Promise<R> {
-  const controller = new AbortController();
-  const abort = () => controller.abort();
-  process.once('SIGINT', abort);
   try {
-    const report = await job({
-      signal: controller.signal,
-      onStep: progress.onStep,
-      onEval: progress.onEval,
-      onEpoch: progress.onEpoch,
-      onInfo: (message) => progress.line(message),
-    });
+    const report = await untilInterrupted((signal) =>
+      job({
+        signal,
+        onStep: progress.onStep,
+        onEval: progress.onEval,
+        onEpoch: progress.onEpoch,
+        onInfo: (message) => progress.line(message),
+      }),
+    );
     progress.stop();
     if (!command.jsonEnabled()) command.log(format(report));
     return report;
   } finally {
     progress.stop();
+  }
+}
+
+/** Runs `job` with a signal that Ctrl-C aborts (the job stops cleanly); the handler goes when it ends. */
+export async function untilInterrupted<R>(job: (signal: AbortSignal) => Promise<R>): Promise<R> {
+  const controller = new AbortController();
+  const abort = () => controller.abort();
+  process.once('SIGINT', abort);
+  try {
+    return await job(controller.signal);
+  } finally {
     process.off('SIGINT', abort);
   }
 }

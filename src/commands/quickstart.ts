@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core';
 import chalk from 'chalk';
 import {ModelCommand} from '../cli/model-command.js';
+import {untilInterrupted} from '../cli/run-training.js';
 import {type QuickstartReport, type QuickstartStage, quickstart} from '../workflows/quickstart.js';
 
 export default class Quickstart extends ModelCommand {
@@ -23,23 +24,18 @@ export default class Quickstart extends ModelCommand {
   async run(): Promise<QuickstartReport> {
     const {flags} = await this.parse(Quickstart);
     await this.startBackend(flags.backend);
-    const controller = new AbortController();
-    const abort = () => controller.abort();
-    process.once('SIGINT', abort);
-    try {
-      const report = await quickstart({
+    const report = await untilInterrupted((signal) =>
+      quickstart({
         out: flags.out,
         overwrite: flags.overwrite,
         epochs: flags.epochs,
         seed: flags.seed,
-        signal: controller.signal,
+        signal,
         onStage: (s) => process.stderr.write(`${formatStage(s)}\n`),
-      });
-      if (!this.jsonEnabled()) this.log(formatTable(report));
-      return report;
-    } finally {
-      process.off('SIGINT', abort);
-    }
+      }),
+    );
+    if (!this.jsonEnabled()) this.log(formatTable(report));
+    return report;
   }
 }
 
