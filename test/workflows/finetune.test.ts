@@ -6,6 +6,7 @@ import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {DatasetError, ModelError} from '../../src/errors.js';
+import {countParameters} from '../../src/layers/walk-layers.js';
 import {finetuneModel} from '../../src/lora/finetune-model.js';
 import {
   buildCausalLM,
@@ -117,8 +118,8 @@ describe('LoRA invariants', () => {
         (n, w) => n + tf.util.sizeFromShape(w.shape as number[]),
         0,
       );
-      share[name] = trainable / model.countParams();
-      shares.push(`${name}: ${trainable} of ${model.countParams()} (${(100 * share[name]!).toFixed(2)}%)`);
+      share[name] = trainable / countParameters(model);
+      shares.push(`${name}: ${trainable} of ${countParameters(model)} (${(100 * share[name]!).toFixed(2)}%)`);
       model.dispose();
       base.dispose();
     }
