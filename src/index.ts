@@ -3,6 +3,7 @@ export * from './backend/backend.js';
 export * from './backend/info.js';
 export * from './backend/probe.js';
 export * from './backend/system.js';
+export {type DecimalBounds, parseDecimal} from './cli/decimal-flag.js';
 export {type ErrorReport, errorReport} from './cli/error-report.js';
 export * from './compress/export.js';
 export * from './compress/export-run.js';

@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core';
+import {decimalFlag} from '../cli/decimal-flag.js';
 import {ModelCommand} from '../cli/model-command.js';
 import {PRUNE_METHODS, type PruneMethod, type PruneRunReport, pruneRun} from '../compress/prune.js';
 import {formatPruneReport} from '../compress/prune-report.js';
@@ -25,10 +26,13 @@ export default class Prune extends ModelCommand {
     model: Flags.string({summary: 'Run folder to prune (runs/NAME).', required: true}),
     out: Flags.string({summary: 'Run folder to write.', required: true}),
     method: Flags.string({summary: 'What to remove.', options: [...PRUNE_METHODS], default: 'magnitude'}),
-    sparsity: Flags.string({
+    sparsity: decimalFlag({
       summary:
-        'Fraction removed, in [0, 1): of the weights (magnitude), of each structure (structured), of the experts (experts).',
-      default: '0.5',
+        'Fraction removed: of the weights (magnitude), of each structure (structured), of the experts (experts).',
+      default: 0.5,
+      min: 0,
+      max: 1,
+      maxExclusive: true,
     }),
     structure: Flags.string({
       summary: 'structured: remove FFN neurons, attention heads, Dense hidden units, or all the model has.',
@@ -55,7 +59,11 @@ export default class Prune extends ModelCommand {
       options: ['gradual', 'one-shot'],
       default: 'gradual',
     }),
-    lr: Flags.string({summary: "Fine-tuning learning rate (default: a tenth of the run's)."}),
+    lr: decimalFlag({
+      summary: "Fine-tuning learning rate (default: a tenth of the run's).",
+      min: 0,
+      minExclusive: true,
+    }),
     eval: Flags.string({
       summary: 'Score before and after on this file (labeled data, or text for language models).',
     }),
@@ -69,14 +77,14 @@ export default class Prune extends ModelCommand {
       model: flags.model,
       out: flags.out,
       method: flags.method as PruneMethod,
-      sparsity: Number(flags.sparsity),
+      sparsity: flags.sparsity,
       structure: flags.structure as PruneStructure | undefined,
       scope: flags.scope as 'global' | 'layer',
       skip: flags.skip,
       data: flags.data,
       steps: flags.steps,
       schedule: flags.schedule as 'gradual' | 'one-shot',
-      lr: flags.lr === undefined ? undefined : Number(flags.lr),
+      lr: flags.lr,
       seed: flags.seed,
       eval: flags.eval,
       overwrite: flags.overwrite,
