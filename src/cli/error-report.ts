@@ -1,5 +1,6 @@
 import {Errors} from '@oclif/core';
 import {isUserError} from '../errors.js';
+import {withStdinNamed} from './stdin-file.js';
 
 /**
  * What went wrong, as the CLI reports it: one line on stderr, or with `--json` the object
@@ -34,12 +35,14 @@ function oneLine(message: string): string {
     text = text.slice(parsing[0].length);
     if (!text.includes(parsing[1]!)) text = `${parsing[1]}: ${text}`;
   }
-  return text
-    .split('\n')
-    .map((line) => line.trim())
-    .filter((line) => line !== '' && !/^See more help with --help$/.test(line))
-    .join('; ')
-    .replace(/:;/g, ':');
+  return withStdinNamed(
+    text
+      .split('\n')
+      .map((line) => line.trim())
+      .filter((line) => line !== '' && !/^See more help with --help$/.test(line))
+      .join('; ')
+      .replace(/:;/g, ':'),
+  );
 }
 
 /** Sorts any thrown value into usage, input or internal, with a one-line message and a hint. */

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core';
 import {DEFAULT_LORA_TARGETS, type FinetuneOptions} from '../models/finetune-options.js';
+import {dataFileFlag} from './data-file-flag.js';
 import {decimalFlag} from './decimal-flag.js';
 import {trainFlags} from './train-flags.js';
 
@@ -21,9 +22,9 @@ const {
 /** Flags of `finetune`: the base run, the data, LoRA/full settings, and train's engine flags. */
 export const finetuneFlags = {
   model: Flags.string({summary: 'Run folder of the base model (runs/BASE).', required: true}),
-  data: Flags.string({
+  data: dataFileFlag({
     summary:
-      'Fine-tuning data: labeled rows (.jsonl, .csv, .tsv) for a classifier, text (.txt, .jsonl) for a language model.',
+      'Fine-tuning data: labeled rows (.jsonl, .csv, .tsv) for a classifier, text (.txt, .jsonl) for a language model; - reads stdin.',
     required: true,
   }),
   val,

@@ -1,12 +1,16 @@
 import {Flags} from '@oclif/core';
 import {ConfigError} from '../errors.js';
 import type {TrainRunOptions} from '../models/train-run.js';
+import {dataFileFlag} from './data-file-flag.js';
 import {decimalFlag} from './decimal-flag.js';
 
 /** Flags of `train` (and of commands that train: finetune, distill). */
 export const trainFlags = {
-  data: Flags.string({summary: 'Training data (.jsonl, .csv, .tsv; .txt for --task lm).', required: true}),
-  val: Flags.string({summary: 'Validation data; default a deterministic 10% holdout of --data.'}),
+  data: dataFileFlag({
+    summary: 'Training data (.jsonl, .csv, .tsv; .txt for --task lm); - reads stdin (JSONL, or text).',
+    required: true,
+  }),
+  val: dataFileFlag({summary: 'Validation data; default a deterministic 10% holdout of --data.'}),
   task: Flags.string({
     summary: 'classify: text → label. lm: next-token language model.',
     options: ['classify', 'lm'],

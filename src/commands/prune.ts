@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core';
+import {dataFileFlag} from '../cli/data-file-flag.js';
 import {decimalFlag} from '../cli/decimal-flag.js';
 import {ModelCommand} from '../cli/model-command.js';
 import {PRUNE_METHODS, type PruneMethod, type PruneRunReport, pruneRun} from '../compress/prune.js';
@@ -47,8 +48,9 @@ export default class Prune extends ModelCommand {
       summary:
         "magnitude: keep weights whose name matches this regular expression dense (default 'router'; 'none' prunes all).",
     }),
-    data: Flags.string({
-      summary: 'Labeled data: magnitude and structured fine-tune on it; experts counts expert usage on it.',
+    data: dataFileFlag({
+      summary:
+        'Labeled data: magnitude and structured fine-tune on it; experts counts expert usage on it. - reads stdin.',
     }),
     steps: Flags.integer({
       summary: 'Fine-tuning steps on --data (default 100; experts: only when given).',
@@ -64,8 +66,9 @@ export default class Prune extends ModelCommand {
       min: 0,
       minExclusive: true,
     }),
-    eval: Flags.string({
-      summary: 'Score before and after on this file (labeled data, or text for language models).',
+    eval: dataFileFlag({
+      summary:
+        'Score before and after on this file (labeled data, or text for language models); - reads stdin.',
     }),
     overwrite: Flags.boolean({summary: 'Replace an --out folder that already holds files.'}),
   };
