@@ -8,7 +8,7 @@ import type {DataStepOptions} from '../data/run-data-step.js';
  */
 export const dataFlags = {
   in: Flags.string({
-    summary: 'Input file (.jsonl, .csv, .tsv, .txt); default stdin.',
+    summary: 'Input file (.jsonl, .csv, .tsv, .txt); default or -: stdin.',
     helpGroup: 'DATA',
   }),
   out: Flags.string({
@@ -61,7 +61,7 @@ export interface DataFlagValues {
 /** The runner options the data flags stand for (input, output, formats, fields, error policy). */
 export function dataStepOptions(flags: DataFlagValues): DataStepOptions {
   return {
-    input: flags.in ?? process.stdin,
+    input: flags.in === undefined || flags.in === '-' ? process.stdin : flags.in,
     output: flags.out ?? process.stdout,
     format: flags.format,
     outFormat: flags['out-format'],

@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core';
-import {ConfigError} from '../errors.js';
 import {DEFAULT_LORA_TARGETS, type FinetuneOptions} from '../workflows/finetune-options.js';
+import {dataFileFlag} from './data-file-flag.js';
+import {decimalFlag} from './decimal-flag.js';
 import {trainFlags} from './train-flags.js';
 
 const {
@@ -21,9 +22,9 @@ const {
 /** Flags of `finetune`: the base run, the data, LoRA/full settings, and train's engine flags. */
 export const finetuneFlags = {
   model: Flags.string({summary: 'Run folder of the base model (runs/BASE).', required: true}),
-  data: Flags.string({
+  data: dataFileFlag({
     summary:
-      'Fine-tuning data: labeled rows (.jsonl, .csv, .tsv) for a classifier, text (.txt, .jsonl) for a language model.',
+      'Fine-tuning data: labeled rows (.jsonl, .csv, .tsv) for a classifier, text (.txt, .jsonl) for a language model; - reads stdin.',
     required: true,
   }),
   val,
@@ -34,13 +35,17 @@ export const finetuneFlags = {
     default: 'lora',
   }),
   rank: Flags.integer({summary: 'LoRA rank.', min: 1, default: 8, helpGroup: 'LORA'}),
-  alpha: Flags.string({
+  alpha: decimalFlag({
     summary: 'LoRA alpha: updates scaled by alpha/rank. Default 2 × rank.',
+    min: 0,
+    minExclusive: true,
     helpGroup: 'LORA',
   }),
-  dropout: Flags.string({
+  dropout: decimalFlag({
     summary: 'Dropout on the adapters’ input, in training.',
-    default: '0',
+    default: 0,
+    min: 0,
+    max: 0.99,
     helpGroup: 'LORA',
   }),
   rslora: Flags.boolean({summary: 'Rank-stabilised scale alpha/sqrt(rank).', helpGroup: 'LORA'}),
@@ -64,13 +69,16 @@ export const finetuneFlags = {
     min: 1,
     helpGroup: 'TRAINING',
   }),
-  lr: Flags.string({
+  lr: decimalFlag({
     summary: 'Peak learning rate (default 1e-3 for lora, 1e-4 for full).',
+    min: 0,
+    minExclusive: true,
     helpGroup: 'TRAINING',
   }),
-  'weight-decay': Flags.string({
+  'weight-decay': decimalFlag({
     summary: 'AdamW decoupled weight decay.',
-    default: '0',
+    default: 0,
+    min: 0,
     helpGroup: 'TRAINING',
   }),
   'warmup-steps': warmupSteps,
@@ -98,8 +106,8 @@ export interface FinetuneFlagValues {
   out: string;
   method: string;
   rank: number;
-  alpha?: string;
-  dropout: string;
+  alpha?: number;
+  dropout: number;
   rslora: boolean;
   targets: string;
   freeze?: string;
@@ -109,10 +117,10 @@ export interface FinetuneFlagValues {
   epochs: number;
   steps?: number;
   'batch-size'?: number;
-  lr?: string;
-  'weight-decay': string;
+  lr?: number;
+  'weight-decay': number;
   'warmup-steps': number;
-  'clip-norm': string;
+  'clip-norm': number;
   'grad-accum': number;
   'eval-every'?: number;
   'checkpoint-every'?: number;
@@ -124,15 +132,6 @@ export interface FinetuneFlagValues {
   seed: number;
 }
 
-function num(name: string, value: string | undefined, min: number, max = Number.POSITIVE_INFINITY) {
-  if (value === undefined) return undefined;
-  const x = Number(value);
-  if (!Number.isFinite(x) || x < min || x > max) {
-    throw new ConfigError(`--${name} must be a number in [${min}, ${max}], got "${value}"`);
-  }
-  return x;
-}
-
 /** The library options the finetune flags stand for. */
 export function finetuneOptions(flags: FinetuneFlagValues): FinetuneOptions {
   return {
@@ -142,8 +141,8 @@ export function finetuneOptions(flags: FinetuneFlagValues): FinetuneOptions {
     out: flags.out,
     method: flags.method as 'lora' | 'full',
     rank: flags.rank,
-    alpha: num('alpha', flags.alpha, Number.MIN_VALUE),
-    dropout: num('dropout', flags.dropout, 0, 0.99),
+    alpha: flags.alpha,
+    dropout: flags.dropout,
     rslora: flags.rslora,
     targets: flags.targets,
     freeze: flags.freeze,
@@ -153,10 +152,10 @@ export function finetuneOptions(flags: FinetuneFlagValues): FinetuneOptions {
     epochs: flags.epochs,
     steps: flags.steps,
     batchSize: flags['batch-size'],
-    lr: num('lr', flags.lr, Number.MIN_VALUE),
-    weightDecay: num('weight-decay', flags['weight-decay'], 0),
+    lr: flags.lr,
+    weightDecay: flags['weight-decay'],
     warmupSteps: flags['warmup-steps'],
-    clipNorm: num('clip-norm', flags['clip-norm'], 0),
+    clipNorm: flags['clip-norm'],
     gradAccum: flags['grad-accum'],
     evalEvery: flags['eval-every'] ?? 'epoch',
     checkpointEvery: flags['checkpoint-every'] ?? 'epoch',

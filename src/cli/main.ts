@@ -1,36 +1,60 @@
-import {Errors, flush, handle, run} from '@oclif/core';
-import {isUserError} from '../errors.js';
+import {dirname} from 'node:path';
+import {fileURLToPath} from 'node:url';
+import {Config, Errors, flush, Plugin, run} from '@oclif/core';
+import {EXIT_CODES, errorReport, formatErrorLine, wantsJson} from './error-report.js';
+import {manifestStaleness} from './manifest.js';
 
-interface ExitableError extends Error {
-  oclif?: {exit?: number};
-  skipOclifErrorHandling?: boolean;
+/**
+ * The CLI's configuration. With a current `oclif.manifest.json` oclif reads every command's flags and
+ * help from it and loads only the command that runs. Without one, or a stale one (a command added
+ * since the build), or in development, where the sources are the truth, every command is read from
+ * its module instead: slower, but no command is hidden.
+ */
+async function loadConfig(bin: string, development: boolean): Promise<Config> {
+  const root = dirname(dirname(fileURLToPath(bin)));
+  const stale = development ? 'development' : await manifestStaleness(root);
+  if (stale === undefined) return Config.load(bin);
+  if (!development) {
+    process.stderr.write(`warning: ${stale}; reading every command instead (slower) — run npm run build\n`);
+  }
+  const plugin = new Plugin({root, isRoot: true, ignoreManifest: true});
+  await plugin.load();
+  const config = new Config({root, plugins: new Map([[plugin.name, plugin]])});
+  await config.load();
+  // The root plugin was given, so oclif skipped the plugins it lists (help, autocomplete): load them.
+  await config.loadPluginsAndCommands({force: true});
+  return config;
+}
+
+async function write(stream: NodeJS.WriteStream, text: string): Promise<void> {
+  await new Promise<void>((resolve) => stream.write(text, () => resolve()));
 }
 
 /**
- * Maps every failure to the kit's exit codes: 1 for usage and input errors (oclif's own parse
- * errors and the kit's `UserError`s), 2 for internal errors (anything else, printed with its stack).
+ * Runs the CLI. Every failure is reported once, the same way: one line on stderr (`Error: … — hint`),
+ * or under `--json` one object `{"error": {code, message, hint}}` on stdout; an internal error also
+ * prints its stack on stderr. Exit codes: 1 usage or input error, 2 internal error.
  */
-export function exitCodeFor(err: unknown): number {
-  if (err instanceof Errors.ExitError) return err.oclif.exit ?? 0;
-  if (isUserError(err)) return err.exitCode;
-  if (err instanceof Errors.CLIError) return 1;
-  return 2;
-}
-
-export async function main(dir: string, options: {development?: boolean} = {}): Promise<void> {
+export async function main(bin: string, options: {development?: boolean} = {}): Promise<void> {
   if (options.development) process.env.NODE_ENV = 'development';
+  const argv = process.argv.slice(2);
+  let config: Config | undefined;
   try {
-    await run(process.argv.slice(2), dir);
+    config = await loadConfig(bin, options.development ?? false);
+    await run(argv, config);
     await flush();
   } catch (error) {
-    const err = (error instanceof Error ? error : new Error(String(error))) as ExitableError;
-    const code = exitCodeFor(err);
-    if (isUserError(err)) {
-      // The message is the whole story: no stack trace for an input the user can fix.
-      await handle(new Errors.CLIError(err.message, {exit: code}));
+    if (error instanceof Errors.ExitError) {
+      process.exitCode = error.oclif.exit ?? 0;
       return;
     }
-    err.oclif = {...err.oclif, exit: code};
-    await handle(err);
+    const command = argv[0] && config?.findCommand(argv[0]) ? argv[0] : undefined;
+    const report = errorReport(error, {bin: config?.bin ?? 'deepseek-kit', command});
+    if (wantsJson(argv)) await write(process.stdout, `${JSON.stringify({error: report})}\n`);
+    else await write(process.stderr, `${formatErrorLine(report)}\n`);
+    if (report.code === 'internal' && error instanceof Error && error.stack) {
+      await write(process.stderr, `${error.stack}\n`);
+    }
+    process.exit(EXIT_CODES[report.code]);
   }
 }

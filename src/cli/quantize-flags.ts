@@ -1,6 +1,7 @@
 import {Flags} from '@oclif/core';
 import {DEFAULT_SKIP, type EncodeOptions, type ExportDtype} from '../compress/weight-codec.js';
 import {ConfigError} from '../errors.js';
+import {dataFileFlag} from './data-file-flag.js';
 
 /** Flags of `quantize` and `export` that shape the weight encoding. */
 export const quantizeFlags = {
@@ -18,8 +19,9 @@ export const quantizeFlags = {
     min: 0,
   }),
   overwrite: Flags.boolean({summary: 'Replace an --out folder that already holds files.'}),
-  eval: Flags.string({
-    summary: 'Score before and after on this file (labeled data, or text for language models).',
+  eval: dataFileFlag({
+    summary:
+      'Score before and after on this file (labeled data, or text for language models); - reads stdin.',
   }),
 };
 

@@ -2,11 +2,16 @@ import {Flags} from '@oclif/core';
 import {ConfigError} from '../errors.js';
 import {presetHelp} from '../models/registry.js';
 import type {TrainRunOptions} from '../models/train-options.js';
+import {dataFileFlag} from './data-file-flag.js';
+import {decimalFlag} from './decimal-flag.js';
 
 /** Flags of `train` (and of commands that train: finetune, distill). */
 export const trainFlags = {
-  data: Flags.string({summary: 'Training data (.jsonl, .csv, .tsv; .txt for --task lm).', required: true}),
-  val: Flags.string({summary: 'Validation data; default a deterministic 10% holdout of --data.'}),
+  data: dataFileFlag({
+    summary: 'Training data (.jsonl, .csv, .tsv; .txt for --task lm); - reads stdin (JSONL, or text).',
+    required: true,
+  }),
+  val: dataFileFlag({summary: 'Validation data; default a deterministic 10% holdout of --data.'}),
   task: Flags.string({
     summary: 'classify: text → label. lm: next-token language model.',
     options: ['classify', 'lm'],
@@ -48,10 +53,17 @@ export const trainFlags = {
     helpGroup: 'TRAINING',
   }),
   'batch-size': Flags.integer({summary: 'Examples per batch.', min: 1, default: 32, helpGroup: 'TRAINING'}),
-  lr: Flags.string({summary: 'Peak learning rate (AdamW).', default: '1e-3', helpGroup: 'TRAINING'}),
-  'weight-decay': Flags.string({
+  lr: decimalFlag({
+    summary: 'Peak learning rate (AdamW).',
+    default: 1e-3,
+    min: 0,
+    minExclusive: true,
+    helpGroup: 'TRAINING',
+  }),
+  'weight-decay': decimalFlag({
     summary: 'AdamW decoupled weight decay.',
-    default: '0.01',
+    default: 0.01,
+    min: 0,
     helpGroup: 'TRAINING',
   }),
   'warmup-steps': Flags.integer({
@@ -60,9 +72,10 @@ export const trainFlags = {
     default: 0,
     helpGroup: 'TRAINING',
   }),
-  'clip-norm': Flags.string({
+  'clip-norm': decimalFlag({
     summary: 'Clip the global gradient norm (0: off).',
-    default: '1.0',
+    default: 1,
+    min: 0,
     helpGroup: 'TRAINING',
   }),
   'grad-accum': Flags.integer({
@@ -134,10 +147,10 @@ export interface TrainFlagValues {
   epochs: number;
   steps?: number;
   'batch-size': number;
-  lr: string;
-  'weight-decay': string;
+  lr: number;
+  'weight-decay': number;
   'warmup-steps': number;
-  'clip-norm': string;
+  'clip-norm': number;
   'grad-accum': number;
   'eval-every'?: number;
   patience: number;
@@ -152,13 +165,6 @@ export interface TrainFlagValues {
   'class-weights'?: string;
   'on-error'?: string;
   seed: number;
-}
-
-function number(name: string, value: string, min = 0): number {
-  const x = Number(value);
-  if (!Number.isFinite(x) || x < min)
-    throw new ConfigError(`--${name} must be a number ≥ ${min}, got "${value}"`);
-  return x;
 }
 
 /** `a, b,c` → ['a', 'b', 'c']; an empty name is a ConfigError. */
@@ -191,10 +197,10 @@ export function trainRunOptions(flags: TrainFlagValues): TrainRunOptions {
     epochs: flags.epochs,
     steps: flags.steps,
     batchSize: flags['batch-size'],
-    lr: number('lr', flags.lr, Number.MIN_VALUE),
-    weightDecay: number('weight-decay', flags['weight-decay']),
+    lr: flags.lr,
+    weightDecay: flags['weight-decay'],
     warmupSteps: flags['warmup-steps'],
-    clipNorm: number('clip-norm', flags['clip-norm']),
+    clipNorm: flags['clip-norm'],
     gradAccum: flags['grad-accum'],
     evalEvery: flags['eval-every'] ?? 'epoch',
     patience: flags.patience,

@@ -1,5 +1,7 @@
-import {Command, Flags} from '@oclif/core';
+import {Flags} from '@oclif/core';
 import {dataFlags} from '../cli/data-flags.js';
+import {decimalFlag} from '../cli/decimal-flag.js';
+import {KitCommand} from '../cli/kit-command.js';
 import {runDataCommand} from '../cli/run-data-command.js';
 import {
   AUGMENT_OPS,
@@ -10,7 +12,7 @@ import {
 } from '../data/augment.js';
 import {UserError} from '../errors.js';
 
-export default class Augment extends Command {
+export default class Augment extends KitCommand {
   static override enableJsonFlag = true;
   static override summary =
     'Add EDA copies of each row: synonym replacement, insertion, swap, deletion, typos.';
@@ -27,15 +29,13 @@ export default class Augment extends Command {
   ];
   static override flags = {
     ...dataFlags,
-    alpha: Flags.custom<number>({
-      summary: 'Share of words each op changes (deletion: probability per word), in (0, 1].',
+    alpha: decimalFlag({
+      summary: 'Share of words each op changes (deletion: probability per word).',
       default: 0.1,
-      parse: async (s) => {
-        const x = Number(s);
-        if (!(x > 0 && x <= 1)) throw new UserError(`--alpha must be in (0, 1], got ${s}`);
-        return x;
-      },
-    })(),
+      min: 0,
+      minExclusive: true,
+      max: 1,
+    }),
     'num-aug': Flags.integer({summary: 'New rows per input row.', default: 4, min: 0, max: 64}),
     ops: Flags.string({
       summary: `Comma-separated ops to use: ${AUGMENT_OPS.join(',')}.`,

@@ -1,11 +1,12 @@
-import {Command, Flags} from '@oclif/core';
+import {Flags} from '@oclif/core';
 import {dataFlags} from '../cli/data-flags.js';
+import {decimalFlag} from '../cli/decimal-flag.js';
+import {KitCommand} from '../cli/kit-command.js';
 import {runDataCommand} from '../cli/run-data-command.js';
 import {BALANCE_STRATEGIES, type BalanceStrategy} from '../data/balance.js';
 import {type BalanceRunReport, formatBalanceSummary, runBalance} from '../data/run-balance.js';
-import {UserError} from '../errors.js';
 
-export default class Balance extends Command {
+export default class Balance extends KitCommand {
   static override enableJsonFlag = true;
   static override summary = 'Even out the labels: oversample, undersample, or add sample weights.';
   static override description =
@@ -26,16 +27,11 @@ export default class Balance extends Command {
       options: [...BALANCE_STRATEGIES],
       default: 'oversample',
     }),
-    smoothing: Flags.custom<number>({
+    smoothing: decimalFlag({
       summary: 'weight: added to each label count before inverting (0: N/(K·count)).',
       default: 1,
-      parse: async (s) => {
-        const x = Number(s);
-        if (!(x >= 0) || !Number.isFinite(x))
-          throw new UserError(`--smoothing must be a number >= 0, got ${s}`);
-        return x;
-      },
-    })(),
+      min: 0,
+    }),
     seed: Flags.integer({summary: 'Seed for which rows are copied or kept.', default: 42, min: 0}),
   };
 

@@ -1,11 +1,13 @@
-import {Command, Flags} from '@oclif/core';
+import {Flags} from '@oclif/core';
 import {dataFlags, dataStepOptions} from '../cli/data-flags.js';
 import {dataProgressBar} from '../cli/data-progress.js';
+import {decimalFlag} from '../cli/decimal-flag.js';
+import {KitCommand} from '../cli/kit-command.js';
 import {type CleanReport, cleanDataset, formatCleanSummary} from '../data/clean.js';
 import {DEDUP_MODES, type DedupMode} from '../data/dedup/dedup-step.js';
 import {UserError} from '../errors.js';
 
-export default class Clean extends Command {
+export default class Clean extends KitCommand {
   static override enableJsonFlag = true;
   static override summary = 'Remove exact and near-duplicate rows and rows that fail quality rules.';
   static override description =
@@ -26,9 +28,13 @@ export default class Clean extends Command {
       options: [...DEDUP_MODES],
       default: 'both',
     }),
-    'near-threshold': Flags.string({
-      summary: 'Estimated Jaccard similarity of word 5-gram sets that makes a near duplicate (0 < t < 1).',
-      default: '0.8',
+    'near-threshold': decimalFlag({
+      summary: 'Estimated Jaccard similarity of word 5-gram sets that makes a near duplicate.',
+      default: 0.8,
+      min: 0,
+      max: 1,
+      minExclusive: true,
+      maxExclusive: true,
     }),
     'num-perm': Flags.integer({
       summary: 'MinHash permutations (finer estimates, more memory).',
@@ -36,10 +42,14 @@ export default class Clean extends Command {
       min: 8,
       max: 1024,
     }),
-    'fn-weight': Flags.string({
+    'fn-weight': decimalFlag({
       summary:
         'LSH bands × rows: weight of missed pairs vs extra candidates (candidates are verified; 0.5 = datasketch).',
-      default: '0.9',
+      default: 0.9,
+      min: 0,
+      max: 1,
+      minExclusive: true,
+      maxExclusive: true,
     }),
     filters: Flags.string({
       summary:
@@ -59,10 +69,6 @@ export default class Clean extends Command {
 
   async run(): Promise<CleanReport> {
     const {flags} = await this.parse(Clean);
-    const threshold = Number(flags['near-threshold']);
-    if (!(threshold > 0 && threshold < 1)) {
-      throw new UserError(`--near-threshold must be between 0 and 1, got ${flags['near-threshold']}`);
-    }
     if (this.jsonEnabled() && !flags.out) {
       throw new UserError(
         '--json prints the report on stdout, which carries the data without --out',
@@ -73,9 +79,9 @@ export default class Clean extends Command {
     const report = await cleanDataset({
       ...dataStepOptions(flags),
       dedup: flags.dedup as DedupMode,
-      nearThreshold: threshold,
+      nearThreshold: flags['near-threshold'],
       numPerm: flags['num-perm'],
-      falseNegativeWeight: Number(flags['fn-weight']),
+      falseNegativeWeight: flags['fn-weight'],
       filters: flags.filters,
       stripHtml: flags['strip-html'] || undefined,
       report: flags.report,

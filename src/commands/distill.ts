@@ -1,20 +1,12 @@
 import {Flags} from '@oclif/core';
+import {decimalFlag} from '../cli/decimal-flag.js';
 import {ModelCommand} from '../cli/model-command.js';
 import {runTraining} from '../cli/run-training.js';
 import {trainFlags, trainRunOptions} from '../cli/train-flags.js';
-import {ConfigError} from '../errors.js';
 import type {DistillReport} from '../models/distill-options.js';
 import {distill, formatDistillReport} from '../workflows/distill.js';
 
 const {task: _task, features: _features, ...studentFlags} = trainFlags;
-
-function ratio(name: string, value: string, max = Number.POSITIVE_INFINITY): number {
-  const x = Number(value);
-  if (!Number.isFinite(x) || x < 0 || x > max) {
-    throw new ConfigError(`--${name} must be a number in [0, ${max}], got "${value}"`);
-  }
-  return x;
-}
 
 export default class Distill extends ModelCommand {
   static override enableJsonFlag = true;
@@ -38,10 +30,17 @@ export default class Distill extends ModelCommand {
       required: true,
     }),
     ...studentFlags,
-    temperature: Flags.string({summary: 'Softmax temperature T of the soft labels (> 0).', default: '2'}),
-    alpha: Flags.string({
-      summary: 'Share of the loss on the teacher’s soft labels, in [0, 1].',
-      default: '0.5',
+    temperature: decimalFlag({
+      summary: 'Softmax temperature T of the soft labels.',
+      default: 2,
+      min: 0,
+      minExclusive: true,
+    }),
+    alpha: decimalFlag({
+      summary: 'Share of the loss on the teacher’s soft labels.',
+      default: 0.5,
+      min: 0,
+      max: 1,
     }),
     'cache-teacher': Flags.boolean({summary: 'Compute teacher logits once, cached in the run folder.'}),
   };
@@ -55,8 +54,8 @@ export default class Distill extends ModelCommand {
         distill({
           ...trainRunOptions({...flags, task: 'classify'}),
           teacher: flags.teacher,
-          temperature: ratio('temperature', flags.temperature),
-          alpha: ratio('alpha', flags.alpha, 1),
+          temperature: flags.temperature,
+          alpha: flags.alpha,
           cacheTeacher: flags['cache-teacher'],
           ...callbacks,
         }),

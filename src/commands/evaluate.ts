@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core';
+import {dataFileFlag} from '../cli/data-file-flag.js';
 import {ModelCommand} from '../cli/model-command.js';
 import type {RunEvaluation} from '../models/model-kind.js';
 import {evaluateRun, formatEvaluation} from '../workflows/evaluate.js';
@@ -16,8 +17,8 @@ export default class Evaluate extends ModelCommand {
   ];
   static override flags = {
     model: Flags.string({summary: 'Run folder written by train (runs/NAME).', required: true}),
-    data: Flags.string({
-      summary: 'Data to score (.jsonl, .csv, .tsv; .txt for language models).',
+    data: dataFileFlag({
+      summary: 'Data to score (.jsonl, .csv, .tsv; .txt for language models); - reads stdin.',
       required: true,
     }),
     'text-field': Flags.string({summary: 'Field holding the text; default as in training.'}),

@@ -1,4 +1,5 @@
 import {Flags} from '@oclif/core';
+import {decimalFlag} from '../cli/decimal-flag.js';
 import {ModelCommand} from '../cli/model-command.js';
 import {type GenerateResult, generate} from '../workflows/generate.js';
 
@@ -19,11 +20,14 @@ export default class Generate extends ModelCommand {
     model: Flags.string({summary: 'Run folder of a language model (runs/NAME).', required: true}),
     prompt: Flags.string({summary: 'Text to continue.', default: ''}),
     'max-tokens': Flags.integer({summary: 'New tokens at most.', default: 128, min: 1}),
-    temperature: Flags.string({summary: 'Sampling temperature; 0 is greedy.', default: '1'}),
+    temperature: decimalFlag({summary: 'Sampling temperature; 0 is greedy.', default: 1, min: 0}),
     'top-k': Flags.integer({summary: 'Sample from the k most likely tokens (0: all).', default: 0, min: 0}),
-    'top-p': Flags.string({
+    'top-p': decimalFlag({
       summary: 'Sample from the smallest set of tokens with this much probability.',
-      default: '1',
+      default: 1,
+      min: 0,
+      minExclusive: true,
+      max: 1,
     }),
     stop: Flags.string({summary: 'Stop when the text contains this (repeatable).', multiple: true}),
     'no-cache': Flags.boolean({summary: 'Re-run the whole sequence for every token (slow; for comparison).'}),
@@ -35,9 +39,9 @@ export default class Generate extends ModelCommand {
     const json = this.jsonEnabled();
     const result = await generate(flags.model, flags.prompt, {
       maxTokens: flags['max-tokens'],
-      temperature: Number(flags.temperature),
+      temperature: flags.temperature,
       topK: flags['top-k'],
-      topP: Number(flags['top-p']),
+      topP: flags['top-p'],
       seed: flags.seed,
       stop: flags.stop?.map((s) => s.replace(/\\n/g, '\n').replace(/\\t/g, '\t')),
       useCache: !flags['no-cache'],

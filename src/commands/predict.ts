@@ -17,7 +17,7 @@ export default class Predict extends ModelCommand {
   ];
   static override flags = {
     model: Flags.string({summary: 'Run folder of a classifier (runs/NAME).', required: true}),
-    in: Flags.string({summary: 'Input rows (.jsonl, .csv, .tsv, .txt); default stdin.'}),
+    in: Flags.string({summary: 'Input rows (.jsonl, .csv, .tsv, .txt); default or -: stdin.'}),
     out: Flags.string({summary: 'Output file (written whole at the end); default stdout.'}),
     format: Flags.string({
       summary: 'Input format when the extension does not say.',
@@ -38,7 +38,7 @@ export default class Predict extends ModelCommand {
     await this.startBackend(flags.backend);
     const report = await predictRun({
       model: flags.model,
-      input: flags.in ?? process.stdin,
+      input: flags.in === undefined || flags.in === '-' ? process.stdin : flags.in,
       output: flags.out ?? process.stdout,
       format: flags.format,
       outFormat: flags['out-format'] ?? (flags.out ? undefined : 'jsonl'),

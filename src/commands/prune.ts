@@ -1,4 +1,6 @@
 import {Flags} from '@oclif/core';
+import {dataFileFlag} from '../cli/data-file-flag.js';
+import {decimalFlag} from '../cli/decimal-flag.js';
 import {ModelCommand} from '../cli/model-command.js';
 import {PRUNE_STRUCTURES, type PruneStructure} from '../compress/prune-structures.js';
 import {PRUNE_METHODS, type PruneMethod, type PruneRunReport, pruneRun} from '../workflows/prune.js';
@@ -25,10 +27,13 @@ export default class Prune extends ModelCommand {
     model: Flags.string({summary: 'Run folder to prune (runs/NAME).', required: true}),
     out: Flags.string({summary: 'Run folder to write.', required: true}),
     method: Flags.string({summary: 'What to remove.', options: [...PRUNE_METHODS], default: 'magnitude'}),
-    sparsity: Flags.string({
+    sparsity: decimalFlag({
       summary:
-        'Fraction removed, in [0, 1): of the weights (magnitude), of each structure (structured), of the experts (experts).',
-      default: '0.5',
+        'Fraction removed: of the weights (magnitude), of each structure (structured), of the experts (experts).',
+      default: 0.5,
+      min: 0,
+      max: 1,
+      maxExclusive: true,
     }),
     structure: Flags.string({
       summary: 'structured: remove FFN neurons, attention heads, Dense hidden units, or all the model has.',
@@ -43,8 +48,9 @@ export default class Prune extends ModelCommand {
       summary:
         "magnitude: keep weights whose name matches this regular expression dense (default 'router'; 'none' prunes all).",
     }),
-    data: Flags.string({
-      summary: 'Labeled data: magnitude and structured fine-tune on it; experts counts expert usage on it.',
+    data: dataFileFlag({
+      summary:
+        'Labeled data: magnitude and structured fine-tune on it; experts counts expert usage on it. - reads stdin.',
     }),
     steps: Flags.integer({
       summary: 'Fine-tuning steps on --data (default 100; experts: only when given).',
@@ -55,9 +61,14 @@ export default class Prune extends ModelCommand {
       options: ['gradual', 'one-shot'],
       default: 'gradual',
     }),
-    lr: Flags.string({summary: "Fine-tuning learning rate (default: a tenth of the run's)."}),
-    eval: Flags.string({
-      summary: 'Score before and after on this file (labeled data, or text for language models).',
+    lr: decimalFlag({
+      summary: "Fine-tuning learning rate (default: a tenth of the run's).",
+      min: 0,
+      minExclusive: true,
+    }),
+    eval: dataFileFlag({
+      summary:
+        'Score before and after on this file (labeled data, or text for language models); - reads stdin.',
     }),
     overwrite: Flags.boolean({summary: 'Replace an --out folder that already holds files.'}),
   };
@@ -69,14 +80,14 @@ export default class Prune extends ModelCommand {
       model: flags.model,
       out: flags.out,
       method: flags.method as PruneMethod,
-      sparsity: Number(flags.sparsity),
+      sparsity: flags.sparsity,
       structure: flags.structure as PruneStructure | undefined,
       scope: flags.scope as 'global' | 'layer',
       skip: flags.skip,
       data: flags.data,
       steps: flags.steps,
       schedule: flags.schedule as 'gradual' | 'one-shot',
-      lr: flags.lr === undefined ? undefined : Number(flags.lr),
+      lr: flags.lr,
       seed: flags.seed,
       eval: flags.eval,
       overwrite: flags.overwrite,

@@ -1,12 +1,13 @@
-import {Command, Flags} from '@oclif/core';
+import {Flags} from '@oclif/core';
 import {dataFlags} from '../cli/data-flags.js';
+import {KitCommand} from '../cli/kit-command.js';
 import {runDataCommand} from '../cli/run-data-command.js';
 import {formatSplitSummary, runSplit, type SplitRunReport} from '../data/run-split.js';
 import {UserError} from '../errors.js';
 
 const {out: _out, ...flagsWithoutOut} = dataFlags;
 
-export default class Split extends Command {
+export default class Split extends KitCommand {
   static override enableJsonFlag = true;
   static override summary = 'Split rows into train/val/test files by a hash of their normalized text.';
   static override description =

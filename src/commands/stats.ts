@@ -1,10 +1,10 @@
-import {Command} from '@oclif/core';
 import {dataFlags, dataStepOptions} from '../cli/data-flags.js';
+import {KitCommand} from '../cli/kit-command.js';
 import {formatStats, runStats, type StatsRunReport} from '../data/stats.js';
 
 const {out: _out, 'out-format': _outFormat, ...inputFlags} = dataFlags;
 
-export default class Stats extends Command {
+export default class Stats extends KitCommand {
   static override enableJsonFlag = true;
   static override summary = 'Describe a dataset: rows, labels, lengths, duplicates, scripts.';
   static override description =

@@ -54,7 +54,11 @@ describe('deepseek-kit augment', () => {
   it('refuses bad options with exit 1 and a fix', () => {
     const noOut = runCli(['augment', '--json'], {input: sample});
     expect(noOut.code).toBe(1);
-    expect(JSON.parse(noOut.stdout).error.message).toMatch(/--json .* add --out FILE/); // --json: errors as JSON
+    expect(JSON.parse(noOut.stdout).error).toEqual({
+      code: 'input',
+      message: '--json prints the report on stdout, which carries the data without --out',
+      hint: 'add --out FILE',
+    }); // --json: errors as JSON, the hint apart
     const ops = runCli(['augment', '--ops', 'sr,shuffle'], {input: sample});
     expect(ops.code).toBe(1);
     expect(ops.stderr).toMatch(/unknown op shuffle.*sr,ri,rs,rd,typo/);

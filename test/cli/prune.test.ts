@@ -129,7 +129,7 @@ describe('deepseek-kit prune', () => {
 
   it('input errors exit 1 with a message that says what to do', () => {
     const cases: [string[], RegExp][] = [
-      [['--sparsity', '1.5'], /--sparsity must be in \[0, 1\)/],
+      [['--sparsity', '1.5'], /--sparsity must be a number in \[0, 1\), got "1.5"/],
       [['--method', 'experts'], /--method experts needs --data/],
       [['--method', 'experts', '--data', TEST], /no MoE layers.*ffn: moe/],
       [['--skip', '('], /not a valid regular expression/],

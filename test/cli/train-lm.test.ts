@@ -116,6 +116,6 @@ describe('deepseek-kit train --task lm, evaluate, generate', () => {
   it('generate with a sampling setting out of range is a usage error naming it', () => {
     const r = runCli(['generate', '--model', run, '--prompt', 'x', '--top-p', '0']);
     expect(r.code).toBe(1);
-    expect(unwrap(r.stderr)).toMatch(/top-p must be in \(0, 1\]/);
+    expect(unwrap(r.stderr)).toMatch(/--top-p must be a number in \(0, 1\], got "0"/);
   });
 });

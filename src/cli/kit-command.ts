@@ -1,0 +1,13 @@
+import {Command} from '@oclif/core';
+
+/**
+ * Base of every deepseek-kit command. Errors are not printed here: they go up to `main`, which
+ * reports each one the same way (one line on stderr, or one short JSON object under `--json`) with
+ * the kit's exit codes. oclif's own `catch` would print the whole error object, config included,
+ * under `--json`.
+ */
+export abstract class KitCommand extends Command {
+  protected override async catch(error: Error): Promise<never> {
+    throw error;
+  }
+}
