@@ -61,7 +61,7 @@ describe('data files from stdin (-)', () => {
     );
     expect(trained.code, trained.stderr).toBe(0);
     const report = JSON.parse(trained.stdout);
-    expect(report.trainExamples + report.valExamples).toBe(200);
+    expect(report.train_examples + report.val_examples).toBe(200);
 
     const scored = runCli(['evaluate', '--model', run, '--data', '-', '--json'], {input: test});
     expect(scored.code, scored.stderr).toBe(0);
