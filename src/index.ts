@@ -57,6 +57,7 @@ export * from './data/run-split.js';
 export * from './data/split.js';
 export * from './data/stats.js';
 export * from './errors.js';
+export * from './fs/index.js';
 export * from './layers/attention.js';
 export {CompositeLayer, hasSublayers} from './layers/composite-layer.js';
 export * from './layers/decoder-block.js';
