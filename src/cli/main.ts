@@ -1,5 +1,6 @@
 import {Errors, flush, handle, run} from '@oclif/core';
 import {isUserError} from '../errors.js';
+import {guardStdout} from '../fs/stdio.js';
 
 interface ExitableError extends Error {
   oclif?: {exit?: number};
@@ -19,6 +20,7 @@ export function exitCodeFor(err: unknown): number {
 
 export async function main(dir: string, options: {development?: boolean} = {}): Promise<void> {
   if (options.development) process.env.NODE_ENV = 'development';
+  guardStdout();
   try {
     await run(process.argv.slice(2), dir);
     await flush();
