@@ -60,7 +60,8 @@ export function recordToDoc(
     if (key === textField || key === labelField || key === idField) continue;
     const value = record[key];
     if (key === WEIGHT_FIELD && value !== '' && value !== null && value !== undefined) {
-      const weight = Number(value);
+      // A number, or a number written as a string (CSV); Number() of an object could throw.
+      const weight = typeof value === 'number' || typeof value === 'string' ? Number(value) : Number.NaN;
       if (!Number.isFinite(weight) || weight < 0) {
         throw new DatasetError(
           `${at.source} line ${at.line}: "${WEIGHT_FIELD}" is ${printable(JSON.stringify(value) ?? String(value), 80)}, expected a number >= 0`,
