@@ -1,4 +1,4 @@
-import {existsSync, rmdirSync, rmSync, writeSync} from 'node:fs';
+import {existsSync, renameSync, rmdirSync, rmSync, writeSync} from 'node:fs';
 
 /**
  * The outputs this process is writing, so that whatever ends it — a signal, a write error, a crash —
@@ -23,6 +23,8 @@ export interface PendingOutput {
   readonly createdDir?: boolean;
   /** Working space, not an output (a copy of stdin): removed with the rest, never mentioned. */
   readonly scratch?: boolean;
+  /** Where the old `path` was moved while the new one is renamed in: moved back if that never happens. */
+  backup?: string;
   state: OutputState;
 }
 
@@ -69,6 +71,7 @@ export function discardUnfinished(except?: string): string {
     if (done) written.push(o.path);
     else if (o.temp) {
       rmSync(o.temp, {force: true, recursive: true});
+      if (o.backup && existsSync(o.backup) && !existsSync(o.path)) renameSync(o.backup, o.path);
       notWritten.push(o.path);
     } else if (o.state !== 'abandoned') partial.push(o.path);
     o.state = done ? 'written' : 'abandoned';

@@ -1,10 +1,12 @@
 import {
   chmodSync,
   existsSync,
+  lstatSync,
   mkdtempSync,
   readdirSync,
   readFileSync,
   statSync,
+  symlinkSync,
   writeFileSync,
 } from 'node:fs';
 import {tmpdir} from 'node:os';
@@ -34,6 +36,17 @@ describe('OutputFile', () => {
     expect(readFileSync(path, 'utf8')).toBe('new\n');
     expect(statSync(path).mode & 0o777).toBe(0o640);
     expect(readdirSync(dir).filter((f) => f.endsWith('.tmp'))).toEqual([]);
+  });
+
+  it('through a symbolic link: the target file is replaced and the link stays', async () => {
+    const target = join(dir, 'target.jsonl');
+    writeFileSync(target, 'old\n');
+    symlinkSync(target, join(dir, 'via-link.jsonl'));
+    const file = await OutputFile.open(join(dir, 'via-link.jsonl'));
+    file.stream.write('new\n');
+    await file.commit();
+    expect(lstatSync(join(dir, 'via-link.jsonl')).isSymbolicLink()).toBe(true);
+    expect(readFileSync(target, 'utf8')).toBe('new\n');
   });
 
   it('a write error (full disk) is an OutputError naming the file; no temporary file stays', async () => {

@@ -1,5 +1,6 @@
 import {execFileSync} from 'node:child_process';
-import {mkdtempSync, symlinkSync, writeFileSync} from 'node:fs';
+import {existsSync, mkdtempSync, symlinkSync, writeFileSync} from 'node:fs';
+import {createServer} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
@@ -28,8 +29,16 @@ describe('outputTarget', () => {
     expect(await outputTarget('-')).toEqual({kind: 'stdout', path: '-'});
   });
 
-  it('refuses a folder, and names a missing folder or a file where a folder should be', async () => {
+  it('refuses a folder, a socket or a block device; names a missing folder or a file where a folder should be', async () => {
     await expect(outputTarget(dir)).rejects.toThrow(/refusing to write .*: it is a folder/);
+    const socket = join(dir, 'sock');
+    const server = createServer().listen(socket);
+    await new Promise((ok) => server.once('listening', ok));
+    await expect(outputTarget(socket)).rejects.toThrow(/refusing to write .*sock: it is a socket/);
+    server.close();
+    if (existsSync('/dev/loop0')) {
+      await expect(outputTarget('/dev/loop0')).rejects.toThrow(/it is a block device/);
+    }
     await expect(outputTarget(join(dir, 'nope', 'x.jsonl'))).rejects.toThrow(/folder .*nope does not exist/);
     writeFileSync(join(dir, 'plain'), '');
     const error = await outputTarget(join(dir, 'plain', 'x.jsonl')).catch((e) => e);
