@@ -13,11 +13,13 @@ import {
 } from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
-import {describe, expect, it} from 'vitest';
+import {describe, expect, it, vi} from 'vitest';
 import {ROOT, runCli} from '../helpers/cli.js';
 
 // Issue 17, the data side: what the data commands promise about their outputs, temporary files,
 // signals, write errors and the terminal. Each case failed before the shared src/fs mechanism.
+// Several CLI starts per test: a few seconds each on a busy machine.
+vi.setConfig({testTimeout: 180_000});
 const dir = mkdtempSync(join(tmpdir(), 'dsk-safety-'));
 const reviews = 'fixtures/imdb/reviews.jsonl';
 // The first 200 reviews: enough rows to write, few enough to keep each run short.

@@ -46,6 +46,10 @@ export class DocWriter {
   private sinkGone = false;
   private sinkError: unknown;
   private readonly sinkEntry: PendingOutput | undefined;
+  private readonly onSinkError = (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') this.sinkGone = true;
+    else this.sinkError ??= outputError(this.where(), error);
+  };
   private header: string[] | undefined;
   private readonly names: Required<FieldNames>;
   /** The id, text, label and weight field names as JSON keys, quoted once. */
@@ -68,10 +72,7 @@ export class DocWriter {
     if (!file) {
       const name = this.where();
       this.sinkEntry = trackOutput({path: name});
-      this.sink.on('error', (error: NodeJS.ErrnoException) => {
-        if (error.code === 'EPIPE') this.sinkGone = true;
-        else this.sinkError ??= outputError(name, error);
-      });
+      this.sink.on('error', this.onSinkError);
     }
   }
 
@@ -105,6 +106,7 @@ export class DocWriter {
     if (this.file) await this.file.commit();
     else {
       this.check();
+      this.sink.off('error', this.onSinkError);
       settle(this.sinkEntry!, 'written');
     }
   }
@@ -113,7 +115,10 @@ export class DocWriter {
   async abort(): Promise<void> {
     this.buffer = '';
     if (this.file) await this.file.abort();
-    else settle(this.sinkEntry!, 'abandoned');
+    else {
+      this.sink.off('error', this.onSinkError);
+      settle(this.sinkEntry!, 'abandoned');
+    }
   }
 
   /** Throws the error the destination failed with (a full disk names the file or stdout). */
