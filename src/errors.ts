@@ -29,3 +29,23 @@ export class ModelError extends UserError {}
 export function isUserError(err: unknown): err is UserError {
   return err instanceof UserError;
 }
+
+// C0 and C1 control characters, DEL, and the bidirectional overrides that reorder what a terminal shows.
+// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
+const UNPRINTABLE = /[\u0000-\u001f\u007f-\u009f\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/**
+ * Text from an input file made safe to quote in a message: control characters escaped (`\x1b`,
+ * `\n`), so a data file cannot retitle, clear or recolour the terminal, and long quotes cut to
+ * `max` characters.
+ */
+export function printable(text: string, max = 200): string {
+  const cut = text.length > max ? `${text.slice(0, max)}…` : text;
+  return cut.replace(UNPRINTABLE, (c) => {
+    const code = c.charCodeAt(0);
+    if (c === '\n') return '\\n';
+    if (c === '\r') return '\\r';
+    if (c === '\t') return '\\t';
+    return code < 0x100 ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16)}`;
+  });
+}

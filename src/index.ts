@@ -42,6 +42,7 @@ export * from './data/run-split.js';
 export * from './data/split.js';
 export * from './data/stats.js';
 export * from './errors.js';
+export * from './fs/index.js';
 export * from './layers/index.js';
 export * from './lora/index.js';
 export * from './models/index.js';

@@ -1,6 +1,7 @@
 import {dirname} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {Config, Errors, flush, Plugin, run} from '@oclif/core';
+import {guardStdout} from '../fs/stdio.js';
 import {EXIT_CODES, errorReport, formatErrorLine, wantsJson} from './error-report.js';
 import {manifestStaleness} from './manifest.js';
 
@@ -39,6 +40,7 @@ export async function main(bin: string, options: {development?: boolean} = {}): 
   if (options.development) process.env.NODE_ENV = 'development';
   const argv = process.argv.slice(2);
   let config: Config | undefined;
+  guardStdout();
   try {
     config = await loadConfig(bin, options.development ?? false);
     await run(argv, config);

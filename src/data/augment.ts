@@ -10,6 +10,7 @@ import {cloneTokens, detokenize, type Token, tokenize} from './augment/tokens.js
 import {typoNoise} from './augment/typo.js';
 import {sharedWordNet, type WordNet} from './augment/wordnet.js';
 import type {Doc} from './doc.js';
+import {formatInputIssues} from './io/input-issues.js';
 import {Rng} from './rng.js';
 import {type DataStepOptions, type DataStepStats, runDataStep} from './run-data-step.js';
 import {isEnglishStopword} from './stopwords-en.js';
@@ -110,7 +111,7 @@ export function formatAugmentSummary(r: AugmentRunReport): string {
     lines.push(
       `  ${r.shortfall} new rows not made: no op could change the row (too short, or no word with synonyms)`,
     );
-  if (r.io.skipped > 0) lines.push(`  ${r.io.skipped} malformed rows skipped`);
+  lines.push(...formatInputIssues(r.io));
   return lines.join('\n');
 }
 

@@ -1,9 +1,10 @@
 import type {Readable, Writable} from 'node:stream';
+import {OutputFile} from '../fs/output-file.js';
 import {Cleaner} from './cleaner.js';
 import type {DedupMode, DedupReport} from './dedup/dedup-step.js';
 import type {NormalizeOptions} from './dedup/normalize.js';
 import {type FilterConfig, loadFilterConfig} from './filters/filter-config.js';
-import {OutputFile} from './io/output-file.js';
+import {formatInputIssues, type InputIssues} from './io/input-issues.js';
 import {type DataStepOptions, runDataStep} from './run-data-step.js';
 
 export interface CleanOptions extends DataStepOptions {
@@ -25,14 +26,11 @@ export interface CleanOptions extends DataStepOptions {
   report?: string;
 }
 
-export interface CleanReport {
+export interface CleanReport extends InputIssues {
   input: string;
   output: string;
   rowsIn: number;
   rowsOut: number;
-  /** Malformed rows skipped (`onError: 'skip'`), with their messages. */
-  skipped: number;
-  skippedErrors: string[];
   /** Dropped rows per reason: quality rules and `exact_duplicate` / `near_duplicate`. */
   dropped: Record<string, number>;
   filters: {preset: string; rules: string[]; stripHtml: boolean};
@@ -72,6 +70,8 @@ export async function cleanDataset(options: CleanOptions = {}): Promise<CleanRep
       rowsOut: stats.written,
       skipped: stats.skipped,
       skippedErrors: stats.skippedErrors,
+      invalidUtf8Lines: stats.invalidUtf8Lines,
+      firstInvalidUtf8: stats.firstInvalidUtf8,
       dropped: stats.dropped,
       filters: {preset: config.preset, rules: cleaner.rules, stripHtml: config.stripHtml},
       dedup: cleaner.dedupReport(),
@@ -109,8 +109,7 @@ export function formatCleanSummary(report: CleanReport): string {
     `clean: ${report.rowsIn} rows in, ${report.rowsOut} out (${report.input} → ${report.output})`,
   ];
   if (total > 0) lines.push(`  dropped ${total}: ${dropped.map(([r, c]) => `${r} ${c}`).join(', ')}`);
-  if (report.skipped > 0)
-    lines.push(`  skipped ${report.skipped} malformed rows (first: ${report.skippedErrors[0]})`);
+  lines.push(...formatInputIssues(report));
   const {exact, near} = report.dedup;
   const groups = [
     exact ? `exact ${exact.clusters} groups (largest ${exact.largest[0]?.size ?? 0})` : '',

@@ -12,6 +12,27 @@ export interface Doc {
   weight?: number;
   /** All other fields of the input row, untouched. */
   fields: Record<string, unknown>;
+  /**
+   * The id and label as the input row typed them, kept where that is not the string in `id` or
+   * `label` (`7`, `1`, `true`, `null`, `""`). Writers put them back while `id` and `label` still say
+   * the same, so 1 stays 1, true stays true and `"label": null` stays.
+   */
+  typed?: {id?: number | boolean; label?: number | boolean | null | ''};
+}
+
+/** The label to write for `doc`: as the input typed it, unless a step changed it. */
+export function labelValue(doc: Doc): string | number | boolean | null | undefined {
+  const typed = doc.typed;
+  if (typed === undefined || !('label' in typed)) return doc.label;
+  const t = typed.label;
+  const same = t === null || t === '' ? doc.label === undefined : doc.label === String(t);
+  return same ? t : doc.label;
+}
+
+/** The id to write for `doc`: as the input typed it (a number stays a number), unless a step changed it. */
+export function idValue(doc: Doc): string | number | boolean {
+  const t = doc.typed?.id;
+  return t !== undefined && String(t) === doc.id ? t : doc.id;
 }
 
 /** What a filter says of a document: keep, or drop with a stable snake_case reason. */

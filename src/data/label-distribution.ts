@@ -1,3 +1,4 @@
+import {printable} from '../errors.js';
 /** How rows (or sample weight) spread over labels, and how far that is from balanced. */
 export interface LabelDistribution {
   /** Rows, or total sample weight for a weighted distribution. */
@@ -46,7 +47,7 @@ export function labelDistribution(
 /** `pos 1200 (60.0%) · neg 800 (40.0%) · KL 0.020 nats` — one line for a summary. */
 export function formatLabelDistribution(d: LabelDistribution, digits = 0): string {
   const parts = Object.entries(d.counts).map(
-    ([label, n]) => `${label} ${n.toFixed(digits)} (${(100 * d.shares[label]).toFixed(1)}%)`,
+    ([label, n]) => `${printable(label, 40)} ${n.toFixed(digits)} (${(100 * d.shares[label]).toFixed(1)}%)`,
   );
   return `${parts.join(' · ') || 'no labels'} · KL ${d.klFromUniform.toFixed(3)} nats`;
 }

@@ -1,6 +1,7 @@
 import type {Readable} from 'node:stream';
 import {UserError} from '../errors.js';
 import {type BalanceOptions, type BalanceReport, Balancer, countLabels} from './balance.js';
+import {formatInputIssues} from './io/input-issues.js';
 import {readDocs} from './io/read-docs.js';
 import {formatLabelDistribution} from './label-distribution.js';
 import {type DataStepOptions, type DataStepStats, runDataStep} from './run-data-step.js';
@@ -62,7 +63,7 @@ export function formatBalanceSummary(r: BalanceRunReport): string {
         .join(' · ')}`,
     );
   }
-  if (r.io.skipped > 0) lines.push(`  ${r.io.skipped} malformed rows skipped`);
+  lines.push(...formatInputIssues(r.io));
   if (r.spooled) lines.push('  (the input stream was copied to a temporary file to read it twice)');
   return lines.join('\n');
 }

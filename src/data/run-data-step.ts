@@ -3,6 +3,8 @@ import type {Readable, Writable} from 'node:stream';
 import type {DatasetError} from '../errors.js';
 import type {Doc, Verdict} from './doc.js';
 import {type DataFormat, type DocSep, type FieldNames, formatFromPath, resolveFormat} from './io/format.js';
+import {InputIssueCounter, type InputIssues} from './io/input-issues.js';
+import {forgetRawLine} from './io/raw-lines.js';
 import {type OnError, readDocBatches} from './io/read-docs.js';
 import {DocWriter} from './io/write-docs.js';
 
@@ -46,16 +48,12 @@ export interface DataProgress {
   totalBytes?: number;
 }
 
-export interface DataStepStats {
+export interface DataStepStats extends InputIssues {
   /** Rows read (valid ones; skipped malformed rows are counted in `skipped`). */
   read: number;
   written: number;
   /** Dropped rows per reason (`dropped.too_few_words`). */
   dropped: Record<string, number>;
-  /** Malformed rows skipped under `onError: 'skip'`. */
-  skipped: number;
-  /** The first messages of skipped rows (file, line, problem). */
-  skippedErrors: string[];
   bytes: number;
   seconds: number;
   /** Formats used, after defaults. */
@@ -63,7 +61,6 @@ export interface DataStepStats {
   outFormat: DataFormat;
 }
 
-const MAX_SKIP_MESSAGES = 1000;
 const PROGRESS_EVERY = 256;
 
 /**
@@ -84,12 +81,12 @@ export async function runDataStep(step: DataStep, options: DataStepOptions = {})
   const finish = typeof step === 'function' ? undefined : step.finish?.bind(step);
   const inputs = inPath ? [inPath] : [];
   const started = performance.now();
+  const issues = new InputIssueCounter(inPath ?? 'stdin', options.onSkip);
   const stats: DataStepStats = {
     read: 0,
     written: 0,
     dropped: {},
-    skipped: 0,
-    skippedErrors: [],
+    ...issues.issues,
     bytes: 0,
     seconds: 0,
     inFormat,
@@ -126,11 +123,8 @@ export async function runDataStep(step: DataStep, options: DataStepOptions = {})
       onBytes: (bytes) => {
         stats.bytes = bytes;
       },
-      onSkip: (error) => {
-        stats.skipped++;
-        if (stats.skippedErrors.length < MAX_SKIP_MESSAGES) stats.skippedErrors.push(error.message);
-        options.onSkip?.(error);
-      },
+      onSkip: issues.onSkip,
+      onInvalidUtf8: issues.onInvalidUtf8,
     });
     for await (const docs of batches) {
       for (const doc of docs) {
@@ -147,6 +141,7 @@ export async function runDataStep(step: DataStep, options: DataStepOptions = {})
           wait = writer.write(doc);
           stats.written++;
         } else {
+          forgetRawLine(doc);
           stats.dropped[out.reason] = (stats.dropped[out.reason] ?? 0) + 1;
           wait = rejects?.write(doc, {drop_reason: out.reason, drop_detail: out.detail ?? ''});
         }
@@ -169,6 +164,7 @@ export async function runDataStep(step: DataStep, options: DataStepOptions = {})
     await rejects?.abort();
     throw error;
   }
+  Object.assign(stats, issues.issues);
   stats.seconds = (performance.now() - started) / 1000;
   progress();
   return stats;

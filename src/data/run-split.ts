@@ -1,7 +1,8 @@
-import {mkdir} from 'node:fs/promises';
 import {join} from 'node:path';
-import {ConfigError, type DatasetError} from '../errors.js';
+import {ConfigError, printable} from '../errors.js';
+import {OutputDir} from '../fs/output-dir.js';
 import {resolveFormat} from './io/format.js';
+import {formatInputIssues, InputIssueCounter, type InputIssues} from './io/input-issues.js';
 import {readDocs} from './io/read-docs.js';
 import {DocWriter} from './io/write-docs.js';
 import type {DataProgress, DataStepOptions} from './run-data-step.js';
@@ -12,18 +13,16 @@ export interface SplitRunOptions extends SplitOptions, Omit<DataStepOptions, 'ou
   outDir: string;
 }
 
-export interface SplitRunReport extends SplitReport {
+export interface SplitRunReport extends SplitReport, InputIssues {
   /** The file written for each split. */
   files: Record<string, string>;
-  /** Malformed input rows skipped under `onError: 'skip'`, with the first messages. */
-  skipped: number;
-  skippedErrors: string[];
   seconds: number;
 }
 
 /**
  * Streams the input once and writes each row to its split's file (temp names, renamed at the
- * end): a malformed row under `onError: 'fail'` or any other error leaves no split file behind.
+ * end): a malformed row under `onError: 'fail'` or any other error leaves no split file behind,
+ * and no --out-dir folder that this run created.
  */
 export async function runSplit(options: SplitRunOptions): Promise<SplitRunReport> {
   const started = performance.now();
@@ -38,13 +37,12 @@ export async function runSplit(options: SplitRunOptions): Promise<SplitRunReport
   const input = options.input ?? process.stdin;
   const inPath = typeof input === 'string' ? input : undefined;
   const format = resolveFormat(undefined, options.outFormat, resolveFormat(inPath, options.format));
-  await mkdir(options.outDir, {recursive: true});
+  const outDir = await OutputDir.create(options.outDir);
   const files = Object.fromEntries(
     splitter.names.map((name) => [name, join(options.outDir, `${name}.${format}`)]),
   );
   const writers: DocWriter[] = [];
-  const skippedErrors: string[] = [];
-  let skipped = 0;
+  const issues = new InputIssueCounter(inPath ?? 'stdin', options.onSkip);
   try {
     for (const name of splitter.names) {
       writers.push(
@@ -60,27 +58,25 @@ export async function runSplit(options: SplitRunOptions): Promise<SplitRunReport
       onBytes: (n) => {
         bytes = n;
       },
-      onSkip: (error: DatasetError) => {
-        skipped++;
-        if (skippedErrors.length < 1000) skippedErrors.push(error.message);
-        options.onSkip?.(error);
-      },
+      onSkip: issues.onSkip,
+      onInvalidUtf8: issues.onInvalidUtf8,
     });
     for await (const doc of docs) {
       await writers[splitter.assign(doc)].write(doc);
       if (++rows % 256 === 0) options.onProgress?.(progress());
     }
     for (const writer of writers) await writer.close();
+    outDir.keep();
     options.onProgress?.(progress());
   } catch (error) {
     for (const writer of writers) await writer.abort();
+    await outDir.discard();
     throw error;
   }
   return {
     ...splitter.report(),
     files,
-    skipped,
-    skippedErrors,
+    ...issues.issues,
     seconds: (performance.now() - started) / 1000,
   };
 }
@@ -95,7 +91,7 @@ export function formatSplitSummary(r: SplitRunReport): string {
     const n = r.counts[name];
     const share = r.rows === 0 ? 0 : (100 * n) / r.rows;
     const labels = Object.entries(r.labels[name])
-      .map(([label, count]) => `${label} ${count}`)
+      .map(([label, count]) => `${printable(label, 40)} ${count}`)
       .join(' · ');
     lines.push(
       `  ${name.padEnd(width)}  ${String(n).padStart(7)} (${share.toFixed(1)}%)  ${r.files[name]}  ${labels}`,
@@ -109,6 +105,6 @@ export function formatSplitSummary(r: SplitRunReport): string {
       `  note: ${orphans} augmented rows came without their source row before them and split by their own text — split first, then augment the train split`,
     );
   }
-  if (r.skipped > 0) lines.push(`  ${r.skipped} malformed rows skipped`);
+  lines.push(...formatInputIssues(r));
   return lines.join('\n');
 }

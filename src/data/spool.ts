@@ -4,6 +4,7 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import type {Readable} from 'node:stream';
 import {pipeline} from 'node:stream/promises';
+import {settle, trackOutput} from '../fs/pending-outputs.js';
 
 /**
  * A stream copied to a temporary file, for steps that must read their input twice (balance counts
@@ -18,6 +19,12 @@ export interface Spool {
 
 export async function spool(input: Readable): Promise<Spool> {
   const dir = await mkdtemp(join(tmpdir(), 'deepseek-kit-'));
+  // Removed on SIGINT/SIGTERM and at exit too, like the temporary files of outputs.
+  const entry = trackOutput({path: dir, temp: dir, scratch: true});
+  const dispose = async () => {
+    await rm(dir, {recursive: true, force: true});
+    settle(entry, 'abandoned');
+  };
   const path = join(dir, 'input');
   let bytes = 0;
   try {
@@ -26,12 +33,8 @@ export async function spool(input: Readable): Promise<Spool> {
     });
     await pipeline(input, createWriteStream(path));
   } catch (error) {
-    await rm(dir, {recursive: true, force: true});
+    await dispose();
     throw error;
   }
-  return {
-    bytes,
-    open: () => createReadStream(path, {highWaterMark: 1 << 20}),
-    dispose: () => rm(dir, {recursive: true, force: true}),
-  };
+  return {bytes, open: () => createReadStream(path, {highWaterMark: 1 << 20}), dispose};
 }

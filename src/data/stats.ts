@@ -2,6 +2,7 @@ import {ExactDedup} from './dedup/exact-dedup.js';
 import type {NormalizeOptions} from './dedup/normalize.js';
 import type {Doc} from './doc.js';
 import {words as wordsOf} from './filters/words.js';
+import {InputIssueCounter, type InputIssues} from './io/input-issues.js';
 import {type ReadDocsOptions, readDocs} from './io/read-docs.js';
 import {formatLabelDistribution, type LabelDistribution, labelDistribution} from './label-distribution.js';
 import {LengthHistogram, type LengthSummary} from './length-histogram.js';
@@ -151,10 +152,7 @@ function byCount<K>(map: ReadonlyMap<K, number>): [K, number][] {
   return [...map].sort((a, b) => b[1] - a[1]);
 }
 
-export interface StatsRunReport extends StatsReport {
-  /** Malformed input rows skipped under `onError: 'skip'`, with the first messages. */
-  skipped: number;
-  skippedErrors: string[];
+export interface StatsRunReport extends StatsReport, InputIssues {
   seconds: number;
 }
 
@@ -163,19 +161,14 @@ export async function runStats(
   options: Omit<ReadDocsOptions, 'input'> & {input?: ReadDocsOptions['input']; normalize?: NormalizeOptions},
 ): Promise<StatsRunReport> {
   const started = performance.now();
-  const skippedErrors: string[] = [];
-  let skipped = 0;
-  const docs = readDocs({
-    ...options,
-    input: options.input ?? process.stdin,
-    onSkip: (error) => {
-      skipped++;
-      if (skippedErrors.length < 1000) skippedErrors.push(error.message);
-      options.onSkip?.(error);
-    },
-  });
+  const input = options.input ?? process.stdin;
+  const issues = new InputIssueCounter(
+    typeof input === 'string' ? input : (options.sourceName ?? 'stdin'),
+    options.onSkip,
+  );
+  const docs = readDocs({...options, input, onSkip: issues.onSkip, onInvalidUtf8: issues.onInvalidUtf8});
   const report = await collectStats(docs, options.normalize);
-  return {...report, skipped, skippedErrors, seconds: (performance.now() - started) / 1000};
+  return {...report, ...issues.issues, seconds: (performance.now() - started) / 1000};
 }
 
 /** The human report, one line per measure. */
@@ -193,5 +186,10 @@ export function formatStats(r: StatsRunReport): string {
     `scripts     ${formatScripts(r.scripts)}`,
     `english?    ${e.english} Latin-script rows look English (>= ${pct(e.threshold)} stop words), ${e.otherLatin} do not, ${e.tooShort} too short to tell`,
   ];
+  if (r.invalidUtf8Lines > 0) {
+    lines.push(
+      `encoding    ${r.invalidUtf8Lines} lines with bytes that are not UTF-8 (first: ${r.firstInvalidUtf8}), read as U+FFFD`,
+    );
+  }
   return lines.join('\n');
 }

@@ -144,14 +144,15 @@ describe('runSplit', () => {
     expect(await readdir(dir)).toEqual([]);
   });
 
-  it('leaves no split file behind when a row is malformed', async () => {
+  it('leaves no split file, and no --out-dir it made, when a row is malformed', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'split-test-'));
     const input = join(dir, 'in.csv');
     await writeFile(input, 'id,text\n1,fine\n2,"unclosed\n');
     await expect(runSplit({input, outDir: join(dir, 'out'), ratios: [0.5, 0.5]})).rejects.toThrow(
       DatasetError,
     );
-    expect(existsSync(join(dir, 'out', 'train.csv'))).toBe(false);
-    expect(await readdir(join(dir, 'out'))).toEqual([]);
+    // Not even the --out-dir folder that the run made.
+    expect(existsSync(join(dir, 'out'))).toBe(false);
+    expect(await readdir(dir)).toEqual(['in.csv']);
   });
 });

@@ -1,6 +1,7 @@
 import {readFile} from 'node:fs/promises';
+import {Readable} from 'node:stream';
 import {describe, expect, it} from 'vitest';
-import {collectStats, runStats} from '../../src/data/stats.js';
+import {collectStats, formatStats, runStats} from '../../src/data/stats.js';
 
 describe('stats', () => {
   it('describes the IMDB fixture as its manifest does', async () => {
@@ -62,5 +63,18 @@ describe('stats', () => {
   it('reports an empty input as zeros', async () => {
     const r = await collectStats([]);
     expect(r).toMatchObject({rows: 0, emptyRows: 0, labels: null, duplicates: {exactRate: 0}});
+  });
+
+  it('counts and reports lines with bytes that are not UTF-8', async () => {
+    const bytes = Buffer.concat([
+      Buffer.from('{"text":"caf'),
+      Buffer.from([0xe9]),
+      Buffer.from('"}\n{"text":"ok"}\n'),
+    ]);
+    const r = await runStats({input: Readable.from([bytes])});
+    expect(r).toMatchObject({rows: 2, invalidUtf8Lines: 1, firstInvalidUtf8: 'stdin line 1'});
+    expect(formatStats(r)).toMatch(
+      /^encoding +1 lines with bytes that are not UTF-8 \(first: stdin line 1\)/m,
+    );
   });
 });

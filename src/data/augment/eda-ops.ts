@@ -1,5 +1,5 @@
 import type {Rng} from '../rng.js';
-import {insertToken, matchCase, removeToken, swapWords, type Token, wordToken} from './tokens.js';
+import {insertTokens, matchCase, removeTokens, swapWords, type Token, wordToken} from './tokens.js';
 
 /**
  * The four EDA operations (Wei & Zou 2019, "EDA: Easy Data Augmentation Techniques for Boosting
@@ -34,39 +34,49 @@ export function synonymReplacement(tokens: Token[], n: number, ctx: EdaContext):
     for (const i of byWord.get(word)!) plan.set(i, synonym);
     replaced++;
   }
-  // Back to front: a multi-word synonym adds tokens after the one it replaces.
-  for (const i of [...plan.keys()].sort((a, b) => b - a)) replaceWord(tokens, i, plan.get(i)!);
+  // A multi-word synonym adds words after the one it replaces: all added in one pass.
+  const added = new Map<number, Token[]>();
+  for (const [i, synonym] of plan) {
+    const [first, ...rest] = matchCase(tokens[i].text, synonym).split(' ');
+    tokens[i].text = first;
+    if (rest.length > 0) added.set(i + 1, rest.map(wordToken));
+  }
+  insertTokens(tokens, added);
   return replaced;
 }
 
 /**
  * Random insertion: n times, insert a synonym of a random non-stop word at a random place. As in
  * the paper's code, up to 10 random words are tried for one that has synonyms; then any is taken.
+ * Sources and places are drawn among the text's own words, and the insertions made in one pass.
  */
 export function randomInsertion(tokens: Token[], n: number, ctx: EdaContext): number {
+  const words = wordIndices(tokens);
+  if (words.length === 0) return 0;
+  const synonymsAt = (i: number) =>
+    isCommonWord(tokens[i]) ? ctx.synonyms(tokens[i].text.toLowerCase()) : [];
+  let sources: number[] | undefined;
+  const added = new Map<number, Token[]>();
   let inserted = 0;
   for (let k = 0; k < n; k++) {
-    const words = wordIndices(tokens);
-    if (words.length === 0) break;
     let synonyms: readonly string[] = [];
-    for (let attempt = 0; attempt < 10 && synonyms.length === 0; attempt++) {
-      const source = tokens[ctx.rng.pick(words)];
-      if (isCommonWord(source)) synonyms = ctx.synonyms(source.text.toLowerCase());
-    }
+    for (let attempt = 0; attempt < 10 && synonyms.length === 0; attempt++)
+      synonyms = synonymsAt(ctx.rng.pick(words));
     if (synonyms.length === 0) {
       // Unlucky draws (the paper's code gives up here): take any word that has synonyms.
-      const sources = words.filter(
-        (i) => isCommonWord(tokens[i]) && ctx.synonyms(tokens[i].text.toLowerCase()).length,
-      );
+      sources ??= words.filter((i) => synonymsAt(i).length > 0);
       if (sources.length === 0) break;
-      synonyms = ctx.synonyms(tokens[ctx.rng.pick(sources)].text.toLowerCase());
+      synonyms = synonymsAt(ctx.rng.pick(sources));
     }
     // Before any word, or after the last one (so before closing punctuation).
     const slot = ctx.rng.int(words.length + 1);
-    let at = slot < words.length ? words[slot] : words[words.length - 1] + 1;
-    for (const part of ctx.rng.pick(synonyms).split(' ')) insertToken(tokens, at++, wordToken(part));
+    const at = slot < words.length ? words[slot] : words[words.length - 1] + 1;
+    const list = added.get(at) ?? [];
+    for (const part of ctx.rng.pick(synonyms).split(' ')) list.push(wordToken(part));
+    added.set(at, list);
     inserted++;
   }
+  insertTokens(tokens, added);
   return inserted;
 }
 
@@ -102,7 +112,7 @@ export function randomDeletion(tokens: Token[], p: number, ctx: EdaContext): num
     const keep = ctx.rng.pick(words);
     doomed = doomed.filter((i) => i !== keep);
   }
-  for (let d = doomed.length - 1; d >= 0; d--) removeToken(tokens, doomed[d]);
+  removeTokens(tokens, new Set(doomed));
   return doomed.length;
 }
 
@@ -120,12 +130,4 @@ export function wordIndices(tokens: readonly Token[]): number[] {
     if (t.word) out.push(i);
   });
   return out;
-}
-
-function replaceWord(tokens: Token[], i: number, synonym: string): void {
-  const [first, ...rest] = matchCase(tokens[i].text, synonym).split(' ');
-  tokens[i].text = first;
-  rest.forEach((part, k) => {
-    insertToken(tokens, i + 1 + k, wordToken(part));
-  });
 }

@@ -38,12 +38,14 @@ const CJK = '\\p{sc=Han}\\p{sc=Hiragana}\\p{sc=Katakana}';
  * One token per match, after its leading whitespace: an ellipsis (which ends no sentence), a markup
  * tag, URL or e-mail address (kept whole, never a word); one CJK character (CJK text has no spaces between words, so each
  * character is a unit); a word of letters, marks and digits with inner apostrophes or hyphens
- * (`don't`, `well-known`); else one other character.
+ * (`don't`, `well-known`); else one other character. The URL and e-mail parts have length bounds
+ * (2,000; 64 and 253, RFC 5321's) so that no match attempt scans far: tokenizing stays linear even
+ * in a megabyte without spaces.
  */
 const TOKEN = new RegExp(
   [
     '(\\s*)(?:',
-    '(\\.{2,}|<\\/?[A-Za-z][^<>]{0,200}>|(?:https?:\\/\\/|www\\.)[^\\s<>"]*[^\\s<>".,;:!?\\)\\x27’”]|[\\w.+\\-]+@[\\w\\-]+\\.[\\w.\\-]+)',
+    '(\\.{2,}|<\\/?[A-Za-z][^<>]{0,200}>|(?:https?:\\/\\/|www\\.)[^\\s<>"]{0,2000}[^\\s<>".,;:!?\\)\\x27’”]|[\\w.+\\-]{1,64}@[\\w\\-]{1,253}\\.[\\w.\\-]+)',
     `|([${CJK}])`,
     `|((?:[[\\p{L}\\p{M}\\p{N}]--[${CJK}]])+(?:['’\\-](?:[[\\p{L}\\p{M}\\p{N}]--[${CJK}]])+)*)`,
     '|(\\S))',
@@ -59,7 +61,9 @@ export function tokenize(text: string): Token[] {
   const tokens: Token[] = [];
   let atStart = true;
   let end = 0;
-  for (const m of text.matchAll(TOKEN)) {
+  // Trailing whitespace is left out of the match: the engine would retry it from every position.
+  const body = text.trimEnd();
+  for (const m of body.matchAll(TOKEN)) {
     const [, space, opaque, cjk, word, other] = m;
     end = m.index + m[0].length;
     if (word !== undefined) {
@@ -130,18 +134,52 @@ export function swapWords(a: Token, b: Token): void {
   b.name = name;
 }
 
-/** Inserts `token` before tokens[i]; at the very start it takes over the text's leading space. */
-export function insertToken(tokens: Token[], i: number, token: Token): void {
-  if (i === 0 && tokens.length > 0) [token.space, tokens[0].space] = [tokens[0].space, token.space];
-  tokens.splice(i, 0, token);
+/**
+ * Inserts `before.get(i)` in front of tokens[i] for every planned i (`tokens.length`: at the end),
+ * in one pass: an op makes all its insertions with one rebuild, linear in the text, where one
+ * splice per word is quadratic. Inserted in front of the first token, the first new token takes
+ * over the text's leading space.
+ */
+export function insertTokens(tokens: Token[], before: ReadonlyMap<number, readonly Token[]>): void {
+  if (before.size === 0) return;
+  const out: Token[] = [];
+  for (let i = 0; i <= tokens.length; i++) {
+    const added = before.get(i);
+    if (added && added.length > 0) {
+      if (i === 0 && tokens.length > 0) [added[0].space, tokens[0].space] = [tokens[0].space, added[0].space];
+      for (const t of added) out.push(t);
+    }
+    if (i < tokens.length) out.push(tokens[i]);
+  }
+  replaceAll(tokens, out);
 }
 
-/** Removes tokens[i], keeping the text around it readable: `(very good)` → `(good)`. */
-export function removeToken(tokens: Token[], i: number): void {
-  const [removed] = tokens.splice(i, 1);
-  const next = tokens[i];
-  if (next !== undefined && (removed.space === '' || removed.space.includes('\n')))
-    next.space = removed.space;
+/**
+ * Removes the tokens at `drop` in one pass, keeping the text around them readable: `(very good)`
+ * → `(good)`, and a line break before a removed word stays. The token after a run of removed ones
+ * takes the space of the first of them that had none or a line break.
+ */
+export function removeTokens(tokens: Token[], drop: ReadonlySet<number>): void {
+  if (drop.size === 0) return;
+  const out: Token[] = [];
+  let carried: string | undefined;
+  for (let i = 0; i < tokens.length; i++) {
+    const t = tokens[i];
+    if (drop.has(i)) {
+      if (carried === undefined && (t.space === '' || t.space.includes('\n'))) carried = t.space;
+      continue;
+    }
+    if (carried !== undefined) t.space = carried;
+    carried = undefined;
+    out.push(t);
+  }
+  replaceAll(tokens, out);
+}
+
+/** `tokens` now holds `out` (the ops edit their array in place). */
+function replaceAll(tokens: Token[], out: readonly Token[]): void {
+  tokens.length = 0;
+  for (const t of out) tokens.push(t);
 }
 
 /** `replacement` cased like `original`: `Movie` → `Film`, `MOVIE` → `FILM`, `movie` → `film`. */

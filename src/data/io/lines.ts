@@ -1,3 +1,4 @@
+import {isUtf8} from 'node:buffer';
 import {DatasetError} from '../../errors.js';
 
 /** One line of a text stream, numbered from 1, without its line ending. */
@@ -15,12 +16,14 @@ export const MAX_LINE_BYTES = 256 * 1024 * 1024;
  * decoded one by one (a UTF-8 sequence never contains the newline byte, so a character split
  * between chunks stays whole in the carried-over partial line); a leading byte-order mark is
  * dropped. Memory holds one chunk plus the unfinished line. `onBytes` is told the byte count after
- * each chunk (progress).
+ * each chunk (progress); `onInvalidUtf8` the number of each line holding bytes that are not UTF-8
+ * (decoded as U+FFFD), checked a chunk at a time and line by line only in a chunk that fails.
  */
 export async function* readLines(
   input: AsyncIterable<Buffer | string>,
   source: string,
   onBytes?: (bytes: number) => void,
+  onInvalidUtf8?: (line: number) => void,
 ): AsyncGenerator<Line[]> {
   let rest: Buffer | undefined;
   let line = 0;
@@ -38,14 +41,20 @@ export async function* readLines(
     let nl = buf.indexOf(10);
     if (rest && nl !== -1) {
       // The line that began in an earlier chunk.
-      batch.push({text: decodeLine(Buffer.concat([rest, buf.subarray(0, nl)])), line: ++line});
+      const bytes = Buffer.concat([rest, buf.subarray(0, nl)]);
+      batch.push({text: decodeLine(bytes), line: ++line});
+      if (onInvalidUtf8 && !isUtf8(bytes)) onInvalidUtf8(line);
       rest = undefined;
       start = nl + 1;
       nl = buf.indexOf(10, start);
     }
+    // The whole lines of this chunk are checked at once; a chunk that fails, line by line.
+    const lastNl = buf.lastIndexOf(10);
+    const check = onInvalidUtf8 && lastNl >= start && !isUtf8(buf.subarray(start, lastNl));
     for (; nl !== -1; nl = buf.indexOf(10, start)) {
       const end = nl > start && buf[nl - 1] === 13 ? nl - 1 : nl;
       batch.push({text: buf.toString('utf8', start, end), line: ++line});
+      if (check && !isUtf8(buf.subarray(start, end))) onInvalidUtf8(line);
       start = nl + 1;
     }
     if (start < buf.length) {
@@ -61,7 +70,11 @@ export async function* readLines(
     onBytes?.(bytes);
     if (batch.length > 0) yield batch;
   }
-  if (rest && rest.length > 0) yield [{text: decodeLine(rest), line: ++line}];
+  if (rest && rest.length > 0) {
+    const last = {text: decodeLine(rest), line: ++line};
+    if (onInvalidUtf8 && !isUtf8(rest)) onInvalidUtf8(line);
+    yield [last];
+  }
 }
 
 function decodeLine(bytes: Buffer): string {

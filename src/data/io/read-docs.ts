@@ -2,11 +2,11 @@ import {createReadStream} from 'node:fs';
 import {stat} from 'node:fs/promises';
 import {basename} from 'node:path';
 import type {Readable} from 'node:stream';
-import {type CsvError, parse as parseCsv} from 'csv-parse';
-import {DatasetError, UserError} from '../../errors.js';
+import {DatasetError, printable, UserError} from '../../errors.js';
 import type {Doc} from '../doc.js';
+import {csvDocs} from './csv-docs.js';
 import {type DataFormat, type DocSep, type FieldNames, resolveFields, resolveFormat} from './format.js';
-import {readLines} from './lines.js';
+import {type Line, readLines} from './lines.js';
 import {rememberRawLine} from './raw-lines.js';
 import {type RowOrigin, recordToDoc} from './record-to-doc.js';
 
@@ -28,6 +28,8 @@ export interface ReadDocsOptions extends FieldNames {
   onSkip?: (error: DatasetError) => void;
   /** Told the number of bytes read so far, once per chunk (progress bars). */
   onBytes?: (bytes: number) => void;
+  /** Told the number of each line that holds bytes that are not UTF-8 (read as U+FFFD). */
+  onInvalidUtf8?: (line: number) => void;
 }
 
 /**
@@ -54,11 +56,11 @@ export async function* readDocBatches(options: ReadDocsOptions): AsyncGenerator<
     if (options.onError !== 'skip') throw error;
     options.onSkip?.(error);
   };
+  const lines = readLines(stream, source, options.onBytes, options.onInvalidUtf8);
   try {
-    if (format === 'jsonl') yield* jsonlDocs(stream, source, idPrefix, names, fail, options.onBytes);
-    else if (format === 'txt')
-      yield* textDocs(stream, idPrefix, options.docSep ?? 'line', source, options.onBytes);
-    else yield* csvDocs(stream, format, source, idPrefix, names, fail, options.onBytes);
+    if (format === 'jsonl') yield* jsonlDocs(lines, source, idPrefix, names, fail);
+    else if (format === 'txt') yield* textDocs(lines, idPrefix, options.docSep ?? 'line');
+    else yield* csvDocs(lines, {format, source, idPrefix, names, fail});
   } finally {
     if (typeof input === 'string') stream.destroy();
   }
@@ -82,14 +84,13 @@ function checkStream(stream: Readable): Readable {
 }
 
 async function* jsonlDocs(
-  stream: Readable,
+  batches: AsyncIterable<Line[]>,
   source: string,
   idPrefix: string,
   names: Required<FieldNames>,
   fail: (error: DatasetError) => void,
-  onBytes?: (bytes: number) => void,
 ): AsyncGenerator<Doc[]> {
-  for await (const lines of readLines(stream, source, onBytes)) {
+  for await (const lines of batches) {
     const docs: Doc[] = [];
     for (const {text, line} of lines) {
       const doc = jsonlDoc(text, line, source, idPrefix, names, fail);
@@ -115,7 +116,7 @@ function jsonlDoc(
   } catch (error) {
     fail(
       new DatasetError(
-        `${source} line ${line}: invalid JSON (${(error as Error).message})`,
+        `${source} line ${line}: invalid JSON (${printable((error as Error).message)})`,
         'each line must be one complete JSON object; look for a cut-off line or an unescaped quote',
       ),
     );
@@ -124,7 +125,7 @@ function jsonlDoc(
   if (row === null || typeof row !== 'object' || Array.isArray(row)) {
     fail(
       new DatasetError(
-        `${source} line ${line}: expected a JSON object, got ${Array.isArray(row) ? 'an array' : JSON.stringify(row)}`,
+        `${source} line ${line}: expected a JSON object, got ${Array.isArray(row) ? 'an array' : printable(JSON.stringify(row), 80)}`,
         'write one {"text": …} object per line (a JSON array file must be converted to JSONL)',
       ),
     );
@@ -151,15 +152,13 @@ function toDoc(
 }
 
 async function* textDocs(
-  stream: Readable,
+  batches: AsyncIterable<Line[]>,
   idPrefix: string,
   docSep: DocSep,
-  source: string,
-  onBytes?: (bytes: number) => void,
 ): AsyncGenerator<Doc[]> {
   let para: string[] = [];
   let start = 0;
-  for await (const lines of readLines(stream, source, onBytes)) {
+  for await (const lines of batches) {
     const docs: Doc[] = [];
     for (const {text, line} of lines) {
       const blank = text.trim() === '';
@@ -176,91 +175,4 @@ async function* textDocs(
     yield docs;
   }
   if (para.length > 0) yield [{id: `${idPrefix}:${start}`, text: para.join('\n'), fields: {}}];
-}
-
-async function* csvDocs(
-  stream: Readable,
-  format: 'csv' | 'tsv',
-  source: string,
-  idPrefix: string,
-  names: Required<FieldNames>,
-  fail: (error: DatasetError) => void,
-  onBytes?: (bytes: number) => void,
-): AsyncGenerator<Doc[]> {
-  const skipped: DatasetError[] = [];
-  let headerError: DatasetError | undefined;
-  const parser = parseCsv({
-    delimiter: format === 'tsv' ? '\t' : ',',
-    // TSV files in the wild carry bare quotes inside fields ("great" movie); CSV stays strict.
-    relax_quotes: format === 'tsv',
-    bom: true,
-    skip_empty_lines: true,
-    info: true,
-    columns: (header: string[]) => {
-      if (!header.includes(names.textField)) {
-        headerError = new DatasetError(
-          `${source} line 1: no "${names.textField}" column (columns: ${header.join(', ')})`,
-          `name the text column with --text-field${format === 'csv' && header.length === 1 && header[0]!.includes('\t') ? ', or use --format tsv: this header has tabs' : ''}`,
-        );
-        throw headerError;
-      }
-      return header;
-    },
-    skip_records_with_error: true,
-    on_skip: (error: CsvError | undefined) => {
-      if (error) skipped.push(csvError(error, source, format));
-    },
-  });
-  stream.on('error', (error) => parser.destroy(error));
-  stream.pipe(parser);
-  let records = 0;
-  let batch: Doc[] = [];
-  try {
-    for await (const {record, info} of parser as AsyncIterable<{
-      record: Record<string, string>;
-      info: {lines: number; bytes: number};
-    }>) {
-      // Errors the parser skipped are reported in order, before the next good record.
-      for (const error of skipped.splice(0)) fail(error);
-      if (++records % 512 === 0) onBytes?.(info.bytes);
-      const doc = toDoc(record, names, {source, idPrefix, line: info.lines}, fail);
-      if (doc) batch.push(doc);
-      if (batch.length >= 256) {
-        yield batch;
-        batch = [];
-      }
-    }
-  } catch (error) {
-    if (headerError) throw headerError;
-    throw error instanceof DatasetError ? error : csvError(error as CsvError, source, format);
-  }
-  if (batch.length > 0) yield batch;
-  for (const error of skipped.splice(0)) fail(error);
-  onBytes?.(parser.info.bytes);
-}
-
-/** A csv-parse error as a message that names the line and says how to fix the file. */
-function csvError(error: CsvError, source: string, format: 'csv' | 'tsv'): DatasetError {
-  const line = typeof error.lines === 'number' ? error.lines : '?';
-  const where = `${source} line ${line}`;
-  const sep = format === 'tsv' ? 'tabs' : 'commas';
-  switch (error.code) {
-    case 'CSV_RECORD_INCONSISTENT_COLUMNS': {
-      const got = Array.isArray(error.record) ? error.record.length : '?';
-      const want = Array.isArray(error.columns) ? error.columns.length : '?';
-      return new DatasetError(
-        `${where}: expected ${want} columns, got ${got}`,
-        `quote fields that contain ${sep}`,
-      );
-    }
-    case 'CSV_INVALID_CLOSING_QUOTE':
-      return new DatasetError(
-        `${where}: a quote inside a field`,
-        'quote the whole field and double the quotes inside it ("say ""hi""")',
-      );
-    case 'CSV_QUOTE_NOT_CLOSED':
-      return new DatasetError(`${where}: a quoted field is never closed`, 'add the missing closing quote');
-    default:
-      return new DatasetError(`${where}: ${error.message}`, `check the ${format.toUpperCase()} syntax`);
-  }
 }

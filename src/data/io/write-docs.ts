@@ -1,7 +1,10 @@
 import type {Writable} from 'node:stream';
 import {stringify} from 'csv-stringify/sync';
 import {DatasetError} from '../../errors.js';
-import type {Doc} from '../doc.js';
+import {outputError} from '../../fs/output-error.js';
+import {OutputFile} from '../../fs/output-file.js';
+import {type PendingOutput, settle, trackOutput} from '../../fs/pending-outputs.js';
+import {type Doc, idValue, labelValue} from '../doc.js';
 import {
   type DataFormat,
   type DocSep,
@@ -10,11 +13,13 @@ import {
   resolveFormat,
   WEIGHT_FIELD,
 } from './format.js';
-import {OutputFile} from './output-file.js';
 import {unchangedRawLine} from './raw-lines.js';
 
 export interface WriteDocsOptions extends FieldNames {
-  /** A file path (written to a temp name, renamed on `close`), or a writable such as `process.stdout`. */
+  /**
+   * A file path (written to a temp name, renamed on `close`; a FIFO or device is written in place),
+   * `-` or a writable such as `process.stdout`.
+   */
   output: string | Writable;
   /** Row format; default from the file extension, JSONL for a stream. */
   format?: DataFormat | string;
@@ -36,9 +41,15 @@ const FLUSH_CHARS = 1 << 18;
  */
 export class DocWriter {
   rows = 0;
-  /** True once the reader of a stream output has gone (EPIPE: `… | head`); writes are dropped. */
-  closed = false;
   private buffer = '';
+  /** A stream sink: the reader went away (EPIPE), or the error it failed with. */
+  private sinkGone = false;
+  private sinkError: unknown;
+  private readonly sinkEntry: PendingOutput | undefined;
+  private readonly onSinkError = (error: NodeJS.ErrnoException) => {
+    if (error.code === 'EPIPE') this.sinkGone = true;
+    else this.sinkError ??= outputError(this.where(), error);
+  };
   private header: string[] | undefined;
   private readonly names: Required<FieldNames>;
   /** The id, text, label and weight field names as JSON keys, quoted once. */
@@ -57,20 +68,25 @@ export class DocWriter {
       label: JSON.stringify(this.names.labelField),
       weight: JSON.stringify(WEIGHT_FIELD),
     };
-    this.sink = file?.stream ?? (options.output as Writable);
+    this.sink = file?.stream ?? stream(options.output);
     if (!file) {
-      this.sink.on('error', (error: NodeJS.ErrnoException) => {
-        if (error.code === 'EPIPE') this.closed = true;
-      });
+      const name = this.where();
+      this.sinkEntry = trackOutput({path: name});
+      this.sink.on('error', this.onSinkError);
     }
   }
 
   static async open(options: WriteDocsOptions): Promise<DocWriter> {
     const {output} = options;
-    const path = typeof output === 'string' ? output : undefined;
+    const path = typeof output === 'string' && output !== '-' ? output : undefined;
     const format = resolveFormat(path, options.format);
     const file = path !== undefined ? await OutputFile.open(path, options.inputs) : undefined;
     return new DocWriter(options, format, file);
+  }
+
+  /** True once the reader of a stream output has gone (EPIPE: `… | head`); writes are dropped. */
+  get closed(): boolean {
+    return this.file ? this.file.readerGone : this.sinkGone;
   }
 
   /**
@@ -88,17 +104,33 @@ export class DocWriter {
   async close(): Promise<void> {
     await this.flush();
     if (this.file) await this.file.commit();
+    else {
+      this.check();
+      this.sink.off('error', this.onSinkError);
+      settle(this.sinkEntry!, 'written');
+    }
   }
 
   /** Stops without leaving a partial file. */
   async abort(): Promise<void> {
     this.buffer = '';
-    await this.file?.abort();
+    if (this.file) await this.file.abort();
+    else {
+      this.sink.off('error', this.onSinkError);
+      settle(this.sinkEntry!, 'abandoned');
+    }
+  }
+
+  /** Throws the error the destination failed with (a full disk names the file or stdout). */
+  private check(): void {
+    this.file?.check();
+    if (this.sinkError !== undefined) throw this.sinkError;
   }
 
   private async flush(): Promise<void> {
     const chunk = this.buffer;
     this.buffer = '';
+    this.check();
     if (chunk.length === 0 || this.closed) return;
     if (!this.sink.write(chunk)) {
       await new Promise<void>((ok) => {
@@ -112,6 +144,7 @@ export class DocWriter {
         this.sink.on('error', done);
         this.sink.on('close', done);
       });
+      this.check();
     }
   }
 
@@ -133,8 +166,9 @@ export class DocWriter {
   /** The row as one JSON line, built without an intermediate object: id, text, label, fields, weight, extra. */
   private jsonLine(doc: Doc, extra?: Record<string, unknown>): string {
     const {keys, names} = this;
-    let line = `{${keys.id}:${JSON.stringify(doc.id)},${keys.text}:${JSON.stringify(doc.text)}`;
-    if (doc.label !== undefined) line += `,${keys.label}:${JSON.stringify(doc.label)}`;
+    let line = `{${keys.id}:${JSON.stringify(idValue(doc))},${keys.text}:${JSON.stringify(doc.text)}`;
+    const label = labelValue(doc);
+    if (label !== undefined) line += `,${keys.label}:${JSON.stringify(label)}`;
     const {fields} = doc;
     for (const key in fields) {
       if (key === names.idField || key === names.textField || key === names.labelField) continue;
@@ -154,8 +188,9 @@ export class DocWriter {
 
   private toRow(doc: Doc, extra?: Record<string, unknown>): Record<string, unknown> {
     const {idField, textField, labelField} = this.names;
-    const row: Record<string, unknown> = {[idField]: doc.id, [textField]: doc.text};
-    if (doc.label !== undefined) row[labelField] = doc.label;
+    const row: Record<string, unknown> = {[idField]: idValue(doc), [textField]: doc.text};
+    const label = labelValue(doc);
+    if (label !== undefined) row[labelField] = label;
     Object.assign(row, doc.fields);
     if (doc.weight !== undefined) row[WEIGHT_FIELD] = doc.weight;
     if (extra) Object.assign(row, extra);
@@ -181,8 +216,14 @@ export class DocWriter {
   }
 
   private where(): string {
-    return typeof this.options.output === 'string' ? this.options.output : 'output';
+    const {output} = this.options;
+    if (typeof output === 'string') return output === '-' ? 'stdout' : output;
+    return output === process.stdout ? 'stdout' : 'output';
   }
+}
+
+function stream(output: string | Writable): Writable {
+  return typeof output === 'string' ? process.stdout : output;
 }
 
 function cell(value: unknown): string {

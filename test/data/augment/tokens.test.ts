@@ -1,9 +1,9 @@
 import {describe, expect, it} from 'vitest';
 import {
   detokenize,
-  insertToken,
+  insertTokens,
   matchCase,
-  removeToken,
+  removeTokens,
   swapWords,
   tokenize,
   wordToken,
@@ -79,18 +79,18 @@ describe('tokenize / detokenize', () => {
 
   it('leaves the case of an all-lower-case text alone', () => {
     const tokens = tokenize('the cat sat');
-    removeToken(tokens, 0);
+    removeTokens(tokens, new Set([0]));
     expect(detokenize(tokens)).toBe('cat sat');
   });
 
   it('removes and inserts words without doubling or losing spaces', () => {
     const tokens = tokenize('(very good) movie');
-    removeToken(tokens, 1);
+    removeTokens(tokens, new Set([1]));
     expect(detokenize(tokens)).toBe('(good) movie');
-    insertToken(tokens, 0, wordToken('a'));
+    insertTokens(tokens, new Map([[0, [wordToken('a')]]]));
     expect(detokenize(tokens)).toBe('a (good) movie');
     const lines = tokenize('one\ntwo three');
-    removeToken(lines, 1);
+    removeTokens(lines, new Set([1]));
     expect(detokenize(lines)).toBe('one\nthree'); // the line break outlives the word after it
   });
 

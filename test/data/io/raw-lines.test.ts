@@ -33,14 +33,26 @@ describe('unchanged JSONL rows are copied, not re-serialized', () => {
     expect(JSON.parse(fields!).augmented).toBe(true);
   });
 
-  it('re-serializes rows the reader normalized: made ids, numeric labels, weights', async () => {
-    const out = await roundTrip([
+  it('copies rows with numeric ids and labels or a weight as they came; a made id is added', async () => {
+    const lines = [
       '{"text": "no id"}',
       '{"id": "b", "text": "x", "label": 1}',
-      '{"id": "c", "text": "y", "weight": "2"}',
+      '{"id": 3, "text": "y", "weight": "2"}',
+      '{"id": "d", "text": "z", "label": null}',
+    ];
+    const out = await roundTrip(lines);
+    expect(JSON.parse(out[0]!)).toEqual({id: 'in.jsonl:1', text: 'no id'});
+    expect(out.slice(1)).toEqual(lines.slice(1));
+  });
+
+  it('a changed row keeps its typed id and label', async () => {
+    const out = await roundTrip(
+      ['{"id": 3, "text": "y", "label": true}', '{"id": 4, "text": "z", "label": null}'],
+      (d) => ({...d, text: `${d.text}!`}),
+    );
+    expect(out.map((l) => JSON.parse(l))).toEqual([
+      {id: 3, text: 'y!', label: true},
+      {id: 4, text: 'z!', label: null},
     ]);
-    expect(JSON.parse(out[0]!).id).toBe('in.jsonl:1');
-    expect(JSON.parse(out[1]!).label).toBe('1');
-    expect(JSON.parse(out[2]!).weight).toBe(2);
   });
 });

@@ -44,7 +44,15 @@ describe('readDocs', () => {
     );
     const docs = await all({input: path});
     expect(docs[0]).toEqual({id: 'rows.jsonl:1', text: 'a', fields: {src: 'x', n: 2}});
-    expect(docs[1]).toEqual({id: '7', text: 'b', label: '1', weight: 0.5, fields: {}});
+    // The id and label as strings (what steps compare), and as the row typed them (what is written).
+    expect(docs[1]).toEqual({
+      id: '7',
+      text: 'b',
+      label: '1',
+      weight: 0.5,
+      fields: {},
+      typed: {id: 7, label: 1},
+    });
   });
 
   it('reads stdin-like streams (stdin:<line> ids), CRLF and a byte-order mark', async () => {
