@@ -5,16 +5,7 @@
  */
 import * as tf from '@tensorflow/tfjs';
 import {decodeWeightData, needsDecoding} from '../compress/weight-codec.js';
-// Imported for their registerClass side effect: a model.json naming these classes can be built.
-import '../layers/attention.js';
-import '../layers/decoder-block.js';
-import '../layers/lora-dense.js';
-import '../layers/lora-embedding.js';
-import '../layers/moe.js';
-import '../layers/rms-norm.js';
-import '../layers/swiglu.js';
-import '../layers/token-embedding.js';
-import '../models/classifier/masked-mean-pool.js';
+import './layers.js';
 
 export {decodeWeightData, needsDecoding} from '../compress/weight-codec.js';
 
