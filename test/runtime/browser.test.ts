@@ -117,7 +117,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('exported models in headless C
           () => 'loaded',
           (e: Error) => e.message,
         );
-        const escaped = await w.deepseekKit.loadModel('/models/evil/model.json').then(
+        const escaped = await w.deepseekKit.loadLayersModel('/models/evil/model.json').then(
           () => 'loaded',
           (e: Error) => e.message,
         );
@@ -125,7 +125,7 @@ describe.skipIf(!haveChromium && !process.env.CI)('exported models in headless C
           escaped,
           none: await run(await tf.loadLayersModel('/models/none/model.json')),
           uint8: await run(await tf.loadLayersModel('/models/uint8/model.json')),
-          int8: await run(await w.deepseekKit.loadModel('/models/int8/model.json')),
+          int8: await run(await w.deepseekKit.loadLayersModel('/models/int8/model.json')),
           labels: await w.deepseekKit.loadLabels('/models/int8/labels.json'),
           stockInt8,
           backend: tf.getBackend(),
