@@ -2,6 +2,7 @@ import {describe, expect, it} from 'vitest';
 import {nativeTokenizers} from '../../src/models/tokenizer/hf-tokenizer.js';
 import {bertNormalize, bertPreTokenize} from '../../src/runtime/tokenizer/bert-text.js';
 import {byteLevelWords} from '../../src/runtime/tokenizer/byte-level-bpe.js';
+import {ALL_CODE_POINTS, codePointChunks} from './code-point-chunks.js';
 
 /**
  * The runtime tokenizer's character classes against the `tokenizers` binding, code point by code
@@ -9,7 +10,7 @@ import {byteLevelWords} from '../../src/runtime/tokenizer/byte-level-bpe.js';
  * whole BMP plus every 7th astral code point. Chunks are compared whole and only a chunk that
  * differs is checked character by character, so a failure names the code points.
  */
-const ALL = Array.from({length: 0x110000}, (_, cp) => cp).filter((cp) => cp < 0xd800 || cp > 0xdfff);
+const ALL = ALL_CODE_POINTS;
 
 function differing(
   points: readonly number[],
@@ -18,12 +19,10 @@ function differing(
   js: (s: string) => string,
 ): string[] {
   const bad: string[] = [];
-  for (let i = 0; i < points.length; i += 4096) {
-    const chunk = points.slice(i, i + 4096).map((cp) => String.fromCodePoint(cp));
-    const text = chunk.map(context).join('');
-    if (native(text) === js(text)) continue;
-    for (const c of chunk) {
-      if (native(context(c)) !== js(context(c))) bad.push(`U+${c.codePointAt(0)!.toString(16)}`);
+  for (const chunk of codePointChunks(points, context)) {
+    if (native(chunk.join('')) === js(chunk.join(''))) continue;
+    for (const piece of chunk) {
+      if (native(piece) !== js(piece)) bad.push(JSON.stringify(piece));
     }
   }
   return bad;

@@ -1,31 +1,23 @@
 import {beforeAll, describe, expect, it} from 'vitest';
 import {ModelError} from '../../src/errors.js';
 import {encodeTexts} from '../../src/models/classifier.js';
-import {ByteTokenizer} from '../../src/models/tokenizer/byte-tokenizer.js';
-import {trainTokenizer} from '../../src/models/tokenizer/train-tokenizer.js';
 import type {Tokenizer} from '../../src/models/tokenizer.js';
 import {RuntimeTokenizer} from '../../src/runtime/tokenizer.js';
 import {AWKWARD_TEXTS} from './awkward-texts.js';
 import {fixtureTexts} from './fixture-texts.js';
+import {KIT_TOKENIZERS, kitTokenizer} from './kit-tokenizers.js';
 
 /** The runtime's pure-JS tokenizer against the kit's Node tokenizers, for every kind the kit makes. */
 describe('RuntimeTokenizer', () => {
-  const kinds: Array<[string, () => Promise<Tokenizer>]> = [
-    // Trained on reviews plus the awkward texts, so CJK, emoji and accents have pieces of their own.
-    ['WordPiece uncased', () => trainOn('wordpiece', true)],
-    ['WordPiece cased', () => trainOn('wordpiece', false)],
-    ['byte-level BPE', () => trainOn('bpe')],
-    ['bytes', async () => new ByteTokenizer()],
-  ];
   let fixtures: string[];
 
   beforeAll(async () => {
     fixtures = await fixtureTexts();
   });
 
-  for (const [name, make] of kinds) {
+  for (const name of KIT_TOKENIZERS) {
     it(`${name}: the kit's ids on the awkward texts and every fixture text, and its text back`, async () => {
-      const node = await make();
+      const node = await kitTokenizer(name);
       const js = runtimeOf(node);
       const texts = [...AWKWARD_TEXTS, ...fixtures];
       const expected = await node.encodeBatch(texts);
@@ -49,7 +41,7 @@ describe('RuntimeTokenizer', () => {
   }
 
   it('cuts and pads to maxLen as the classifier does (encodeTexts, pad id at the end)', async () => {
-    const node = await trainOn('wordpiece', true);
+    const node = await kitTokenizer('WordPiece uncased');
     const js = runtimeOf(node);
     for (const maxLen of [1, 8, 128]) {
       expect(await encodeTexts(js, AWKWARD_TEXTS, maxLen)).toEqual(
@@ -62,7 +54,7 @@ describe('RuntimeTokenizer', () => {
   });
 
   it('refuses what it cannot reproduce, naming it', async () => {
-    const json = (await trainOn('bpe')).toJSON();
+    const json = (await kitTokenizer('byte-level BPE')).toJSON();
     const refused = (change: object) => () =>
       RuntimeTokenizer.fromJSON({...json, ...change} as typeof json, {kind: 'hf'});
     expect(refused({normalizer: {type: 'NFKC'}})).toThrow(ModelError);
@@ -73,27 +65,6 @@ describe('RuntimeTokenizer', () => {
     expect(() => RuntimeTokenizer.fromJSON({} as typeof json, {kind: 'hf'})).toThrow(/no "model" object/);
   });
 });
-
-const trained = new Map<string, Promise<Tokenizer>>();
-
-/** A tokenizer the kit trains on 1,000 IMDB reviews and the awkward texts (once per test file). */
-function trainOn(kind: 'wordpiece' | 'bpe', lowercase = true): Promise<Tokenizer> {
-  const key = `${kind} ${lowercase}`;
-  if (!trained.has(key)) {
-    trained.set(
-      key,
-      fixtureTexts().then((texts) =>
-        trainTokenizer({
-          kind,
-          vocabSize: 2000,
-          texts: [...texts.slice(0, 1000), ...AWKWARD_TEXTS],
-          lowercase,
-        }),
-      ),
-    );
-  }
-  return trained.get(key)!;
-}
 
 function runtimeOf(node: Tokenizer): RuntimeTokenizer {
   return RuntimeTokenizer.fromJSON(node.toJSON(), {kind: node.kind, special: node.special});
