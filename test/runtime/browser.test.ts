@@ -22,7 +22,7 @@ import {ALL_CODE_POINTS, codePointChunks} from './code-point-chunks.js';
 import {fixtureTexts} from './fixture-texts.js';
 import {KIT_TOKENIZERS, kitTokenizer} from './kit-tokenizers.js';
 import {type Served, serveFolder} from './serve-folder.js';
-import {exportTiny, TINY_RUNS, trainTinyRuns} from './tiny-exports.js';
+import {exportWithMetadata, TINY_RUNS, trainTinyRuns} from './tiny-exports.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
@@ -77,8 +77,8 @@ describe.skipIf(!haveChromium && !process.env.CI)('the runtime bundles in headle
     });
     await trainTinyRuns(root);
     for (const name of Object.values(TINY_RUNS))
-      await exportTiny(join(root, name), join(root, 'exports', name));
-    await exportTiny(join(root, TINY_RUNS.text), join(root, 'exports', 'text-int8'), 'int8');
+      await exportWithMetadata(join(root, name), join(root, 'exports', name));
+    await exportWithMetadata(join(root, TINY_RUNS.text), join(root, 'exports', 'text-int8'), 'int8');
     for (const name of KIT_TOKENIZERS) {
       const tokenizer = await kitTokenizer(name);
       await writeFile(join(root, `${name}.json`), JSON.stringify(tokenizer.toJSON()));

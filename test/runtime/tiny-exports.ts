@@ -128,7 +128,7 @@ export function metadataOf(run: LoadedRun): ExportMetadata {
 }
 
 /** Exports the run in `dir` to `out` (weights as `dtype`) with the runtime's metadata in model.json. */
-export async function exportTiny(
+export async function exportWithMetadata(
   dir: string,
   out: string,
   dtype: 'none' | 'float16' | 'uint8' | 'int8' | 'int4' = 'none',
