@@ -14,11 +14,10 @@ import {asClassifierRun, classifyTexts} from '../../src/models/classifier-run.js
 import {asFeatureClassifierRun, classifyFeatures} from '../../src/models/feature-classifier-run.js';
 import {generate} from '../../src/models/generate.js';
 import {loadRun} from '../../src/models/run-folder.js';
-import {nativeTokenizers} from '../../src/models/tokenizer/hf-tokenizer.js';
 import {kitClassifier, maxDiff, predictRows, sampleIds} from '../compress/kit-model.js';
 import {ROOT} from '../helpers/cli.js';
 import {AWKWARD_TEXTS} from './awkward-texts.js';
-import {ALL_CODE_POINTS, codePointChunks} from './code-point-chunks.js';
+import {UNICODE_CHECKS, type UnicodeCheck, unicodeChunks} from './browser-probe.js';
 import {fixtureTexts} from './fixture-texts.js';
 import {KIT_TOKENIZERS, kitTokenizer} from './kit-tokenizers.js';
 import {type Served, serveFolder} from './serve-folder.js';
@@ -144,78 +143,26 @@ describe.skipIf(!haveChromium && !process.env.CI)('the runtime bundles in headle
     await tab.close();
   });
 
-  it("splits and normalizes every code point as the binding does, in Chromium's Unicode", async () => {
-    const tk = nativeTokenizers();
-    const lower = tk.bertNormalizer({lowercase: true});
-    const cased = tk.bertNormalizer({lowercase: false});
-    const bert = tk.bertPreTokenizer();
-    const byteLevel = tk.byteLevelPreTokenizer(false, true);
-    const words = (pieces: Array<[string, unknown]>) => pieces.map(([w]) => w).join('\u0001');
-    const bytePoints = ALL_CODE_POINTS.filter((cp) => cp < 0x10000 || cp % 7 === 0);
-    const cases = {
-      lowercase: {
-        chunks: codePointChunks(ALL_CODE_POINTS, (c) => `x${c}`),
-        native: (s: string) => lower.normalizeString(s),
-      },
-      cased: {
-        chunks: codePointChunks(ALL_CODE_POINTS, (c) => `x${c}`),
-        native: (s: string) => cased.normalizeString(s),
-      },
-      bert: {
-        chunks: codePointChunks(ALL_CODE_POINTS, (c) => `x${c}`),
-        native: (s: string) => words(bert.preTokenizeString(`${s}x`)),
-      },
-      byteLevel: {
-        chunks: codePointChunks(bytePoints, (c) => `a${c} ${c}1${c}\n`),
-        native: (s: string) => words(byteLevel.preTokenizeString(s)),
-      },
-    };
-    const payload = Object.fromEntries(
-      Object.entries(cases).map(([name, c]) => {
-        const texts = c.chunks.map((chunk) => chunk.join(''));
-        return [name, {texts, expected: texts.map(c.native)}];
-      }),
+  it("splits and normalizes every code point as in Node (and so as the binding), in Chromium's Unicode", async () => {
+    // tokenizer-unicode.test.ts checks Node's results against the binding; here Chromium's against Node's.
+    const checks = Object.keys(UNICODE_CHECKS) as UnicodeCheck[];
+    const expected = Object.fromEntries(
+      checks.map((check) => [
+        check,
+        unicodeChunks(check).map((chunk) => UNICODE_CHECKS[check].run(chunk.join(''))),
+      ]),
     );
-    await writeFile(join(root, 'unicode.json'), JSON.stringify(payload));
+    await writeFile(join(root, 'unicode.json'), JSON.stringify(expected));
     const tab = await open('/probe.html');
     const differing = await tab.evaluate(async () => {
       const {probe} = globalThis as PageGlobals;
-      const cases = (await (await fetch('/unicode.json')).json()) as Record<
-        string,
-        {texts: string[]; expected: string[]}
-      >;
-      const run: Record<string, (s: string) => string> = {
-        lowercase: (s) =>
-          probe.bertNormalize(s, {
-            cleanText: true,
-            handleChineseChars: true,
-            stripAccents: null,
-            lowercase: true,
-          }),
-        cased: (s) =>
-          probe.bertNormalize(s, {
-            cleanText: true,
-            handleChineseChars: true,
-            stripAccents: null,
-            lowercase: false,
-          }),
-        bert: (s) => probe.bertPreTokenize(`${s}x`).join('\u0001'),
-        byteLevel: (s) => probe.byteLevelWords(s, {addPrefixSpace: false, useRegex: true}).join('\u0001'),
-      };
-      const out: Record<string, number[]> = {};
-      for (const [name, {texts, expected}] of Object.entries(cases)) {
-        out[name] = texts.flatMap((t, i) => (run[name]!(t) === expected[i] ? [] : [i]));
-      }
-      return out;
+      return probe.differingChunks(await (await fetch('/unicode.json')).json());
     });
-    // A differing chunk is named by its first code point's context string.
+    // A differing chunk is named by its first character in context.
     const named = Object.fromEntries(
-      Object.entries(differing).map(([name, chunks]) => [
-        name,
-        chunks.map((i) => cases[name as keyof typeof cases].chunks[i]![0]),
-      ]),
+      checks.map((check) => [check, (differing[check] as number[]).map((i) => unicodeChunks(check)[i]![0])]),
     );
-    expect(named).toEqual({lowercase: [], cased: [], bert: [], byteLevel: []});
+    expect(named).toEqual({lowercase: [], cased: [], bertWords: [], byteLevel: []});
     await tab.close();
   });
 
