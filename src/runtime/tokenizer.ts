@@ -42,7 +42,9 @@ export class RuntimeTokenizer implements Tokenizer {
       this.add(t.content, t.id);
       if (t.special) this.specialIds.add(t.id);
     }
-    this.vocabSize = Math.max(-1, ...this.tokenOf.keys()) + 1;
+    let maxId = -1;
+    for (const id of this.tokenOf.keys()) maxId = Math.max(maxId, id);
+    this.vocabSize = maxId + 1;
   }
 
   private add(token: string, id: number): void {

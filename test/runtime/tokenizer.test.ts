@@ -1,6 +1,7 @@
 import {beforeAll, describe, expect, it} from 'vitest';
 import {ModelError} from '../../src/errors.js';
 import {encodeTexts} from '../../src/models/classifier.js';
+import {HfTokenizer} from '../../src/models/tokenizer/hf-tokenizer.js';
 import type {Tokenizer} from '../../src/models/tokenizer.js';
 import {RuntimeTokenizer} from '../../src/runtime/tokenizer.js';
 import {AWKWARD_TEXTS} from './awkward-texts.js';
@@ -51,6 +52,23 @@ describe('RuntimeTokenizer', () => {
     const padded = await encodeTexts(js, ['a', ''], 4);
     expect([...padded.subarray(1, 4)]).toEqual([0, 0, 0]);
     expect([...padded.subarray(4)]).toEqual([0, 0, 0, 0]);
+  });
+
+  it('splits on added tokens as the binding does: regex characters, a dash, overlapping spellings', async () => {
+    const json = (await kitTokenizer('byte-level BPE')).toJSON();
+    // New tokens take the ids after the vocabulary, as Hugging Face numbers them.
+    const base = Object.keys(json.model.vocab!).length;
+    const added = ['<|end-of-text|>', '<|end', '(a+b)*', '[SEP]x'].map((content, i) => ({
+      ...json.added_tokens![0]!,
+      id: base + i,
+      content,
+    }));
+    const withAdded = {...json, added_tokens: [...json.added_tokens!, ...added]};
+    const node = HfTokenizer.fromJSON(withAdded);
+    const js = RuntimeTokenizer.fromJSON(withAdded, {kind: 'bpe'});
+    const texts = ['a<|end-of-text|>b<|end c', '(a+b)*(a+b)', '[SEP]x [SEP] [SEP]xx', ...AWKWARD_TEXTS];
+    for (const text of texts) expect(js.encodeSync(text)).toEqual(await node.encode(text));
+    expect(js.encodeSync('<|end-of-text|>')).toEqual([base]);
   });
 
   it('refuses what it cannot reproduce, naming it', async () => {

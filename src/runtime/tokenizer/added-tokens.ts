@@ -34,6 +34,7 @@ export class AddedTokenSplitter {
   }
 }
 
+/** `s` as a literal in a `u`-flag pattern (where only syntax characters may be escaped, not `-`). */
 function escapeRegExp(s: string): string {
-  return s.replace(/[.*+?^${}()|[\]\\/-]/g, '\\$&');
+  return s.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&');
 }

@@ -14,7 +14,9 @@ export class WordPieceModel {
     private readonly prefix: string,
     private readonly maxInputCharsPerWord: number,
   ) {
-    this.longest = Math.max(0, ...[...vocab.keys()].map((t) => t.length));
+    let longest = 0;
+    for (const token of vocab.keys()) longest = Math.max(longest, token.length);
+    this.longest = longest;
   }
 
   tokenize(word: string): number[] {
