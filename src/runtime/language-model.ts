@@ -5,7 +5,6 @@ import {DEFAULT_CAUSAL_LM_CONFIG} from '../models/causal-lm.js';
 import {CachedDecoder} from '../models/causal-lm-run.js';
 import {checkSampling, type SamplingOptions, sampleToken} from '../models/sampling.js';
 import {TokenStream} from '../models/tokenizer/token-stream.js';
-import type {Tokenizer} from '../models/tokenizer.js';
 import type {CausalLMMetadata} from './metadata.js';
 import type {RuntimeTokenizer} from './tokenizer.js';
 
@@ -64,8 +63,7 @@ export class LanguageModel {
       );
     }
     const rng = new Rng(options.seed ?? 42);
-    // TokenStream only decodes; the runtime tokenizer decodes as the kit's does.
-    const stream = new TokenStream(this.tokenizer as Tokenizer);
+    const stream = new TokenStream(this.tokenizer);
     const decoder = new CachedDecoder(this.model, {...DEFAULT_CAUSAL_LM_CONFIG, ...shape, contextLength});
     const ids: number[] = [];
     let text = '';
