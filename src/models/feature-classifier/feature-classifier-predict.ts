@@ -3,7 +3,8 @@ import {stringify} from 'csv-stringify/sync';
 import {resolveFormat} from '../../data/io/format.js';
 import {writeFileAtomic} from '../../run/run-folder.js';
 import {argmaxRows} from '../classify/classification-metrics.js';
-import {classifyFeatures, type FeatureClassifierRun} from './feature-classifier-run.js';
+import {classifyFeatures} from './feature-classifier.js';
+import type {FeatureClassifierRun} from './feature-classifier-run.js';
 import {featureVector, readRecords, type SourceRecord} from './feature-data.js';
 
 export interface PredictFeaturesOptions {

@@ -1,10 +1,15 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import {ModelError} from '../../errors.js';
 import type {LoadedRun, RunConfig} from '../../run/run-folder.js';
 import {argmaxRows, classificationMetrics} from '../classify/classification-metrics.js';
 import {checkKnownLabels} from '../classify/labeled-data.js';
 import type {ClassifierEvaluation, EvaluateOptions, OpenRun, RunMetric} from '../model-kind.js';
-import {type FeatureClassifierConfig, type FeatureStats, standardize} from './feature-classifier.js';
+import {
+  classifyFeatures,
+  type FeatureClassifierConfig,
+  type FeatureStats,
+  standardize,
+} from './feature-classifier.js';
 import {featureVector, readFeatureRows} from './feature-data.js';
 
 /** A loaded feature-classifier run: the model, its classes and the training features' statistics. */
@@ -42,30 +47,6 @@ export function asFeatureClassifierRun(run: LoadedRun): FeatureClassifierRun {
     stats,
     labelField: data.labelField ?? 'label',
   };
-}
-
-/** Class probabilities [n × labels] of raw features x [n × columns] (standardized here), in batches. */
-export async function classifyFeatures(
-  run: Pick<FeatureClassifierRun, 'model' | 'labels' | 'stats'>,
-  x: Float32Array,
-  batchSize = 256,
-): Promise<Float32Array> {
-  const d = run.stats.columns.length;
-  const k = run.labels.length;
-  const n = x.length / d;
-  const z = standardize(x, run.stats);
-  const out = new Float32Array(n * k);
-  for (let start = 0; start < n; start += batchSize) {
-    const rows = Math.min(batchSize, n - start);
-    const probs = tf.tidy(() =>
-      tf.softmax(
-        run.model.predict(tf.tensor2d(z.subarray(start * d, (start + rows) * d), [rows, d])) as tf.Tensor,
-      ),
-    );
-    out.set(await probs.data(), start * k);
-    probs.dispose();
-  }
-  return out;
 }
 
 /** Class probabilities of rows (objects): each needs every feature column of the run, as a number. */

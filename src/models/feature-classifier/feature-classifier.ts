@@ -110,3 +110,27 @@ export function buildFeatureClassifier(
   const logits = tf.layers.dense({units: numLabels, name: 'logits'}).apply(h) as tf.SymbolicTensor;
   return tf.model({inputs: input, outputs: logits, name: 'feature_classifier'});
 }
+
+/** Class probabilities [n × labels] of raw features x [n × columns] (standardized here), in batches. */
+export async function classifyFeatures(
+  run: {model: tf.LayersModel; labels: readonly string[]; stats: FeatureStats},
+  x: Float32Array,
+  batchSize = 256,
+): Promise<Float32Array> {
+  const d = run.stats.columns.length;
+  const k = run.labels.length;
+  const n = x.length / d;
+  const z = standardize(x, run.stats);
+  const out = new Float32Array(n * k);
+  for (let start = 0; start < n; start += batchSize) {
+    const rows = Math.min(batchSize, n - start);
+    const probs = tf.tidy(() =>
+      tf.softmax(
+        run.model.predict(tf.tensor2d(z.subarray(start * d, (start + rows) * d), [rows, d])) as tf.Tensor,
+      ),
+    );
+    out.set(await probs.data(), start * k);
+    probs.dispose();
+  }
+  return out;
+}

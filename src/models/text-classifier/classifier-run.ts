@@ -1,4 +1,4 @@
-import * as tf from '@tensorflow/tfjs';
+import type * as tf from '@tensorflow/tfjs';
 import type {Doc} from '../../data/doc.js';
 import {readDocBatches} from '../../data/io/read-docs.js';
 import {writeDocs} from '../../data/io/write-docs.js';
@@ -15,7 +15,7 @@ import type {
   PredictReport,
   RunMetric,
 } from '../model-kind.js';
-import {type ClassifierConfig, encodeTexts} from './classifier.js';
+import {type ClassifierConfig, classifyTexts, encodeTexts} from './classifier.js';
 
 /** A loaded classifier run: everything needed to turn texts into class probabilities. */
 export interface ClassifierRun extends OpenRun {
@@ -47,27 +47,6 @@ export function asClassifierRun(run: LoadedRun): ClassifierRun {
     textField: data.textField ?? 'text',
     labelField: data.labelField ?? 'label',
   };
-}
-
-/** Class probabilities [texts.length × labels.length], row-major, computed `batchSize` texts at a time. */
-export async function classifyTexts(
-  run: Pick<ClassifierRun, 'model' | 'tokenizer' | 'labels' | 'config'>,
-  texts: readonly string[],
-  batchSize = 64,
-): Promise<Float32Array> {
-  const {maxLen} = run.config;
-  const k = run.labels.length;
-  const out = new Float32Array(texts.length * k);
-  for (let start = 0; start < texts.length; start += batchSize) {
-    const chunk = texts.slice(start, start + batchSize);
-    const ids = await encodeTexts(run.tokenizer, chunk, maxLen);
-    const probs = tf.tidy(() =>
-      tf.softmax(run.model.predict(tf.tensor2d(ids, [chunk.length, maxLen], 'int32')) as tf.Tensor),
-    );
-    out.set(await probs.data(), start * k);
-    probs.dispose();
-  }
-  return out;
 }
 
 /** Class probabilities of rows (objects): each needs the run's text field as a string. */

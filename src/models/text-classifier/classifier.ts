@@ -146,3 +146,24 @@ export async function encodeTexts(
   }
   return out;
 }
+
+/** Class probabilities [texts.length × labels.length], row-major, computed `batchSize` texts at a time. */
+export async function classifyTexts(
+  run: {model: tf.LayersModel; tokenizer: Tokenizer; labels: readonly string[]; config: {maxLen: number}},
+  texts: readonly string[],
+  batchSize = 64,
+): Promise<Float32Array> {
+  const {maxLen} = run.config;
+  const k = run.labels.length;
+  const out = new Float32Array(texts.length * k);
+  for (let start = 0; start < texts.length; start += batchSize) {
+    const chunk = texts.slice(start, start + batchSize);
+    const ids = await encodeTexts(run.tokenizer, chunk, maxLen);
+    const probs = tf.tidy(() =>
+      tf.softmax(run.model.predict(tf.tensor2d(ids, [chunk.length, maxLen], 'int32')) as tf.Tensor),
+    );
+    out.set(await probs.data(), start * k);
+    probs.dispose();
+  }
+  return out;
+}

@@ -20,9 +20,10 @@ import {
   buildClassifier,
   CLASSIFIER_PRESETS,
   type ClassifierConfig,
+  classifyTexts,
   DEFAULT_CLASSIFIER_CONFIG,
 } from './classifier.js';
-import {type ClassifierRun, classifyTexts} from './classifier-run.js';
+import type {ClassifierRun} from './classifier-run.js';
 import {batchSource, encodeRows} from './classifier-train.js';
 import {
   distillBatchSource,

@@ -7,15 +7,13 @@ import {initBackend} from '../../../src/backend/backend.js';
 import {ConfigError} from '../../../src/errors.js';
 import {
   buildFeatureClassifier,
+  classifyFeatures,
   DEFAULT_FEATURE_CLASSIFIER_CONFIG,
   type FeatureClassifierConfig,
   fitFeatureStats,
   standardize,
 } from '../../../src/models/feature-classifier/feature-classifier.js';
-import {
-  asFeatureClassifierRun,
-  classifyFeatures,
-} from '../../../src/models/feature-classifier/feature-classifier-run.js';
+import {asFeatureClassifierRun} from '../../../src/models/feature-classifier/feature-classifier-run.js';
 import {
   resolveFeatureClassifierConfig,
   trainFeatureClassifier,

@@ -1,36 +1,29 @@
 import {cp, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
-import {createServer, type Server} from 'node:http';
-import type {AddressInfo} from 'node:net';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {exportModel} from '../../src/compress/export.js';
-import {loadModel} from '../../src/runtime/index.js';
+import {loadLayersModel} from '../../src/runtime/index.js';
 import {kitClassifier, maxDiff, predictRows, sampleIds} from '../compress/kit-model.js';
+import {type Served, serveFolder} from './serve-folder.js';
 
 /** The runtime's loader over HTTP in Node (the browser test covers Chromium). */
-describe('runtime loadModel', () => {
+describe('runtime loadLayersModel', () => {
   let root: string;
-  let server: Server;
+  let served: Served;
   let base: string;
-  const requested: string[] = [];
+  let requested: string[];
 
   beforeAll(async () => {
     await initBackend();
     root = await mkdtemp(join(tmpdir(), 'dsk-runtime-'));
-    server = createServer(async (req, res) => {
-      requested.push(req.url ?? '');
-      const body = await readFile(join(root, new URL(req.url ?? '/', 'http://x').pathname)).catch(() => null);
-      if (body) res.writeHead(200).end(body);
-      else res.writeHead(404).end();
-    });
-    await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    served = await serveFolder(root);
+    ({base, requested} = served);
   });
 
   afterAll(async () => {
-    await new Promise((done) => server?.close(done));
+    await served?.close();
     await rm(root, {recursive: true, force: true});
   });
 
@@ -39,7 +32,7 @@ describe('runtime loadModel', () => {
     const ids = sampleIds(5);
     for (const dtype of ['int8', 'int4', 'float16'] as const) {
       await exportModel(model, join(root, dtype), {dtype, groupSize: dtype === 'int4' ? 8 : 0});
-      const loaded = await loadModel(`${base}/${dtype}/model.json`);
+      const loaded = await loadLayersModel(`${base}/${dtype}/model.json`);
       expect(maxDiff(predictRows(loaded, ids), predictRows(model, ids))).toBeLessThan(
         dtype === 'int4' ? 1 : 0.1,
       );
@@ -55,7 +48,7 @@ describe('runtime loadModel', () => {
       json.weightsManifest[0].paths = [path];
       await writeFile(join(root, 'evil', 'model.json'), JSON.stringify(json));
       requested.length = 0;
-      return loadModel(`${base}/evil/model.json`).catch((e: Error) => e.message);
+      return loadLayersModel(`${base}/evil/model.json`).catch((e: Error) => e.message);
     };
     expect(await attempt('../int8/group1-shard1of1.bin')).toMatch(
       /int8\/group1-shard1of1\.bin is outside the model folder/,
