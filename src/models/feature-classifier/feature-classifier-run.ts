@@ -4,12 +4,7 @@ import type {LoadedRun, RunConfig} from '../../run/run-folder.js';
 import {argmaxRows, classificationMetrics} from '../classify/classification-metrics.js';
 import {checkKnownLabels} from '../classify/labeled-data.js';
 import type {ClassifierEvaluation, EvaluateOptions, OpenRun, RunMetric} from '../model-kind.js';
-import {
-  classifyFeatures,
-  type FeatureClassifierConfig,
-  type FeatureStats,
-  standardize,
-} from './feature-classifier.js';
+import {classifyFeatures, type FeatureClassifierConfig, type FeatureStats} from './feature-classifier.js';
 import {featureVector, readFeatureRows} from './feature-data.js';
 
 /** A loaded feature-classifier run: the model, its classes and the training features' statistics. */

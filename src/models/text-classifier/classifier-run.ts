@@ -15,7 +15,7 @@ import type {
   PredictReport,
   RunMetric,
 } from '../model-kind.js';
-import {type ClassifierConfig, classifyTexts, encodeTexts} from './classifier.js';
+import {type ClassifierConfig, classifyTexts} from './classifier.js';
 
 /** A loaded classifier run: everything needed to turn texts into class probabilities. */
 export interface ClassifierRun extends OpenRun {
