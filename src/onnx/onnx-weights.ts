@@ -1,0 +1,211 @@
+import {quantizeSymmetric} from '../compress/quantize.js';
+import {DEFAULT_SKIP} from '../compress/weight-codec.js';
+import {DType, type GraphBuilder} from './onnx-graph.js';
+
+/** Weight encodings of an ONNX export: float32, or int8 with one scale per output channel. */
+export const ONNX_QUANTIZE = ['none', 'int8'] as const;
+export type OnnxQuantize = (typeof ONNX_QUANTIZE)[number];
+
+/**
+ * How an int8 weight enters a product. `dequantize`: DequantizeLinear (int8 → float32 with the
+ * scales) then a float MatMul: the same numbers as the kit's own int8 model. `integer`: the input
+ * is quantized per call (DynamicQuantizeLinear, uint8 per tensor) and multiplied with MatMulInteger
+ * (int32 accumulators), then scaled: faster where the runtime has integer kernels, less exact.
+ */
+export const INT8_KERNELS = ['dequantize', 'integer'] as const;
+export type Int8Kernel = (typeof INT8_KERNELS)[number];
+
+export interface OnnxWeightOptions {
+  /** Default 'none'. */
+  quantize?: OnnxQuantize;
+  /** int8: one scale per output channel (default) or one per tensor. */
+  granularity?: 'per-channel' | 'per-tensor';
+  /** int8: weights whose kit name matches stay float32. Default: the kit's /norm|router/. */
+  skip?: RegExp | null;
+  /** int8: DequantizeLinear + MatMul (default) or MatMulInteger. */
+  int8Kernel?: Int8Kernel;
+}
+
+/** One weight as exported. */
+export interface OnnxWeightRow {
+  name: string;
+  shape: number[];
+  /** `float32`, `int8/per-channel`, `int8/per-tensor`. */
+  encoding: string;
+  bytes: number;
+}
+
+/**
+ * Writes a model's weights into the graph as float32 initializers or int8 + scales, and emits the
+ * products that read them. Matrices are [in, out]; per-channel int8 has one scale per output
+ * column (per row for embedding tables), as the kit's own `quantize` does, so with `dequantize`
+ * the ONNX weights are exactly the kit's int8 weights.
+ */
+export class OnnxWeights {
+  readonly rows: OnnxWeightRow[] = [];
+  readonly int8Kernel: Int8Kernel;
+  private readonly quantize: OnnxQuantize;
+  private readonly perTensor: boolean;
+  private readonly skip: RegExp | null;
+  /** Encoded weights by name: a weight read twice (a tied embedding) is stored once. */
+  private readonly encoded = new Map<string, Encoded>();
+
+  constructor(
+    private readonly g: GraphBuilder,
+    options: OnnxWeightOptions = {},
+  ) {
+    this.quantize = options.quantize ?? 'none';
+    this.perTensor = options.granularity === 'per-tensor';
+    this.skip = options.skip === undefined ? DEFAULT_SKIP : options.skip;
+    this.int8Kernel = options.int8Kernel ?? 'dequantize';
+  }
+
+  /** A float32 tensor kept as is (norm gains, biases, the routing bias, RoPE tables). */
+  float(name: string, data: Float32Array, shape: readonly number[]): string {
+    this.rows.push({name, shape: [...shape], encoding: 'float32', bytes: data.byteLength});
+    return this.g.floats(name, data, shape);
+  }
+
+  /** x [..., in] · W [in, out] (+ bias [out]). */
+  linear(
+    x: string,
+    name: string,
+    kernel: Float32Array,
+    shape: [number, number],
+    bias?: Float32Array,
+  ): string {
+    const w = this.encode(name, kernel, shape, 0);
+    let y: string;
+    if (w.int8 && this.int8Kernel === 'integer') y = this.integerMatMul(x, name, w.int8);
+    else y = this.g.op('MatMul', [x, this.value(name, w)], {}, name);
+    return bias ? this.g.op('Add', [y, this.float(`${name}_bias`, bias, [shape[1]])]) : y;
+  }
+
+  /** A matrix [in, out] as a float32 graph value: the initializer, or its DequantizeLinear. */
+  matrix(name: string, data: Float32Array, shape: [number, number]): string {
+    return this.value(name, this.encode(name, data, shape, 0));
+  }
+
+  /** An embedding table [V, d] as a float32 value (int8: a scale per row). */
+  table(name: string, data: Float32Array, shape: [number, number]): string {
+    return this.value(name, this.encode(name, data, shape, 1));
+  }
+
+  /**
+   * Rows of the table [V, d] at `ids` [...] → [..., d]. An int8 table is gathered as int8 and
+   * multiplied by the gathered row scales: a lookup never dequantizes the whole table.
+   */
+  gather(ids: string, name: string, data: Float32Array, shape: [number, number]): string {
+    const w = this.encode(name, data, shape, 1);
+    if (!w.int8) return this.g.op('Gather', [w.float!, ids], {axis: 0}, name);
+    const q = w.int8;
+    const rows = this.g.op('Cast', [this.g.op('Gather', [q.values, ids], {axis: 0})], {to: DType.float});
+    if (q.axis < 0) return this.g.op('Mul', [rows, q.scales], {}, name);
+    const rowScales = this.g.op('Unsqueeze', [q.scales, this.g.int64s([1])]); // [V, 1]
+    return this.g.op('Mul', [rows, this.g.op('Gather', [rowScales, ids], {axis: 0})], {}, name);
+  }
+
+  /**
+   * A stack of E expert matrices [E, in, out] as one float32 matrix: side by side [in, E·out]
+   * (`join` 'out', for up/gate projections) or one above the other [E·in, out] ('in', for down
+   * projections). int8 scales stay per expert and output column, as the kit quantizes the stack.
+   */
+  experts(
+    name: string,
+    data: Float32Array,
+    [E, inDim, outDim]: [number, number, number],
+    join: 'in' | 'out',
+  ): string {
+    if (join === 'out') {
+      const wide = new Float32Array(data.length); // [in, E, out] ← [E, in, out]
+      for (let e = 0; e < E; e++)
+        for (let i = 0; i < inDim; i++)
+          wide.set(
+            data.subarray((e * inDim + i) * outDim, (e * inDim + i + 1) * outDim),
+            (i * E + e) * outDim,
+          );
+      return this.matrix(name, wide, [inDim, E * outDim]);
+    }
+    if (this.quantize === 'none' || this.perTensor || this.skip?.test(name)) {
+      return this.matrix(name, data, [E * inDim, outDim]);
+    }
+    // Per-channel int8 scales are per expert: one matrix each, joined after dequantizing.
+    const parts = Array.from({length: E}, (_, e) =>
+      this.matrix(`${name}/${e}`, data.subarray(e * inDim * outDim, (e + 1) * inDim * outDim), [
+        inDim,
+        outDim,
+      ]),
+    );
+    return this.g.op('Concat', parts, {axis: 0}, name);
+  }
+
+  /** Bytes of the exported weights (values and scales). */
+  get bytes(): number {
+    return this.rows.reduce((sum, r) => sum + r.bytes, 0);
+  }
+
+  /**
+   * The weight as an initializer: float32, or int8 + scales unless it stays float (no int8, the
+   * skip pattern). `sharedAxis` is the axis a scale is shared along: 0 for a kernel (one scale per
+   * output column), 1 for a table (one per row), as the kit's `quantize` does.
+   */
+  private encode(name: string, data: Float32Array, shape: [number, number], sharedAxis: 0 | 1): Encoded {
+    const known = this.encoded.get(name);
+    if (known) return known;
+    let w: Encoded;
+    if (this.quantize === 'none' || this.skip?.test(name)) {
+      w = {float: this.float(name, data, shape)};
+    } else {
+      const axis = this.perTensor ? -1 : sharedAxis;
+      const q = quantizeSymmetric(data, shape, {dtype: 'int8', axis});
+      const ints = new Int8Array(q.values.buffer, q.values.byteOffset, q.values.byteLength);
+      const values = this.g.initializer(`${name}_int8`, ints, shape, DType.int8);
+      const scales = this.g.floats(`${name}_scale`, q.scales, axis < 0 ? [] : [q.scales.length]);
+      const encoding = `int8/${axis < 0 ? 'per-tensor' : 'per-channel'}`;
+      this.rows.push({name, shape: [...shape], encoding, bytes: ints.byteLength + q.scales.byteLength});
+      // DequantizeLinear's axis is the one the scales vary along.
+      w = {int8: {values, scales, axis: axis < 0 ? -1 : 1 - axis}};
+    }
+    this.encoded.set(name, w);
+    return w;
+  }
+
+  /** The float32 value of an encoded weight (one DequantizeLinear per weight, shared by its readers). */
+  private value(name: string, w: Encoded): string {
+    if (w.float) return w.float;
+    const q = w.int8!;
+    q.dequantized ??= this.g.op(
+      'DequantizeLinear',
+      [q.values, q.scales],
+      q.axis < 0 ? {} : {axis: q.axis},
+      `${name}_dq`,
+    );
+    return q.dequantized;
+  }
+
+  /**
+   * x · W with W int8: x quantized per call to uint8 (scale s_x, zero point z_x), an int32
+   * MatMulInteger, then y = acc · s_x · s_W. ONNX Runtime fuses the four nodes into one kernel.
+   */
+  private integerMatMul(x: string, name: string, q: Int8Weight): string {
+    const [xq, xScale, xZero] = this.g.opN('DynamicQuantizeLinear', [x], 3);
+    const acc = this.g.op('MatMulInteger', [xq!, q.values, xZero!]);
+    const scale = this.g.op('Mul', [xScale!, q.scales]);
+    return this.g.op('Mul', [this.g.op('Cast', [acc], {to: DType.float}), scale], {}, name);
+  }
+}
+
+interface Encoded {
+  float?: string;
+  int8?: Int8Weight;
+}
+
+interface Int8Weight {
+  /** Initializer names of the int8 values and the float32 scales ([channels] or a scalar). */
+  values: string;
+  scales: string;
+  /** The axis the scales vary along (DequantizeLinear's `axis`); -1 for one scale. */
+  axis: number;
+  /** The DequantizeLinear output, once a reader asked for it. */
+  dequantized?: string;
+}

@@ -1,0 +1,45 @@
+import * as tf from '@tensorflow/tfjs';
+import * as ort from 'onnxruntime-node';
+
+/** An ONNX Runtime session over model bytes (CPU, one thread per core). */
+export function session(bytes: Uint8Array): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes);
+}
+
+/** Token ids [rows][t] as the int64 `input_ids` tensor. */
+export function idsTensor(ids: readonly (readonly number[])[]): ort.Tensor {
+  const flat = BigInt64Array.from(ids.flat(), BigInt);
+  return new ort.Tensor('int64', flat, [ids.length, ids[0]!.length]);
+}
+
+/** Rows of a [n, k] (or [n, t, k]) output as nested arrays, for maxDiff. */
+export function rowsOf(t: ort.Tensor): number[][] {
+  const data = t.data as Float32Array;
+  const k = t.dims.at(-1)!;
+  return Array.from({length: data.length / k}, (_, i) => Array.from(data.subarray(i * k, (i + 1) * k)));
+}
+
+/** The kit model's output for the same input, as rows. */
+export function kitRows(model: tf.LayersModel, input: tf.Tensor): number[][] {
+  return tf.tidy(() => {
+    const out = model.predict(input) as tf.Tensor;
+    const k = out.shape.at(-1)!;
+    return tf.reshape(out, [-1, k]).arraySync() as number[][];
+  });
+}
+
+export function maxDiff(a: number[][], b: number[][]): number {
+  if (a.length !== b.length) throw new Error(`row counts differ: ${a.length} vs ${b.length}`);
+  return Math.max(...a.flatMap((row, i) => row.map((v, j) => Math.abs(v - b[i]![j]!))));
+}
+
+/** Empty past key/values for a first decoding step: [batch, kvHeads, 0, headDim] each. */
+export function emptyPast(s: ort.InferenceSession, batch: number): Record<string, ort.Tensor> {
+  const feeds: Record<string, ort.Tensor> = {};
+  for (const name of s.inputNames.filter((n) => n.startsWith('past_key_values.'))) {
+    const meta = s.inputMetadata.find((m) => m.name === name) as {shape: (number | string)[]} | undefined;
+    const [, kv, , hd] = meta!.shape as [unknown, number, unknown, number];
+    feeds[name] = new ort.Tensor('float32', new Float32Array(0), [batch, kv, 0, hd]);
+  }
+  return feeds;
+}
