@@ -43,8 +43,8 @@ export class ConvertContext {
       moe: MoEGraph;
       /** Positions the RoPE tables hold. */
       maxPositions: number | null;
-      /** The token ids input [batch, sequence] int64 (null for a feature model). */
-      ids: string | null;
+      /** A [batch, sequence, ...] value whose second dimension is the new tokens' count (the ids). */
+      sequence: string | null;
     },
   ) {}
 
@@ -75,8 +75,9 @@ export class ConvertContext {
   positions(): string {
     if (this.positionIds) return this.positionIds;
     const g = this.g;
-    const ids = this.requireIds('positions');
-    const t = g.op('Gather', [g.op('Shape', [ids]), g.int64s([1], [])], {axis: 0}, 'seq_len');
+    const sequence = this.options.sequence;
+    if (!sequence) throw new ModelError('ONNX export: positions need a [batch, sequence, ...] input');
+    const t = g.op('Gather', [g.op('Shape', [sequence]), g.int64s([1], [])], {axis: 0}, 'seq_len');
     const past = this.past();
     this.positionIds = g.op('Range', [past, g.op('Add', [past, t]), g.int64s([1], [])], {}, 'position_ids');
     return this.positionIds;
@@ -140,11 +141,5 @@ export class ConvertContext {
         )
       : this.g.int64s([0], []);
     return this.pastLength;
-  }
-
-  private requireIds(what: string): string {
-    if (!this.options.ids)
-      throw new ModelError(`ONNX export: ${what} need token ids, and the model has none`);
-    return this.options.ids;
   }
 }

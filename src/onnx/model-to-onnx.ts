@@ -71,17 +71,17 @@ export function modelToOnnx(
     inputs.push({name: 'input_ids', dtype: 'int64', shape: ['batch', 'sequence']});
     inputValue = {name: g.input('input_ids', DType.int64, ['batch', 'sequence']), dtype: 'int64'};
   } else {
-    const width = input.shape[1] as number;
-    inputs.push({name: 'features', dtype: 'float32', shape: ['batch', width]});
-    let x = g.input('features', DType.float, ['batch', width]);
-    if (options.standardize) x = standardize(g, x, options.standardize, width);
+    const shape: Dim[] = input.shape.map((d, i) => (i === 0 ? 'batch' : d === null ? 'sequence' : d));
+    inputs.push({name: 'features', dtype: 'float32', shape});
+    let x = g.input('features', DType.float, shape);
+    if (options.standardize) x = standardize(g, x, options.standardize, shape.at(-1) as number);
     inputValue = {name: x, dtype: 'float32'};
   }
-  const fixedLength = tokens && typeof input.shape[1] === 'number' ? input.shape[1] : null;
+  const fixedLength = input.shape.length >= 2 && typeof input.shape[1] === 'number' ? input.shape[1] : null;
   const ctx = new ConvertContext(g, weights, {
     moe,
     maxPositions: options.maxPositions ?? fixedLength,
-    ids: tokens ? inputValue.name : null,
+    sequence: input.shape.length >= 2 ? inputValue.name : null,
   });
   const attention = attentionLayers(model);
   if (options.pastKeyValues) {

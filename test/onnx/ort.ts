@@ -43,3 +43,43 @@ export function emptyPast(s: ort.InferenceSession, batch: number): Record<string
   }
   return feeds;
 }
+
+/** Index of the largest value in row `row` of a [.., V] float array. */
+export function argmaxAt(data: Float32Array, row: number, width: number): number {
+  let best = 0;
+  for (let v = 1; v < width; v++) if (data[row * width + v]! > data[row * width + best]!) best = v;
+  return best;
+}
+
+/**
+ * Greedy decoding of an exported causal LM in ONNX Runtime: with `useCache` each step feeds only
+ * the new token and the previous step's `present.*` as `past_key_values.*`; without, it feeds the
+ * whole sequence with an empty past every step.
+ */
+export async function onnxGreedy(
+  s: ort.InferenceSession,
+  prompt: readonly number[],
+  steps: number,
+  useCache: boolean,
+): Promise<number[]> {
+  const seq = [...prompt];
+  let feeds: Record<string, ort.Tensor> = {input_ids: idsTensor([seq]), ...emptyPast(s, 1)};
+  const out: number[] = [];
+  for (let i = 0; i < steps; i++) {
+    const result = await s.run(feeds);
+    const logits = result.logits!;
+    const [, t, vocab] = logits.dims as [number, number, number];
+    const next = argmaxAt(logits.data as Float32Array, t - 1, vocab);
+    out.push(next);
+    seq.push(next);
+    if (useCache) {
+      feeds = {input_ids: idsTensor([[next]])};
+      for (const name of s.outputNames.filter((n) => n.startsWith('present.'))) {
+        feeds[name.replace('present.', 'past_key_values.')] = result[name]!;
+      }
+    } else {
+      feeds = {input_ids: idsTensor([seq]), ...emptyPast(s, 1)};
+    }
+  }
+  return out;
+}
