@@ -4,12 +4,15 @@ import {expertWeightNames} from '../layers/moe/expert-ffn.js';
 import type {MoE} from '../layers/moe.js';
 import type {ConvertContext} from './convert-context.js';
 import {DType} from './onnx-graph.js';
+import type {StackPart} from './onnx-weights.js';
 
 /** A weight of the MoE by its kit name, LoRA adapters merged in. */
 interface MoEWeight {
   name: string;
   data: Float32Array;
   shape: number[];
+  /** For one expert's matrix: the stacked weight it comes from. */
+  part?: StackPart;
 }
 
 /**
@@ -150,7 +153,7 @@ function sparseExperts(
 /** One expert MLP (or the shared experts' MLP) on x [n, d] with 2-D weights. */
 function expertMlp(ctx: ConvertContext, x: string, ws: MoEWeight[], activation: ExpertActivation): string {
   const project = (input: string, m: MoEWeight) =>
-    ctx.weights.linear(input, m.name, m.data, m.shape as [number, number]);
+    ctx.weights.linear(input, m.name, m.data, m.shape as [number, number], undefined, m.part);
   const h = activate(
     ctx,
     ws.slice(0, -1).map((m) => project(x, m)),
@@ -184,7 +187,12 @@ function rowZeros(ctx: ConvertContext, rows: string, E: number): string {
 function sliceExpert(m: MoEWeight, e: number): MoEWeight {
   const [, inDim, outDim] = m.shape as [number, number, number];
   const size = inDim * outDim;
-  return {name: `${m.name}/${e}`, data: m.data.subarray(e * size, (e + 1) * size), shape: [inDim, outDim]};
+  return {
+    name: `${m.name}/${e}`,
+    data: m.data.subarray(e * size, (e + 1) * size),
+    shape: [inDim, outDim],
+    part: {stack: m.name, shape: m.shape, data: m.data, index: e},
+  };
 }
 
 /** Every weight of the MoE by kit name, with LoRA adapters merged into their base weights. */

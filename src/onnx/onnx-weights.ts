@@ -49,6 +49,8 @@ export class OnnxWeights {
   private readonly skip: RegExp | null;
   /** Encoded weights by name: a weight read twice (a tied embedding) is stored once. */
   private readonly encoded = new Map<string, Encoded>();
+  /** Stacked expert weights quantized per tensor, for their per-expert slices. */
+  private readonly stacks = new Map<string, {values: Uint8Array; scales: Float32Array}>();
 
   constructor(
     private readonly g: GraphBuilder,
@@ -66,15 +68,19 @@ export class OnnxWeights {
     return this.g.floats(name, data, shape);
   }
 
-  /** x [..., in] · W [in, out] (+ bias [out]). */
+  /**
+   * x [..., in] · W [in, out] (+ bias [out]). `part` names the stacked weight this matrix is one
+   * expert of, for the report.
+   */
   linear(
     x: string,
     name: string,
     kernel: Float32Array,
     shape: [number, number],
     bias?: Float32Array,
+    part?: StackPart,
   ): string {
-    const w = this.encode(name, kernel, shape, 0);
+    const w = this.encode(name, kernel, shape, 0, part);
     let y: string;
     if (w.int8 && this.int8Kernel === 'integer') y = this.integerMatMul(x, name, w.int8);
     else y = this.g.op('MatMul', [x, this.value(name, w)], {}, name);
@@ -82,8 +88,8 @@ export class OnnxWeights {
   }
 
   /** A matrix [in, out] as a float32 graph value: the initializer, or its DequantizeLinear. */
-  matrix(name: string, data: Float32Array, shape: [number, number]): string {
-    return this.value(name, this.encode(name, data, shape, 0));
+  matrix(name: string, data: Float32Array, shape: [number, number], part?: StackPart): string {
+    return this.value(name, this.encode(name, data, shape, 0, part));
   }
 
   /** An embedding table [V, d] as a float32 value (int8: a scale per row). */
@@ -116,6 +122,7 @@ export class OnnxWeights {
     [E, inDim, outDim]: [number, number, number],
     join: 'in' | 'out',
   ): string {
+    const part = {stack: name, shape: [E, inDim, outDim], data};
     if (join === 'out') {
       const wide = new Float32Array(data.length); // [in, E, out] ← [E, in, out]
       for (let e = 0; e < E; e++)
@@ -124,17 +131,19 @@ export class OnnxWeights {
             data.subarray((e * inDim + i) * outDim, (e * inDim + i + 1) * outDim),
             (i * E + e) * outDim,
           );
-      return this.matrix(name, wide, [inDim, E * outDim]);
+      return this.matrix(name, wide, [inDim, E * outDim], part);
     }
     if (this.quantize === 'none' || this.perTensor || this.skip?.test(name)) {
-      return this.matrix(name, data, [E * inDim, outDim]);
+      return this.matrix(name, data, [E * inDim, outDim], part);
     }
     // Per-channel int8 scales are per expert: one matrix each, joined after dequantizing.
     const parts = Array.from({length: E}, (_, e) =>
-      this.matrix(`${name}/${e}`, data.subarray(e * inDim * outDim, (e + 1) * inDim * outDim), [
-        inDim,
-        outDim,
-      ]),
+      this.matrix(
+        `${name}/${e}`,
+        data.subarray(e * inDim * outDim, (e + 1) * inDim * outDim),
+        [inDim, outDim],
+        {...part, index: e},
+      ),
     );
     return this.g.op('Concat', parts, {axis: 0}, name);
   }
@@ -149,25 +158,63 @@ export class OnnxWeights {
    * skip pattern). `sharedAxis` is the axis a scale is shared along: 0 for a kernel (one scale per
    * output column), 1 for a table (one per row), as the kit's `quantize` does.
    */
-  private encode(name: string, data: Float32Array, shape: [number, number], sharedAxis: 0 | 1): Encoded {
+  private encode(
+    name: string,
+    data: Float32Array,
+    shape: [number, number],
+    sharedAxis: 0 | 1,
+    part?: StackPart,
+  ): Encoded {
     const known = this.encoded.get(name);
     if (known) return known;
     let w: Encoded;
-    if (this.quantize === 'none' || this.skip?.test(name)) {
-      w = {float: this.float(name, data, shape)};
+    if (this.quantize === 'none' || this.skip?.test(part?.stack ?? name)) {
+      w = {float: this.g.floats(name, data, shape)};
+      this.addRow(part, {name, shape: [...shape], encoding: 'float32', bytes: data.byteLength});
     } else {
       const axis = this.perTensor ? -1 : sharedAxis;
-      const q = quantizeSymmetric(data, shape, {dtype: 'int8', axis});
+      const q =
+        this.perTensor && part?.index !== undefined
+          ? this.stackSlice(part)
+          : quantizeSymmetric(data, shape, {dtype: 'int8', axis});
       const ints = new Int8Array(q.values.buffer, q.values.byteOffset, q.values.byteLength);
       const values = this.g.initializer(`${name}_int8`, ints, shape, DType.int8);
       const scales = this.g.floats(`${name}_scale`, q.scales, axis < 0 ? [] : [q.scales.length]);
       const encoding = `int8/${axis < 0 ? 'per-tensor' : 'per-channel'}`;
-      this.rows.push({name, shape: [...shape], encoding, bytes: ints.byteLength + q.scales.byteLength});
+      this.addRow(part, {name, shape: [...shape], encoding, bytes: ints.byteLength + q.scales.byteLength});
       // DequantizeLinear's axis is the one the scales vary along.
       w = {int8: {values, scales, axis: axis < 0 ? -1 : 1 - axis}};
     }
     this.encoded.set(name, w);
     return w;
+  }
+
+  /**
+   * Expert `part.index` of a stack quantized per tensor: its values under the one scale of the whole
+   * stack [E, in, out], as the kit quantizes it.
+   */
+  private stackSlice(part: StackPart): {values: Uint8Array; scales: Float32Array} {
+    let whole = this.stacks.get(part.stack);
+    if (!whole) {
+      whole = quantizeSymmetric(part.data, part.shape, {dtype: 'int8', axis: -1});
+      this.stacks.set(part.stack, whole);
+    }
+    const size = part.data.length / part.shape[0]!;
+    return {
+      values: whole.values.subarray(part.index! * size, (part.index! + 1) * size),
+      scales: whole.scales,
+    };
+  }
+
+  /** A report row; the matrices of one stacked expert weight add up to one row. */
+  private addRow(part: StackPart | undefined, row: OnnxWeightRow): void {
+    if (!part) {
+      this.rows.push(row);
+      return;
+    }
+    const known = this.rows.find((r) => r.name === part.stack);
+    if (known) known.bytes += row.bytes;
+    else this.rows.push({...row, name: part.stack, shape: [...part.shape]});
   }
 
   /** The float32 value of an encoded weight (one DequantizeLinear per weight, shared by its readers). */
@@ -193,6 +240,17 @@ export class OnnxWeights {
     const scale = this.g.op('Mul', [xScale!, q.scales]);
     return this.g.op('Mul', [this.g.op('Cast', [acc], {to: DType.float}), scale], {}, name);
   }
+}
+
+/** Which stacked weight [E, in, out] a matrix belongs to. */
+export interface StackPart {
+  stack: string;
+  /** [E, in, out] */
+  shape: number[];
+  /** The whole stack, row-major. */
+  data: Float32Array;
+  /** Which expert this matrix is; absent for the whole stack laid out as one matrix. */
+  index?: number;
 }
 
 interface Encoded {

@@ -1,10 +1,22 @@
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
 
-/** An ONNX Runtime session over model bytes (CPU, one thread per core). */
-export function session(bytes: Uint8Array): Promise<ort.InferenceSession> {
-  return ort.InferenceSession.create(bytes);
+/** An ONNX Runtime session over model bytes (CPU, ORT's default options unless given). */
+export function session(
+  bytes: Uint8Array,
+  options?: ort.InferenceSession.SessionOptions,
+): Promise<ort.InferenceSession> {
+  return ort.InferenceSession.create(bytes, options);
 }
+
+/**
+ * ONNX Runtime fuses DequantizeLinear(int8) + MatMul into MatMulNBits, which by default (accuracy
+ * level 4) also quantizes the activations to int8 for speed; level 1 computes in float32, which
+ * is the kit's own int8 arithmetic.
+ */
+export const FLOAT_ACCUMULATION: ort.InferenceSession.SessionOptions = {
+  extra: {session: {qdq_matmulnbits_accuracy_level: '1'}},
+};
 
 /** Token ids [rows][t] as the int64 `input_ids` tensor. */
 export function idsTensor(ids: readonly (readonly number[])[]): ort.Tensor {
