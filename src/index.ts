@@ -129,6 +129,7 @@ export {type TrainTokenizerOptions, trainTokenizer} from './models/tokenizer/tra
 export * from './models/tokenizer.js';
 export * from './models/train-run.js';
 export {TRAIN_TASKS, type TrainTask, trainTask} from './models/train-task.js';
+export * from './onnx/index.js';
 export {AdamW, type AdamWOptions, type AdamWState} from './train/adamw.js';
 export {
   type ArrayBatchSourceOptions,
