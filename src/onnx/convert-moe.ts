@@ -104,21 +104,27 @@ function denseExperts(
   activation: ExpertActivation,
 ): string {
   const g = ctx.g;
-  const [E, , hidden] = stacks[0]!.shape as [number, number, number];
+  const shape = (m: MoEWeight) => m.shape as [number, number, number];
+  const [E, , hidden] = shape(stacks[0]!);
   const gateRows = g.op('ScatterElements', [rowZeros(ctx, rows, E), chosen, gates], {axis: 1}); // [T, E]
-  const matrix = (m: MoEWeight, join: 'in' | 'out') =>
-    ctx.weights.experts(m.name, m.data, m.shape as [number, number, number], join);
-  const project = (m: MoEWeight) => g.op('MatMul', [rows, matrix(m, 'out')]); // [T, E·h]
-  const h = activate(ctx, stacks.slice(0, -1).map(project), activation);
+  const h = activate(
+    ctx,
+    stacks.slice(0, -1).map((m) => ctx.weights.expertsWide(rows, m.name, m.data, shape(m))), // [T, E·h]
+    activation,
+  );
   const weighted = g.op('Mul', [
     g.op('Reshape', [h, g.int64s([-1, E, hidden])]),
     g.op('Unsqueeze', [gateRows, g.int64s([2])]),
   ]); // [T, E, h]
-  const flat = g.op('Reshape', [weighted, g.int64s([-1, E * hidden])]);
-  return g.op('MatMul', [flat, matrix(stacks.at(-1)!, 'in')]); // [T, d]
+  const down = stacks.at(-1)!;
+  return ctx.weights.expertsSummed(weighted, down.name, down.data, shape(down)); // [T, d]
 }
 
-/** Each expert on its own tokens only: gather, expert MLP, weight, scatter-add. → [T, d]. */
+/**
+ * Each expert on its own tokens only: expert e gathers the rows whose gate for e is non-zero (a
+ * chosen expert's softmax or sigmoid weight is positive), runs its MLP on them and weights the
+ * outputs; one scatter-add sums every expert's rows back into their tokens. → [T, d].
+ */
 function sparseExperts(
   ctx: ConvertContext,
   rows: string,
@@ -129,25 +135,31 @@ function sparseExperts(
 ): string {
   const g = ctx.g;
   const E = stacks[0]!.shape[0]!;
-  let out = g.op('Expand', [g.scalar(0), g.op('Shape', [rows])]); // [T, d]
+  const gateRows = g.op('ScatterElements', [rowZeros(ctx, rows, E), chosen, gates], {axis: 1}); // [T, E]
+  const byExpert = g.op('Transpose', [gateRows], {perm: [1, 0]}); // [E, T]
+  const routed = g.op('Greater', [byExpert, g.scalar(0)]); // [E, T]
+  const gateColumns = g.op('Unsqueeze', [byExpert, g.int64s([2])]); // [E, T, 1]
+  const tokens: string[] = [];
+  const outputs: string[] = [];
   for (let e = 0; e < E; e++) {
-    const picked = g.op('Equal', [chosen, g.int64s([e], [])]); // [T, k]
-    const gate = g.op('ReduceSum', [g.op('Where', [picked, gates, g.scalar(0)]), g.int64s([1])], {
-      keepdims: 0,
-    }); // [T]
-    const hit = g.op('ReduceMax', [g.op('Cast', [picked], {to: DType.float})], {axes: [1], keepdims: 0});
-    const tokens = g.op('Reshape', [g.op('NonZero', [hit]), g.int64s([-1])]); // [n]
-    const x = g.op('Gather', [rows, tokens], {axis: 0}); // [n, d]
-    const expert = stacks.map((m) => sliceExpert(m, e));
-    const y = expertMlp(ctx, x, expert, activation);
-    const weighted = g.op('Mul', [
-      y,
-      g.op('Unsqueeze', [g.op('Gather', [gate, tokens], {axis: 0}), g.int64s([1])]),
-    ]);
-    const index = g.op('Unsqueeze', [tokens, g.int64s([1])]); // [n, 1]
-    out = g.op('ScatterND', [out, index, weighted], {reduction: 'add'});
+    const index = g.int64s([e], []);
+    const mine = g.op('Reshape', [
+      g.op('NonZero', [g.op('Gather', [routed, index], {axis: 0})]),
+      g.int64s([-1]),
+    ]); // [n]
+    const y = expertMlp(
+      ctx,
+      g.op('Gather', [rows, mine], {axis: 0}),
+      stacks.map((m) => sliceExpert(m, e)),
+      activation,
+    );
+    const gate = g.op('Gather', [g.op('Gather', [gateColumns, index], {axis: 0}), mine], {axis: 0}); // [n, 1]
+    tokens.push(mine);
+    outputs.push(g.op('Mul', [y, gate]));
   }
-  return out;
+  const zeros = g.op('Expand', [g.scalar(0), g.op('Shape', [rows])]); // [T, d]
+  const where = g.op('Unsqueeze', [g.op('Concat', tokens, {axis: 0}), g.int64s([1])]); // [Σn, 1]
+  return g.op('ScatterND', [zeros, where, g.op('Concat', outputs, {axis: 0})], {reduction: 'add'});
 }
 
 /** One expert MLP (or the shared experts' MLP) on x [n, d] with 2-D weights. */

@@ -112,40 +112,54 @@ export class OnnxWeights {
   }
 
   /**
-   * A stack of E expert matrices [E, in, out] as one float32 matrix: side by side [in, E·out]
-   * (`join` 'out', for up/gate projections) or one above the other [E·in, out] ('in', for down
-   * projections). int8 scales stay per expert and output column, as the kit quantizes the stack.
+   * The up/gate projections of a stack of E experts [E, in, out] as one product x [T, in] →
+   * [T, E·out], the experts' matrices side by side [in, E·out]. Per-channel int8 scales are per
+   * expert and output column, as the kit quantizes the stack.
    */
-  experts(
+  expertsWide(
+    x: string,
     name: string,
     data: Float32Array,
     [E, inDim, outDim]: [number, number, number],
-    join: 'in' | 'out',
   ): string {
+    const wide = new Float32Array(data.length); // [in, E, out] ← [E, in, out]
+    for (let e = 0; e < E; e++)
+      for (let i = 0; i < inDim; i++)
+        wide.set(data.subarray((e * inDim + i) * outDim, (e * inDim + i + 1) * outDim), (i * E + e) * outDim);
     const part = {stack: name, shape: [E, inDim, outDim], data};
-    if (join === 'out') {
-      const wide = new Float32Array(data.length); // [in, E, out] ← [E, in, out]
-      for (let e = 0; e < E; e++)
-        for (let i = 0; i < inDim; i++)
-          wide.set(
-            data.subarray((e * inDim + i) * outDim, (e * inDim + i + 1) * outDim),
-            (i * E + e) * outDim,
-          );
-      return this.matrix(name, wide, [inDim, E * outDim], part);
-    }
+    return this.g.op('MatMul', [x, this.matrix(name, wide, [inDim, E * outDim], part)]);
+  }
+
+  /**
+   * The down projections of a stack of E experts [E, in, out] summed over experts: h [T, E, in] →
+   * Σ_e h[:, e] · W_e [T, out]. One product over [T, E·in] × [E·in, out], or with per-channel int8
+   * (a scale per expert and output column, which no single DequantizeLinear axis holds) one
+   * product per expert, summed.
+   */
+  expertsSummed(
+    h: string,
+    name: string,
+    data: Float32Array,
+    [E, inDim, outDim]: [number, number, number],
+  ): string {
+    const g = this.g;
+    const part = {stack: name, shape: [E, inDim, outDim], data};
     if (this.quantize === 'none' || this.perTensor || this.skip?.test(name)) {
-      return this.matrix(name, data, [E * inDim, outDim], part);
+      const flat = g.op('Reshape', [h, g.int64s([-1, E * inDim])]);
+      return g.op('MatMul', [flat, this.matrix(name, data, [E * inDim, outDim], part)]);
     }
-    // Per-channel int8 scales are per expert: one matrix each, joined after dequantizing.
-    const parts = Array.from({length: E}, (_, e) =>
-      this.matrix(
+    const pieces = g.opN('Split', [h, g.int64s(Array(E).fill(1))], E, {axis: 1}); // E × [T, 1, in]
+    const outs = pieces.map((piece, e) =>
+      this.linear(
+        piece,
         `${name}/${e}`,
         data.subarray(e * inDim * outDim, (e + 1) * inDim * outDim),
         [inDim, outDim],
+        undefined,
         {...part, index: e},
       ),
-    );
-    return this.g.op('Concat', parts, {axis: 0}, name);
+    ); // E × [T, 1, out]
+    return g.op('Reshape', [g.op('Sum', outs), g.int64s([-1, outDim])]);
   }
 
   /** Bytes of the exported weights (values and scales). */
