@@ -7,6 +7,8 @@
 // - Causal LMs (presets small and small-moe, and bench:train's moe-lm): greedy decoding of 64 new
 //   tokens after a 32-token prompt, ms per token with the kit's KV-cached decoder and with the ONNX
 //   past key/values; the prompt's prefill in ms; whether the tokens equal the kit's.
+// - int8 accuracy: the IMDB bag-of-words MLP of bench:compress, test accuracy of the kit's float32
+//   and int8 models and of the ONNX graphs (ONNX Runtime defaults).
 // Cases of one model run in turn for every repeat, so machine load hits them alike; the median
 // repeat is printed, with the load average.
 import {loadavg} from 'node:os';
@@ -25,8 +27,10 @@ import {
   initBackend,
   type ModelToOnnxOptions,
   modelToOnnx,
+  quantizeModel,
 } from '../src/index.js';
 import {withSeededRandom} from '../src/models/seeded-random.js';
+import {accuracyPercent, trainImdbBow} from '../test/compress/imdb-bow.js';
 import {emptyPast, idsTensor, onnxGreedy} from '../test/onnx/ort.js';
 import {printRows, type Row} from './report.js';
 
@@ -232,6 +236,36 @@ async function languageModels(): Promise<Row[]> {
   return rows;
 }
 
+async function imdbAccuracy(): Promise<Row[]> {
+  const bow = await trainImdbBow();
+  const x = bow.xTest;
+  const features = new ort.Tensor('float32', x.dataSync() as Float32Array, x.shape);
+  const onnxAccuracy = async (options: ModelToOnnxOptions) => {
+    const {s, bytes} = await session(bow.model, options);
+    const logits = (await s.run({features})).logits!.data as Float32Array;
+    let correct = 0;
+    for (let i = 0; i < bow.yTest.length; i++)
+      if ((logits[2 * i + 1]! > logits[2 * i]! ? 1 : 0) === bow.yTest[i]) correct++;
+    return {accuracy: (100 * correct) / bow.yTest.length, bytes};
+  };
+  const kitInt8 = await quantizeModel(bow.model, {dtype: 'int8'});
+  const rows: Row[] = [
+    {runtime: 'kit float32', 'accuracy %': accuracyPercent(bow.model, x, bow.yTest)},
+    {runtime: 'kit int8 per-channel', 'accuracy %': accuracyPercent(kitInt8.model, x, bow.yTest)},
+  ];
+  kitInt8.model.dispose();
+  for (const [label, options] of [
+    ['onnx float32', {}],
+    ['onnx int8 DequantizeLinear', {quantize: 'int8'}],
+    ['onnx int8 MatMulInteger', {quantize: 'int8', int8Kernel: 'integer'}],
+  ] as [string, ModelToOnnxOptions][]) {
+    const r = await onnxAccuracy(options);
+    rows.push({runtime: label, 'accuracy %': r.accuracy, 'weight MB': r.bytes / 1e6});
+  }
+  bow.dispose();
+  return rows.map((r) => ({model: 'IMDB bag-of-words MLP (1,000 test reviews)', ...r}));
+}
+
 await initBackend({onWarning: (m) => process.stderr.write(`${m}\n`)});
 process.stderr.write(
   `onnxruntime-node ${ort.env.versions.node}, tfjs backend ${tf.getBackend()}, ${REPEATS} repeats\n`,
@@ -240,5 +274,6 @@ const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7);
 const rows = [
   ...(only && only !== 'classifiers' ? [] : await classifiers()),
   ...(only && only !== 'lm' ? [] : await languageModels()),
+  ...(only && only !== 'accuracy' ? [] : await imdbAccuracy()),
 ];
 printRows(rows);
