@@ -51,11 +51,16 @@ export function convertMoE(ctx: ConvertContext, layer: MoE, x: string): string {
   }
   if (c.routeScale !== 1) gates = g.op('Mul', [gates, g.scalar(c.routeScale)]);
   const names = expertWeightNames(c.activation);
-  const stack = (p: ExpertProjection) => w(`experts/${p}`)!;
-  let out =
-    ctx.options.moe === 'dense'
-      ? denseExperts(ctx, rows, chosen!, gates, names.map(stack), c.activation)
-      : sparseExperts(ctx, rows, chosen!, gates, names.map(stack), c.activation);
+  // Each token's gate weight for every expert, zero for the experts it did not choose: [T, E].
+  const gateRows = g.op('ScatterElements', [rowZeros(ctx, rows, E), chosen!, gates], {axis: 1});
+  const runExperts = ctx.options.moe === 'dense' ? denseExperts : sparseExperts;
+  let out = runExperts(
+    ctx,
+    rows,
+    gateRows,
+    names.map((p: ExpertProjection) => w(`experts/${p}`)!),
+    c.activation,
+  );
   if (c.numShared > 0) {
     const shared = names.map((p) => w(`shared/${p}`)!);
     out = g.op('Add', [out, expertMlp(ctx, rows, shared, c.activation)]);
@@ -94,19 +99,20 @@ function limitGroups(
   return g.op('Reshape', [masked, g.int64s([-1, E])]);
 }
 
-/** Every expert on every token: wide products, gates [T, E] zero for the unchosen. → [T, d]. */
-function denseExperts(
+/** The routed experts on rows [T, d], weighted by gateRows [T, E] (zero where not chosen) → [T, d]. */
+type ExpertsGraph = (
   ctx: ConvertContext,
   rows: string,
-  chosen: string,
-  gates: string,
+  gateRows: string,
   stacks: MoEWeight[],
   activation: ExpertActivation,
-): string {
+) => string;
+
+/** Every expert on every token: wide products weighted by gateRows [T, E]. → [T, d]. */
+const denseExperts: ExpertsGraph = (ctx, rows, gateRows, stacks, activation) => {
   const g = ctx.g;
   const shape = (m: MoEWeight) => m.shape as [number, number, number];
   const [E, , hidden] = shape(stacks[0]!);
-  const gateRows = g.op('ScatterElements', [rowZeros(ctx, rows, E), chosen, gates], {axis: 1}); // [T, E]
   const h = activate(
     ctx,
     stacks.slice(0, -1).map((m) => ctx.weights.expertsWide(rows, m.name, m.data, shape(m))), // [T, E·h]
@@ -118,24 +124,16 @@ function denseExperts(
   ]); // [T, E, h]
   const down = stacks.at(-1)!;
   return ctx.weights.expertsSummed(weighted, down.name, down.data, shape(down)); // [T, d]
-}
+};
 
 /**
  * Each expert on its own tokens only: expert e gathers the rows whose gate for e is non-zero (a
  * chosen expert's softmax or sigmoid weight is positive), runs its MLP on them and weights the
  * outputs; one scatter-add sums every expert's rows back into their tokens. → [T, d].
  */
-function sparseExperts(
-  ctx: ConvertContext,
-  rows: string,
-  chosen: string,
-  gates: string,
-  stacks: MoEWeight[],
-  activation: ExpertActivation,
-): string {
+const sparseExperts: ExpertsGraph = (ctx, rows, gateRows, stacks, activation) => {
   const g = ctx.g;
   const E = stacks[0]!.shape[0]!;
-  const gateRows = g.op('ScatterElements', [rowZeros(ctx, rows, E), chosen, gates], {axis: 1}); // [T, E]
   const byExpert = g.op('Transpose', [gateRows], {perm: [1, 0]}); // [E, T]
   const routed = g.op('Greater', [byExpert, g.scalar(0)]); // [E, T]
   const gateColumns = g.op('Unsqueeze', [byExpert, g.int64s([2])]); // [E, T, 1]
@@ -160,7 +158,7 @@ function sparseExperts(
   const zeros = g.op('Expand', [g.scalar(0), g.op('Shape', [rows])]); // [T, d]
   const where = g.op('Unsqueeze', [g.op('Concat', tokens, {axis: 0}), g.int64s([1])]); // [Σn, 1]
   return g.op('ScatterND', [zeros, where, g.op('Concat', outputs, {axis: 0})], {reduction: 'add'});
-}
+};
 
 /** One expert MLP (or the shared experts' MLP) on x [n, d] with 2-D weights. */
 function expertMlp(ctx: ConvertContext, x: string, ws: MoEWeight[], activation: ExpertActivation): string {

@@ -3,7 +3,7 @@ import * as ort from 'onnxruntime-node';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {quantizeModel} from '../../src/compress/quantize-model.js';
-import {buildCausalLM, DEFAULT_CAUSAL_LM_CONFIG} from '../../src/models/causal-lm.js';
+import {buildCausalLM, type CausalLMConfig, DEFAULT_CAUSAL_LM_CONFIG} from '../../src/models/causal-lm.js';
 import {buildClassifier, DEFAULT_CLASSIFIER_CONFIG} from '../../src/models/classifier.js';
 import {withSeededRandom} from '../../src/models/seeded-random.js';
 import {modelToOnnx} from '../../src/onnx/model-to-onnx.js';
@@ -23,6 +23,12 @@ async function onnxRows(bytes: Uint8Array, past: boolean): Promise<number[][]> {
   const out = await s.run({input_ids: idsTensor(ids), ...(past ? emptyPast(s, ids.length) : {})});
   return rowsOf(out.logits!);
 }
+
+const lm = (overrides: Partial<CausalLMConfig>) =>
+  buildCausalLM(
+    {...DEFAULT_CAUSAL_LM_CONFIG, contextLength: 16, dModel: 32, numLayers: 2, numHeads: 4, ...overrides},
+    50,
+  );
 
 describe('--quantize int8 (DequantizeLinear, per-channel scales)', () => {
   const models: [string, () => tf.LayersModel, boolean][] = [
@@ -48,38 +54,15 @@ describe('--quantize int8 (DequantizeLinear, per-channel scales)', () => {
     [
       'MoE causal LM, learned positions, own head',
       () =>
-        buildCausalLM(
-          {
-            ...DEFAULT_CAUSAL_LM_CONFIG,
-            contextLength: 16,
-            dModel: 32,
-            numLayers: 2,
-            numHeads: 4,
-            positions: 'learned',
-            tiedHead: false,
-            ffn: 'moe',
-            moe: {...DEFAULT_CAUSAL_LM_CONFIG.moe, numExperts: 4, expertHidden: 16},
-          },
-          50,
-        ),
+        lm({
+          positions: 'learned',
+          tiedHead: false,
+          ffn: 'moe',
+          moe: {...DEFAULT_CAUSAL_LM_CONFIG.moe, numExperts: 4, expertHidden: 16},
+        }),
       true,
     ],
-    [
-      'dense causal LM, RoPE, tied head',
-      () =>
-        buildCausalLM(
-          {
-            ...DEFAULT_CAUSAL_LM_CONFIG,
-            contextLength: 16,
-            dModel: 32,
-            numLayers: 2,
-            numHeads: 4,
-            ffnHidden: 48,
-          },
-          50,
-        ),
-      true,
-    ],
+    ['dense causal LM, RoPE, tied head', () => lm({ffnHidden: 48}), true],
   ];
   for (const [name, build, past] of models) {
     it(`${name}: equals the kit's own int8 model within 1e-4 with float accumulation (per channel and per tensor)`, async () => {
