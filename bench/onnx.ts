@@ -9,8 +9,8 @@
 //   past key/values; the prompt's prefill in ms; whether the tokens equal the kit's.
 // - int8 accuracy: the IMDB bag-of-words MLP of bench:compress, test accuracy of the kit's float32
 //   and int8 models and of the ONNX graphs (ONNX Runtime defaults).
-// Cases of one model run in turn for every repeat, so machine load hits them alike; the median
-// repeat is printed, with the load average.
+// Cases of one model run in turn for every repeat (rotating the order, a pause between cases), so
+// machine load hits them alike; the median repeat is printed, with the load average.
 import {loadavg} from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import * as ort from 'onnxruntime-node';
@@ -49,11 +49,23 @@ interface Case {
   run: () => Promise<number>;
 }
 
-/** Runs every case once per repeat, in turn; the median of each. */
+/** Both runtimes' worker threads spin for a while after a run: let them go idle between cases. */
+const settle = () => new Promise((resolve) => setTimeout(resolve, 250));
+
+/**
+ * Runs every case once per repeat, in turn, starting one case later each repeat (so no case always
+ * follows the same one); the median of each.
+ */
 async function measure(cases: Case[]): Promise<Map<string, number>> {
   for (const c of cases) await c.run(); // warm-up
   const times = new Map<string, number[]>(cases.map((c) => [c.name, []]));
-  for (let r = 0; r < REPEATS; r++) for (const c of cases) times.get(c.name)!.push(await c.run());
+  for (let r = 0; r < REPEATS; r++) {
+    for (let i = 0; i < cases.length; i++) {
+      const c = cases[(i + r) % cases.length]!;
+      await settle();
+      times.get(c.name)!.push(await c.run());
+    }
+  }
   return new Map([...times].map(([name, xs]) => [name, median(xs)]));
 }
 
