@@ -22,7 +22,7 @@ export function formatOnnxExportReport(r: OnnxExportRunReport): string {
   const outputs = r.outputs.filter((v) => !v.name.startsWith('present.')).map(io);
   if (pastInputs.length > 0) outputs.push(`${pastInputs.length} present.*`);
   return [
-    `${r.kind}: ONNX opset ${r.opset}, ${r.nodes} nodes (${ops}), MoE ${r.moe}`,
+    `${r.kind}: ONNX opset ${r.opset}, ${r.nodes} nodes (${ops})${r.ops.TopK ? `, MoE as a ${r.moe} graph` : ''}`,
     `weights   ${encoding}: ${kb(r.float32_bytes)} as float32 → ${kb(r.weight_bytes)}`,
     `inputs    ${inputs.join(', ')}`,
     `outputs   ${outputs.join(', ')}`,
