@@ -16,6 +16,7 @@ import {applyLoRA, isLoRALayer, walkLayers} from '../../src/models/lora-model.js
 import {withSeededRandom} from '../../src/models/seeded-random.js';
 import {modelToOnnx} from '../../src/onnx/model-to-onnx.js';
 import {ROOT} from '../helpers/cli.js';
+import {tinyEmbeddingModel} from '../models/lora-fixtures.js';
 import {idsTensor, kitRows, maxDiff, rowsOf, session} from './ort.js';
 
 beforeAll(async () => {
@@ -209,6 +210,25 @@ describe('modelToOnnx: LoRA and refusals', () => {
       base.dispose();
       model.dispose();
     }
+  });
+
+  it("tfjs's Embedding, plain and with a LoRA adapter (base 'embedding'), equals the kit within 1e-4", async () => {
+    const ids = [
+      [1, 8, 0],
+      [4, 4, 2],
+    ];
+    const base = tinyEmbeddingModel('embedding');
+    const {model: adapted} = applyLoRA(base, {rank: 2, targets: ['tok']});
+    perturbAdapters(adapted);
+    for (const model of [base, adapted]) {
+      const s = await session(modelToOnnx(model).bytes);
+      const out = await s.run({input_ids: idsTensor(ids)});
+      expect(maxDiff(rowsOf(out.logits!), kitRows(model, tf.tensor2d(ids, undefined, 'int32')))).toBeLessThan(
+        1e-4,
+      );
+    }
+    base.dispose();
+    adapted.dispose();
   });
 
   it('Dense activations convert; a layer class without a converter is a ModelError naming it', async () => {
