@@ -211,5 +211,5 @@ describe('exportOnnxRun', () => {
     ]);
     expect(bad.code).toBe(1);
     expect(bad.stderr).toMatch(/--format onnx takes --quantize none or int8, not int4/);
-  });
+  }, 180_000);
 });
