@@ -46,6 +46,7 @@ export * from './fs/index.js';
 export * from './layers/index.js';
 export * from './lora/index.js';
 export * from './models/index.js';
+export * from './onnx/index.js';
 export * from './run/index.js';
 export * from './tokenizer/index.js';
 export * from './train/index.js';

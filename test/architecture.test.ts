@@ -13,6 +13,7 @@ const LEVELS: Record<string, number> = {
   models: 4,
   run: 5,
   compress: 6,
+  onnx: 6,
   lora: 7,
   train: 7,
   layers: 8,

@@ -3,6 +3,8 @@ import {ModelCommand} from '../cli/model-command.js';
 import {encodeOptionsFrom, quantizeFlags} from '../cli/quantize-flags.js';
 import {formatQuantizeReport} from '../compress/format-report.js';
 import {type ExportRunReport, exportRun} from '../workflows/export.js';
+import {exportOnnxRun, type OnnxExportRunReport} from '../workflows/export-onnx.js';
+import {formatOnnxExportReport} from '../workflows/format-onnx-report.js';
 
 export default class Export extends ModelCommand {
   static override enableJsonFlag = true;
@@ -11,26 +13,58 @@ export default class Export extends ModelCommand {
   static override description =
     'LoRA is fused and training-only parts dropped; tokenizer.json and labels.json are included. ' +
     '--quantize none|float16|uint16|uint8 use tfjs’s own weight formats (stock tf.loadLayersModel loads them); ' +
-    'int8|int4 are per-channel and load with loadModel from deepseek-kit/runtime, which also registers the kit’s layers.';
+    'int8|int4 are per-channel and load with loadModel from deepseek-kit/runtime, which also registers the kit’s layers. ' +
+    '--format onnx writes model.onnx (opset 17, --quantize none|int8) for ONNX Runtime, with tokenizer.json and labels.json.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> --model runs/imdb --out web/imdb --quantize int8',
     '<%= config.bin %> <%= command.id %> --model runs/imdb --out web/imdb-f16 --quantize float16 --eval fixtures/imdb/test.jsonl --json',
+    '<%= config.bin %> <%= command.id %> --model runs/moby --out onnx/moby --format onnx --quantize int8',
   ];
   static override flags = {
     model: Flags.string({summary: 'Run folder to export (runs/NAME).', required: true}),
     out: Flags.string({summary: 'Folder to write the browser model to.', required: true}),
-    format: Flags.string({summary: 'Model format.', options: ['tfjs'], default: 'tfjs'}),
+    format: Flags.string({
+      summary: 'tfjs (a LayersModel for the browser) or onnx (model.onnx for ONNX Runtime).',
+      options: ['tfjs', 'onnx'],
+      default: 'tfjs',
+    }),
     quantize: Flags.string({
       summary: 'Weight encoding.',
       options: ['none', 'float16', 'uint16', 'uint8', 'int8', 'int4'],
       default: 'none',
     }),
     ...quantizeFlags,
+    'moe-graph': Flags.string({
+      summary:
+        'onnx: MoE layers as a dense graph (every expert on every token) or a sparse one (k experts per token).',
+      options: ['dense', 'sparse'],
+      default: 'dense',
+    }),
+    'int8-kernel': Flags.string({
+      summary: 'onnx --quantize int8: DequantizeLinear + MatMul, or MatMulInteger on quantized inputs.',
+      options: ['dequantize', 'integer'],
+      default: 'dequantize',
+    }),
   };
 
-  async run(): Promise<ExportRunReport> {
+  async run(): Promise<ExportRunReport | OnnxExportRunReport> {
     const {flags} = await this.parse(Export);
     await this.startBackend(flags.backend);
+    if (flags.format === 'onnx') {
+      // ONNX (src/onnx): its own writer and report.
+      const report = await exportOnnxRun({
+        model: flags.model,
+        out: flags.out,
+        overwrite: flags.overwrite,
+        eval: flags.eval,
+        ...encodeOptionsFrom(flags.quantize, flags),
+        quantize: flags.quantize,
+        moe: flags['moe-graph'] as 'dense' | 'sparse',
+        int8Kernel: flags['int8-kernel'] as 'dequantize' | 'integer',
+      });
+      if (!this.jsonEnabled()) this.log(formatOnnxExportReport(report));
+      return report;
+    }
     const report = await exportRun({
       model: flags.model,
       out: flags.out,
