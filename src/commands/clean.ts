@@ -11,7 +11,7 @@ export default class Clean extends Command {
   static override description =
     'Streams rows from --in (or stdin) to --out (or stdout): quality rules first (preset default drops only ' +
     'what is clearly not text; web adds the Gopher, C4 and FineWeb rules), then exact dedup on normalized text ' +
-    'and MinHash-LSH near dedup, keeping the first row of each group. A summary goes to stderr. --json prints ' +
+    'and near dedup (character 5-gram Jaccard; MinHash-LSH candidates, each checked exactly), keeping the first row of each group. A summary goes to stderr. --json prints ' +
     'the report on stdout, so it needs --out: without it, stdout carries the data.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> --in fixtures/imdb/reviews.jsonl --out clean.jsonl --report report.json',
@@ -27,11 +27,13 @@ export default class Clean extends Command {
       default: 'both',
     }),
     'near-threshold': Flags.string({
-      summary: 'Estimated Jaccard similarity of word 5-gram sets that makes a near duplicate (0 < t < 1).',
-      default: '0.8',
+      summary:
+        'Jaccard similarity of character 5-gram sets (case folded, punctuation and spaces as one space) that makes a near duplicate (0 < t < 1).',
+      default: '0.7',
     }),
     'num-perm': Flags.integer({
-      summary: 'MinHash permutations (finer estimates, more memory).',
+      summary:
+        'MinHash values per signature (more finds candidates more reliably; 2 bytes each per kept row).',
       default: 128,
       min: 8,
       max: 1024,

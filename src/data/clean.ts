@@ -9,9 +9,9 @@ import {type DataStepOptions, runDataStep} from './run-data-step.js';
 export interface CleanOptions extends DataStepOptions {
   /** Exact, near, both or no dedup. Default both. */
   dedup?: DedupMode;
-  /** Near-duplicate similarity threshold (estimated Jaccard of word 5-gram sets). Default 0.8. */
+  /** Near-duplicate threshold: Jaccard similarity of character 5-gram sets (case folded, punctuation and whitespace runs one space). Default 0.7. */
   nearThreshold?: number;
-  /** MinHash permutations. Default 128. */
+  /** MinHash values per signature (one-permutation bins). Default 128. */
   numPerm?: number;
   /** Weight of missed near-duplicate pairs when choosing LSH bands × rows (0.5: datasketch's balance). Default 0.9. */
   falseNegativeWeight?: number;
@@ -86,6 +86,8 @@ export async function cleanDataset(options: CleanOptions = {}): Promise<CleanRep
   } catch (error) {
     await reportFile?.abort();
     throw error;
+  } finally {
+    cleaner.close();
   }
 }
 

@@ -50,4 +50,9 @@ export class Cleaner {
   dedupReport(): DedupReport {
     return this.dedup.report();
   }
+
+  /** Frees dedup's temporary file; call when the stream is done. */
+  close(): void {
+    this.dedup.close();
+  }
 }
