@@ -28,6 +28,8 @@ export {sharedWordNet, WordNet, type WordNetPos} from './data/augment/wordnet.js
 export * from './data/augment.js';
 export * from './data/balance.js';
 export * from './data/clean.js';
+export * from './data/clean-model-check.js';
+export * from './data/clean-model-scorers.js';
 export * from './data/cleaner.js';
 export {CharShingler, charShingleJaccard} from './data/dedup/char-shingles.js';
 export * from './data/dedup/cluster-log.js';

@@ -1,7 +1,8 @@
 import {Command, Flags} from '@oclif/core';
 import {dataFlags, dataStepOptions} from '../cli/data-flags.js';
 import {dataProgressBar} from '../cli/data-progress.js';
-import {type CleanReport, cleanDataset, formatCleanSummary} from '../data/clean.js';
+import {type CleanOptions, type CleanReport, cleanDataset, formatCleanSummary} from '../data/clean.js';
+import type {ModelCheckOptions} from '../data/clean-model-scorers.js';
 import {DEDUP_MODES, type DedupMode} from '../data/dedup/dedup-step.js';
 import {UserError} from '../errors.js';
 
@@ -18,6 +19,7 @@ export default class Clean extends Command {
     'cat fixtures/imdb/reviews.jsonl | <%= config.bin %> <%= command.id %> --strip-html > clean.jsonl',
     '<%= config.bin %> <%= command.id %> --in fixtures/imdb/reviews.jsonl --out clean.jsonl --dedup near --near-threshold 0.7 --json',
     '<%= config.bin %> <%= command.id %> --in fixtures/text/moby-dick.txt --doc-sep blank --filters web --rejected dropped.jsonl --out kept.jsonl',
+    '<%= config.bin %> <%= command.id %> --in fixtures/spam/emails.jsonl --quality-model runs/quality --quality-label good --min-quality 0.5 --score-field quality --out kept.jsonl',
   ];
   static override flags = {
     ...dataFlags,
@@ -57,6 +59,34 @@ export default class Clean extends Command {
     rejected: Flags.string({
       summary: 'Write every dropped row here, with drop_reason and drop_detail fields.',
     }),
+    'quality-model': Flags.string({
+      summary:
+        'Classifier run (runs/NAME) that scores each row kept by the rules and dedup; drops low_quality.',
+      helpGroup: 'MODEL CHECKS',
+    }),
+    'quality-label': Flags.string({
+      summary: "The classifier's label for good rows.",
+      default: 'good',
+      helpGroup: 'MODEL CHECKS',
+    }),
+    'min-quality': Flags.string({
+      summary: 'Keep rows the classifier gives at least this probability of --quality-label.',
+      default: '0.5',
+      helpGroup: 'MODEL CHECKS',
+    }),
+    'perplexity-model': Flags.string({
+      summary: 'Language-model run (runs/NAME) whose perplexity scores each kept row; drops high_perplexity.',
+      helpGroup: 'MODEL CHECKS',
+    }),
+    'max-perplexity': Flags.string({
+      summary: 'Keep rows of at most this perplexity under --perplexity-model.',
+      helpGroup: 'MODEL CHECKS',
+    }),
+    'score-field': Flags.string({
+      summary:
+        'Write the score onto each kept row under this field (with both models, the perplexity as <field>_perplexity).',
+      helpGroup: 'MODEL CHECKS',
+    }),
   };
 
   async run(): Promise<CleanReport> {
@@ -72,7 +102,7 @@ export default class Clean extends Command {
       );
     }
     const bar = dataProgressBar('clean');
-    const report = await cleanDataset({
+    const options: CleanOptions & ModelCheckOptions = {
       ...dataStepOptions(flags),
       dedup: flags.dedup as DedupMode,
       nearThreshold: threshold,
@@ -82,10 +112,28 @@ export default class Clean extends Command {
       stripHtml: flags['strip-html'] || undefined,
       report: flags.report,
       rejected: flags.rejected,
+      qualityModel: flags['quality-model'],
+      qualityLabel: flags['quality-label'],
+      minQuality: Number(flags['min-quality']),
+      perplexityModel: flags['perplexity-model'],
+      maxPerplexity: flags['max-perplexity'] === undefined ? undefined : Number(flags['max-perplexity']),
+      scoreField: flags['score-field'],
       onSkip: (error) => process.stderr.write(`skipped: ${error.message}\n`),
       onProgress: bar.onProgress,
-    }).finally(bar.stop);
+    };
+    const withModels = options.qualityModel !== undefined || options.perplexityModel !== undefined;
+    const report = await (withModels ? cleanWithModels(options) : cleanDataset(options)).finally(bar.stop);
     if (!this.jsonEnabled()) process.stderr.write(`${formatCleanSummary(report)}\n`);
     return report;
   }
+}
+
+/** Model checks load TensorFlow.js and the kit's models (seconds): only when a model flag asks for them. */
+async function cleanWithModels(options: CleanOptions & ModelCheckOptions): Promise<CleanReport> {
+  const [{initBackend}, models] = await Promise.all([
+    import('../backend/backend.js'),
+    import('../data/clean-model-scorers.js'),
+  ]);
+  await initBackend({onWarning: (message) => process.stderr.write(`${message}\n`)});
+  return models.cleanWithModels(options);
 }

@@ -1,4 +1,5 @@
 import type {Readable, Writable} from 'node:stream';
+import type {ModelCheck} from './clean-model-check.js';
 import {Cleaner} from './cleaner.js';
 import type {DedupMode, DedupReport} from './dedup/dedup-step.js';
 import type {NormalizeOptions} from './dedup/normalize.js';
@@ -23,6 +24,8 @@ export interface CleanOptions extends DataStepOptions {
   normalize?: NormalizeOptions;
   /** Path for the JSON report (written atomically). */
   report?: string;
+  /** Model checks on the rows rules and dedup keep (see `cleanWithModels` for loading kit runs as checks). */
+  checks?: readonly ModelCheck[];
 }
 
 export interface CleanReport {
@@ -37,6 +40,8 @@ export interface CleanReport {
   dropped: Record<string, number>;
   filters: {preset: string; rules: string[]; stripHtml: boolean};
   dedup: DedupReport;
+  /** The model checks that ran, with their bounds (drops are under `dropped.low_quality` / `high_perplexity`). */
+  checks: {name: string; min?: number; max?: number; field?: string}[];
   seconds: number;
   megabytesPerSecond: number;
 }
@@ -59,6 +64,7 @@ export async function cleanDataset(options: CleanOptions = {}): Promise<CleanRep
     threshold: options.nearThreshold,
     numPerm: options.numPerm,
     falseNegativeWeight: options.falseNegativeWeight,
+    checks: options.checks,
   });
   const reportFile = options.report
     ? await OutputFile.open(options.report, [nameOf(options.input), nameOf(options.output)].filter(isPath))
@@ -75,6 +81,7 @@ export async function cleanDataset(options: CleanOptions = {}): Promise<CleanRep
       dropped: stats.dropped,
       filters: {preset: config.preset, rules: cleaner.rules, stripHtml: config.stripHtml},
       dedup: cleaner.dedupReport(),
+      checks: (options.checks ?? []).map(({name, min, max, field}) => ({name, min, max, field})),
       seconds: round(stats.seconds),
       megabytesPerSecond: round(stats.bytes / 1e6 / Math.max(stats.seconds, 1e-9)),
     };
@@ -121,6 +128,11 @@ export function formatCleanSummary(report: CleanReport): string {
       : '',
   ].filter(Boolean);
   if (groups.length) lines.push(`  duplicates: ${groups.join('; ')}`);
+  const checks = report.checks.map(
+    (c) =>
+      `${c.name} ${c.min !== undefined ? `>= ${c.min}` : `<= ${c.max}`}${c.field ? ` (scores in ${c.field})` : ''}`,
+  );
+  if (checks.length) lines.push(`  model checks: ${checks.join('; ')}`);
   lines.push(
     `  ${report.seconds.toFixed(2)} s, ${report.megabytesPerSecond.toFixed(1)} MB/s; dedup state ${(report.dedup.stateBytes / 1024).toFixed(0)} KiB (${report.dedup.stateBytesPerDoc} B/doc)`,
   );
