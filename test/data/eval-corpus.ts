@@ -212,11 +212,20 @@ export interface CorpusOptions {
  */
 export const DISTINCT_BELOW = 0.5;
 
-/** A `distinct` check for buildCorpus: false for a text within DISTINCT_BELOW of one seen before. */
-export function distinctTexts(): {distinct: (text: string) => boolean; close: () => void} {
+/**
+ * A `distinct` check for buildCorpus: false for a text within DISTINCT_BELOW of one seen before.
+ * `repeats` collects the similarity of each text left out: how near the sources' own repeats are.
+ */
+export function distinctTexts(): {distinct: (text: string) => boolean; repeats: number[]; close: () => void} {
   const near = new NearDedup({threshold: DISTINCT_BELOW, falseNegativeWeight: 0.99});
+  const repeats: number[] = [];
   let key = 0;
-  return {distinct: (text) => near.check(text, key++) === undefined, close: () => near.close()};
+  const distinct = (text: string) => {
+    const match = near.check(text, key++);
+    if (match) repeats.push(match.similarity);
+    return match === undefined;
+  };
+  return {distinct, repeats, close: () => near.close()};
 }
 
 /**

@@ -1,5 +1,6 @@
 // Scores a clean run on the evaluation corpus (eval-corpus.ts): recall of near copies by edit and
 // by length, exact copies, originals kept, real documents lost to the rules, junk removed by kind.
+import {Cleaner, type CleanerOptions} from '../../src/data/cleaner.js';
 import {type EvalRow, LENGTH_BUCKETS, lengthBucket, rawCharJaccard} from './eval-corpus.js';
 
 const DEDUP_REASONS = new Set(['exact_duplicate', 'near_duplicate']);
@@ -96,3 +97,19 @@ export function scoreRun(rows: readonly EvalRow[], dropped: ReadonlyMap<string, 
 }
 
 export const ratio = (r: Rate) => (r.of === 0 ? Number.NaN : r.hit / r.of);
+
+/** Runs `clean`'s step over the rows in order; returns the dropped ones, id → reason. */
+export function cleanRows(rows: readonly EvalRow[], options: CleanerOptions): Map<string, string> {
+  const cleaner = new Cleaner(options);
+  const dropped = new Map<string, string>();
+  try {
+    for (const row of rows) {
+      const v = cleaner.apply({id: row.id, text: row.text, fields: {}});
+      if (!Array.isArray(v) && !(v as {keep: boolean}).keep)
+        dropped.set(row.id, (v as {reason: string}).reason);
+    }
+  } finally {
+    cleaner.close();
+  }
+  return dropped;
+}

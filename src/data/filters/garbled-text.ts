@@ -20,6 +20,16 @@ function forEachToken(text: string, visit: (start: number, end: number) => void)
   }
 }
 
+// A URL or an email address: its IDs and query strings are random by design, not mash or noise.
+const ADDRESS = /(?:\b(?:https?|ftp):\/\/|\bwww\.)[\w.~:/?#[\]@!$&'()*+,;=%-]+|\b[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b/gi;
+
+/** The text with URL and email tokens blanked out. */
+function withoutAddresses(text: string): string {
+  return text.includes('://') || text.includes('www.') || text.includes('@')
+    ? text.replace(ADDRESS, ' ')
+    : text;
+}
+
 function nonSpace(text: string): number {
   let n = 0;
   for (let i = 0; i < text.length; i++) if (text.charCodeAt(i) > 32) n++;
@@ -84,13 +94,14 @@ export const RANDOM_SYMBOLS_DEFAULTS: RandomSymbolsConfig = {max_garbled_ratio: 
  * Strings of random characters (`x7$kQ!9z@`): words are runs of letters, numbers runs of digits,
  * code mixes them with symbols at word boundaries; random strings switch class every other
  * character. A token counts as garbled when at least half of its neighbouring character pairs
- * change class (letter / digit / symbol) and it has at least 6 characters. Reason `random_symbols`.
+ * change class (letter / digit / symbol) and it has at least 6 characters; URLs and email
+ * addresses never do (their IDs are random by design). Reason `random_symbols`.
  */
 export function randomSymbols(config: RandomSymbolsConfig = RANDOM_SYMBOLS_DEFAULTS) {
   return (doc: Doc): Verdict => {
-    const text = doc.text;
-    const chars = nonSpace(text);
+    const chars = nonSpace(doc.text);
     if (chars < config.min_chars) return KEEP;
+    const text = withoutAddresses(doc.text);
     let garbled = 0;
     forEachToken(text, (start, end) => {
       if (end - start < 6) return;
@@ -162,12 +173,13 @@ for (const v of 'aeiouy') VOWEL[v.charCodeAt(0) - 97] = 1;
 
 /**
  * Keyboard mash (`asdfjkl sdkfjh qwerqwer`): ASCII letter runs full of letter pairs English does
- * not write. English-only evidence — text in other scripts, or with few such pairs, is kept.
+ * not write, outside URLs and email addresses. English-only evidence — text in other scripts, or
+ * with few such pairs, is kept.
  * Reason `keyboard_mash`.
  */
 export function keyboardMash(config: KeyboardMashConfig = KEYBOARD_MASH_DEFAULTS) {
   return (doc: Doc): Verdict => {
-    const text = doc.text;
+    const text = withoutAddresses(doc.text);
     let pairs = 0;
     let rare = 0;
     const mashWords = new Set<number>(); // hashes of the letter runs that look like mash

@@ -5,8 +5,10 @@ import {pct} from './default-rules.js';
 export interface RepeatedLinesConfig {
   /** Drop when lines that repeat an earlier line (case and spacing ignored) are at least this share of the lines… */
   max_repeated_line_ratio: number;
-  /** …of a text with at least this many lines that have a letter or digit. */
+  /** …of a text with at least this many lines that have a letter or digit… */
   min_lines: number;
+  /** …and one line occurs at least this many times (a text pasted twice is not a line repeated many times). */
+  min_repeats: number;
   /** Or when word 3-grams that repeat an earlier one are at least this share (a phrase said over and over on one line)… */
   max_repeated_trigram_ratio: number;
   /** …in a text of at least this many words. */
@@ -15,6 +17,7 @@ export interface RepeatedLinesConfig {
 export const REPEATED_LINES_DEFAULTS: RepeatedLinesConfig = {
   max_repeated_line_ratio: 0.5,
   min_lines: 4,
+  min_repeats: 3,
   max_repeated_trigram_ratio: 0.7,
   min_words: 20,
 };
@@ -88,6 +91,7 @@ export function repeatedLines(config: RepeatedLinesConfig = REPEATED_LINES_DEFAU
       const counts = new Map<string, number>();
       let lines = 0;
       let repeated = 0;
+      let most = 0;
       for (const raw of text.split('\n')) {
         if (!/[\p{L}\p{N}]/u.test(raw)) continue;
         const line = raw.trim().replace(/\s+/g, ' ').toLowerCase();
@@ -95,8 +99,13 @@ export function repeatedLines(config: RepeatedLinesConfig = REPEATED_LINES_DEFAU
         const n = (counts.get(line) ?? 0) + 1;
         counts.set(line, n);
         if (n > 1) repeated++;
+        if (n > most) most = n;
       }
-      if (lines >= config.min_lines && repeated / lines >= config.max_repeated_line_ratio) {
+      if (
+        lines >= config.min_lines &&
+        most >= config.min_repeats &&
+        repeated / lines >= config.max_repeated_line_ratio
+      ) {
         return drop('repeated_lines', `${repeated} of ${lines} lines repeat an earlier line`);
       }
     }
