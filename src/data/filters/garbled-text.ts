@@ -21,7 +21,8 @@ function forEachToken(text: string, visit: (start: number, end: number) => void)
 }
 
 // A URL or an email address: its IDs and query strings are random by design, not mash or noise.
-const ADDRESS = /(?:\b(?:https?|ftp):\/\/|\bwww\.)[\w.~:/?#[\]@!$&'()*+,;=%-]+|\b[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b/gi;
+const ADDRESS =
+  /(?:\b(?:https?|ftp):\/\/|\bwww\.)[\w.~:/?#[\]@!$&'()*+,;=%-]+|\b[\w.+-]+@[a-z0-9-]+(?:\.[a-z0-9-]+)*\.[a-z]{2,}\b/gi;
 
 /** The text with URL and email tokens blanked out. */
 function withoutAddresses(text: string): string {
