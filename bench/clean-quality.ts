@@ -19,7 +19,14 @@ import {
   type SourceDoc,
 } from '../test/data/eval-corpus.js';
 import {JUNK_KINDS, type JunkVariant, makeJunk} from '../test/data/eval-junk.js';
-import {cleanRows, type EvalScore, type Rate, ratio, scoreRun} from '../test/data/eval-score.js';
+import {
+  cleanRows,
+  type EvalScore,
+  QUALITY_MODEL_TRAINING,
+  type Rate,
+  ratio,
+  scoreRun,
+} from '../test/data/eval-score.js';
 import {shortDocs} from '../test/data/eval-sources.js';
 import {packageSources} from './clean-quality-sources.js';
 import {printBar, printRows, type Row, wantsJson} from './report.js';
@@ -223,12 +230,7 @@ async function qualityModelBar(): Promise<void> {
     await trainClassifier({
       data: write(`train-${i}.jsonl`, c.train),
       out,
-      preset: 'bag',
-      epochs: 10,
-      lr: 3e-3,
-      weightDecay: 0.01,
-      patience: 2,
-      batchSize: 32,
+      ...QUALITY_MODEL_TRAINING,
     });
     const trainSeconds = (performance.now() - t0) / 1000;
     const scorer = await qualityScorer(out, 'good');

@@ -13,6 +13,7 @@ import {trainLanguageModel} from '../../src/models/causal-lm-train.js';
 import {trainClassifier} from '../../src/models/classifier-train.js';
 import {buildCorpus, distinctTexts} from './eval-corpus.js';
 import {makeJunk} from './eval-junk.js';
+import {QUALITY_MODEL_TRAINING} from './eval-score.js';
 import {fixtureSources, shortDocs} from './eval-sources.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dsk-quality-model-'));
@@ -74,12 +75,7 @@ beforeAll(async () => {
   await trainClassifier({
     data: write('train.jsonl', train),
     out: classifier,
-    preset: 'bag',
-    epochs: 10,
-    lr: 3e-3,
-    weightDecay: 0.01,
-    patience: 2,
-    batchSize: 32,
+    ...QUALITY_MODEL_TRAINING,
   });
   await trainLanguageModel({
     data: 'fixtures/text/moby-dick.txt',

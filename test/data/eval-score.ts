@@ -113,3 +113,13 @@ export function cleanRows(rows: readonly EvalRow[], options: CleanerOptions): Ma
   }
   return dropped;
 }
+
+/** How the quality-model bar trains its `bag` classifier: the settings of the IMDB quality test. */
+export const QUALITY_MODEL_TRAINING = {
+  preset: 'bag',
+  epochs: 10,
+  lr: 3e-3,
+  weightDecay: 0.01,
+  patience: 2,
+  batchSize: 32,
+} as const;

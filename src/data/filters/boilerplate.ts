@@ -1,5 +1,6 @@
 import {type Doc, drop, KEEP, type Verdict} from '../doc.js';
 import {pct} from './default-rules.js';
+import {profileOf, SHORT_SEGMENT, setProfileTables} from './text-profile.js';
 
 /**
  * Rules of the `default` preset for text that is words but says nothing: web page chrome (menus,
@@ -34,11 +35,13 @@ const NAV_WORDS = new Set(
     'corporation company co'
   ).split(' '),
 );
+setProfileTables({navWords: [...NAV_WORDS]});
 const SEGMENT_SPLIT = /\r?\n|\s[|•›»·]\s|\s>\s|\s\/\s|\s[–—-]\s/;
 const WORD = /[\p{L}\p{N}]+(?:['’.][\p{L}\p{N}]+)*/gu;
 
-/** Every word of the segment is a navigation word, a year or a number; an empty segment is not navigation. */
+/** A short segment (navigation items are) whose every word is a navigation word or a number; an empty one is not navigation. */
 function navSegment(segment: string): boolean {
+  if (segment.length > SHORT_SEGMENT) return false;
   const words = segment.toLowerCase().match(WORD);
   if (!words) return false;
   return words.every((w) => NAV_WORDS.has(w) || /^\d{1,4}$/.test(w));
@@ -47,6 +50,11 @@ function navSegment(segment: string): boolean {
 /** Navigation menus, footers and banners: segments made only of navigation words. Reason `boilerplate`. */
 export function boilerplate(config: BoilerplateConfig = BOILERPLATE_DEFAULTS) {
   return (doc: Doc): Verdict => {
+    // Fewer segments than the rule needs, or fewer navigation segments than a nav share of the
+    // smallest such count, and the text is kept on the profile's counts.
+    const profile = profileOf(doc);
+    if (profile.newlines + profile.separators + 1 < config.min_segments) return KEEP;
+    if (profile.navSegments < Math.ceil(config.min_nav_ratio * config.min_segments)) return KEEP;
     const segments = doc.text.split(SEGMENT_SPLIT).filter((s) => /[\p{L}\p{N}]/u.test(s));
     if (segments.length < config.min_segments) return KEEP;
     let nav = 0;
@@ -92,22 +100,19 @@ const LOREM_WORDS = new Set(
   ).split(' '),
 );
 
-/** Placeholder text (lorem ipsum and its generated variants). Reason `lorem_ipsum`. */
+setProfileTables({loremWords: [...LOREM_WORDS]});
+
+/**
+ * Placeholder text (lorem ipsum and its generated variants), counted on the shared profile's words.
+ * Reason `lorem_ipsum`.
+ */
 export function loremIpsum(config: LoremIpsumConfig = LOREM_IPSUM_DEFAULTS) {
   return (doc: Doc): Verdict => {
-    const text = doc.text;
-    if (!/lorem|ipsum|dolor|consectetur|adipisci|eiusmod|tempor|voluptat|aliqu|exercitation/i.test(text))
-      return KEEP;
-    let words = 0;
-    let lorem = 0;
-    for (const m of text.toLowerCase().matchAll(WORD)) {
-      words++;
-      if (LOREM_WORDS.has(m[0])) lorem++;
-    }
-    if (lorem < config.min_lorem_words) return KEEP;
-    const ratio = lorem / words;
+    const {words, loremWords} = profileOf(doc);
+    if (loremWords < config.min_lorem_words) return KEEP;
+    const ratio = loremWords / words;
     return ratio >= config.min_lorem_ratio
-      ? drop('lorem_ipsum', `${lorem} placeholder-Latin words, ${pct(ratio)} of the text`)
+      ? drop('lorem_ipsum', `${loremWords} placeholder-Latin words, ${pct(ratio)} of the text`)
       : KEEP;
   };
 }

@@ -1,5 +1,6 @@
 import {type Doc, drop, KEEP, type Verdict} from '../doc.js';
 import {pct} from './default-rules.js';
+import {profileOf, setProfileTables} from './text-profile.js';
 
 /**
  * Rules of the `default` preset for text that is characters but not language: encoded data,
@@ -45,17 +46,15 @@ export interface EncodedBlobConfig {
 }
 export const ENCODED_BLOB_DEFAULTS: EncodedBlobConfig = {max_blob_ratio: 0.5, min_token_chars: 20};
 
-// A run with no space of base64 (standard or URL-safe) or hex characters: the pre-check that lets prose through.
-const BLOB_RUN = /[A-Za-z0-9+/=_-]{20,}/;
-
 /**
  * Base64 or hex data: tokens of the base64/hex alphabet with letters and digits mixed (and, for
  * base64, both cases), which words, numbers, paths and URLs (dots, colons) are not. Reason `encoded_blob`.
  */
 export function encodedBlob(config: EncodedBlobConfig = ENCODED_BLOB_DEFAULTS) {
   return (doc: Doc): Verdict => {
+    // Prose has no run of base64 characters that long: kept on the shared profile's count.
+    if (profileOf(doc).longestBlobRun < config.min_token_chars) return KEEP;
     const text = doc.text;
-    if (!BLOB_RUN.test(text)) return KEEP;
     let blob = 0;
     forEachToken(text, (start, end) => {
       if (end - start < config.min_token_chars) return;
@@ -100,8 +99,12 @@ export const RANDOM_SYMBOLS_DEFAULTS: RandomSymbolsConfig = {max_garbled_ratio: 
  */
 export function randomSymbols(config: RandomSymbolsConfig = RANDOM_SYMBOLS_DEFAULTS) {
   return (doc: Doc): Verdict => {
-    const chars = nonSpace(doc.text);
+    const profile = profileOf(doc);
+    const chars = profile.nonSpace;
     if (chars < config.min_chars) return KEEP;
+    // A garbled token of length L >= 6 switches class at least (L - 1) / 2 >= 5L/12 times, so a text
+    // with fewer switches than 5/12 of the garbled share of its characters cannot reach it.
+    if (profile.classSwitches * 12 < 5 * config.max_garbled_ratio * chars) return KEEP;
     const text = withoutAddresses(doc.text);
     let garbled = 0;
     forEachToken(text, (start, end) => {
@@ -169,6 +172,7 @@ const RARE_PAIRS =
   'bf bg bk bq bw bx bz cj cv cw cx cz dk dq dx dz fb fd fh fj fk fn fp fq fv fw fx fz gb gc gf gj gk gp gq gv gw gx gz hg hj hk hp hq hv hx hz ih ij jb jc jd jf jg jh jj jk jl jm jn jp jq js jt jv jw jx jy jz kc kj kp kq kt kv kx kz lj lq lx lz mg mh mj mk mq mv mw mx mz oq pj pk pq pv px pz qa qb qc qd qe qf qg qh qi qj qk ql qm qn qo qp qq qr qs qv qw qx qy qz rj rq rx sj sv sx sz tj tk tq tx uj uq uu vb vc vf vh vj vk vl vm vn vp vq vt vv vw vx vz wc wg wj wp wq wu wv wx wz xb xd xf xg xj xk xl xm xn xq xr xs xv xw xx xz yg yh yj yk yq yv yx yy yz zb zc zd zf zg zh zj zk zm zn zp zq zr zs zt zv zw zx';
 const RARE = new Uint8Array(26 * 26);
 for (const pair of RARE_PAIRS.split(' ')) RARE[(pair.charCodeAt(0) - 97) * 26 + pair.charCodeAt(1) - 97] = 1;
+setProfileTables({rareLetterPair: RARE});
 const VOWEL = new Uint8Array(26);
 for (const v of 'aeiouy') VOWEL[v.charCodeAt(0) - 97] = 1;
 
@@ -180,7 +184,13 @@ for (const v of 'aeiouy') VOWEL[v.charCodeAt(0) - 97] = 1;
  */
 export function keyboardMash(config: KeyboardMashConfig = KEYBOARD_MASH_DEFAULTS) {
   return (doc: Doc): Verdict => {
+    // Blanking URLs only removes pairs: too few pairs in the whole text, or (with no URL to blank)
+    // too few rare ones, and the text is kept on the shared profile's counts.
+    const profile = profileOf(doc);
+    if (profile.letterPairs < config.min_pairs) return KEEP;
     const text = withoutAddresses(doc.text);
+    if (text === doc.text && profile.rareLetterPairs < config.max_rare_pair_ratio * profile.letterPairs)
+      return KEEP;
     let pairs = 0;
     let rare = 0;
     const mashWords = new Set<number>(); // hashes of the letter runs that look like mash

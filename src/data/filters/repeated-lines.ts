@@ -1,6 +1,7 @@
 import {fmix32} from '../dedup/hash64.js';
 import {type Doc, drop, KEEP, type Verdict} from '../doc.js';
 import {pct} from './default-rules.js';
+import {profileOf} from './text-profile.js';
 
 export interface RepeatedLinesConfig {
   /** Drop when lines that repeat an earlier line (case and spacing ignored) are at least this share of the lines… */
@@ -84,10 +85,12 @@ export function repeatedLines(config: RepeatedLinesConfig = REPEATED_LINES_DEFAU
 
   return (doc: Doc): Verdict => {
     const text = doc.text;
-    let newlines = 0;
-    for (let i = text.indexOf('\n'); i !== -1 && newlines < config.min_lines; i = text.indexOf('\n', i + 1))
-      newlines++;
-    if (newlines + 1 >= config.min_lines) {
+    const profile = profileOf(doc);
+    // The profile's Bloom filter over lines over-counts repeats: under the ratio there, under it exactly.
+    if (
+      profile.lines >= config.min_lines &&
+      profile.lineRepeatsAtMost >= config.max_repeated_line_ratio * profile.lines
+    ) {
       const counts = new Map<string, number>();
       let lines = 0;
       let repeated = 0;
@@ -109,7 +112,9 @@ export function repeatedLines(config: RepeatedLinesConfig = REPEATED_LINES_DEFAU
         return drop('repeated_lines', `${repeated} of ${lines} lines repeat an earlier line`);
       }
     }
-    if (text.length < config.min_words * 2) return KEEP;
+    // The profile's Bloom filter over-counts repeats: under the ratio there, under it exactly.
+    if (profile.trigrams + 2 < config.min_words) return KEEP;
+    if (profile.trigramRepeatsAtMost < config.max_repeated_trigram_ratio * profile.trigrams) return KEEP;
     const {grams, repeats} = trigramRepeats(text);
     if (grams + 2 < config.min_words) return KEEP;
     const ratio = repeats / grams;

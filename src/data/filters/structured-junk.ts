@@ -1,5 +1,6 @@
 import {type Doc, drop, KEEP, type Verdict} from '../doc.js';
 import {pct} from './default-rules.js';
+import {profileOf} from './text-profile.js';
 
 /**
  * Rules of the `default` preset for documents that are data, not prose: grids of numbers, lists of
@@ -24,6 +25,8 @@ export const NUMBER_GRID_DEFAULTS: NumberGridConfig = {
 /** A table or grid of numbers with next to no words. Reason `number_grid`. */
 export function numberGrid(config: NumberGridConfig = NUMBER_GRID_DEFAULTS) {
   return (doc: Doc): Verdict => {
+    const profile = profileOf(doc);
+    if (profile.numberChars < config.min_number_ratio * profile.nonSpace) return KEEP;
     const text = doc.text;
     let chars = 0;
     let digits = 0;
@@ -78,14 +81,9 @@ const URL_OR_PATH =
 /** A list of links or file paths. Reason `url_list`. */
 export function urlList(config: UrlListConfig = URL_LIST_DEFAULTS) {
   return (doc: Doc): Verdict => {
-    const text = doc.text;
     // Each URL or path has a slash (or backslash): a text with fewer than min_urls of them is kept.
-    let slashes = 0;
-    for (let i = 0; i < text.length && slashes < config.min_urls; i++) {
-      const c = text.charCodeAt(i);
-      if (c === 47 || c === 92) slashes++;
-    }
-    if (slashes < config.min_urls) return KEEP;
+    if (profileOf(doc).slashes < config.min_urls) return KEEP;
+    const text = doc.text;
     let chars = 0;
     let urlChars = 0;
     let urls = 0;
@@ -124,8 +122,8 @@ const BREAK = /^<\s*br\b/i;
  */
 export function markupSoup(config: MarkupSoupConfig = MARKUP_SOUP_DEFAULTS) {
   return (doc: Doc): Verdict => {
+    if (profileOf(doc).angles < config.min_tags) return KEEP;
     const text = doc.text;
-    if (!text.includes('<')) return KEEP;
     let tags = 0;
     let markup = 0;
     for (const m of text.matchAll(MARKUP)) {

@@ -1,5 +1,6 @@
 import {type Doc, drop, KEEP, type Verdict} from '../doc.js';
 import {pct} from './default-rules.js';
+import {profileOf, setProfileTables} from './text-profile.js';
 
 export interface WordSaladConfig {
   /** Drop when at least this share of the adjacent function-word pairs are pairs English prose does not write… */
@@ -37,12 +38,7 @@ const RARE_PAIRS_BASE64 = [
   'TAEACIAFAALKQIABAAAAgABAAAAAAA2AIAA2AAgAAgsAAAAAAAAAAAAAAQAAAAAAAK4QACAgAAAAAAAAAAAABQAAAABgA6jA',
   'P7DgEgABAAAAAAAAAAAAAAAAAEACAAAASAAAAAAAAAAAAAANAAAAAA==',
 ].join('');
-const RARE = Buffer.from(RARE_PAIRS_BASE64, 'base64');
-const INDEX = new Map(FUNCTION_WORDS.map((w, i) => [w, i]));
-const N = FUNCTION_WORDS.length;
-
-const TOKEN = /\S+/g;
-const WORD = /^[("“]*([A-Za-z]+(?:'[a-z]+)?)([.,;:!?"”)]*)$/;
+setProfileTables({functionWords: FUNCTION_WORDS, rareFunctionPair: Buffer.from(RARE_PAIRS_BASE64, 'base64')});
 
 /**
  * Words in random order: real words, none of the grammar. English-only evidence: other languages
@@ -51,21 +47,9 @@ const WORD = /^[("“]*([A-Za-z]+(?:'[a-z]+)?)([.,;:!?"”)]*)$/;
  */
 export function wordSalad(config: WordSaladConfig = WORD_SALAD_DEFAULTS) {
   return (doc: Doc): Verdict => {
-    let pairs = 0;
-    let rare = 0;
-    let prev = -1;
-    for (const m of doc.text.matchAll(TOKEN)) {
-      // A token with digits or symbols in it (i686, x=1) is no function word and ends no pair.
-      const parts = WORD.exec(m[0]);
-      const i = parts ? (INDEX.get(parts[1]!.toLowerCase()) ?? -1) : -1;
-      if (prev >= 0 && i >= 0) {
-        pairs++;
-        const bit = prev * N + i;
-        if ((RARE[bit >> 3]! >> (bit & 7)) & 1) rare++;
-      }
-      // Punctuation after a word ends the pair: "the end. The" is two sentences.
-      prev = parts && parts[2] === '' ? i : -1;
-    }
+    // Counted on the shared profile: pairs of whitespace-separated tokens that are function words
+    // (leading "( and trailing .,;:!?") allowed; punctuation after the first ends the pair).
+    const {functionPairs: pairs, rareFunctionPairs: rare} = profileOf(doc);
     if (rare < config.min_rare_pairs) return KEEP;
     const ratio = rare / pairs;
     return ratio >= config.max_rare_pair_ratio
