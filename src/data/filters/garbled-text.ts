@@ -188,9 +188,12 @@ export function keyboardMash(config: KeyboardMashConfig = KEYBOARD_MASH_DEFAULTS
     // too few rare ones, and the text is kept on the shared profile's counts.
     const profile = profileOf(doc);
     if (profile.letterPairs < config.min_pairs) return KEEP;
-    const text = withoutAddresses(doc.text);
-    if (text === doc.text && profile.rareLetterPairs < config.max_rare_pair_ratio * profile.letterPairs)
+    if (
+      profile.addressMarks === 0 &&
+      profile.rareLetterPairs < config.max_rare_pair_ratio * profile.letterPairs
+    )
       return KEEP;
+    const text = withoutAddresses(doc.text);
     let pairs = 0;
     let rare = 0;
     const mashWords = new Set<number>(); // hashes of the letter runs that look like mash

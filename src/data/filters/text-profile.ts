@@ -18,6 +18,8 @@ export interface TextProfile {
   separators: number;
   /** Segments (between line breaks and separators) of at most SHORT_SEGMENT characters, with a word, and every word a navigation word or one with a digit. */
   navSegments: number;
+  /** Places that look like a URL or an email address (`://`, `www.`, `@`). */
+  addressMarks: number;
   /** `<` and `/` or `\` characters. */
   angles: number;
   slashes: number;
@@ -55,6 +57,11 @@ export interface ProfileTables {
 let tables: ProfileTables | undefined;
 let wordKeys = new Int32Array(0);
 let wordValues = new Int32Array(0);
+const WWW = (() => {
+  let h = 5381;
+  for (let i = 0; i < 3; i++) h = ((h << 5) + h + 119) | 0;
+  return fmix32(h) | 0;
+})();
 const LOREM_FLAG = 1 << 16;
 const NAV_FLAG = 1 << 17;
 
@@ -142,6 +149,7 @@ export function profileText(text: string): TextProfile {
   let separators = 0;
   let angles = 0;
   let slashes = 0;
+  let addressMarks = 0;
   let longestBlobRun = 0;
   let classSwitches = 0;
   let letterPairs = 0;
@@ -266,6 +274,9 @@ export function profileText(text: string): TextProfile {
         prevLetter = -1;
         if (c === 60) angles++;
         else if (c === 47 || c === 92) slashes++;
+        else if (c === 64) addressMarks++;
+        else if (c === 58 && text.charCodeAt(i + 1) === 47 && text.charCodeAt(i + 2) === 47) addressMarks++;
+        else if (c === 46 && w2 === WWW && i >= 3 && (text.charCodeAt(i - 1) | 32) === 119) addressMarks++;
         if (f & 64 && prevClass === -1 && (i + 1 >= len || text.charCodeAt(i + 1) <= 32)) {
           separators++;
           if (segmentHasText && segmentAllNav && i - segmentStart <= SHORT_SEGMENT) navSegments++;
@@ -307,6 +318,7 @@ export function profileText(text: string): TextProfile {
     newlines,
     separators,
     navSegments,
+    addressMarks,
     angles,
     slashes,
     longestBlobRun,
