@@ -1,12 +1,11 @@
 import {createRequire} from 'node:module';
 import * as tf from '@tensorflow/tfjs';
 import {BackendError} from '../errors.js';
+import {BACKEND_CHOICES, type BackendChoice} from './choices.js';
 
 const require = createRequire(import.meta.url);
 
-/** What a user may ask for (`--backend`, env `DSK_BACKEND`). */
-export const BACKEND_CHOICES = ['auto', 'tensorflow', 'tensorflow-gpu', 'wasm', 'cpu'] as const;
-export type BackendChoice = (typeof BACKEND_CHOICES)[number];
+export {BACKEND_CHOICES, type BackendChoice} from './choices.js';
 
 /** The tfjs backend names these choices end up on. */
 export type BackendName = 'tensorflow' | 'wasm' | 'cpu';

@@ -1,5 +1,5 @@
 import {Flags} from '@oclif/core';
-import {BACKEND_CHOICES} from '../backend/backend.js';
+import {BACKEND_CHOICES} from '../backend/choices.js';
 
 /** Flags shared by every command that runs a model. */
 export const modelFlags = {

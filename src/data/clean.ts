@@ -1,5 +1,6 @@
 import type {Readable, Writable} from 'node:stream';
 import {OutputFile} from '../fs/output-file.js';
+import type {ModelCheck} from './clean-model-check.js';
 import {Cleaner} from './cleaner.js';
 import type {DedupMode, DedupReport} from './dedup/dedup-step.js';
 import type {NormalizeOptions} from './dedup/normalize.js';
@@ -10,9 +11,9 @@ import {type DataStepOptions, runDataStep} from './run-data-step.js';
 export interface CleanOptions extends DataStepOptions {
   /** Exact, near, both or no dedup. Default both. */
   dedup?: DedupMode;
-  /** Near-duplicate similarity threshold (estimated Jaccard of word 5-gram sets). Default 0.8. */
+  /** Near-duplicate threshold: Jaccard similarity of character 5-gram sets (case folded, punctuation and whitespace runs one space). Default 0.7. */
   nearThreshold?: number;
-  /** MinHash permutations. Default 128. */
+  /** MinHash values per signature (one-permutation bins). Default 128. */
   numPerm?: number;
   /** Weight of missed near-duplicate pairs when choosing LSH bands × rows (0.5: datasketch's balance). Default 0.9. */
   falseNegativeWeight?: number;
@@ -24,6 +25,8 @@ export interface CleanOptions extends DataStepOptions {
   normalize?: NormalizeOptions;
   /** Path for the JSON report (written atomically). */
   report?: string;
+  /** Model checks on the rows rules and dedup keep (see `cleanWithModels` for loading kit runs as checks). */
+  checks?: readonly ModelCheck[];
 }
 
 export interface CleanReport extends InputIssues {
@@ -35,6 +38,8 @@ export interface CleanReport extends InputIssues {
   dropped: Record<string, number>;
   filters: {preset: string; rules: string[]; stripHtml: boolean};
   dedup: DedupReport;
+  /** The model checks that ran, with their bounds (drops are under `dropped.low_quality` / `high_perplexity`). */
+  checks: {name: string; min?: number; max?: number; field?: string}[];
   seconds: number;
   megabytesPerSecond: number;
 }
@@ -57,6 +62,7 @@ export async function cleanDataset(options: CleanOptions = {}): Promise<CleanRep
     threshold: options.nearThreshold,
     numPerm: options.numPerm,
     falseNegativeWeight: options.falseNegativeWeight,
+    checks: options.checks,
   });
   const reportFile = options.report
     ? await OutputFile.open(options.report, [nameOf(options.input), nameOf(options.output)].filter(isPath))
@@ -75,6 +81,7 @@ export async function cleanDataset(options: CleanOptions = {}): Promise<CleanRep
       dropped: stats.dropped,
       filters: {preset: config.preset, rules: cleaner.rules, stripHtml: config.stripHtml},
       dedup: cleaner.dedupReport(),
+      checks: (options.checks ?? []).map(({name, min, max, field}) => ({name, min, max, field})),
       seconds: round(stats.seconds),
       megabytesPerSecond: round(stats.bytes / 1e6 / Math.max(stats.seconds, 1e-9)),
     };
@@ -86,6 +93,8 @@ export async function cleanDataset(options: CleanOptions = {}): Promise<CleanRep
   } catch (error) {
     await reportFile?.abort();
     throw error;
+  } finally {
+    cleaner.close();
   }
 }
 
@@ -118,6 +127,11 @@ export function formatCleanSummary(report: CleanReport): string {
       : '',
   ].filter(Boolean);
   if (groups.length) lines.push(`  duplicates: ${groups.join('; ')}`);
+  const checks = report.checks.map(
+    (c) =>
+      `${c.name} ${c.min !== undefined ? `>= ${c.min}` : `<= ${c.max}`}${c.field ? ` (scores in ${c.field})` : ''}`,
+  );
+  if (checks.length) lines.push(`  model checks: ${checks.join('; ')}`);
   lines.push(
     `  ${report.seconds.toFixed(2)} s, ${report.megabytesPerSecond.toFixed(1)} MB/s; dedup state ${(report.dedup.stateBytes / 1024).toFixed(0)} KiB (${report.dedup.stateBytesPerDoc} B/doc)`,
   );

@@ -1,3 +1,4 @@
+import {applyModelChecks, type ModelCheck} from './clean-model-check.js';
 import {type DedupOptions, type DedupReport, DedupStep} from './dedup/dedup-step.js';
 import type {Doc, Verdict} from './doc.js';
 import {buildSteps, type CleanStep, type FilterConfig, presetConfig} from './filters/filter-config.js';
@@ -6,19 +7,25 @@ import {stripHtml} from './filters/strip-html.js';
 export interface CleanerOptions extends Omit<DedupOptions, 'normalize'> {
   /** Rules, thresholds, fixes and normalization. Default: the `default` preset. */
   filters?: FilterConfig;
+  /** Model checks (a quality classifier, a language model's perplexity) on the rows rules and dedup keep. */
+  checks?: readonly ModelCheck[];
 }
 
 /**
  * The clean step for one stream: text fixes and quality rules in order (the first drop wins), then
- * dedup of what survives — so junk never becomes the kept copy of a duplicate group. A document
- * whose text a fix changed is emitted with the new text; rejected rows keep their original text.
+ * dedup of what survives — so junk never becomes the kept copy of a duplicate group — then the model
+ * checks, if any, on the rows still kept (the costliest step last, as DCLM orders it; a duplicate of
+ * a row a model then drops is reported as a duplicate of that row). A document whose text a fix
+ * changed is emitted with the new text; rejected rows keep their original text.
  */
 export class Cleaner {
   readonly filters: FilterConfig;
   private readonly steps: CleanStep[];
   private readonly dedup: DedupStep;
+  private readonly checks: readonly ModelCheck[];
 
   constructor(options: CleanerOptions = {}) {
+    this.checks = options.checks ?? [];
     this.filters = options.filters ?? presetConfig('default');
     this.steps = buildSteps(this.filters);
     if (this.filters.stripHtml) this.steps.unshift({rule: 'strip_html', fix: stripHtml});
@@ -42,6 +49,21 @@ export class Cleaner {
     return [current];
   }
 
+  /** A batch at a time: `apply` to each row, then the model checks on those kept, in batches. */
+  async applyBatch(docs: readonly Doc[]): Promise<(Verdict | readonly Doc[])[]> {
+    const outs = docs.map((doc) => this.apply(doc));
+    if (this.checks.length === 0) return outs;
+    const kept: number[] = [];
+    for (const [i, out] of outs.entries()) if (Array.isArray(out) || (out as Verdict).keep) kept.push(i);
+    const rows = kept.map((i) => (Array.isArray(outs[i]) ? (outs[i] as readonly Doc[])[0]! : docs[i]!));
+    const checked = await applyModelChecks(rows, this.checks);
+    for (const [j, i] of kept.entries()) {
+      const {verdict, doc} = checked[j]!;
+      outs[i] = !verdict.keep ? verdict : doc === docs[i] ? verdict : [doc];
+    }
+    return outs;
+  }
+
   /** Names of the rules that run, in order. */
   get rules(): string[] {
     return [...new Set(this.steps.map((s) => s.rule))];
@@ -49,5 +71,10 @@ export class Cleaner {
 
   dedupReport(): DedupReport {
     return this.dedup.report();
+  }
+
+  /** Frees dedup's temporary file; call when the stream is done. */
+  close(): void {
+    this.dedup.close();
   }
 }

@@ -15,7 +15,12 @@ import {DocWriter} from './io/write-docs.js';
  */
 export type DataStep =
   | ((doc: Doc) => Verdict | readonly Doc[])
-  | {apply(doc: Doc): Verdict | readonly Doc[]; finish?(): Iterable<Doc> | AsyncIterable<Doc>};
+  | {
+      apply(doc: Doc): Verdict | readonly Doc[];
+      /** When present, the runner hands over each batch it reads (≤ 256 rows) instead, for steps that await a model; one result per row, in order. */
+      applyBatch?(docs: readonly Doc[]): Promise<readonly (Verdict | readonly Doc[])[]>;
+      finish?(): Iterable<Doc> | AsyncIterable<Doc>;
+    };
 
 export interface DataStepOptions extends FieldNames {
   /** Input file, or a stream. Default `process.stdin`. */
@@ -79,6 +84,7 @@ export async function runDataStep(step: DataStep, options: DataStepOptions = {})
   );
   const apply = typeof step === 'function' ? step : step.apply.bind(step);
   const finish = typeof step === 'function' ? undefined : step.finish?.bind(step);
+  const applyBatch = typeof step === 'function' ? undefined : step.applyBatch?.bind(step);
   const inputs = inPath ? [inPath] : [];
   const started = performance.now();
   const issues = new InputIssueCounter(inPath ?? 'stdin', options.onSkip);
@@ -127,9 +133,10 @@ export async function runDataStep(step: DataStep, options: DataStepOptions = {})
       onInvalidUtf8: issues.onInvalidUtf8,
     });
     for await (const docs of batches) {
-      for (const doc of docs) {
+      const outs = applyBatch ? await applyBatch(docs) : undefined;
+      for (const [i, doc] of docs.entries()) {
         stats.read++;
-        const out = apply(doc);
+        const out = outs ? outs[i]! : apply(doc);
         let wait: Promise<void> | undefined;
         if (!isVerdict(out)) {
           for (const row of out) {

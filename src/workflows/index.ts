@@ -4,6 +4,7 @@
  * callbacks, asks the run's model kind (src/models/registry.ts) for what differs between kinds, and never
  * prints; src/commands parse flags, call one of these and print.
  */
+export * from './clean-with-models.js';
 export * from './distill.js';
 export * from './evaluate.js';
 export * from './export.js';

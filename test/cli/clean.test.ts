@@ -17,10 +17,10 @@ describe('deepseek-kit clean', () => {
     const r = runCli(['clean'], {input: reviews});
     expect(r.code).toBe(0);
     const out = rows(r.stdout);
-    expect(out).toHaveLength(2000 - 31);
+    expect(out).toHaveLength(2000 - 32);
     expect(Object.keys(out[0]!)).toEqual(['id', 'text', 'label']);
-    expect(r.stderr).toMatch(/clean: 2000 rows in, 1969 out \(stdin → stdout\)/);
-    expect(r.stderr).toMatch(/exact_duplicate 25, near_duplicate 6/);
+    expect(r.stderr).toMatch(/clean: 2000 rows in, 1968 out \(stdin → stdout\)/);
+    expect(r.stderr).toMatch(/exact_duplicate 25, near_duplicate 7/);
   });
 
   it('--out, --report, --rejected and --json: the report on stdout, files written', () => {
@@ -44,14 +44,14 @@ describe('deepseek-kit clean', () => {
     expect(printed).toEqual(JSON.parse(readFileSync(report, 'utf8')));
     expect(printed).toMatchObject({
       rowsIn: 2000,
-      rowsOut: 1969,
-      dropped: {exact_duplicate: 25, near_duplicate: 6},
-      dedup: {mode: 'both', exact: {removed: 25, clusters: 24}, near: {removed: 6, bands: 14, rows: 9}},
+      rowsOut: 1968,
+      dropped: {exact_duplicate: 25, near_duplicate: 7},
+      dedup: {mode: 'both', exact: {removed: 25, clusters: 24}, near: {removed: 7, bands: 20, rows: 6}},
       filters: {preset: 'default'},
     });
-    expect(rows(readFileSync(out, 'utf8'))).toHaveLength(1969);
+    expect(rows(readFileSync(out, 'utf8'))).toHaveLength(1968);
     const dropped = rows(readFileSync(rejected, 'utf8'));
-    expect(dropped).toHaveLength(31);
+    expect(dropped).toHaveLength(32);
     expect(dropped.every((d) => typeof d.drop_detail === 'string' && /^imdb-\d+$/.test(d.drop_detail))).toBe(
       true,
     );

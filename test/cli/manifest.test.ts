@@ -1,8 +1,8 @@
-import {mkdtemp, readdir, readFile, rm} from 'node:fs/promises';
+import {mkdtemp, readFile, rm} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
-import {MANIFEST_FILE, manifestStaleness, writeManifest} from '../../src/cli/manifest.js';
+import {commandFiles, MANIFEST_FILE, manifestStaleness, writeManifest} from '../../src/cli/manifest.js';
 import {ROOT} from '../helpers/cli.js';
 import {scratchPackage} from './scratch-package.js';
 
@@ -15,8 +15,8 @@ afterAll(() => rm(dir, {recursive: true, force: true}));
 describe('oclif.manifest.json', () => {
   it('the build writes one that lists every command in src/commands, with its flags', async () => {
     const manifest = JSON.parse(await readFile(join(ROOT, MANIFEST_FILE), 'utf8'));
-    const sources = (await readdir(join(ROOT, 'src/commands'))).filter((f) => f.endsWith('.ts'));
-    expect(Object.keys(manifest.commands).sort()).toEqual(sources.map((f) => f.replace(/\.ts$/, '')).sort());
+    const {ids} = await commandFiles(join(ROOT, 'src/commands'));
+    expect(Object.keys(manifest.commands).sort()).toEqual(ids);
     expect(manifest.version).toBe(JSON.parse(await readFile(join(ROOT, 'package.json'), 'utf8')).version);
     expect(Object.keys(manifest.commands.train.flags)).toEqual(
       expect.arrayContaining(['data', 'lr', 'json', 'backend']),

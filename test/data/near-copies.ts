@@ -1,4 +1,4 @@
-import {Shingler} from '../../src/data/dedup/shingles.js';
+import {charShingleJaccard} from '../../src/data/dedup/char-shingles.js';
 
 /** A small deterministic generator (mulberry32) so copies are the same on every run. */
 export function seeded(seed: number): () => number {
@@ -16,8 +16,7 @@ const FILLER = ['really', 'quite', 'very', 'truly', 'just', 'also', 'still', 'ev
 /**
  * A near copy of `text`: `max(1, round(rate · words))` word edits (replace, insert or delete a
  * word) at random places, plus invisible-to-shingling noise (case of the first letter, doubled
- * spaces). With word 5-gram shingles each edit changes up to 5 shingles, so the Jaccard similarity
- * to the original is about (N − 5k) / (N + 5k) for N words and k edits.
+ * spaces). Each edit changes the character 5-grams that overlap it (about a word's length + 4).
  */
 export function nearCopy(text: string, rate: number, rand: () => number): string {
   const words = text.split(' ');
@@ -36,13 +35,7 @@ export function nearCopy(text: string, rate: number, rand: () => number): string
   return out;
 }
 
-/** Jaccard similarity of the shingle sets `clean`'s near dedup uses (word 5-grams). */
-export function shingleJaccard(a: string, b: string, n = 5): number {
-  const shingler = new Shingler(n);
-  const setOf = (t: string) => new Set(shingler.hashes.subarray(0, shingler.shingle(t)));
-  const x = setOf(a);
-  const y = setOf(b);
-  let both = 0;
-  for (const h of x) if (y.has(h)) both++;
-  return both / (x.size + y.size - both || 1);
+/** Jaccard similarity of the shingle sets `clean`'s near dedup uses (character 5-grams). */
+export function shingleJaccard(a: string, b: string): number {
+  return charShingleJaccard(a, b);
 }

@@ -25,7 +25,10 @@ export interface DedupReport {
     rows: number;
     falseNegativeWeight: number;
     candidatesChecked: number;
+    candidatesVerified: number;
     candidatesRejected: number;
+    /** Bytes of kept text in the temporary spool file the exact checks read (on disk, not in memory). */
+    spoolBytes: number;
   };
   /** Bytes of dedup state (hash tables, signatures, buckets, kept ids) and per kept document. */
   stateBytes: number;
@@ -34,7 +37,8 @@ export interface DedupReport {
 
 /**
  * Streaming dedup that keeps the first document of each group: exact duplicates (by normalized-text
- * hash) are `exact_duplicate`, near duplicates (MinHash LSH, verified) `near_duplicate`; the drop
+ * hash) are `exact_duplicate`, near duplicates (character 5-gram Jaccard, candidates from MinHash
+ * LSH, each checked exactly) `near_duplicate`; the drop
  * detail is the id of the kept document. A near duplicate's normalized hash is mapped to the
  * document it repeats, so a later exact copy of it points at the kept document too.
  */
@@ -73,6 +77,11 @@ export class DedupStep {
     return KEEP;
   }
 
+  /** Frees what dedup holds outside memory (near dedup's spool file). */
+  close(): void {
+    this.near?.close();
+  }
+
   report(): DedupReport {
     const idOf = (key: number) => this.ids.get(key);
     const stateBytes = (this.exact?.bytes ?? 0) + (this.near?.bytes ?? 0) + this.ids.byteSize;
@@ -91,7 +100,9 @@ export class DedupStep {
         rows: params.rows,
         falseNegativeWeight,
         candidatesChecked: stats.candidatesChecked,
+        candidatesVerified: stats.candidatesVerified,
         candidatesRejected: stats.candidatesRejected,
+        spoolBytes: this.near.diskBytes,
         ...this.nearLog.summary(idOf),
       };
     }

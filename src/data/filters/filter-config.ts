@@ -3,6 +3,7 @@ import {parse as parseYaml} from 'yaml';
 import {ConfigError} from '../../errors.js';
 import {type NormalizeOptions, parseNormalizeOptions} from '../dedup/normalize.js';
 import type {Doc, Verdict} from '../doc.js';
+import {BOILERPLATE_DEFAULTS, boilerplate, LOREM_IPSUM_DEFAULTS, loremIpsum} from './boilerplate.js';
 import {C4_DEFAULTS, c4, c4RemoveLines} from './c4.js';
 import {
   MOJIBAKE_DEFAULTS,
@@ -14,8 +15,26 @@ import {
   symbolRatio,
 } from './default-rules.js';
 import {FINEWEB_DEFAULTS, fineweb} from './fineweb.js';
+import {
+  ENCODED_BLOB_DEFAULTS,
+  encodedBlob,
+  KEYBOARD_MASH_DEFAULTS,
+  keyboardMash,
+  RANDOM_SYMBOLS_DEFAULTS,
+  randomSymbols,
+} from './garbled-text.js';
 import {GOPHER_QUALITY_DEFAULTS, gopherQuality} from './gopher-quality.js';
 import {GOPHER_REPETITION_DEFAULTS, gopherRepetition} from './gopher-repetition.js';
+import {REPEATED_LINES_DEFAULTS, repeatedLines} from './repeated-lines.js';
+import {
+  MARKUP_SOUP_DEFAULTS,
+  markupSoup,
+  NUMBER_GRID_DEFAULTS,
+  numberGrid,
+  URL_LIST_DEFAULTS,
+  urlList,
+} from './structured-junk.js';
+import {WORD_SALAD_DEFAULTS, wordSalad} from './word-salad.js';
 
 /** A quality rule: a pure function of the document. */
 export type DocFilter = (doc: Doc) => Verdict;
@@ -36,6 +55,16 @@ export const RULES = {
   non_text: rule({defaults: NON_TEXT_DEFAULTS, filter: nonText}),
   mojibake: rule({defaults: MOJIBAKE_DEFAULTS, filter: mojibake}),
   symbol_ratio: rule({defaults: SYMBOL_RATIO_DEFAULTS, filter: symbolRatio}),
+  encoded_blob: rule({defaults: ENCODED_BLOB_DEFAULTS, filter: encodedBlob}),
+  random_symbols: rule({defaults: RANDOM_SYMBOLS_DEFAULTS, filter: randomSymbols}),
+  keyboard_mash: rule({defaults: KEYBOARD_MASH_DEFAULTS, filter: keyboardMash}),
+  number_grid: rule({defaults: NUMBER_GRID_DEFAULTS, filter: numberGrid}),
+  url_list: rule({defaults: URL_LIST_DEFAULTS, filter: urlList}),
+  markup_soup: rule({defaults: MARKUP_SOUP_DEFAULTS, filter: markupSoup}),
+  lorem_ipsum: rule({defaults: LOREM_IPSUM_DEFAULTS, filter: loremIpsum}),
+  boilerplate: rule({defaults: BOILERPLATE_DEFAULTS, filter: boilerplate}),
+  repeated_lines: rule({defaults: REPEATED_LINES_DEFAULTS, filter: repeatedLines}),
+  word_salad: rule({defaults: WORD_SALAD_DEFAULTS, filter: wordSalad}),
   // FineWeb's order (Penedo et al. 2024, Fig. 1): Gopher repetition, Gopher quality, C4, FineWeb.
   gopher_repetition: rule({defaults: GOPHER_REPETITION_DEFAULTS, filter: gopherRepetition}),
   gopher_quality: rule({defaults: GOPHER_QUALITY_DEFAULTS, filter: gopherQuality}),
@@ -48,21 +77,29 @@ const RULE_NAMES = Object.keys(RULES) as RuleName[];
 export const FILTER_PRESETS = ['default', 'web', 'none'] as const;
 export type FilterPreset = (typeof FILTER_PRESETS)[number];
 
+const DEFAULT_RULES: RuleName[] = [
+  'empty',
+  'non_text',
+  'mojibake',
+  'symbol_ratio',
+  'encoded_blob',
+  'random_symbols',
+  'keyboard_mash',
+  'number_grid',
+  'url_list',
+  'markup_soup',
+  'lorem_ipsum',
+  'boilerplate',
+  'repeated_lines',
+  'word_salad',
+];
+
 const PRESET_RULES: Record<FilterPreset, RuleName[]> = {
   none: [],
-  // Only what is clearly not text: safe for reviews, tweets and one-liners.
-  default: ['empty', 'non_text', 'mojibake', 'symbol_ratio'],
+  // Only what is clearly not prose: safe for reviews, tweets and one-liners.
+  default: DEFAULT_RULES,
   // For web crawls: the default rules, then Gopher, C4 and FineWeb with their published thresholds.
-  web: [
-    'empty',
-    'non_text',
-    'mojibake',
-    'symbol_ratio',
-    'gopher_repetition',
-    'gopher_quality',
-    'c4',
-    'fineweb',
-  ],
+  web: [...DEFAULT_RULES, 'gopher_repetition', 'gopher_quality', 'c4', 'fineweb'],
 };
 
 /** Which rules run with which thresholds, the text fixes, and exact dedup's normalization. */

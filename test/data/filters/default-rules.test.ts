@@ -1,6 +1,7 @@
 import {describe, expect, it} from 'vitest';
 import type {Doc, Verdict} from '../../../src/data/doc.js';
 import {buildSteps, presetConfig} from '../../../src/data/filters/filter-config.js';
+import {isPlainEmail} from '../eval-sources.js';
 import {fixtureDocs} from '../fixture-docs.js';
 
 const steps = buildSteps(presetConfig('default'));
@@ -15,16 +16,32 @@ function judge(text: string): string {
 }
 
 describe('default preset: drops only what is clearly not text', () => {
-  it('keeps every real review of the IMDB fixture (and the other text fixtures)', () => {
+  it('keeps every real text of the fixtures: reviews, news stories, plain-text emails', () => {
     for (const path of [
       'fixtures/imdb/reviews.jsonl',
       'fixtures/imdb/test.jsonl',
       'fixtures/reuters/news.jsonl',
       'fixtures/spam/emails.jsonl',
     ]) {
-      const dropped = fixtureDocs(path).filter((d) => judge(d.text) !== 'keep');
+      const docs = fixtureDocs(path).filter((d) => isPlainEmail(d.text));
+      const dropped = docs.filter((d) => judge(d.text) !== 'keep');
       expect([path, dropped.map((d) => d.id)]).toEqual([path, []]);
     }
+  });
+
+  it('drops the HTML and encoded bodies of the spam fixture as markup or encoded data, not as anything else', () => {
+    const encoded = fixtureDocs('fixtures/spam/emails.jsonl').filter((d) => !isPlainEmail(d.text));
+    expect(encoded.length).toBeGreaterThan(50);
+    const reasons = encoded.map((d) => judge(d.text)).filter((r) => r !== 'keep');
+    // Over half: the rest are mostly text with a few tags or quoted-printable escapes, and stay.
+    expect(reasons.length / encoded.length).toBeGreaterThan(0.5);
+    expect(new Set(reasons)).toEqual(
+      new Set(
+        reasons.filter((r) =>
+          ['markup_soup', 'encoded_blob', 'random_symbols', 'repeated_lines'].includes(r),
+        ),
+      ),
+    );
   });
 
   it('keeps short legitimate documents', () => {

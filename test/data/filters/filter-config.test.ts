@@ -10,17 +10,23 @@ const dir = mkdtempSync(join(tmpdir(), 'dsk-filters-'));
 
 describe('filter config', () => {
   it('presets: default, web, none', () => {
-    expect(Object.keys(loadFilterConfig('default').rules)).toEqual([
-      'empty',
-      'non_text',
-      'mojibake',
-      'symbol_ratio',
-    ]);
+    const junk = [
+      'encoded_blob',
+      'random_symbols',
+      'keyboard_mash',
+      'number_grid',
+      'url_list',
+      'markup_soup',
+      'lorem_ipsum',
+      'boilerplate',
+      'repeated_lines',
+      'word_salad',
+    ];
+    const basic = ['empty', 'non_text', 'mojibake', 'symbol_ratio'];
+    expect(Object.keys(loadFilterConfig('default').rules)).toEqual([...basic, ...junk]);
     expect(Object.keys(loadFilterConfig('web').rules)).toEqual([
-      'empty',
-      'non_text',
-      'mojibake',
-      'symbol_ratio',
+      ...basic,
+      ...junk,
       'gopher_repetition',
       'gopher_quality',
       'c4',

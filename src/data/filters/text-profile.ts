@@ -1,0 +1,377 @@
+import {fmix32} from '../dedup/hash64.js';
+import type {Doc} from '../doc.js';
+
+/**
+ * What the junk rules of the `default` preset need to know of a text, counted in one pass over its
+ * char codes and kept per document (the rules of one document share it): most rows are prose, and
+ * these counts let every rule keep them without a pass of its own. A rule decides from the profile
+ * alone when the profile holds its measure exactly (lorem ipsum, word salad), and otherwise uses it
+ * for a bound that only lets through texts that could fail the rule.
+ */
+export interface TextProfile {
+  /** Characters above U+0020. */
+  nonSpace: number;
+  /** Digits and number punctuation (`. , : / % - + $`) and grid separators (`| ;`). */
+  numberChars: number;
+  /** Line breaks, and separators between spaces (` | `, ` • `, ` › `, ` » `, ` · `, ` > `, ` / `, ` - `, ` – `, ` — `). */
+  newlines: number;
+  separators: number;
+  /** Segments (between line breaks and separators) of at most SHORT_SEGMENT characters, with a word, and every word a navigation word or one with a digit. */
+  navSegments: number;
+  /** Places that look like a URL or an email address (`://`, `www.`, `@`). */
+  addressMarks: number;
+  /** `<` and `/` or `\` characters. */
+  angles: number;
+  slashes: number;
+  /** The longest run of base64/hex characters (`A-Za-z0-9+/=_-`). */
+  longestBlobRun: number;
+  /** Changes of class (ASCII letter, digit, ASCII symbol; other characters count as letters) between neighbours inside tokens. */
+  classSwitches: number;
+  /** Pairs of neighbouring ASCII letters, and those English does not write (see garbled-text.ts). */
+  letterPairs: number;
+  rareLetterPairs: number;
+  /** Words (runs of letters, digits and non-ASCII characters), and those of the lorem ipsum vocabulary. */
+  words: number;
+  loremWords: number;
+  /** Adjacent function-word pairs (whitespace tokens, no punctuation between), and the rare ones (see word-salad.ts). */
+  functionPairs: number;
+  rareFunctionPairs: number;
+  /** Word 3-grams, and an upper bound on those that repeat an earlier one (a 4,096-bit Bloom filter). */
+  trigrams: number;
+  trigramRepeatsAtMost: number;
+  /** Lines with a letter or digit, and an upper bound on those equal to an earlier one (spacing and case aside; a 1,024-bit Bloom filter). */
+  lines: number;
+  lineRepeatsAtMost: number;
+}
+
+/** The word lists and letter-pair table the profile counts with (set once by the rule modules). */
+export interface ProfileTables {
+  rareLetterPair: Uint8Array; // [26 × 26]
+  loremWords: readonly string[];
+  navWords: readonly string[];
+  functionWords: readonly string[];
+  /** Bit (a · n + b) set: function words a, b make a rare pair. */
+  rareFunctionPair: Uint8Array;
+}
+
+let tables: ProfileTables | undefined;
+let wordKeys = new Int32Array(0);
+let wordValues = new Int32Array(0);
+const WWW = (() => {
+  let h = 5381;
+  for (let i = 0; i < 3; i++) h = ((h << 5) + h + 119) | 0;
+  return fmix32(h) | 0;
+})();
+const LOREM_FLAG = 1 << 16;
+const NAV_FLAG = 1 << 17;
+
+/** Called by garbled-text.ts, boilerplate.ts and word-salad.ts at load (all three are imported by the preset). */
+export function setProfileTables(part: Partial<ProfileTables>): void {
+  const t: ProfileTables = {
+    ...(tables ?? {
+      rareLetterPair: new Uint8Array(676),
+      loremWords: [],
+      navWords: [],
+      functionWords: [],
+      rareFunctionPair: new Uint8Array(0),
+    }),
+    ...part,
+  };
+  tables = t;
+  // word hash → function-word index (low 16 bits, 0xffff: none) | LOREM_FLAG | NAV_FLAG
+  const entries = new Map<number, number>();
+  for (const [i, w] of t.functionWords.entries()) entries.set(wordHash(w), i);
+  for (const w of t.loremWords) entries.set(wordHash(w), (entries.get(wordHash(w)) ?? 0xffff) | LOREM_FLAG);
+  for (const w of t.navWords) entries.set(wordHash(w), (entries.get(wordHash(w)) ?? 0xffff) | NAV_FLAG);
+  let size = 64;
+  while (size < entries.size * 4) size *= 2;
+  wordKeys = new Int32Array(size);
+  wordValues = new Int32Array(size).fill(-1);
+  for (const [h, v] of entries) {
+    let s = h & (size - 1);
+    while (wordValues[s] !== -1) s = (s + 1) & (size - 1);
+    wordKeys[s] = h;
+    wordValues[s] = v;
+  }
+  cache = new WeakMap();
+}
+
+/** The hash the profile gives a word: 33·h + c over its lower-cased char codes (cheap per character), then mixed. */
+export function wordHash(word: string): number {
+  let h = 5381;
+  for (let i = 0; i < word.length; i++) h = ((h << 5) + h + lower(word.charCodeAt(i))) | 0;
+  return fmix32(h) | 0;
+}
+
+function lower(c: number): number {
+  return c >= 65 && c <= 90 ? c + 32 : c;
+}
+
+let cache = new WeakMap<Doc, {text: string; profile: TextProfile}>();
+
+/** The profile of `doc.text`, computed once per document object and text. */
+export function profileOf(doc: Doc): TextProfile {
+  const hit = cache.get(doc);
+  if (hit && hit.text === doc.text) return hit.profile;
+  const profile = profileText(doc.text);
+  cache.set(doc, {text: doc.text, profile});
+  return profile;
+}
+
+// ASCII classes: bit 0 letter, 1 digit, 2 base64/hex, 3 number punctuation or grid separator, 4 may
+// lead a function word (( " “), 5 may trail one (. , ; : ! ? " ) ”), 6 separator between spaces.
+const CLS = new Uint8Array(128);
+for (let c = 0; c < 128; c++) {
+  const ch = String.fromCharCode(c);
+  if (/[A-Za-z]/.test(ch)) CLS[c]! |= 1 | 4;
+  if (/[0-9]/.test(ch)) CLS[c]! |= 2 | 4 | 8;
+  if ('+/=_-'.includes(ch)) CLS[c]! |= 4;
+  if ('.,:/%-+$|;'.includes(ch)) CLS[c]! |= 8;
+  if ('("'.includes(ch)) CLS[c]! |= 16;
+  if ('.,;:!?")'.includes(ch)) CLS[c]! |= 32;
+  if ('|>/-'.includes(ch)) CLS[c]! |= 64;
+}
+const bloom = new Int32Array(128);
+const lineBloom = new Int32Array(32);
+
+/**
+ * One pass over `text`. Written as one loop with every counter a local (no closures, no per-word
+ * allocation): it runs for every row `clean` reads.
+ */
+export function profileText(text: string): TextProfile {
+  const t = tables!;
+  const rareLetter = t.rareLetterPair;
+  const rareFunction = t.rareFunctionPair;
+  const nFunction = t.functionWords.length;
+  bloom.fill(0);
+  let numberChars = 0;
+  let newlines = 0;
+  let separators = 0;
+  let angles = 0;
+  let slashes = 0;
+  let addressMarks = 0;
+  let longestBlobRun = 0;
+  let classSwitches = 0;
+  let letterPairs = 0;
+  let rareLetterPairs = 0;
+  let words = 0;
+  let loremWords = 0;
+  let functionPairs = 0;
+  let rareFunctionPairs = 0;
+  let trigrams = 0;
+  let trigramRepeatsAtMost = 0;
+  let navSegments = 0;
+
+  let blobRun = 0;
+  let prevClass = -1; // class of the previous character of the token; -1: none (token start)
+  let prevLetter = -1;
+  let h = 5381; // the current word (run of letters, digits, non-ASCII)
+  let inWord = false;
+  let wordHasDigit = false;
+  let w1 = 0;
+  let w2 = 0;
+  let wordsSeen = 0;
+  // The current whitespace token as a function word: 0 leading punctuation, 1 letters, 2 trailing
+  // punctuation, 3 not a function word; tokenWord: the function-word index of its letters.
+  let state = 0;
+  let tokenWord = -1;
+  let prevFunction = -1;
+  // The current segment (between line breaks and separators).
+  let spaces = 0;
+  let segmentStart = 0;
+  let segmentHasText = false;
+  let segmentAllNav = true;
+
+  const len = text.length;
+  for (let i = 0; i <= len; i++) {
+    const c = i < len ? text.charCodeAt(i) : 10;
+    let f = 0; // ASCII class bits (0 for the rest)
+    let wordChar: boolean;
+    if (c < 128) {
+      f = CLS[c]!;
+      wordChar = (f & 3) !== 0;
+    } else wordChar = c !== 0x201c && c !== 0x201d;
+    if (inWord && !wordChar) {
+      // A word ends: lorem count, function-word index, 3-gram Bloom filter.
+      const w = fmix32(h) | 0;
+      h = 5381;
+      inWord = false;
+      words++;
+      const mask = wordKeys.length - 1;
+      let v = -1;
+      for (let s = w & mask; wordValues[s] !== -1; s = (s + 1) & mask) {
+        if (wordKeys[s] === w) {
+          v = wordValues[s]!;
+          break;
+        }
+      }
+      if (v !== -1 && v & LOREM_FLAG) loremWords++;
+      if (!wordHasDigit && (v === -1 || !(v & NAV_FLAG))) segmentAllNav = false;
+      tokenWord = !wordHasDigit && v !== -1 && (v & 0xffff) !== 0xffff ? v & 0xffff : -1;
+      wordHasDigit = false;
+      if (++wordsSeen >= 3) {
+        trigrams++;
+        const g = fmix32(Math.imul(w1, 31) ^ Math.imul(w2, 17) ^ w);
+        const bit = 1 << (g & 31);
+        const slot = (g >>> 5) & 127;
+        if (bloom[slot]! & bit) trigramRepeatsAtMost++;
+        else bloom[slot]! |= bit;
+      }
+      w1 = w2;
+      w2 = w;
+    }
+    if (c <= 32) {
+      if (prevClass !== -1) {
+        // A token ends: a function-word pair with the previous token?
+        const index = state === 1 || state === 2 ? tokenWord : -1;
+        if (index >= 0 && prevFunction >= 0) {
+          functionPairs++;
+          const bit = prevFunction * nFunction + index;
+          rareFunctionPairs += (rareFunction[bit >> 3]! >> (bit & 7)) & 1;
+        }
+        prevFunction = state === 1 ? index : -1;
+        state = 0;
+        tokenWord = -1;
+        prevClass = -1;
+        prevLetter = -1;
+        blobRun = 0;
+      }
+      if (i < len) spaces++;
+      if (c === 10) {
+        if (i < len) newlines++;
+        if (segmentHasText && segmentAllNav && i - segmentStart <= SHORT_SEGMENT) navSegments++;
+        segmentStart = i + 1;
+        segmentHasText = false;
+        segmentAllNav = true;
+      }
+      continue;
+    }
+    let cls: number; // 0 letter, 1 digit, 2 symbol
+    if (c < 128) {
+      cls = f & 1 ? 0 : f & 2 ? 1 : 2;
+      if (f & 8) numberChars++;
+      if (f & 4) {
+        if (++blobRun > longestBlobRun) longestBlobRun = blobRun;
+      } else blobRun = 0;
+      if (cls === 0) {
+        const letter = (c | 32) - 97;
+        if (prevLetter >= 0) {
+          letterPairs++;
+          rareLetterPairs += rareLetter[prevLetter * 26 + letter]!;
+        }
+        prevLetter = letter;
+        h = ((h << 5) + h + (c | 32)) | 0;
+        inWord = true;
+        if (state === 0) state = 1;
+        else if (state !== 1) state = 3;
+      } else if (cls === 1) {
+        prevLetter = -1;
+        h = ((h << 5) + h + c) | 0;
+        inWord = true;
+        wordHasDigit = true;
+        state = 3;
+      } else {
+        prevLetter = -1;
+        if (c === 60) angles++;
+        else if (c === 47 || c === 92) slashes++;
+        else if (c === 64) addressMarks++;
+        else if (c === 58 && text.charCodeAt(i + 1) === 47 && text.charCodeAt(i + 2) === 47) addressMarks++;
+        else if (c === 46 && w2 === WWW && i >= 3 && (text.charCodeAt(i - 1) | 32) === 119) addressMarks++;
+        if (f & 64 && prevClass === -1 && (i + 1 >= len || text.charCodeAt(i + 1) <= 32)) {
+          separators++;
+          if (segmentHasText && segmentAllNav && i - segmentStart <= SHORT_SEGMENT) navSegments++;
+          segmentStart = i + 1;
+          segmentHasText = false;
+          segmentAllNav = true;
+        }
+        if (state === 0) state = f & 16 ? 0 : 3;
+        else if (state === 1 || state === 2) state = f & 32 ? 2 : 3;
+      }
+      if (cls !== 2) segmentHasText = true;
+    } else {
+      cls = 0;
+      blobRun = 0;
+      prevLetter = -1;
+      if (c === 0x201d) {
+        if (state === 1 || state === 2) state = 2;
+      } else if (c !== 0x201c || state !== 0) {
+        if (prevClass === -1 && (i + 1 >= len || text.charCodeAt(i + 1) <= 32) && isSeparator(c)) {
+          separators++;
+          if (segmentHasText && segmentAllNav && i - segmentStart <= SHORT_SEGMENT) navSegments++;
+          segmentStart = i + 1;
+          segmentHasText = false;
+          segmentAllNav = true;
+        }
+        h = ((h << 5) + h + c) | 0;
+        inWord = true;
+        state = 3;
+        segmentHasText = true;
+      }
+    }
+    if (prevClass !== -1 && cls !== prevClass) classSwitches++;
+    prevClass = cls;
+  }
+  const [lines, lineRepeatsAtMost] = newlines >= 3 ? lineRepeats(text) : [newlines + 1, 0];
+  return {
+    nonSpace: len - spaces,
+    numberChars,
+    newlines,
+    separators,
+    navSegments,
+    addressMarks,
+    angles,
+    slashes,
+    longestBlobRun,
+    classSwitches,
+    letterPairs,
+    rareLetterPairs,
+    words,
+    loremWords,
+    functionPairs,
+    rareFunctionPairs,
+    trigrams,
+    trigramRepeatsAtMost,
+    lines,
+    lineRepeatsAtMost,
+  };
+}
+
+/**
+ * Lines with a letter or digit (or any non-ASCII character), and an upper bound on those equal to an
+ * earlier one, spacing and ASCII case aside (a 1,024-bit Bloom filter of line hashes). A second pass,
+ * only over texts of four lines or more.
+ */
+function lineRepeats(text: string): [number, number] {
+  lineBloom.fill(0);
+  let lines = 0;
+  let repeats = 0;
+  let h = 5381;
+  let hasText = false;
+  for (let i = 0; i <= text.length; i++) {
+    const c = i < text.length ? text.charCodeAt(i) : 10;
+    if (c === 10) {
+      if (hasText) {
+        lines++;
+        const g = fmix32(h);
+        const bit = 1 << (g & 31);
+        const slot = (g >>> 5) & 31;
+        if (lineBloom[slot]! & bit) repeats++;
+        else lineBloom[slot]! |= bit;
+      }
+      h = 5381;
+      hasText = false;
+    } else if (c > 32) {
+      const f = c < 128 ? CLS[c]! : 3;
+      if (f & 3) hasText = true;
+      h = ((h << 5) + h + (f & 1 ? c | 32 : c)) | 0;
+    }
+  }
+  return [lines, repeats];
+}
+
+/** Segments of at most this many characters count as short: navigation items are. */
+export const SHORT_SEGMENT = 100;
+
+function isSeparator(c: number): boolean {
+  return c === 0x2022 || c === 0x203a || c === 0xbb || c === 0xb7 || c === 0x2013 || c === 0x2014;
+}
