@@ -12,6 +12,7 @@ import {
   formatRouting,
   lastStepsMetrics,
   type RoutingSummary,
+  routingFigures,
   routingFromMetrics,
 } from './quickstart-routing.js';
 import {fileBytes, mb, pct, runModelBytes, type TourContext, thousands} from './quickstart-stages.js';
@@ -144,13 +145,7 @@ export async function classifierTour(
         parameters: r.parameters,
         steps: r.steps,
         val_acc: r.validation?.val_acc ?? Number.NaN,
-        ...(routing
-          ? {
-              max_load: routing.max_load,
-              aux_loss: routing.aux_loss,
-              balance_loss: routing.balance_loss ?? Number.NaN,
-            }
-          : {}),
+        ...routingFigures(routing),
       },
     };
   });

@@ -5,6 +5,7 @@ import {
   formatRouting,
   lastStepsMetrics,
   type RoutingSummary,
+  routingFigures,
   routingFromMetrics,
 } from './quickstart-routing.js';
 import {runModelBytes, type TourContext, thousands} from './quickstart-stages.js';
@@ -96,13 +97,7 @@ export async function languageModelTour(
         parameters: r.parameters,
         steps: r.steps,
         val_loss: r.validation?.val_loss ?? Number.NaN,
-        ...(routing
-          ? {
-              max_load: routing.max_load,
-              aux_loss: routing.aux_loss,
-              balance_loss: routing.balance_loss ?? Number.NaN,
-            }
-          : {}),
+        ...routingFigures(routing),
       },
     };
   });

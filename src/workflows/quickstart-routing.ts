@@ -78,3 +78,8 @@ export function lastStepsMetrics(n = 50): {
     },
   };
 }
+
+/** The routing's key figures for a stage row: none without MoE layers. */
+export function routingFigures(r: RoutingSummary | undefined): Record<string, number> {
+  return r ? {max_load: r.max_load, aux_loss: r.aux_loss, balance_loss: r.balance_loss ?? Number.NaN} : {};
+}

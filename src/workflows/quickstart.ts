@@ -34,8 +34,8 @@ export interface QuickstartOptions {
   /** Seed of the split, augmentation, training and sampling. Default 42. */
   seed?: number;
   /**
-   * Training epochs of the classifier over the augmented rows. Default 1: on seeds 42, 1 and 7 a second
-   * epoch overfits (train accuracy ~0.99) and loses 1–2 points of test accuracy.
+   * Training epochs of the classifier over the augmented rows. Default 1: a second doubles the time
+   * and did not help on average (test accuracy 77.8% vs 78.1% over seeds 42, 1 and 7).
    */
   epochs?: number;
   /** Training steps of the language model. Default 300. */

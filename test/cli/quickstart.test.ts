@@ -88,19 +88,19 @@ describe('deepseek-kit quickstart', () => {
 
   it('trains an MoE classifier whose routing stays balanced, with a balance loss near 1', () => {
     const train = row('train');
-    // Seeds 42/1/7 gave 0.78–0.80; 0.75 is the floor of a block over 128 tokens of each review (the
+    // Seeds 42/1/7 gave 0.771–0.793; 0.75 is the floor of a block over 128 tokens of each review (the
     // bag of embeddings over 512 reaches 0.86), and well above chance (0.5).
     expect(train.accuracy!).toBeGreaterThanOrEqual(0.75);
     const routing = report.classifier!.routing!;
     expect(routing.layers.map((l) => l.layer)).toEqual(['block0/ffn']);
     expect(routing.layers[0]!.load).toHaveLength(8);
     // Loads relative to the fair share average 1 by definition; the Switch loss keeps every expert in
-    // use (seen 0.6–1.4) — a collapsed router would put one expert near 8 and the rest near 0.
+    // use (seen 0.5–1.6 over seeds and epochs) — a collapsed router would put one expert near 8 and the rest near 0.
     const load = routing.layers[0]!.load;
     expect(load.reduce((a, b) => a + b, 0) / load.length).toBeCloseTo(1, 6);
     expect(Math.min(...load)).toBeGreaterThan(0.3);
     expect(routing.max_load).toBeLessThan(2);
-    // E·Σ f·P is 1 when balanced and 8 when collapsed; seen 1.00–1.01.
+    // E·Σ f·P is 1 when balanced and 8 when collapsed; seen 1.00–1.03.
     expect(routing.balance_loss!).toBeGreaterThanOrEqual(0.99);
     expect(routing.balance_loss!).toBeLessThan(1.1);
     expect(stderr).toMatch(/expert load × fair share: block0\/ffn( \d\.\d\d){8}; balance loss \d\.\d{3}/);
@@ -112,12 +112,12 @@ describe('deepseek-kit quickstart', () => {
     // Rank 4 on the gate/up/down of 8 routed + 1 shared experts of 32 in a 288k-parameter model: 2.4%.
     expect(Number(ft.figures.trained_share)).toBeGreaterThan(0.01);
     expect(Number(ft.figures.trained_share)).toBeLessThan(0.05);
-    // One epoch of LoRA moves test accuracy by under a point (seen −0.1 to +0.2); 3 points is a broken adapter.
+    // One epoch of LoRA moves test accuracy by under a point (seen −0.1 to +0.9 points); 3 points is a broken adapter.
     expect(Math.abs(ft.accuracy! - trained)).toBeLessThan(0.03);
     const prune = row('prune').figures;
     // 2 of 8 experts go: 2·3·32·32 weights and 2 router columns of 288k (the embedding is most of it).
     expect(Number(prune.parameters_before) - Number(prune.parameters_after)).toBe(2 * 3 * 32 * 32 + 2 * 32);
-    // The least-used quarter of the experts carries little (seen ≤ 0.4 points lost).
+    // The least-used quarter of the experts carries little (seen 0.3–0.7 points lost).
     expect(Number(prune.accuracy_before) - Number(prune.accuracy_after)).toBeLessThan(0.02);
     const q = row('quantize').figures;
     // int8 weights are a quarter of float32, plus per-channel scales.
@@ -154,7 +154,7 @@ describe('deepseek-kit quickstart', () => {
 
   it('trains a tiny MoE language model and generates a line with the KV cache', () => {
     const lm = row('train-lm');
-    // A 1,024-token vocabulary: uniform guessing is 1,024; seeds 42/1/7 gave ~300 after 150 steps
+    // A 1,024-token vocabulary: uniform guessing is 1,024; seeds 42/1/7 gave 296–357 after 150 steps
     // (~165 after 300). Below 600 means it learned the text's frequent pieces.
     expect(lm.perplexity!).toBeGreaterThan(20);
     expect(lm.perplexity!).toBeLessThan(600);
