@@ -87,7 +87,7 @@ export async function quickstart(options: QuickstartOptions): Promise<Quickstart
     if (!(await stat(file).catch(() => null))) {
       throw new UserError(
         `quickstart data ${file} is missing`,
-        'reinstall deepseek-kit or pass --fixtures DIR',
+        'the tour runs on the data shipped with deepseek-kit: reinstall it (the library takes `fixtures` and `text` options)',
       );
     }
   }

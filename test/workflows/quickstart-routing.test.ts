@@ -37,3 +37,21 @@ describe('quickstart routing summary', () => {
     expect(last.mean()).toEqual({'moe/aux_loss': 2});
   });
 });
+
+describe('the tour as a library', () => {
+  it('is importable from the package entry, with both halves and their settings', async () => {
+    const kit = await import('../../src/index.js');
+    for (const name of [
+      'quickstart',
+      'classifierTour',
+      'languageModelTour',
+      'routingFromMetrics',
+      'formatRouting',
+    ]) {
+      expect(typeof kit[name as keyof typeof kit], name).toBe('function');
+    }
+    expect(kit.QUICKSTART_PARTS).toEqual(['classifier', 'lm']);
+    expect(kit.TOUR_CLASSIFIER.ffn).toBe('moe');
+    expect(kit.TOUR_LM.ffn).toBe('moe');
+  });
+});
