@@ -202,7 +202,8 @@ export async function classifierTour(
     });
     return {
       summary:
-        `dropped the least-used experts ${dropped.join('; ')}: ${mb(r.size_bytes_before)} → ${mb(r.size_bytes_after)}, ` +
+        `dropped the least-used experts ${dropped.join('; ')}: ${thousands(r.parameters_before)} → ` +
+        `${thousands(r.parameters_after)} parameters, ${mb(r.size_bytes_before)} → ${mb(r.size_bytes_after)}, ` +
         `accuracy ${pct(r.accuracy_before!)} → ${pct(r.accuracy_after!)}`,
       size_bytes: await runModelBytes(runs('moe-pruned')),
       accuracy: r.accuracy_after!,
