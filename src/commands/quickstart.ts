@@ -60,10 +60,16 @@ function formatStage(s: QuickstartStage): string {
 /** The final table: stage, seconds, size, accuracy or perplexity. */
 function formatTable(r: QuickstartReport): string {
   const cell = (v: number | null, f: (x: number) => string) => (v === null ? '' : f(v));
-  const rows = r.stages.map(
-    (s) =>
-      `${s.stage.padEnd(9)} ${s.seconds.toFixed(1).padStart(7)} ${cell(s.size_bytes, (b) => `${(b / 1e6).toFixed(2)} MB`).padStart(9)}` +
-      ` ${cell(s.accuracy, (a) => `${(100 * a).toFixed(1)}%`).padStart(9)} ${cell(s.perplexity, (p) => p.toFixed(1)).padStart(10)}`.trimEnd(),
+  const rows = r.stages.map((s) =>
+    [
+      s.stage.padEnd(9),
+      s.seconds.toFixed(1).padStart(7),
+      cell(s.size_bytes, (b) => `${(b / 1e6).toFixed(2)} MB`).padStart(9),
+      cell(s.accuracy, (a) => `${(100 * a).toFixed(1)}%`).padStart(9),
+      cell(s.perplexity, (p) => p.toFixed(1)).padStart(10),
+    ]
+      .join(' ')
+      .trimEnd(),
   );
   const tail = [
     r.classifier ? `browser model: ${r.classifier.export_dir}` : '',
