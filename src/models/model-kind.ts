@@ -4,6 +4,7 @@ import type {LoadedRun, RunConfig} from '../run/run-folder.js';
 import type {SpecialTokenIds, Tokenizer} from '../tokenizer/tokenizer.js';
 import type {BatchSource} from '../train/batch-source.js';
 import type {LossFn} from '../train/train-options.js';
+import type {BatchDecoder} from './causal-lm/batch-decoder.js';
 import type {CachedDecoder} from './causal-lm/cached-decoder.js';
 import type {ClassificationMetrics} from './classify/classification-metrics.js';
 import type {DistillOptions, DistillReport} from './distill-options.js';
@@ -190,4 +191,6 @@ export interface ModelKind<R extends OpenRun = OpenRun> {
   predict?(run: R, options: PredictOptions): Promise<PredictReport>;
   /** Language models: a step-wise decoder with its own KV caches (one per sequence). */
   decoder?(run: R): CachedDecoder;
+  /** Language models: many sequences decoded in one batched pass per step, joining and leaving at any step (serving). */
+  batchDecoder?(run: R): BatchDecoder;
 }

@@ -1,4 +1,5 @@
 import type {ModelKind, ModelMetadata} from '../model-kind.js';
+import {BatchDecoder} from './batch-decoder.js';
 import {CachedDecoder} from './cached-decoder.js';
 import {CAUSAL_LM_PRESET_SUMMARIES} from './causal-lm.js';
 import {evaluateLanguageModel, languageModelPerplexity} from './causal-lm-evaluate.js';
@@ -45,4 +46,5 @@ export const causalLMKind: ModelKind<LanguageModelRun> = {
       alpha: options.alpha ?? 0.5,
     }),
   decoder: (run) => new CachedDecoder(run.model, run.config),
+  batchDecoder: (run) => new BatchDecoder(run.model, run.config),
 };
