@@ -53,6 +53,7 @@ export * from './errors.js';
 export * from './fs/index.js';
 export * from './layers/index.js';
 export * from './lora/index.js';
+export * from './monitor/index.js';
 export * from './models/index.js';
 export * from './onnx/index.js';
 export * from './run/index.js';

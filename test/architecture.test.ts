@@ -18,6 +18,7 @@ const LEVELS: Record<string, number> = {
   train: 7,
   layers: 8,
   data: 8,
+  monitor: 8,
   tokenizer: 8,
   fs: 8,
   backend: 9,

@@ -179,6 +179,11 @@ export interface ModelKind<R extends OpenRun = OpenRun> {
   metric(run: R, model: tf.LayersModel, data: string): Promise<RunMetric>;
   /** Validation metrics as reports show them (language models add `val_ppl`); default as they are. */
   validationReport?(metrics: Record<string, number>): Record<string, number>;
+  /**
+   * The rows `train` validated on (`val`, or the holdout it made of `data`) as objects with the run's
+   * fields (text, or feature columns), for the drift reference a server compares traffic with.
+   */
+  validationRows?(run: R, files: {data: string; val?: string}): Promise<Record<string, unknown>[]>;
   /** Input, output and preprocessing, for exports and runtimes. */
   metadata(run: R): ModelMetadata;
   /** Fine-tuning data for the run; absent where the kind cannot be fine-tuned. */
