@@ -10,6 +10,7 @@ const LEVELS: Record<string, number> = {
   cli: 2,
   runtime: 2,
   workflows: 3,
+  serve: 3,
   models: 4,
   run: 5,
   compress: 6,
