@@ -76,7 +76,10 @@ describe('serve (CLI)', () => {
     const results = await Promise.all(streams.map((s) => s.done));
     expect(results).toEqual(Array.from({length: 8}, () => ({done: true, finish: 'length'})));
     // A new request is refused: 503 on a kept-alive connection, or no connection at all.
-    const late = await fetch(`${url}/healthz`).then((r) => r.status, () => 'refused');
+    const late = await fetch(`${url}/healthz`).then(
+      (r) => r.status,
+      () => 'refused',
+    );
     expect([503, 'refused']).toContain(late);
     expect(await exited).toBe(0);
     expect(stderr()).toMatch(/SIGTERM received/);
