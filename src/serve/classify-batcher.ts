@@ -6,6 +6,12 @@ export interface ClassifyBatcherOptions {
   maxBatch: number;
   /** How long the oldest waiting request may wait for others before its batch runs. */
   maxWaitMs: number;
+  /**
+   * Requests the server has received that have not reached a queue yet. When none is on its way and
+   * the model is idle, waiting cannot gather anyone: the batch runs at once (one connection then
+   * sees no added latency) instead of after `maxWaitMs`.
+   */
+  arriving?: () => number;
   /** Told each batch's size and how long each of its requests waited (seconds). */
   onBatch?: (rows: number, waits: number[]) => void;
 }
@@ -22,13 +28,16 @@ interface Waiting {
  * requests queue, and a batch runs as soon as it holds `maxBatch` rows or its oldest request has
  * waited `maxWaitMs` since it arrived, whichever comes first; each caller gets its own rows back.
  * One batch runs at a time (the model has the cores), and requests that come meanwhile form the
- * next. A request with more rows than `maxBatch` runs as a batch of its own.
+ * next. A request with more rows than `maxBatch` runs as a batch of its own. Early flush: when the
+ * model is idle and no other request is on its way (`arriving`), the queue runs after the current
+ * I/O phase rather than waiting out `maxWaitMs` for requests that are not there.
  */
 export class ClassifyBatcher {
   private readonly queue: Waiting[] = [];
   private queuedRows = 0;
   private running = false;
   private timer?: NodeJS.Timeout;
+  private checking = false;
   private idle: (() => void)[] = [];
 
   constructor(
@@ -65,6 +74,23 @@ export class ClassifyBatcher {
       clearTimeout(this.timer);
       this.timer = undefined;
       void this.runBatch();
+    } else if (this.options.arriving && !this.checking) {
+      // After the requests read in this I/O phase have been parsed and queued.
+      this.checking = true;
+      setImmediate(() => {
+        this.checking = false;
+        if (this.running || this.queue.length === 0) return;
+        // Otherwise the next request to be queued checks again, and the timer bounds the wait.
+        if (this.options.arriving!() === 0) {
+          clearTimeout(this.timer);
+          this.timer = undefined;
+          void this.runBatch();
+        }
+      });
+      this.timer ??= setTimeout(() => {
+        this.timer = undefined;
+        this.schedule();
+      }, wait);
     } else {
       this.timer ??= setTimeout(() => {
         this.timer = undefined;

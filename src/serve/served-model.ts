@@ -21,9 +21,14 @@ export interface ServedModelOptions {
   driftWindow?: number;
   /** PSI is reported from this many observations on (fewer are noise). Default 100. */
   driftMinObserved?: number;
+  /** Classification requests received but not queued yet (see ClassifyBatcherOptions.arriving). */
+  arriving?: () => number;
   /** Log lines (warnings about drift). */
   log: (message: string) => void;
 }
+
+/** At most one classification batch per this many ms is tokenized for drift statistics. */
+const TOKENIZE_EVERY_MS = 50;
 
 /** Why the server cannot say a model's drift: no reference in its run folder, or a kind without one. */
 export type DriftState = {available: true; window: DriftWindow} | {available: false; reason: string};
@@ -42,6 +47,7 @@ export class ServedModel {
   private readonly scheduler?: GenerationScheduler;
   private readonly decoder?: BatchDecoder;
   private readonly warned = new Map<string, number>();
+  private tokenizedAt = -Infinity;
 
   private constructor(
     readonly name: string,
@@ -68,6 +74,7 @@ export class ServedModel {
         {
           maxBatch: options.maxBatch,
           maxWaitMs: options.maxWaitMs,
+          arriving: options.arriving,
           onBatch: (size, waits) => {
             metrics.batchSize.observe({model: name, task: 'classify'}, size);
             for (const w of waits) metrics.queueWait.observe({model: name}, w);
@@ -199,7 +206,11 @@ export class ServedModel {
     if (!this.drift.available) return;
     const {textField} = this.metadata;
     const tokenizer = this.run.tokenizer;
-    if (tokenizer && textField) {
+    // Tokenizing again costs as much as a request's parsing: under load, one batch in every
+    // TOKENIZE_EVERY_MS is tokenized for the length and OOV statistics (labels are free: all counted).
+    const now = performance.now();
+    if (tokenizer && textField && now - this.tokenizedAt >= TOKENIZE_EVERY_MS) {
+      this.tokenizedAt = now;
       const texts = rows.map((r) => String(r[textField] ?? ''));
       this.observeTokens(await tokenizer.encodeBatch(texts), false);
     }

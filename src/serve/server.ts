@@ -69,6 +69,8 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** The model that answered, for metrics and rollback. */
     served?: ServedModel;
+    /** A classification request not yet in its model's queue. */
+    arriving?: boolean;
   }
 }
 
@@ -83,8 +85,10 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
   const log = options.log ?? (() => {});
   const limits: Limits = {maxTexts: 64, maxTokens: 512, maxPrompts: 8, ...options.limits};
   const metrics = new ServeMetrics();
+  const arriving = {classify: 0};
   const pool = new ModelPool(
     {
+      arriving: () => arriving.classify,
       maxBatch: options.maxBatch ?? 32,
       maxWaitMs: options.maxWaitMs ?? 5,
       driftWindow: options.driftWindow,
@@ -102,7 +106,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
     throw err;
   }
   let closing = false;
-  const app = buildApp(pool, metrics, limits, options, () => closing);
+  const app = buildApp(pool, metrics, limits, options, () => closing, arriving);
   const port = options.port ?? 8080;
   const host = options.host ?? '127.0.0.1';
   try {
@@ -146,6 +150,7 @@ function buildApp(
   limits: Limits,
   options: ServeOptions,
   isClosing: () => boolean,
+  arriving: {classify: number},
 ): FastifyInstance {
   const app = Fastify({
     logger: false,
@@ -153,6 +158,18 @@ function buildApp(
     requestTimeout: options.requestTimeoutMs ?? 120_000,
     ajv: {customOptions: {coerceTypes: false, removeAdditional: false, useDefaults: false, allErrors: false}},
   });
+
+  // Classification requests between arrival and their model's queue: the batcher's early flush.
+  app.addHook('onRequest', async (request) => {
+    if (request.routeOptions.url === '/v1/classify') {
+      request.arriving = true;
+      arriving.classify++;
+    }
+  });
+  const arrived = (request: FastifyRequest) => {
+    if (request.arriving) arriving.classify--;
+    request.arriving = false;
+  };
 
   // Authentication: /healthz is open; /admin needs the admin key; the rest the API key, if any.
   app.addHook('onRequest', async (request, reply) => {
@@ -180,9 +197,10 @@ function buildApp(
     }
   });
 
-  app.addHook('onResponse', async (request, reply) =>
-    recordResponse(request, reply.statusCode, reply.elapsedTime),
-  );
+  app.addHook('onResponse', async (request, reply) => {
+    arrived(request);
+    recordResponse(request, reply.statusCode, reply.elapsedTime);
+  });
 
   function recordResponse(request: FastifyRequest, status: number, ms: number): void {
     const route = request.routeOptions.url ?? 'unknown';
@@ -271,6 +289,7 @@ function buildApp(
         );
       }
       const rows = classifyRows(model, request.body);
+      arrived(request);
       const probs = await model.classify(rows, arrivedAt);
       const labels = model.run.labels!;
       const k = labels.length;
