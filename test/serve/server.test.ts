@@ -71,7 +71,7 @@ describe('serve', () => {
       temperature: 0,
     });
     expect(completion.choices[0]!.text).toBe(want.text);
-    expect(completion.choices[0]!.finish_reason).toBe(want.stoppedBy === 'max_tokens' ? 'length' : 'stop');
+    expect(completion.choices[0]!.finish_reason).toBe(want.stopped_by === 'max_tokens' ? 'length' : 'stop');
     expect(completion.usage?.completion_tokens).toBe(want.tokens);
     const stream = await client.completions.create({
       model: 'lm',

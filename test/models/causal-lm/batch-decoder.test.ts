@@ -3,44 +3,9 @@ import {beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../../src/backend/backend.js';
 import {BatchDecoder} from '../../../src/models/causal-lm/batch-decoder.js';
 import {CachedDecoder} from '../../../src/models/causal-lm/cached-decoder.js';
-import {
-  buildCausalLM,
-  CAUSAL_LM_PRESETS,
-  type CausalLMConfig,
-  DEFAULT_CAUSAL_LM_CONFIG,
-} from '../../../src/models/causal-lm/causal-lm.js';
+import {buildCausalLM, type CausalLMConfig} from '../../../src/models/causal-lm/causal-lm.js';
 import {withSeededRandom} from '../../../src/train/seeded-random.js';
-
-const small = (over: Partial<CausalLMConfig>): CausalLMConfig =>
-  ({
-    ...DEFAULT_CAUSAL_LM_CONFIG,
-    ...CAUSAL_LM_PRESETS.tiny,
-    contextLength: 16,
-    dModel: 16,
-    numLayers: 2,
-    numHeads: 2,
-    ffnHidden: 24,
-    ...over,
-  }) as CausalLMConfig;
-
-const VARIANTS: Record<string, Partial<CausalLMConfig>> = {
-  'rope, tied head': {},
-  'learned positions, untied head': {positions: 'learned', tiedHead: false},
-  'MoE, grouped KV heads': {
-    ffn: 'moe',
-    numHeads: 4,
-    numKvHeads: 2,
-    moe: {
-      numExperts: 4,
-      topK: 2,
-      expertHidden: 8,
-      numShared: 1,
-      scoring: 'softmax',
-      normTopK: true,
-      auxLossCoef: 0,
-    },
-  },
-};
+import {small, VARIANTS} from './lm-variants.js';
 
 /** The logits of each step of `tokens` after `prompt`, decoded alone with CachedDecoder. */
 function alone(
