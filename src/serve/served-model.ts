@@ -19,6 +19,11 @@ export interface ServedModelOptions {
   maxWaitMs: number;
   /** Live inputs the drift window keeps. Default 1000. */
   driftWindow?: number;
+  /**
+   * Under load, one classification batch per this many ms is tokenized again for the length and OOV
+   * statistics (it costs as much as parsing the request); labels are all counted. Default 50.
+   */
+  driftTokenizeEveryMs?: number;
   /** PSI is reported from this many observations on (fewer are noise). Default 100. */
   driftMinObserved?: number;
   /** Classification requests received but not queued yet (see ClassifyBatcherOptions.arriving). */
@@ -26,9 +31,6 @@ export interface ServedModelOptions {
   /** Log lines (warnings about drift). */
   log: (message: string) => void;
 }
-
-/** At most one classification batch per this many ms is tokenized for drift statistics. */
-const TOKENIZE_EVERY_MS = 50;
 
 /** Why the server cannot say a model's drift: no reference in its run folder, or a kind without one. */
 export type DriftState = {available: true; window: DriftWindow} | {available: false; reason: string};
@@ -206,10 +208,8 @@ export class ServedModel {
     if (!this.drift.available) return;
     const {textField} = this.metadata;
     const tokenizer = this.run.tokenizer;
-    // Tokenizing again costs as much as a request's parsing: under load, one batch in every
-    // TOKENIZE_EVERY_MS is tokenized for the length and OOV statistics (labels are free: all counted).
     const now = performance.now();
-    if (tokenizer && textField && now - this.tokenizedAt >= TOKENIZE_EVERY_MS) {
+    if (tokenizer && textField && now - this.tokenizedAt >= (this.options.driftTokenizeEveryMs ?? 50)) {
       this.tokenizedAt = now;
       const texts = rows.map((r) => String(r[textField] ?? ''));
       this.observeTokens(await tokenizer.encodeBatch(texts), false);

@@ -51,6 +51,8 @@ export interface ServeOptions {
   rollback?: Partial<RollbackPolicy>;
   /** Live inputs per drift window. Default 1000. */
   driftWindow?: number;
+  /** Tokenize one classification batch per this many ms for drift (see ServedModelOptions). Default 50. */
+  driftTokenizeEveryMs?: number;
   /** Log lines (start, model events, drift warnings, shutdown). */
   log?: (line: string) => void;
 }
@@ -92,6 +94,7 @@ export async function startServer(options: ServeOptions): Promise<RunningServer>
       maxBatch: options.maxBatch ?? 32,
       maxWaitMs: options.maxWaitMs ?? 5,
       driftWindow: options.driftWindow,
+      driftTokenizeEveryMs: options.driftTokenizeEveryMs,
       log,
       split: options.split,
       rollback: {requests: 20, maxErrorRate: 0.5, ...options.rollback},

@@ -9,6 +9,10 @@ export interface ServeRuns {
   root: string;
   lm: string;
   classifier: string;
+  /** A numeric-feature classifier (iris). */
+  features: string;
+  /** A language model with MoE feed-forward blocks. */
+  moe: string;
   /** The classifier without its drift reference. */
   noReference: string;
   /** A folder with a config but no model. */
@@ -30,11 +34,36 @@ export async function trainServeRuns(): Promise<ServeRuns> {
     epochs: 1,
     vocabSize: 2000,
   });
+  const features = join(root, 'iris');
+  await trainRun('classify', {
+    data: 'fixtures/tabular/iris.csv',
+    features: ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'],
+    labelField: 'species',
+    out: features,
+    epochs: 2,
+  });
+  const moe = join(root, 'moe');
+  await trainRun('lm', {
+    data: text,
+    out: moe,
+    preset: 'tiny',
+    steps: 2,
+    overrides: {tokenizerKind: 'byte', ffn: 'moe'},
+  });
   const noReference = join(root, 'clf-noref');
   await cp(classifier, noReference, {recursive: true});
   await rm(join(noReference, DRIFT_REFERENCE_FILE));
   const broken = join(root, 'broken');
   await cp(classifier, broken, {recursive: true});
   await rm(join(broken, 'model'), {recursive: true});
-  return {root, lm, classifier, noReference, broken, cleanup: () => rm(root, {recursive: true, force: true})};
+  return {
+    root,
+    lm,
+    classifier,
+    features,
+    moe,
+    noReference,
+    broken,
+    cleanup: () => rm(root, {recursive: true, force: true}),
+  };
 }

@@ -33,6 +33,8 @@ beforeAll(async () => {
       {name: 'lm', dir: runs.lm},
       {name: 'b', dir: runs.classifier},
       {name: 'noref', dir: runs.noReference},
+      {name: 'iris', dir: runs.features},
+      {name: 'moe', dir: runs.moe},
     ],
     port: 0,
     maxBatch: 8,
@@ -44,6 +46,7 @@ beforeAll(async () => {
       {model: 'b', weight: 0.5},
     ],
     rollback: {requests: 6, maxErrorRate: 0.5},
+    driftTokenizeEveryMs: 0,
     log: (line) => logs.push(line),
   });
 }, 300_000);
@@ -62,7 +65,7 @@ describe('serve', () => {
   it('answers the official openai client, streaming and not, with the text generate gives', async () => {
     const client = new OpenAI({apiKey: KEY, baseURL: `${server.url}/v1`, maxRetries: 0});
     const models = await client.models.list();
-    expect(models.data.map((m) => m.id)).toEqual(['clf', 'lm', 'b', 'noref']);
+    expect(models.data.map((m) => m.id)).toEqual(['clf', 'lm', 'b', 'noref', 'iris', 'moe']);
     const want = await generate(runs.lm, 'Call me Ishmael.', {maxTokens: 12, temperature: 0});
     const completion = await client.completions.create({
       model: 'lm',
@@ -135,6 +138,43 @@ describe('serve', () => {
       expect(r!.label).toBe(alone[i]!.label);
       expect(r!.probabilities.pos).toBeCloseTo(alone[i]!.probabilities.pos!, 5);
     }
+  });
+
+  it('classifies numeric feature rows, and counts the tokens each MoE expert takes', async () => {
+    const r = await post('/v1/classify', {
+      model: 'iris',
+      inputs: [
+        [5.1, 3.5, 1.4, 0.2],
+        [6.7, 3.0, 5.2, 2.3],
+      ],
+    });
+    const body = (await r.json()) as {results: {label: string; probabilities: Record<string, number>}[]};
+    expect(r.status).toBe(200);
+    expect(body.results).toHaveLength(2);
+    for (const row of body.results) {
+      expect(Object.keys(row.probabilities).sort()).toEqual(['setosa', 'versicolor', 'virginica']);
+      expect(Object.values(row.probabilities).reduce((a, b) => a + b, 0)).toBeCloseTo(1, 5);
+    }
+    const wrong = await post('/v1/classify', {model: 'iris', inputs: [[1, 2, 3]]});
+    expect([wrong.status, ((await wrong.json()) as {error: {param: string}}).error.param]).toEqual([
+      400,
+      'inputs.0',
+    ]);
+    const texts = await post('/v1/classify', {model: 'iris', texts: ['x']});
+    expect([texts.status, ((await texts.json()) as {error: {param: string}}).error.param]).toEqual([
+      400,
+      'inputs',
+    ]);
+
+    expect((await post('/v1/completions', {model: 'moe', prompt: 'Call me', max_tokens: 4})).status).toBe(
+      200,
+    );
+    const metrics = await (await get('/metrics')).text();
+    const counts = [
+      ...metrics.matchAll(/dsk_moe_expert_tokens_total\{model="moe",layer="([^"]+)",expert="(\d+)"\} (\d+)/g),
+    ];
+    expect(new Set(counts.map((m) => m[1]))).toEqual(new Set(['block0/ffn', 'block1/ffn']));
+    expect(counts.reduce((n, m) => n + Number(m[3]), 0)).toBeGreaterThan(0);
   });
 
   it('refuses invalid bodies with a 400 that names the field', async () => {
