@@ -43,6 +43,7 @@ export {countWords} from './data/filters/words.js';
 export * from './data/io/format.js';
 export * from './data/io/read-docs.js';
 export * from './data/io/write-docs.js';
+export * from './data/json-keys.js';
 export * from './data/label-distribution.js';
 export * from './data/run-balance.js';
 export * from './data/run-data-step.js';

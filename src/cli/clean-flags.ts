@@ -2,6 +2,7 @@ import {Flags, type Interfaces} from '@oclif/core';
 import type {CleanOptions, CleanReport} from '../data/clean.js';
 import {formatCleanSummary} from '../data/clean.js';
 import {DEDUP_MODES, type DedupMode} from '../data/dedup/dedup-step.js';
+import {type SnakeKeys, snakeKeys} from '../data/json-keys.js';
 import {UserError} from '../errors.js';
 import type {ModelCheckOptions} from '../workflows/clean-with-models.js';
 import {dataFlags, dataStepOptions} from './data-flags.js';
@@ -96,13 +97,14 @@ export const wantsModelChecks = (flags: CleanFlags) =>
 
 /**
  * Runs `clean` with the options its flags give, a progress bar on a TTY and the summary on stderr;
- * `clean` passes the data-only cleaner, `clean models` the one with model checks.
+ * `clean` passes the data-only cleaner, `clean models` the one with model checks. Returns the report
+ * as `--json` prints it (snake_case keys).
  */
 export async function runClean(
   flags: CleanFlags,
   jsonEnabled: boolean,
   clean: (options: CleanOptions & ModelCheckOptions) => Promise<CleanReport>,
-): Promise<CleanReport> {
+): Promise<SnakeKeys<CleanReport>> {
   if (jsonEnabled && !flags.out) {
     throw new UserError(
       '--json prints the report on stdout, which carries the data without --out',
@@ -130,5 +132,5 @@ export async function runClean(
     onProgress: bar.onProgress,
   }).finally(bar.stop);
   if (!jsonEnabled) process.stderr.write(`${formatCleanSummary(report)}\n`);
-  return report;
+  return snakeKeys(report);
 }

@@ -1,6 +1,7 @@
 import {cleanFlags, runClean, wantsModelChecks} from '../cli/clean-flags.js';
 import {KitCommand} from '../cli/kit-command.js';
 import {type CleanReport, cleanDataset} from '../data/clean.js';
+import type {SnakeKeys} from '../data/json-keys.js';
 
 export default class Clean extends KitCommand {
   static override enableJsonFlag = true;
@@ -22,12 +23,12 @@ export default class Clean extends KitCommand {
   /** Set when `clean models` ran: it has printed the --json report already. */
   private handedOver = false;
 
-  async run(): Promise<CleanReport> {
+  async run(): Promise<SnakeKeys<CleanReport>> {
     const {flags} = await this.parse(Clean);
     // Model checks need TensorFlow.js and the kit's models (seconds to load): they run in the hidden
     // command `clean models`, which oclif loads only when it runs, so a plain clean never loads them.
     if (wantsModelChecks(flags)) {
-      const report = await this.config.runCommand<CleanReport>('clean:models', this.argv);
+      const report = await this.config.runCommand<SnakeKeys<CleanReport>>('clean:models', this.argv);
       this.handedOver = true;
       return report;
     }
