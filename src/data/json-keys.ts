@@ -31,6 +31,21 @@ export function snakeKeys<T>(value: T, dataKeyed: readonly string[] = DATA_KEYED
   return convert(value, false) as SnakeKeys<T>;
 }
 
+/** The inverse of `snakeKeys`: a `--json` report read back (by `clean --workers`) as the library type. */
+export function camelKeys<T>(value: unknown, dataKeyed: readonly string[] = DATA_KEYED): T {
+  const convert = (v: unknown, keepKeys: boolean): unknown => {
+    if (Array.isArray(v)) return v.map((x) => convert(x, false));
+    if (v === null || typeof v !== 'object') return v;
+    const out: Record<string, unknown> = {};
+    for (const [key, x] of Object.entries(v)) {
+      const name = keepKeys ? key : key.replace(/_([a-z0-9])/g, (_, c: string) => c.toUpperCase());
+      out[name] = convert(x, keepKeys || dataKeyed.includes(name));
+    }
+    return out;
+  };
+  return convert(value, false) as T;
+}
+
 /**
  * Fields of the data reports keyed by the data: drop reasons, cluster sizes, label counts and
  * shares, new rows per op, weights per label, files per split, scripts. (`split` adds its
