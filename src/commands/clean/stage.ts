@@ -52,6 +52,6 @@ export default class CleanStage extends KitCommand {
         `${result.stage} ${result.part}: ${result.ran ? `${result.records} records in ${result.seconds.toFixed(2)} s` : 'done before'}`,
       );
     }
-    return snakeKeys(result);
+    return snakeKeys({...result, peakRssBytes: process.resourceUsage().maxRSS * 1024});
   }
 }

@@ -49,6 +49,8 @@ export interface StageResult {
   /** Bytes of state the stage held in memory at its peak (tables and sorted arrays), where it has some. */
   stateBytes: number;
   seconds: number;
+  /** Peak resident memory of the process that ran the stage (its own worker under `clean --workers`). */
+  peakRssBytes?: number;
 }
 
 /**
