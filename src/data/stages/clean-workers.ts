@@ -1,5 +1,5 @@
 import {spawn} from 'node:child_process';
-import {mkdtemp, rm} from 'node:fs/promises';
+import {mkdtemp, rm, stat} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
@@ -109,7 +109,7 @@ export async function cleanWithWorkers(options: CleanWorkersOptions): Promise<Cl
     for (const r of shardReports)
       for (const [k, v] of Object.entries(r.dropped)) dropped[k] = (dropped[k] ?? 0) + v;
     const seconds = (performance.now() - started) / 1000;
-    const {size} = await import('node:fs/promises').then((fs) => fs.stat(options.input));
+    const {size} = await stat(options.input);
     return {
       input: options.input,
       output: options.output,
