@@ -4,8 +4,8 @@ import type {SpecialRole, SpecialTokenIds, TokenizerKind} from '../tokenizer/tok
 /**
  * What an exported model says about itself, so a runtime goes from text (or rows) to an answer
  * without the run folder: kept in model.json as `userDefinedMetadata.deepseek_kit.model`.
- * Field names follow the export side's ModelMetadata; the runtime adds the kit version, the
- * tokenizer file and kind, and a language model's decoder shape.
+ * A model kind's `metadata(run)` (model-kind.ts ModelMetadata) plus the kit version; `export`
+ * checks what it writes with parseExportMetadata, and the runtime reads it back with the same.
  */
 export type ExportMetadata = TextClassifierMetadata | FeatureClassifierMetadata | CausalLMMetadata;
 
@@ -21,6 +21,13 @@ export interface TokenizerMetadata {
   /** Path relative to model.json. */
   file: string;
   kind: TokenizerKind;
+}
+
+/** What cached decoding needs of a language model's layers (`block0..`, `pos`, `head`). */
+export interface DecoderMetadata {
+  numLayers: number;
+  positions: 'rope' | 'learned';
+  tiedHead: boolean;
 }
 
 export interface TextClassifierMetadata extends CommonMetadata {
@@ -60,8 +67,7 @@ export interface CausalLMMetadata extends CommonMetadata {
   /** `eos` ends a generation; an empty prompt starts from `eos` (or `bos`). */
   specialTokens: SpecialTokenIds;
   tokenizer: TokenizerMetadata;
-  /** What cached decoding needs of the model's layers (`block0..`, `pos`, `head`). */
-  decoder: {numLayers: number; positions: 'rope' | 'learned'; tiedHead: boolean};
+  decoder: DecoderMetadata;
   textField?: string;
 }
 

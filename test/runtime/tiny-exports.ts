@@ -1,22 +1,15 @@
 import {readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
-import {exportModel} from '../../src/compress/export.js';
-import type {CausalLMConfig} from '../../src/models/causal-lm/causal-lm.js';
 import {trainLanguageModel} from '../../src/models/causal-lm/causal-lm-train.js';
-import type {FeatureStats} from '../../src/models/feature-classifier/feature-classifier.js';
+import type {ExportMetadata} from '../../src/models/export-metadata.js';
 import {trainFeatureClassifier} from '../../src/models/feature-classifier/feature-classifier-train.js';
-import type {ClassifierConfig} from '../../src/models/text-classifier/classifier.js';
 import {trainClassifier} from '../../src/models/text-classifier/classifier-train.js';
 import {loadRun} from '../../src/run/load-run.js';
 import type {LoadedRun} from '../../src/run/run-folder.js';
-import type {ExportMetadata} from '../../src/runtime/metadata.js';
+import {exportRun} from '../../src/workflows/export.js';
 import {ROOT} from '../helpers/cli.js';
 
-/**
- * Tiny runs of every model kind the runtime serves, trained for a few steps on the fixtures, and
- * their exports with the runtime's metadata (written here from the run's config, labels and
- * tokenizer until `export` writes it).
- */
+/** Tiny runs of every model kind the runtime serves, trained for a few steps on the fixtures. */
 export const TINY_RUNS = {
   /** WordPiece text classifier with a transformer block. */
   text: 'text',
@@ -77,73 +70,18 @@ export async function trainTinyRuns(dir: string): Promise<void> {
   });
 }
 
-/** The runtime's metadata of a run, as the export side is to write it. */
-export function metadataOf(run: LoadedRun): ExportMetadata {
-  const data = (run.config.data ?? {}) as {textField?: string; labelField?: string};
-  const common = {kitVersion: '0.1.0'};
-  if (run.config.features) {
-    const features = run.config.features as FeatureStats;
-    return {
-      ...common,
-      kind: 'feature-classifier',
-      task: 'classify',
-      output: 'class-logits',
-      input: {name: 'features', dtype: 'float32', shape: [null, features.columns.length]},
-      labels: run.labels!,
-      features,
-      labelField: data.labelField,
-    };
-  }
-  const tokenizer = run.tokenizer!;
-  const text = {
-    vocabSize: tokenizer.vocabSize,
-    specialTokens: {...tokenizer.special},
-    tokenizer: {file: 'tokenizer.json', kind: tokenizer.kind},
-    textField: data.textField,
-  };
-  if (run.config.task === 'classify') {
-    const config = run.config.model as ClassifierConfig;
-    return {
-      ...common,
-      ...text,
-      kind: 'text-classifier',
-      task: 'classify',
-      output: 'class-logits',
-      input: {name: 'ids', dtype: 'int32', shape: [null, config.maxLen]},
-      labels: run.labels!,
-      maxLen: config.maxLen,
-      labelField: data.labelField,
-    };
-  }
-  const config = run.config.model as CausalLMConfig;
-  return {
-    ...common,
-    ...text,
-    kind: 'causal-lm',
-    task: 'lm',
-    output: 'token-logits',
-    input: {name: 'ids', dtype: 'int32', shape: [null, null]},
-    contextLength: config.contextLength,
-    decoder: {numLayers: config.numLayers, positions: config.positions, tiedHead: config.tiedHead},
-  };
-}
-
-/** Exports the run in `dir` to `out` (weights as `dtype`) with the runtime's metadata in model.json. */
+/** Exports the run in `dir` to `out` (weights as `dtype`) as `deepseek-kit export` does. */
 export async function exportWithMetadata(
   dir: string,
   out: string,
   dtype: 'none' | 'float16' | 'uint8' | 'int8' | 'int4' = 'none',
 ): Promise<LoadedRun> {
-  const run = await loadRun(dir);
-  await exportModel(run.model, out, {
-    dtype,
-    groupSize: dtype === 'int4' ? 8 : 0,
-    tokenizerFile: run.tokenizer ? join(dir, 'tokenizer.json') : undefined,
-    labels: run.labels,
-  });
-  const modelJson = join(out, 'model.json');
-  const json = JSON.parse(await readFile(modelJson, 'utf8'));
-  json.userDefinedMetadata.deepseek_kit.model = metadataOf(run);
-  await writeFile(modelJson, JSON.stringify(json));
-  return run;
+  await exportRun({model: dir, out, dtype, groupSize: dtype === 'int4' ? 8 : 0});
+  return loadRun(dir);
+}
+
+/** The runtime metadata an export's model.json carries. */
+export async function storedMetadata(folder: string): Promise<ExportMetadata> {
+  const json = JSON.parse(await readFile(join(folder, 'model.json'), 'utf8'));
+  return json.userDefinedMetadata.deepseek_kit.model;
 }
