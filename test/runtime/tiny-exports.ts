@@ -21,6 +21,30 @@ export const TINY_RUNS = {
   lmLearned: 'lm-learned',
 } as const;
 
+/** More tiny runs, so that the Chromium matrix covers every block the kit builds. */
+export const MATRIX_RUNS = {
+  /** Text classifier without blocks: the mean of subword embeddings. */
+  textBag: 'text-bag',
+  /** Text classifier with an MoE FFN. */
+  textMoE: 'text-moe',
+  /** RoPE with MoE blocks. */
+  lmMoE: 'lm-moe',
+  /** Learned positions with dense blocks (the `dense-lm` preset's shape, small). */
+  lmLearnedDense: 'lm-learned-dense',
+} as const;
+
+const MOE = {
+  numExperts: 4,
+  topK: 2,
+  expertHidden: 16,
+  numShared: 1,
+  scoring: 'softmax',
+  normTopK: true,
+  auxLossCoef: 0.01,
+} as const;
+const TEXT = {maxLen: 32, dModel: 16, numHeads: 2, ffnHidden: 32, numLayers: 1, vocabSize: 600};
+const COMMON = {batchSize: 8, steps: 8, seed: 3, lr: 3e-3};
+
 const IRIS = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 const LM = {contextLength: 48, dModel: 32, numLayers: 2, numHeads: 2, ffnHidden: 64, vocabSize: 400};
 
@@ -31,13 +55,8 @@ export async function trainTinyRuns(dir: string): Promise<void> {
   await writeFile(reviews, `${lines.slice(0, 200).join('\n')}\n`);
   const moby = join(dir, 'moby.txt');
   await writeFile(moby, (await readFile(join(ROOT, 'fixtures/text/moby-dick.txt'), 'utf8')).slice(0, 40_000));
-  const common = {batchSize: 8, steps: 8, seed: 3, lr: 3e-3};
-  await trainClassifier({
-    ...common,
-    data: reviews,
-    out: join(dir, TINY_RUNS.text),
-    overrides: {maxLen: 32, dModel: 16, numHeads: 2, ffnHidden: 32, numLayers: 1, vocabSize: 600},
-  });
+  const common = COMMON;
+  await trainClassifier({...common, data: reviews, out: join(dir, TINY_RUNS.text), overrides: TEXT});
   await trainFeatureClassifier({
     ...common,
     steps: 30,
@@ -57,16 +76,38 @@ export async function trainTinyRuns(dir: string): Promise<void> {
       ffn: 'moe',
       tiedHead: false,
       tokenizerKind: 'byte',
-      moe: {
-        numExperts: 4,
-        topK: 2,
-        expertHidden: 16,
-        numShared: 1,
-        scoring: 'softmax',
-        normTopK: true,
-        auxLossCoef: 0.01,
-      },
+      moe: MOE,
     },
+  });
+}
+
+/** Trains MATRIX_RUNS into `dir`, after trainTinyRuns (it reads the data that one writes); ~8 s. */
+export async function trainMatrixRuns(dir: string): Promise<void> {
+  const reviews = join(dir, 'reviews.jsonl');
+  const moby = join(dir, 'moby.txt');
+  await trainClassifier({
+    ...COMMON,
+    data: reviews,
+    out: join(dir, MATRIX_RUNS.textBag),
+    overrides: {...TEXT, numLayers: 0, dropout: 0},
+  });
+  await trainClassifier({
+    ...COMMON,
+    data: reviews,
+    out: join(dir, MATRIX_RUNS.textMoE),
+    overrides: {...TEXT, ffn: 'moe', moe: MOE},
+  });
+  await trainLanguageModel({
+    ...COMMON,
+    data: moby,
+    out: join(dir, MATRIX_RUNS.lmMoE),
+    overrides: {...LM, ffn: 'moe', moe: MOE},
+  });
+  await trainLanguageModel({
+    ...COMMON,
+    data: moby,
+    out: join(dir, MATRIX_RUNS.lmLearnedDense),
+    overrides: {...LM, positions: 'learned', tiedHead: false},
   });
 }
 
