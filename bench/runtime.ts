@@ -4,7 +4,7 @@
 // that loads there (cpu, wasm, webgl), against the same runtime code in Node on the native backend.
 // Models: a `small` text classifier (2 blocks of 64, maxLen 256, 8k WordPiece) and a `small`
 // language model (4 blocks of 128, RoPE, BPE), trained 2 steps (speed does not depend on the
-// weights), exported fp32 with the runtime's metadata.
+// weights), exported fp32 by `export` (exportRun).
 import {execFileSync} from 'node:child_process';
 import {existsSync} from 'node:fs';
 import {mkdtemp, readdir, readFile, rm, stat, writeFile} from 'node:fs/promises';
@@ -20,7 +20,7 @@ import {type LanguageModel, loadModel, type TextClassifier} from '../src/runtime
 import {ROOT} from '../test/helpers/cli.js';
 import {fixtureTexts} from '../test/runtime/fixture-texts.js';
 import {serveFolder} from '../test/runtime/serve-folder.js';
-import {exportWithMetadata} from '../test/runtime/tiny-exports.js';
+import {exportTinyRun} from '../test/runtime/tiny-exports.js';
 import {printRows, type Row, wantsJson} from './report.js';
 
 const CHROMIUM = '/usr/bin/chromium';
@@ -105,7 +105,7 @@ try {
     batchSize: 4,
   });
   for (const name of ['cls', 'lm'])
-    (await exportWithMetadata(join(root, name), join(root, 'exports', name))).model.dispose();
+    (await exportTinyRun(join(root, name), join(root, 'exports', name))).model.dispose();
 
   // Node: the runtime's code over HTTP, native backend.
   const served = await serveFolder(root);

@@ -24,7 +24,7 @@ import {CHROMIUM, type Chromium, launchChromium} from './chromium.js';
 import {fixtureTexts} from './fixture-texts.js';
 import {KIT_TOKENIZERS, kitTokenizer} from './kit-tokenizers.js';
 import {type Served, serveFolder} from './serve-folder.js';
-import {exportWithMetadata, TINY_RUNS, trainTinyRuns} from './tiny-exports.js';
+import {exportTinyRun, TINY_RUNS, trainTinyRuns} from './tiny-exports.js';
 
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && !process.env.CI) {
@@ -78,8 +78,8 @@ describe.skipIf(!haveChromium && !process.env.CI)('the runtime bundles in headle
     });
     await trainTinyRuns(root);
     for (const name of Object.values(TINY_RUNS))
-      await exportWithMetadata(join(root, name), join(root, 'exports', name));
-    await exportWithMetadata(join(root, TINY_RUNS.text), join(root, 'exports', 'text-int8'), 'int8');
+      await exportTinyRun(join(root, name), join(root, 'exports', name));
+    await exportTinyRun(join(root, TINY_RUNS.text), join(root, 'exports', 'text-int8'), 'int8');
     for (const name of KIT_TOKENIZERS) {
       const tokenizer = await kitTokenizer(name);
       await writeFile(join(root, `${name}.json`), JSON.stringify(tokenizer.toJSON()));

@@ -112,7 +112,7 @@ export async function trainMatrixRuns(dir: string): Promise<void> {
 }
 
 /** Exports the run in `dir` to `out` (weights as `dtype`) as `deepseek-kit export` does. */
-export async function exportWithMetadata(
+export async function exportTinyRun(
   dir: string,
   out: string,
   dtype: 'none' | 'float16' | 'uint8' | 'int8' | 'int4' = 'none',
