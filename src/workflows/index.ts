@@ -8,6 +8,8 @@ export * from './clean-with-models.js';
 export * from './distill.js';
 export * from './evaluate.js';
 export * from './export.js';
+export * from './export-demo.js';
+export * from './export-tokenizer-config.js';
 export * from './export-onnx.js';
 export * from './finetune.js';
 export * from './finetune-options.js';
