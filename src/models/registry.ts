@@ -49,8 +49,9 @@ export interface KindAndRun {
 
 /**
  * Loads the run folder `dir` (config, model, tokenizer, labels; a LoRA run with its base and
- * adapter; or an export folder, as the run it came from) and opens it with the kind that wrote it: the one function that turns a folder into a
- * typed run. Anything missing or malformed is a ModelError naming the folder and the file.
+ * adapter; or an export folder, as the run it came from) and opens it with the kind that wrote it:
+ * the one function that turns a folder into a typed run. Anything missing or malformed is a
+ * ModelError naming the folder and the file.
  */
 export async function openRun(dir: string): Promise<KindAndRun> {
   const loaded = await loadRunOrExport(dir);
