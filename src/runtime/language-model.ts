@@ -5,6 +5,7 @@ import {
   checkDecodeOptions,
   type Decoded,
   type DecodeOptions,
+  type DecodeSteps,
   decodeTokens,
   promptIds,
 } from '../models/causal-lm/decode-loop.js';
@@ -14,11 +15,8 @@ import type {RuntimeTokenizer} from './tokenizer.js';
 
 /** Sampling, `maxTokens`, `seed` and `stop` as `deepseek-kit generate` takes them (decode-loop.ts). */
 export interface GenerationOptions extends DecodeOptions {
-  /**
-   * Each new token with the text it completes ('' while a character is still cut across tokens,
-   * nothing past a stop string); at the end, if a character was left cut, its U+FFFD with id null.
-   */
-  onToken?: (text: string, id: number | null) => void;
+  /** Each new token with the text it completes, as decode-loop.ts says; the pieces joined are the text. */
+  onToken?: DecodeSteps['onToken'];
 }
 
 export interface Generation extends Omit<Decoded, 'decodeMs'> {

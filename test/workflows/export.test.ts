@@ -141,6 +141,17 @@ describe('export', () => {
       const fromExport = await generate(exported(name), 'Call me Ishmael.', options);
       expect(fromExport.ids).toEqual(fromRun.ids);
       expect(fromExport.text).toBe(fromRun.text);
+      // The shared decode loop streams exactly the result, up to a stop string inside a token.
+      const pieces: string[] = [];
+      const stop = fromRun.text.slice(6, 9);
+      const stopped = await generate(exported(name), 'Call me Ishmael.', {
+        ...options,
+        stop: [stop],
+        onText: (piece) => pieces.push(piece),
+      });
+      expect(stopped.stopped_by).toBe('stop');
+      expect(stopped.text).toBe(fromRun.text.slice(0, fromRun.text.indexOf(stop)));
+      expect(pieces.join('')).toBe(stopped.text);
       const text = join(dir, 'moby.txt');
       const ppl = async (model: string) =>
         ((await evaluateRun({model, data: text})) as LanguageModelEvaluation).perplexity;

@@ -39,8 +39,10 @@ export interface DecodeSteps {
   /** Detokenizes the sampled ids as they come. */
   stream: TokenStream;
   /**
-   * Each new token with the text it completes ('' while a character is still cut across tokens,
-   * nothing past a stop string); at the end, if a character was left cut, its U+FFFD with id null.
+   * Each new token with the text it completes: '' while a character is still cut across tokens or
+   * the text may be the start of a stop string (held back until the next tokens tell), nothing past
+   * a stop string; at the end, with id null, what was held back (a cut character as U+FFFD). The
+   * pieces joined are the result's text.
    */
   onToken?: (text: string, id: number | null) => void;
 }
@@ -76,6 +78,9 @@ export async function decodeTokens(steps: DecodeSteps, options: DecodeOptions): 
   const rng = new Rng(options.seed ?? 42);
   const ids: number[] = [];
   let text = '';
+  // Characters of `text` streamed so far: text that may be the start of a stop string is held back
+  // until the next tokens show it is not, so a stop string across tokens is never streamed.
+  let streamed = 0;
   let stoppedBy: Decoded['stoppedBy'] = 'max_tokens';
   let logits = steps.step(promptIds);
   const started = performance.now();
@@ -88,12 +93,13 @@ export async function decodeTokens(steps: DecodeSteps, options: DecodeOptions): 
       break;
     }
     ids.push(id);
-    let next = text + (await stream.push(id));
-    const stop = options.stop?.find((s) => s !== '' && next.includes(s));
-    if (stop !== undefined) next = next.slice(0, next.indexOf(stop));
-    onToken?.(next.slice(text.length), id);
-    text = next;
-    if (stop !== undefined) {
+    text += await stream.push(id);
+    const at = firstStop(text, options.stop);
+    if (at !== undefined) text = text.slice(0, at);
+    const safe = at ?? text.length - heldBack(text, options.stop);
+    onToken?.(text.slice(streamed, safe), id);
+    streamed = safe;
+    if (at !== undefined) {
       stoppedBy = 'stop';
       break;
     }
@@ -104,10 +110,31 @@ export async function decodeTokens(steps: DecodeSteps, options: DecodeOptions): 
     }
     logits = steps.step([id]);
   }
-  const rest = stoppedBy === 'stop' ? '' : await stream.flush();
-  if (rest) {
-    text += rest;
-    onToken?.(rest, null);
-  }
+  if (stoppedBy !== 'stop') text += await stream.flush();
+  if (text.length > streamed) onToken?.(text.slice(streamed), null);
   return {text, ids, stoppedBy, decodeMs: performance.now() - started};
+}
+
+/** Where the first stop string starts in `text` (the earliest of them), or undefined. */
+function firstStop(text: string, stop: readonly string[] = []): number | undefined {
+  let first: number | undefined;
+  for (const s of stop) {
+    const at = s === '' ? -1 : text.indexOf(s);
+    if (at >= 0 && (first === undefined || at < first)) first = at;
+  }
+  return first;
+}
+
+/** Length of the longest end of `text` that begins a stop string (it may yet become one). */
+function heldBack(text: string, stop: readonly string[] = []): number {
+  let longest = 0;
+  for (const s of stop) {
+    for (let n = Math.min(s.length - 1, text.length); n > longest; n--) {
+      if (text.endsWith(s.slice(0, n))) {
+        longest = n;
+        break;
+      }
+    }
+  }
+  return longest;
 }
