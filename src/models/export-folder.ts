@@ -23,7 +23,14 @@ export async function readExportMetadata(dir: string): Promise<ExportMetadata | 
   } catch (err) {
     throw new ModelError(`${modelJson} is not JSON: ${(err as Error).message}`, 'export the model again');
   }
-  return parseExportMetadata(json.userDefinedMetadata?.deepseek_kit?.model, modelJson);
+  const metadata = json.userDefinedMetadata?.deepseek_kit?.model;
+  if (metadata === undefined) {
+    throw new ModelError(
+      `${dir} is neither a run folder (no config.json) nor an export of this kit (${modelJson} has no deepseek-kit metadata)`,
+      'pass a run folder, or export the run again with deepseek-kit export',
+    );
+  }
+  return parseExportMetadata(metadata, modelJson);
 }
 
 /**

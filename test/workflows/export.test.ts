@@ -179,7 +179,7 @@ describe('export', () => {
     delete json.userDefinedMetadata.deepseek_kit.model;
     await writeFile(join(old, 'model.json'), JSON.stringify(json));
     await expect(evaluateRun({model: old, data: IRIS})).rejects.toThrow(
-      /old\/model\.json: deepseek-kit metadata is missing .*re-export the model/,
+      /old is neither a run folder \(no config\.json\) nor an export of this kit .*export the run again/,
     );
   });
 });
