@@ -12,18 +12,17 @@ import {cpus, loadavg, tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {gzipSync} from 'node:zlib';
 import {build} from 'esbuild';
-import {chromium} from 'playwright-core';
 import {initBackend} from '../src/backend/backend.js';
 import {trainLanguageModel} from '../src/models/causal-lm/causal-lm-train.js';
 import {trainClassifier} from '../src/models/text-classifier/classifier-train.js';
 import {type LanguageModel, loadModel, type TextClassifier} from '../src/runtime/index.js';
 import {ROOT} from '../test/helpers/cli.js';
+import {CHROMIUM, launchChromium} from '../test/runtime/chromium.js';
 import {fixtureTexts} from '../test/runtime/fixture-texts.js';
 import {serveFolder} from '../test/runtime/serve-folder.js';
 import {exportTinyRun} from '../test/runtime/tiny-exports.js';
 import {printRows, type Row, wantsJson} from './report.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROWS = 256;
 const NEW_TOKENS = 64;
 const PROMPT = 'Call me Ishmael. Some years ago, never mind how long precisely,';
@@ -163,18 +162,9 @@ import * as dsk from '/bundle/${bundle}'; globalThis.dsk = dsk;</script>`;
       '/standalone.html': async () => page(meta.standalone.file),
       '/wasm.html': async () => page('with-wasm.mjs'),
     });
-    const profile = await mkdtemp(join(tmpdir(), 'dsk-chromium-'));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    // WebGL stays on (software here), to time that backend too.
+    const chromium = await launchChromium({webgl: true});
+    const {context} = chromium;
     try {
       for (const backend of ['cpu', 'wasm', 'webgl']) {
         const tab = await context.newPage();
@@ -218,8 +208,7 @@ import * as dsk from '/bundle/${bundle}'; globalThis.dsk = dsk;</script>`;
         await tab.close();
       }
     } finally {
-      await context.close();
-      await rm(profile, {recursive: true, force: true});
+      await chromium.close();
       await browser.close();
     }
   }

@@ -11,8 +11,11 @@ export interface Chromium {
   close(): Promise<void>;
 }
 
-/** Headless Chromium with a throwaway profile and no network of its own (no sync, updates, QUIC). */
-export async function launchChromium(): Promise<Chromium> {
+/**
+ * Headless Chromium with a throwaway profile and no network of its own (no sync, updates, QUIC);
+ * the GPU (WebGL) off unless `webgl` (benchmarks time that backend too).
+ */
+export async function launchChromium(options: {webgl?: boolean} = {}): Promise<Chromium> {
   const profile = await mkdtemp(join(tmpdir(), 'dsk-chromium-'));
   const context = await chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
@@ -20,7 +23,7 @@ export async function launchChromium(): Promise<Chromium> {
     args: [
       '--headless',
       '--no-sandbox',
-      '--disable-gpu',
+      ...(options.webgl ? [] : ['--disable-gpu']),
       '--disable-quic',
       '--no-first-run',
       '--disable-background-networking',
