@@ -4,7 +4,7 @@
 // that loads there (cpu, wasm, webgl), against the same runtime code in Node on the native backend.
 // Models: a `small` text classifier (2 blocks of 64, maxLen 256, 8k WordPiece) and a `small`
 // language model (4 blocks of 128, RoPE, BPE), trained 2 steps (speed does not depend on the
-// weights), exported fp32 with the runtime's metadata.
+// weights), exported fp32 by `export` (exportRun).
 import {execFileSync} from 'node:child_process';
 import {existsSync} from 'node:fs';
 import {mkdtemp, readdir, readFile, rm, stat, writeFile} from 'node:fs/promises';
@@ -12,18 +12,17 @@ import {cpus, loadavg, tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {gzipSync} from 'node:zlib';
 import {build} from 'esbuild';
-import {chromium} from 'playwright-core';
 import {initBackend} from '../src/backend/backend.js';
 import {trainLanguageModel} from '../src/models/causal-lm/causal-lm-train.js';
 import {trainClassifier} from '../src/models/text-classifier/classifier-train.js';
 import {type LanguageModel, loadModel, type TextClassifier} from '../src/runtime/index.js';
 import {ROOT} from '../test/helpers/cli.js';
+import {CHROMIUM, launchChromium} from '../test/runtime/chromium.js';
 import {fixtureTexts} from '../test/runtime/fixture-texts.js';
 import {serveFolder} from '../test/runtime/serve-folder.js';
-import {exportWithMetadata} from '../test/runtime/tiny-exports.js';
+import {exportTinyRun} from '../test/runtime/tiny-exports.js';
 import {printRows, type Row, wantsJson} from './report.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const ROWS = 256;
 const NEW_TOKENS = 64;
 const PROMPT = 'Call me Ishmael. Some years ago, never mind how long precisely,';
@@ -105,7 +104,7 @@ try {
     batchSize: 4,
   });
   for (const name of ['cls', 'lm'])
-    (await exportWithMetadata(join(root, name), join(root, 'exports', name))).model.dispose();
+    (await exportTinyRun(join(root, name), join(root, 'exports', name))).model.dispose();
 
   // Node: the runtime's code over HTTP, native backend.
   const served = await serveFolder(root);
@@ -163,18 +162,9 @@ import * as dsk from '/bundle/${bundle}'; globalThis.dsk = dsk;</script>`;
       '/standalone.html': async () => page(meta.standalone.file),
       '/wasm.html': async () => page('with-wasm.mjs'),
     });
-    const profile = await mkdtemp(join(tmpdir(), 'dsk-chromium-'));
-    const context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-      ],
-    });
+    // WebGL stays on (software here), to time that backend too.
+    const chromium = await launchChromium({webgl: true});
+    const {context} = chromium;
     try {
       for (const backend of ['cpu', 'wasm', 'webgl']) {
         const tab = await context.newPage();
@@ -218,8 +208,7 @@ import * as dsk from '/bundle/${bundle}'; globalThis.dsk = dsk;</script>`;
         await tab.close();
       }
     } finally {
-      await context.close();
-      await rm(profile, {recursive: true, force: true});
+      await chromium.close();
       await browser.close();
     }
   }

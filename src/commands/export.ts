@@ -14,11 +14,14 @@ export default class Export extends ModelCommand {
     'LoRA is fused and training-only parts dropped; tokenizer.json and labels.json are included. ' +
     '--quantize none|float16|uint16|uint8 use tfjs’s own weight formats (stock tf.loadLayersModel loads them); ' +
     'int8|int4 are per-channel and load with loadModel from deepseek-kit/runtime, which also registers the kit’s layers. ' +
+    'model.json carries what the runtime needs (kind, labels, maxLen, special tokens, feature standardization); ' +
+    'tokenizer_config.json lets Python transformers’ AutoTokenizer read the tokenizer; --demo adds a page. ' +
     '--format onnx writes model.onnx (opset 17, --quantize none|int8) for ONNX Runtime, with tokenizer.json and labels.json.';
   static override examples = [
     '<%= config.bin %> <%= command.id %> --model runs/imdb --out web/imdb --quantize int8',
     '<%= config.bin %> <%= command.id %> --model runs/imdb --out web/imdb-f16 --quantize float16 --eval fixtures/imdb/test.jsonl --json',
     '<%= config.bin %> <%= command.id %> --model runs/moby --out onnx/moby --format onnx --quantize int8',
+    '<%= config.bin %> <%= command.id %> --model runs/imdb --out web/imdb-demo --quantize int8 --demo',
   ];
   static override flags = {
     model: Flags.string({summary: 'Run folder to export (runs/NAME).', required: true}),
@@ -34,6 +37,11 @@ export default class Export extends ModelCommand {
       default: 'none',
     }),
     ...quantizeFlags,
+    demo: Flags.boolean({
+      summary:
+        'tfjs: also write index.html and the runtime bundle, a page that runs the model (serve the folder over HTTP).',
+      default: false,
+    }),
     'moe-graph': Flags.string({
       summary:
         'onnx: MoE layers as a dense graph (every expert on every token) or a sparse one (k experts per token).',
@@ -70,6 +78,7 @@ export default class Export extends ModelCommand {
       out: flags.out,
       eval: flags.eval,
       overwrite: flags.overwrite,
+      demo: flags.demo,
       ...encodeOptionsFrom(flags.quantize, flags),
     });
     if (!this.jsonEnabled()) {

@@ -14,6 +14,8 @@ export interface ExportOptions extends EncodeOptions {
   labels?: readonly string[];
   /** What a runtime needs to run the model (its kind's ModelMetadata), kept in model.json as `deepseek_kit.model`. */
   metadata?: object;
+  /** More files to write beside the model, name → content (tokenizer_config.json, a demo page). */
+  files?: Readonly<Record<string, string | Uint8Array>>;
   /** Replace a folder that already holds files. */
   overwrite?: boolean;
 }
@@ -71,6 +73,10 @@ export async function exportModel(
     if (options.labels) {
       await writeFile(join(tmp, 'labels.json'), `${JSON.stringify(options.labels)}\n`);
       files.push('labels.json');
+    }
+    for (const [name, content] of Object.entries(options.files ?? {})) {
+      await writeFile(join(tmp, name), content);
+      files.push(name);
     }
     const sizes = await Promise.all(
       files.map(async (name) => ({name, bytes: (await stat(join(tmp, name))).size})),

@@ -8,6 +8,7 @@ import type {BatchDecoder} from './causal-lm/batch-decoder.js';
 import type {CachedDecoder} from './causal-lm/cached-decoder.js';
 import type {ClassificationMetrics} from './classify/classification-metrics.js';
 import type {DistillOptions, DistillReport} from './distill-options.js';
+import type {DecoderMetadata, ExportMetadata, TokenizerMetadata} from './export-metadata.js';
 import type {TrainRunOptions, TrainRunReport} from './train-options.js';
 
 /** The `task` a run's config.json records, and `train --task` takes. */
@@ -29,7 +30,8 @@ export interface OpenRun {
 
 /**
  * What an export (browser runtime, ONNX) must know to run the model without the kit: its kind, the
- * input it reads, that the output is logits, and how text or rows become that input.
+ * input it reads, that the output is logits, and how text or rows become that input. The browser
+ * export adds the kit version and checks it as an ExportMetadata (export-metadata.ts).
  */
 export interface ModelMetadata {
   kind: string;
@@ -47,6 +49,10 @@ export interface ModelMetadata {
   specialTokens?: SpecialTokenIds;
   /** Numeric-feature classifiers: input columns in order, standardized as (x − mean) / std. */
   features?: {columns: string[]; mean: number[]; std: number[]};
+  /** Text models: the tokenizer.json beside the model and the kind of tokenizer it is. */
+  tokenizer?: TokenizerMetadata;
+  /** Language models: what cached decoding needs of the layers (`block0..`, `pos`, `head`). */
+  decoder?: DecoderMetadata;
   /** Row fields the run was trained with. */
   textField?: string;
   labelField?: string;
@@ -186,6 +192,12 @@ export interface ModelKind<R extends OpenRun = OpenRun> {
   validationRows?(run: R, files: {data: string; val?: string}): Promise<Record<string, unknown>[]>;
   /** Input, output and preprocessing, for exports and runtimes. */
   metadata(run: R): ModelMetadata;
+  /**
+   * The run config an export folder stands for, from the metadata this kind wrote into it: what
+   * `open` reads (task, the model config's sizes, fields, feature statistics), so predict, generate
+   * and evaluate take an export as they take a run (export-folder.ts).
+   */
+  exportRunConfig(metadata: ExportMetadata): RunConfig;
   /** Fine-tuning data for the run; absent where the kind cannot be fine-tuned. */
   finetuneData?(run: R, options: FinetuneDataOptions): Promise<FinetuneData>;
   /** Trains a student of this kind on the teacher `run`'s outputs. */

@@ -2,6 +2,7 @@ import {ConfigError, ModelError} from '../errors.js';
 import {loadRun} from '../run/load-run.js';
 import type {LoadedRun, RunConfig} from '../run/run-folder.js';
 import {causalLMKind} from './causal-lm/causal-lm-kind.js';
+import {loadExportFolder, readExportMetadata} from './export-folder.js';
 import {featureClassifierKind} from './feature-classifier/feature-classifier-kind.js';
 import type {ModelKind, OpenRun, Task} from './model-kind.js';
 import {textClassifierKind} from './text-classifier/text-classifier-kind.js';
@@ -32,6 +33,14 @@ export function kindToTrain(task: string, options: TrainRunOptions): ModelKind {
   return kind;
 }
 
+/** A run folder, or an export folder read as the run it came from (export-folder.ts). */
+async function loadRunOrExport(dir: string): Promise<LoadedRun> {
+  const exported = await readExportMetadata(dir);
+  if (!exported) return loadRun(dir);
+  const kind = MODEL_KINDS.find((k) => k.id === exported.kind)!;
+  return loadExportFolder(dir, exported, kind);
+}
+
 /** A run folder opened by its kind; `kind` is what to ask of it. Dispose `run.model` when done. */
 export interface KindAndRun {
   kind: ModelKind;
@@ -40,11 +49,12 @@ export interface KindAndRun {
 
 /**
  * Loads the run folder `dir` (config, model, tokenizer, labels; a LoRA run with its base and
- * adapter) and opens it with the kind that wrote it: the one function that turns a folder into a
- * typed run. Anything missing or malformed is a ModelError naming the folder and the file.
+ * adapter; or an export folder, as the run it came from) and opens it with the kind that wrote it:
+ * the one function that turns a folder into a typed run. Anything missing or malformed is a
+ * ModelError naming the folder and the file.
  */
 export async function openRun(dir: string): Promise<KindAndRun> {
-  const loaded = await loadRun(dir);
+  const loaded = await loadRunOrExport(dir);
   try {
     const kind = kindOf(loaded.config, dir);
     return {kind, run: kind.open(loaded)};
@@ -67,7 +77,7 @@ export interface LoadedKindRun {
  * sometimes (prune or quantize without --data or --eval work on any run folder with a model).
  */
 export async function loadKindRun(dir: string): Promise<LoadedKindRun> {
-  const loaded = await loadRun(dir);
+  const loaded = await loadRunOrExport(dir);
   let kind: ModelKind;
   try {
     kind = kindOf(loaded.config, dir);

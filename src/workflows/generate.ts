@@ -1,19 +1,19 @@
 import * as tf from '@tensorflow/tfjs';
-import {Rng} from '../data/rng.js';
-import {ConfigError, ModelError} from '../errors.js';
+import {ModelError} from '../errors.js';
 import {CachedDecoder} from '../models/causal-lm/cached-decoder.js';
 import type {LanguageModelRun} from '../models/causal-lm/causal-lm-run.js';
-import {checkSampling, type SamplingOptions, sampleToken} from '../models/causal-lm/sampling.js';
+import {
+  checkDecodeOptions,
+  type Decoded,
+  type DecodeOptions,
+  decodeTokens,
+  promptIds,
+} from '../models/causal-lm/decode-loop.js';
 import {openRun} from '../models/registry.js';
 import {TokenStream} from '../tokenizer/token-stream.js';
 
-export interface GenerateOptions extends SamplingOptions {
-  /** New tokens at most. Default 128. */
-  maxTokens?: number;
-  /** Seed of the sampler: same seed, same text. Default 42. */
-  seed?: number;
-  /** Stop when the text ends with one of these (it is left out of the result). */
-  stop?: readonly string[];
+/** Sampling, `maxTokens`, `seed` and `stop` (decode-loop.ts, shared with the browser runtime). */
+export interface GenerateOptions extends DecodeOptions {
   /** Decode with the KV cache (default), or re-run the whole sequence for every token. */
   useCache?: boolean;
   /** Each piece of text as it is decoded. */
@@ -40,14 +40,10 @@ export async function generate(
   prompt: string,
   options: GenerateOptions = {},
 ): Promise<GenerateResult> {
-  checkSampling(options);
-  const maxTokens = options.maxTokens ?? 128;
-  if (!(Number.isInteger(maxTokens) && maxTokens >= 1)) {
-    throw new ConfigError(`max tokens must be a whole number ≥ 1, got ${maxTokens}`);
-  }
+  checkDecodeOptions(options);
   const run = typeof model === 'string' ? await openLanguageModel(model) : model;
   try {
-    return await generateWith(run, prompt, maxTokens, options);
+    return await generateWith(run, prompt, options);
   } finally {
     if (typeof model === 'string') run.model.dispose();
   }
@@ -69,75 +65,44 @@ async function openLanguageModel(dir: string): Promise<LanguageModelRun> {
 async function generateWith(
   run: LanguageModelRun,
   prompt: string,
-  maxTokens: number,
   options: GenerateOptions,
 ): Promise<GenerateResult> {
   const {tokenizer, config} = run;
-  const eos = tokenizer.special.eos;
-  const bos = tokenizer.special.bos;
-  let promptIds = await tokenizer.encode(prompt);
-  // An empty prompt starts from the end-of-text token, as documents follow one another in training.
-  if (promptIds.length === 0) promptIds = [eos ?? bos ?? 0];
-  if (promptIds.length >= config.contextLength) {
-    throw new ConfigError(
-      `the prompt is ${promptIds.length} tokens; the model reads at most ${config.contextLength}`,
-      'shorten the prompt',
-    );
-  }
-  const rng = new Rng(options.seed ?? 42);
-  const stream = new TokenStream(tokenizer);
-  const useCache = options.useCache ?? true;
-  const decoder = useCache ? new CachedDecoder(run.model, config) : undefined;
-  const ids: number[] = [];
-  let text = '';
-  let stoppedBy: GenerateResult['stopped_by'] = 'max_tokens';
-  let started = 0;
+  const ids = promptIds(await tokenizer.encode(prompt), tokenizer.special, config.contextLength);
+  const decoder = (options.useCache ?? true) ? new CachedDecoder(run.model, config) : undefined;
+  // Uncached: the whole sequence so far through the model for every token.
+  const sequence: number[] = [];
+  const step = (next: readonly number[]) => {
+    if (decoder) return decoder.step(next);
+    sequence.push(...next);
+    return lastLogits(run, sequence);
+  };
+  let decoded: Decoded;
   try {
-    let logits = decoder ? decoder.step(promptIds) : lastLogits(run, promptIds);
-    started = performance.now();
-    for (;;) {
-      const values = (await logits.data()) as Float32Array;
-      logits.dispose();
-      const id = sampleToken(values, options, () => rng.next());
-      if (id === eos) {
-        stoppedBy = 'eos';
-        break;
-      }
-      ids.push(id);
-      const piece = await stream.push(id);
-      text += piece;
-      const stop = options.stop?.find((s) => s !== '' && text.includes(s));
-      if (stop !== undefined) {
-        text = text.slice(0, text.indexOf(stop));
-        stoppedBy = 'stop';
-        break;
-      }
-      if (piece) options.onText?.(piece);
-      if (ids.length >= maxTokens) break;
-      if (promptIds.length + ids.length >= config.contextLength) {
-        stoppedBy = 'context';
-        break;
-      }
-      logits = decoder ? decoder.step([id]) : lastLogits(run, [...promptIds, ...ids]);
-    }
-    if (stoppedBy !== 'stop') {
-      const rest = await stream.flush();
-      text += rest;
-      if (rest) options.onText?.(rest);
-    }
+    decoded = await decodeTokens(
+      {
+        promptIds: ids,
+        contextLength: config.contextLength,
+        eos: tokenizer.special.eos,
+        step,
+        stream: new TokenStream(tokenizer),
+        onToken: options.onText && ((text) => text && options.onText!(text)),
+      },
+      options,
+    );
   } finally {
     decoder?.dispose();
   }
-  const seconds = (performance.now() - started) / 1000;
+  const seconds = decoded.decodeMs / 1000;
   return {
     prompt,
-    text,
-    ids,
-    tokens: ids.length,
-    stopped_by: stoppedBy,
+    text: decoded.text,
+    ids: decoded.ids,
+    tokens: decoded.ids.length,
+    stopped_by: decoded.stoppedBy,
     seconds,
-    tokens_per_s: ids.length / Math.max(seconds, 1e-9),
-    prompt_tokens: promptIds.length,
+    tokens_per_s: decoded.ids.length / Math.max(seconds, 1e-9),
+    prompt_tokens: ids.length,
   };
 }
 

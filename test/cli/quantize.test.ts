@@ -81,6 +81,7 @@ describe('deepseek-kit quantize and export', () => {
       'group1-shard1of1.bin',
       'tokenizer.json',
       'labels.json',
+      'tokenizer_config.json',
     ]);
     const json = JSON.parse(await readFile(join(out, 'model.json'), 'utf8'));
     expect(json.format).toBe('layers-model');

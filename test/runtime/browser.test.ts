@@ -4,7 +4,7 @@ import {cp, mkdtemp, readFile, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {build} from 'esbuild';
-import {type BrowserContext, chromium, type Page} from 'playwright-core';
+import type {BrowserContext, Page} from 'playwright-core';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {exportModel} from '../../src/compress/export.js';
@@ -20,12 +20,12 @@ import {kitClassifier, maxDiff, predictRows, sampleIds} from '../compress/kit-mo
 import {ROOT} from '../helpers/cli.js';
 import {AWKWARD_TEXTS} from './awkward-texts.js';
 import {UNICODE_CHECKS, type UnicodeCheck, unicodeChunks} from './browser-probe.js';
+import {CHROMIUM, type Chromium, launchChromium} from './chromium.js';
 import {fixtureTexts} from './fixture-texts.js';
 import {KIT_TOKENIZERS, kitTokenizer} from './kit-tokenizers.js';
 import {type Served, serveFolder} from './serve-folder.js';
-import {exportWithMetadata, TINY_RUNS, trainTinyRuns} from './tiny-exports.js';
+import {exportTinyRun, TINY_RUNS, trainTinyRuns} from './tiny-exports.js';
 
-const CHROMIUM = '/usr/bin/chromium';
 const haveChromium = existsSync(CHROMIUM);
 if (!haveChromium && !process.env.CI) {
   console.warn(
@@ -59,8 +59,8 @@ type PageGlobals = any;
 describe.skipIf(!haveChromium && !process.env.CI)('the runtime bundles in headless Chromium', () => {
   let root: string;
   let served: Served;
+  let browser: Chromium;
   let context: BrowserContext;
-  let profile: string;
   const errors: string[] = [];
 
   beforeAll(async () => {
@@ -78,8 +78,8 @@ describe.skipIf(!haveChromium && !process.env.CI)('the runtime bundles in headle
     });
     await trainTinyRuns(root);
     for (const name of Object.values(TINY_RUNS))
-      await exportWithMetadata(join(root, name), join(root, 'exports', name));
-    await exportWithMetadata(join(root, TINY_RUNS.text), join(root, 'exports', 'text-int8'), 'int8');
+      await exportTinyRun(join(root, name), join(root, 'exports', name));
+    await exportTinyRun(join(root, TINY_RUNS.text), join(root, 'exports', 'text-int8'), 'int8');
     for (const name of KIT_TOKENIZERS) {
       const tokenizer = await kitTokenizer(name);
       await writeFile(join(root, `${name}.json`), JSON.stringify(tokenizer.toJSON()));
@@ -89,28 +89,14 @@ describe.skipIf(!haveChromium && !process.env.CI)('the runtime bundles in headle
       ...Object.fromEntries(Object.entries(PAGES).map(([path, html]) => [path, async () => html])),
       '/tfjs.mjs': tfjs,
     });
-    profile = await mkdtemp(join(tmpdir(), 'dsk-chromium-'));
-    context = await chromium.launchPersistentContext(profile, {
-      executablePath: CHROMIUM,
-      headless: true,
-      args: [
-        '--headless',
-        '--no-sandbox',
-        '--disable-gpu',
-        '--disable-quic',
-        '--no-first-run',
-        '--disable-background-networking',
-        '--disable-component-update',
-        '--disable-sync',
-      ],
-    });
+    browser = await launchChromium();
+    context = browser.context;
   });
 
   afterAll(async () => {
-    await context?.close();
+    await browser?.close();
     await served?.close();
     await rm(root, {recursive: true, force: true});
-    if (profile) await rm(profile, {recursive: true, force: true});
   });
 
   const open = async (path: keyof typeof PAGES): Promise<Page> => {

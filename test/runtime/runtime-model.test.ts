@@ -22,7 +22,7 @@ import {generate} from '../../src/workflows/generate.js';
 import {AWKWARD_TEXTS} from './awkward-texts.js';
 import {fixtureTexts} from './fixture-texts.js';
 import {type Served, serveFolder} from './serve-folder.js';
-import {exportWithMetadata, metadataOf, TINY_RUNS, trainTinyRuns} from './tiny-exports.js';
+import {exportTinyRun, storedMetadata, TINY_RUNS, trainTinyRuns} from './tiny-exports.js';
 
 /** The runtime's loadModel over HTTP in Node, against the kit's own predict and generate. */
 describe('runtime loadModel', () => {
@@ -36,9 +36,9 @@ describe('runtime loadModel', () => {
     dir = await mkdtemp(join(tmpdir(), 'dsk-runtime-model-'));
     await trainTinyRuns(dir);
     for (const name of Object.values(TINY_RUNS)) {
-      runs[name] = await exportWithMetadata(join(dir, name), join(dir, 'exports', name));
+      runs[name] = await exportTinyRun(join(dir, name), join(dir, 'exports', name));
     }
-    await exportWithMetadata(join(dir, TINY_RUNS.text), join(dir, 'exports', 'text-int8'), 'int8');
+    await exportTinyRun(join(dir, TINY_RUNS.text), join(dir, 'exports', 'text-int8'), 'int8');
     served = await serveFolder(dir);
   });
 
@@ -166,7 +166,7 @@ describe('runtime loadModel', () => {
     expect(model.kind).toBe('feature-classifier');
     model.dispose();
 
-    const good = metadataOf(runs[TINY_RUNS.text]!);
+    const good = await storedMetadata(join(dir, 'exports', TINY_RUNS.text));
     const bad = (change: object) => () => parseExportMetadata({...good, ...change}, 'x/model.json');
     expect(bad({})).not.toThrow();
     expect(bad({kind: 'regressor'})).toThrow(
@@ -180,7 +180,7 @@ describe('runtime loadModel', () => {
     expect(bad({tokenizer: {file: 'tokenizer.json', kind: 'sentencepiece'}})).toThrow(/"tokenizer.kind"/);
     expect(bad({maxLne: 8})).toThrow(/unknown field "maxLne"/);
     expect(bad({output: 'probabilities'})).toThrow(ModelError);
-    const iris = metadataOf(runs[TINY_RUNS.iris]!);
+    const iris = metadata;
     expect(() =>
       parseExportMetadata(
         {...iris, features: {...(iris as {features: object}).features, std: [1, 0, 1, 1]}},

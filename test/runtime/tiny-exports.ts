@@ -1,22 +1,15 @@
 import {readFile, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
-import {exportModel} from '../../src/compress/export.js';
-import type {CausalLMConfig} from '../../src/models/causal-lm/causal-lm.js';
 import {trainLanguageModel} from '../../src/models/causal-lm/causal-lm-train.js';
-import type {FeatureStats} from '../../src/models/feature-classifier/feature-classifier.js';
+import type {ExportMetadata} from '../../src/models/export-metadata.js';
 import {trainFeatureClassifier} from '../../src/models/feature-classifier/feature-classifier-train.js';
-import type {ClassifierConfig} from '../../src/models/text-classifier/classifier.js';
 import {trainClassifier} from '../../src/models/text-classifier/classifier-train.js';
 import {loadRun} from '../../src/run/load-run.js';
 import type {LoadedRun} from '../../src/run/run-folder.js';
-import type {ExportMetadata} from '../../src/runtime/metadata.js';
+import {exportRun} from '../../src/workflows/export.js';
 import {ROOT} from '../helpers/cli.js';
 
-/**
- * Tiny runs of every model kind the runtime serves, trained for a few steps on the fixtures, and
- * their exports with the runtime's metadata (written here from the run's config, labels and
- * tokenizer until `export` writes it).
- */
+/** Tiny runs of every model kind the runtime serves, trained for a few steps on the fixtures. */
 export const TINY_RUNS = {
   /** WordPiece text classifier with a transformer block. */
   text: 'text',
@@ -28,6 +21,30 @@ export const TINY_RUNS = {
   lmLearned: 'lm-learned',
 } as const;
 
+/** More tiny runs, so that the Chromium matrix covers every block the kit builds. */
+export const MATRIX_RUNS = {
+  /** Text classifier without blocks: the mean of subword embeddings. */
+  textBag: 'text-bag',
+  /** Text classifier with an MoE FFN. */
+  textMoE: 'text-moe',
+  /** RoPE with MoE blocks. */
+  lmMoE: 'lm-moe',
+  /** Learned positions with dense blocks (the `dense-lm` preset's shape, small). */
+  lmLearnedDense: 'lm-learned-dense',
+} as const;
+
+const MOE = {
+  numExperts: 4,
+  topK: 2,
+  expertHidden: 16,
+  numShared: 1,
+  scoring: 'softmax',
+  normTopK: true,
+  auxLossCoef: 0.01,
+} as const;
+const TEXT = {maxLen: 32, dModel: 16, numHeads: 2, ffnHidden: 32, numLayers: 1, vocabSize: 600};
+const COMMON = {batchSize: 8, steps: 8, seed: 3, lr: 3e-3};
+
 const IRIS = ['sepal_length', 'sepal_width', 'petal_length', 'petal_width'];
 const LM = {contextLength: 48, dModel: 32, numLayers: 2, numHeads: 2, ffnHidden: 64, vocabSize: 400};
 
@@ -38,13 +55,8 @@ export async function trainTinyRuns(dir: string): Promise<void> {
   await writeFile(reviews, `${lines.slice(0, 200).join('\n')}\n`);
   const moby = join(dir, 'moby.txt');
   await writeFile(moby, (await readFile(join(ROOT, 'fixtures/text/moby-dick.txt'), 'utf8')).slice(0, 40_000));
-  const common = {batchSize: 8, steps: 8, seed: 3, lr: 3e-3};
-  await trainClassifier({
-    ...common,
-    data: reviews,
-    out: join(dir, TINY_RUNS.text),
-    overrides: {maxLen: 32, dModel: 16, numHeads: 2, ffnHidden: 32, numLayers: 1, vocabSize: 600},
-  });
+  const common = COMMON;
+  await trainClassifier({...common, data: reviews, out: join(dir, TINY_RUNS.text), overrides: TEXT});
   await trainFeatureClassifier({
     ...common,
     steps: 30,
@@ -64,86 +76,53 @@ export async function trainTinyRuns(dir: string): Promise<void> {
       ffn: 'moe',
       tiedHead: false,
       tokenizerKind: 'byte',
-      moe: {
-        numExperts: 4,
-        topK: 2,
-        expertHidden: 16,
-        numShared: 1,
-        scoring: 'softmax',
-        normTopK: true,
-        auxLossCoef: 0.01,
-      },
+      moe: MOE,
     },
   });
 }
 
-/** The runtime's metadata of a run, as the export side is to write it. */
-export function metadataOf(run: LoadedRun): ExportMetadata {
-  const data = (run.config.data ?? {}) as {textField?: string; labelField?: string};
-  const common = {kitVersion: '0.1.0'};
-  if (run.config.features) {
-    const features = run.config.features as FeatureStats;
-    return {
-      ...common,
-      kind: 'feature-classifier',
-      task: 'classify',
-      output: 'class-logits',
-      input: {name: 'features', dtype: 'float32', shape: [null, features.columns.length]},
-      labels: run.labels!,
-      features,
-      labelField: data.labelField,
-    };
-  }
-  const tokenizer = run.tokenizer!;
-  const text = {
-    vocabSize: tokenizer.vocabSize,
-    specialTokens: {...tokenizer.special},
-    tokenizer: {file: 'tokenizer.json', kind: tokenizer.kind},
-    textField: data.textField,
-  };
-  if (run.config.task === 'classify') {
-    const config = run.config.model as ClassifierConfig;
-    return {
-      ...common,
-      ...text,
-      kind: 'text-classifier',
-      task: 'classify',
-      output: 'class-logits',
-      input: {name: 'ids', dtype: 'int32', shape: [null, config.maxLen]},
-      labels: run.labels!,
-      maxLen: config.maxLen,
-      labelField: data.labelField,
-    };
-  }
-  const config = run.config.model as CausalLMConfig;
-  return {
-    ...common,
-    ...text,
-    kind: 'causal-lm',
-    task: 'lm',
-    output: 'token-logits',
-    input: {name: 'ids', dtype: 'int32', shape: [null, null]},
-    contextLength: config.contextLength,
-    decoder: {numLayers: config.numLayers, positions: config.positions, tiedHead: config.tiedHead},
-  };
+/** Trains MATRIX_RUNS into `dir`, after trainTinyRuns (it reads the data that one writes); ~8 s. */
+export async function trainMatrixRuns(dir: string): Promise<void> {
+  const reviews = join(dir, 'reviews.jsonl');
+  const moby = join(dir, 'moby.txt');
+  await trainClassifier({
+    ...COMMON,
+    data: reviews,
+    out: join(dir, MATRIX_RUNS.textBag),
+    overrides: {...TEXT, numLayers: 0, dropout: 0},
+  });
+  await trainClassifier({
+    ...COMMON,
+    data: reviews,
+    out: join(dir, MATRIX_RUNS.textMoE),
+    overrides: {...TEXT, ffn: 'moe', moe: MOE},
+  });
+  await trainLanguageModel({
+    ...COMMON,
+    data: moby,
+    out: join(dir, MATRIX_RUNS.lmMoE),
+    overrides: {...LM, ffn: 'moe', moe: MOE},
+  });
+  await trainLanguageModel({
+    ...COMMON,
+    data: moby,
+    out: join(dir, MATRIX_RUNS.lmLearnedDense),
+    overrides: {...LM, positions: 'learned', tiedHead: false},
+  });
 }
 
-/** Exports the run in `dir` to `out` (weights as `dtype`) with the runtime's metadata in model.json. */
-export async function exportWithMetadata(
+/** Exports the run in `dir` to `out` (weights as `dtype`) as `deepseek-kit export` does. */
+export async function exportTinyRun(
   dir: string,
   out: string,
   dtype: 'none' | 'float16' | 'uint8' | 'int8' | 'int4' = 'none',
 ): Promise<LoadedRun> {
-  const run = await loadRun(dir);
-  await exportModel(run.model, out, {
-    dtype,
-    groupSize: dtype === 'int4' ? 8 : 0,
-    tokenizerFile: run.tokenizer ? join(dir, 'tokenizer.json') : undefined,
-    labels: run.labels,
-  });
-  const modelJson = join(out, 'model.json');
-  const json = JSON.parse(await readFile(modelJson, 'utf8'));
-  json.userDefinedMetadata.deepseek_kit.model = metadataOf(run);
-  await writeFile(modelJson, JSON.stringify(json));
-  return run;
+  await exportRun({model: dir, out, dtype, groupSize: dtype === 'int4' ? 8 : 0});
+  return loadRun(dir);
+}
+
+/** The runtime metadata an export's model.json carries. */
+export async function storedMetadata(folder: string): Promise<ExportMetadata> {
+  const json = JSON.parse(await readFile(join(folder, 'model.json'), 'utf8'));
+  return json.userDefinedMetadata.deepseek_kit.model;
 }

@@ -1,7 +1,9 @@
+import {RUN_FILES} from '../../run/run-folder.js';
+import type {CausalLMMetadata} from '../export-metadata.js';
 import type {ModelKind, ModelMetadata} from '../model-kind.js';
 import {BatchDecoder} from './batch-decoder.js';
 import {CachedDecoder} from './cached-decoder.js';
-import {CAUSAL_LM_PRESET_SUMMARIES} from './causal-lm.js';
+import {CAUSAL_LM_PRESET_SUMMARIES, DEFAULT_CAUSAL_LM_CONFIG} from './causal-lm.js';
 import {evaluateLanguageModel, languageModelPerplexity} from './causal-lm-evaluate.js';
 import {asLanguageModelRun, type LanguageModelRun} from './causal-lm-run.js';
 import {
@@ -46,8 +48,27 @@ export const causalLMKind: ModelKind<LanguageModelRun> = {
     contextLength: run.config.contextLength,
     vocabSize: run.tokenizer.vocabSize,
     specialTokens: {...run.tokenizer.special},
+    tokenizer: {file: RUN_FILES.tokenizer, kind: run.tokenizer.kind},
+    decoder: {
+      numLayers: run.config.numLayers,
+      positions: run.config.positions,
+      tiedHead: run.config.tiedHead,
+    },
     textField: run.textField,
   }),
+  exportRunConfig: (meta) => {
+    const m = meta as CausalLMMetadata;
+    return {
+      task: 'lm',
+      model: {
+        ...DEFAULT_CAUSAL_LM_CONFIG,
+        ...m.decoder,
+        contextLength: m.contextLength,
+        vocabSize: m.vocabSize,
+      },
+      data: {textField: m.textField},
+    };
+  },
   finetuneData: languageModelFinetuneData,
   distill: (teacher, options) =>
     distillLanguageModel(options, teacher, {

@@ -10,5 +10,6 @@ export * from './causal-lm-evaluate.js';
 export * from './causal-lm-kind.js';
 export * from './causal-lm-run.js';
 export * from './causal-lm-train.js';
+export * from './decode-loop.js';
 export * from './lm-data.js';
 export * from './sampling.js';

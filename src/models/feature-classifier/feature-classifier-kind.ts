@@ -1,6 +1,10 @@
 import {classifierLoss} from '../classify/classifier-training.js';
+import type {FeatureClassifierMetadata} from '../export-metadata.js';
 import type {ModelKind, ModelMetadata} from '../model-kind.js';
-import {FEATURE_CLASSIFIER_PRESET_SUMMARIES} from './feature-classifier.js';
+import {
+  DEFAULT_FEATURE_CLASSIFIER_CONFIG,
+  FEATURE_CLASSIFIER_PRESET_SUMMARIES,
+} from './feature-classifier.js';
 import {predictFeatureRows} from './feature-classifier-predict.js';
 import {
   asFeatureClassifierRun,
@@ -47,6 +51,15 @@ export const featureClassifierKind: ModelKind<FeatureClassifierRun> = {
     features: {columns: [...run.stats.columns], mean: [...run.stats.mean], std: [...run.stats.std]},
     labelField: run.labelField,
   }),
+  exportRunConfig: (meta) => {
+    const m = meta as FeatureClassifierMetadata;
+    return {
+      task: 'classify',
+      model: DEFAULT_FEATURE_CLASSIFIER_CONFIG,
+      features: m.features,
+      data: {labelField: m.labelField},
+    };
+  },
   classify: classifyFeatureRows,
   predict: predictFeatureRows,
 };

@@ -1,7 +1,9 @@
+import {RUN_FILES} from '../../run/run-folder.js';
 import {classifierLoss} from '../classify/classifier-training.js';
 import {holdout, readLabeledRows} from '../classify/labeled-data.js';
+import type {TextClassifierMetadata} from '../export-metadata.js';
 import type {ModelKind, ModelMetadata} from '../model-kind.js';
-import {CLASSIFIER_PRESET_SUMMARIES} from './classifier.js';
+import {CLASSIFIER_PRESET_SUMMARIES, DEFAULT_CLASSIFIER_CONFIG} from './classifier.js';
 import {
   asClassifierRun,
   type ClassifierRun,
@@ -43,9 +45,18 @@ export const textClassifierKind: ModelKind<ClassifierRun> = {
     maxLen: run.config.maxLen,
     vocabSize: run.tokenizer.vocabSize,
     specialTokens: {...run.tokenizer.special},
+    tokenizer: {file: RUN_FILES.tokenizer, kind: run.tokenizer.kind},
     textField: run.textField,
     labelField: run.labelField,
   }),
+  exportRunConfig: (meta) => {
+    const m = meta as TextClassifierMetadata;
+    return {
+      task: 'classify',
+      model: {...DEFAULT_CLASSIFIER_CONFIG, maxLen: m.maxLen, vocabSize: m.vocabSize},
+      data: {textField: m.textField, labelField: m.labelField},
+    };
+  },
   finetuneData: classifierFinetuneData,
   distill: distillClassifier,
   classify: classifyTextRows,
