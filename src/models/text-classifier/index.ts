@@ -4,6 +4,7 @@
  * distillation from a classifier teacher and its teacher-logit cache.
  */
 export * from './classifier.js';
+export * from './classifier-baseline.js';
 export * from './classifier-plan.js';
 export * from './classifier-run.js';
 export {

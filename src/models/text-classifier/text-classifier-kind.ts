@@ -1,6 +1,7 @@
 import {classifierLoss} from '../classify/classifier-training.js';
 import type {ModelKind, ModelMetadata} from '../model-kind.js';
 import {CLASSIFIER_PRESET_SUMMARIES} from './classifier.js';
+import {textClassifierBaseline} from './classifier-baseline.js';
 import {
   asClassifierRun,
   type ClassifierRun,
@@ -42,6 +43,7 @@ export const textClassifierKind: ModelKind<ClassifierRun> = {
   }),
   finetuneData: classifierFinetuneData,
   distill: distillClassifier,
+  baseline: textClassifierBaseline,
   classify: classifyTextRows,
   predict: predictTexts,
 };
