@@ -100,7 +100,7 @@ export function engineOptions(
 > {
   return {
     seed: o.seed ?? 42,
-    epochs: o.epochs,
+    epochs: o.epochs ?? 3, // train's flag default before kinds chose their own schedules
     steps: o.steps,
     gradAccum: o.gradAccum,
     clipNorm: o.clipNorm ?? 1,
