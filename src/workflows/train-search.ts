@@ -102,7 +102,7 @@ export async function trainWithBudget(task: Task, options: BudgetSearchOptions):
         if (left <= 0) break;
         const dir = join(scratch, `${c.candidate.replace(/[^\w.@-]/g, '_')}-r${rung}`);
         const signal = AbortSignal.any([
-          AbortSignal.timeout(left),
+          AbortSignal.timeout(Math.ceil(left)),
           ...(options.signal ? [options.signal] : []),
         ]);
         const t0 = performance.now();
