@@ -145,11 +145,11 @@ export function evaluationHtml(page: EvaluationPage): string {
   if (e.task === 'classify') {
     sections.push(
       `<h2>Per class</h2><div class="grid-2"><figure>${heatmap({
-        title: 'Confusion matrix (rows: true class, columns: predicted; shade: share of the row)',
+        title: 'Confusion matrix',
         rows: e.labels,
         columns: e.labels,
         values: e.confusion,
-      })}</figure><figure>${barChart({
+      })}<figcaption class="sub">rows: true class, columns: predicted; shade: share of the row</figcaption></figure><figure>${barChart({
         title: 'Precision, recall and F1 per class',
         categories: e.labels,
         groups: ['precision', 'recall', 'f1'].map((name) => ({
