@@ -88,9 +88,12 @@ export const CLASSIFIER_PRESETS: Readonly<Record<string, Partial<ClassifierConfi
   'small-moe': {ffn: 'moe'},
   /**
    * fastText's supervised model (Joulin et al. 2017): the bag with hashed token bigrams averaged in,
-   * which adds local word order for a few milliseconds per batch.
+   * which adds local word order ("not good"). On bench:quality's validation splits the bigrams gave
+   * IMDB +1.8 points over `bag` (0.8825 vs 0.8649) and left the topic sets within 0.3; 32 wide rather
+   * than 64: the same accuracy (IMDB 0.8825 vs 0.8784) at half the time, as every step updates the
+   * whole table.
    */
-  fasttext: {maxLen: 512, numLayers: 0, dropout: 0, vocabSize: 16000, bigramBuckets: 32768},
+  fasttext: {maxLen: 512, numLayers: 0, dModel: 32, dropout: 0, vocabSize: 16000, bigramBuckets: 32768},
   /** Two wider blocks, longer context. */
   base: {maxLen: 384, dModel: 128, numLayers: 2, numHeads: 4, ffnHidden: 344, vocabSize: 16000},
 };
@@ -98,11 +101,11 @@ export const CLASSIFIER_PRESETS: Readonly<Record<string, Partial<ClassifierConfi
 /** One line per preset, for `train --help` (a test keeps the names equal to CLASSIFIER_PRESETS'). */
 export const CLASSIFIER_PRESET_SUMMARIES: Readonly<Record<string, string>> = {
   tiny: '1 block of 32, maxLen 128, 2k vocab: seconds, for tests',
-  small: '2 blocks of 64, maxLen 256, 8k vocab (default)',
+  small: '2 blocks of 64, maxLen 256, 8k vocab (default under --config)',
   'small-moe': 'small with MoE FFNs: 4 experts of 64 (top-2) + 1 shared',
   bag: 'no blocks: the mean of subword embeddings, 16k vocab',
   base: '2 blocks of 128, maxLen 384, 16k vocab',
-  fasttext: 'bag of subword + hashed bigram embeddings (fastText), 16k vocab + 32k buckets',
+  fasttext: 'bag of subword + hashed bigram embeddings (fastText), 32 wide: the automatic choice',
 };
 
 /** The name of the classifier's output Dense, the head that fine-tuning may replace. */
