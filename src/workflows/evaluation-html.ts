@@ -143,21 +143,25 @@ export function evaluationHtml(page: EvaluationPage): string {
   const e = page.evaluation;
   const sections: string[] = [`<h2>Summary</h2>${summary(page)}`];
   if (e.task === 'classify') {
+    const confusion = heatmap({
+      title: 'Confusion matrix',
+      rows: e.labels,
+      columns: e.labels,
+      values: e.confusion,
+    });
+    const scores = barChart({
+      title: 'Precision, recall and F1 per class',
+      categories: e.labels,
+      groups: (['precision', 'recall', 'f1'] as const).map((name) => ({
+        name,
+        values: e.labels.map((l) => e.per_class[l]![name]),
+      })),
+      max: 1,
+    });
+    const caption =
+      '<figcaption class="sub">rows: true class, columns: predicted; shade: share of the row</figcaption>';
     sections.push(
-      `<h2>Per class</h2><div class="grid-2"><figure>${heatmap({
-        title: 'Confusion matrix',
-        rows: e.labels,
-        columns: e.labels,
-        values: e.confusion,
-      })}<figcaption class="sub">rows: true class, columns: predicted; shade: share of the row</figcaption></figure><figure>${barChart({
-        title: 'Precision, recall and F1 per class',
-        categories: e.labels,
-        groups: ['precision', 'recall', 'f1'].map((name) => ({
-          name,
-          values: e.labels.map((l) => e.per_class[l]![name as 'precision' | 'recall' | 'f1']),
-        })),
-        max: 1,
-      })}</figure></div>${perClass(page)}`,
+      `<h2>Per class</h2><div class="grid-2"><figure>${confusion}${caption}</figure><figure>${scores}</figure></div>${perClass(page)}`,
     );
   }
   const curves = trainingCurves(page.records, e.task === 'lm');
