@@ -33,7 +33,8 @@ export default class Evaluate extends ModelCommand {
       dependsOn: ['baseline'],
     }),
     html: Flags.string({
-      summary: 'Also write a self-contained HTML report: confusion matrix, per-class scores, training curves.',
+      summary:
+        'Also write a self-contained HTML report: confusion matrix, per-class scores, training curves.',
     }),
   };
 

@@ -12,8 +12,9 @@ export interface HashedBigramsArgs extends LayerArgs {
 }
 
 /** Multiplier of the hash: with ids below 2^16, 251·a + b stays below 2^24, exact in float32 (WebGL). */
-const MULTIPLIER = 251;
-const ID_RANGE = 65_521; // the largest prime below 2^16
+export const BIGRAM_MULTIPLIER = 251;
+/** Ids are reduced modulo this first: the largest prime below 2^16. */
+export const BIGRAM_ID_RANGE = 65_521;
 
 /**
  * Token ids [batch, t] → the tokens followed by their hashed bigrams [batch, 2t − 1], as fastText adds
@@ -50,9 +51,9 @@ export class HashedBigrams extends tf.layers.Layer {
       const a = tf.slice(ids, [0, 0], [-1, t - 1]);
       const b = tf.slice(ids, [0, 1], [-1, t - 1]);
       const int = (x: number) => tf.scalar(x, 'int32'); // a bare number would make the math float
-      const range = int(ID_RANGE);
+      const range = int(BIGRAM_ID_RANGE);
       const hashed = tf.mod(
-        tf.add(tf.mul(tf.mod(a, range), int(MULTIPLIER)), tf.mod(b, range)),
+        tf.add(tf.mul(tf.mod(a, range), int(BIGRAM_MULTIPLIER)), tf.mod(b, range)),
         int(this.buckets),
       );
       const pad = int(this.padId);

@@ -44,7 +44,9 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<Evaluati
       });
     }
     if (options.html) {
-      const records = await MetricsLog.read(join(options.model, 'metrics.jsonl')).catch(() => [] as MetricsRecord[]);
+      const records = await MetricsLog.read(join(options.model, 'metrics.jsonl')).catch(
+        () => [] as MetricsRecord[],
+      );
       const out = await OutputFile.open(options.html, [options.data]);
       out.stream.end(evaluationHtml({evaluation: result, baseline: result.baseline, records, kind: kind.id}));
       await out.commit();

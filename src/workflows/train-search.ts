@@ -176,7 +176,8 @@ export async function trainWithBudget(task: Task, options: BudgetSearchOptions):
 
 /** One line as a trial ends: `tried fasttext@0.01 (3 epochs): val_acc 0.9312 in 12.0 s`. */
 export function formatTrial(t: SearchTrial): string {
-  const score = t.val_acc !== undefined ? `val_acc ${t.val_acc.toFixed(4)}` : `val_loss ${t.val_loss?.toFixed(4) ?? '-'}`;
+  const score =
+    t.val_acc !== undefined ? `val_acc ${t.val_acc.toFixed(4)}` : `val_loss ${t.val_loss?.toFixed(4) ?? '-'}`;
   return `tried ${t.candidate} (${t.epochs} epoch${t.epochs > 1 ? 's' : ''}): ${t.status === 'failed' ? `failed: ${t.error}` : score} in ${t.seconds.toFixed(1)} s${t.status === 'stopped' ? ', stopped at the deadline' : ''}`;
 }
 
