@@ -34,7 +34,7 @@ const {values: args} = parseArgs({
   },
 });
 
-const jsonl = (rows: readonly Row[]) => rows.map((r) => JSON.stringify(r)).join('\n') + '\n';
+const jsonl = (rows: readonly Row[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
 const cpuSeconds = (since: NodeJS.CpuUsage) => {
   const u = process.cpuUsage(since);
   return (u.user + u.system) / 1e6;
