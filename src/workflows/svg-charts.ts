@@ -61,7 +61,8 @@ const fmt = (x: number) =>
 export function thin<T>(points: readonly T[], max = 400): T[] {
   if (points.length <= max) return [...points];
   const every = points.length / max;
-  return Array.from({length: max}, (_, i) => points[Math.floor(i * every)]!).concat(points.at(-1)!);
+  // Not concat: it would spread a last point that is itself an array ([step, value]) into two numbers.
+  return [...Array.from({length: max}, (_, i) => points[Math.floor(i * every)]!), points.at(-1)!];
 }
 
 /** A line chart with axes, ticks, a legend, one polyline per series. */
