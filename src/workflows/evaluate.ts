@@ -48,7 +48,15 @@ export async function evaluateRun(options: EvaluateRunOptions): Promise<Evaluati
         () => [] as MetricsRecord[],
       );
       const out = await OutputFile.open(options.html, [options.data]);
-      out.stream.end(evaluationHtml({evaluation: result, baseline: result.baseline, records, kind: kind.id}));
+      out.stream.end(
+        evaluationHtml({
+          evaluation: result,
+          baseline: result.baseline,
+          records,
+          kind: kind.id,
+          parameters: run.model.countParams(),
+        }),
+      );
       await out.commit();
       result.html = options.html;
     }

@@ -11,6 +11,8 @@ export interface EvaluationPage {
   records: readonly MetricsRecord[];
   /** The model kind's id (`text-classifier`…), for the heading. */
   kind: string;
+  /** The model's parameter count, shown beside the baseline's. */
+  parameters?: number;
 }
 
 const CSS = `body{font:14px/1.45 system-ui,sans-serif;margin:24px auto;max-width:1180px;color:#222;padding:0 16px}
@@ -106,7 +108,11 @@ function summary(page: EvaluationPage): string {
         ];
   if (page.baseline) {
     rows.push(
-      ['parameters', '', num(page.baseline.parameters)],
+      [
+        'parameters',
+        page.parameters === undefined ? '' : num(page.parameters),
+        num(page.baseline.parameters),
+      ],
       ['fit + score seconds', '', page.baseline.seconds.toFixed(1)],
     );
   }
