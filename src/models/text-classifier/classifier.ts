@@ -105,7 +105,7 @@ export const CLASSIFIER_PRESET_SUMMARIES: Readonly<Record<string, string>> = {
   'small-moe': 'small with MoE FFNs: 4 experts of 64 (top-2) + 1 shared',
   bag: 'no blocks: the mean of subword embeddings, 16k vocab',
   base: '2 blocks of 128, maxLen 384, 16k vocab',
-  fasttext: 'bag of subword + hashed bigram embeddings (fastText), 32 wide: the automatic choice',
+  fasttext: 'bag + hashed bigrams (fastText), 32 wide: the automatic choice',
 };
 
 /** The name of the classifier's output Dense, the head that fine-tuning may replace. */
