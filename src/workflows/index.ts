@@ -7,6 +7,7 @@
 export * from './clean-with-models.js';
 export * from './distill.js';
 export * from './evaluate.js';
+export * from './evaluation-html.js';
 export * from './export.js';
 export * from './export-onnx.js';
 export * from './finetune.js';
@@ -21,3 +22,4 @@ export * from './quantize.js';
 export * from './quickstart.js';
 export * from './run-metric.js';
 export * from './train.js';
+export * from './train-search.js';
