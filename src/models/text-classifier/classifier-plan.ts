@@ -85,9 +85,14 @@ const MAX_BAG_LEN = 512;
  */
 export function planClassifier(
   profile: DataProfile,
-  options: Pick<TrainRunOptions, 'preset' | 'configFile' | 'lr' | 'epochs' | 'batchSize' | 'patience'>,
+  options: Pick<
+    TrainRunOptions,
+    'preset' | 'configFile' | 'overrides' | 'lr' | 'epochs' | 'batchSize' | 'patience'
+  >,
 ): ClassifierPlan {
-  const automatic = options.preset === undefined && options.configFile === undefined;
+  // Model keys asking for transformer blocks (numLayers > 0) rule out the bag: they build on `small`, as before plans.
+  const blocksAsked = Number(options.overrides?.numLayers ?? 0) > 0;
+  const automatic = options.preset === undefined && options.configFile === undefined && !blocksAsked;
   const preset = options.preset ?? (automatic && profile.rows < TRANSFORMER_MIN_ROWS ? 'fasttext' : 'small');
   const base = PRESET_SCHEDULES[preset] ?? PRESET_SCHEDULES.small!;
   const schedule: ClassifierSchedule = {
@@ -100,7 +105,9 @@ export function planClassifier(
   const overrides: Partial<ClassifierConfig> = automatic && bag ? {maxLen: bagMaxLen(profile)} : {};
   const data = `${profile.rows.toLocaleString('en-US')} rows, ${profile.classes} classes, median ${profile.medianWords} words`;
   const why = !automatic
-    ? `preset ${preset} as asked`
+    ? options.preset === undefined && options.configFile === undefined
+      ? `numLayers ${options.overrides?.numLayers} asks for transformer blocks`
+      : `preset ${preset} as asked`
     : bag
       ? `a bag of embeddings beats transformer blocks below ${TRANSFORMER_MIN_ROWS.toLocaleString('en-US')} rows; maxLen ${overrides.maxLen} ${
           overrides.maxLen === MAX_BAG_LEN && profile.p95Words * 1.4 > MAX_BAG_LEN

@@ -54,6 +54,14 @@ describe('planClassifier', () => {
     expect(bagMaxLen(profile)).toBe(448);
   });
 
+  it('model keys asking for transformer blocks (numLayers > 0) build on small, not the bag', () => {
+    const profile = {rows: 1000, classes: 2, medianWords: 100, p95Words: 300};
+    const plan = planClassifier(profile, {overrides: {numLayers: 1, dModel: 16}});
+    expect(plan).toMatchObject({preset: 'small', automatic: false, overrides: {}});
+    expect(plan.reason).toMatch(/^using small .*numLayers 1 asks for transformer blocks/);
+    expect(planClassifier(profile, {overrides: {vocabSize: 600}}).preset).toBe('fasttext');
+  });
+
   it('every preset has a schedule', () => {
     expect(Object.keys(PRESET_SCHEDULES).sort()).toEqual(Object.keys(CLASSIFIER_PRESETS).sort());
   });
