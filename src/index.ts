@@ -6,6 +6,7 @@ export * from './backend/probe.js';
 export * from './backend/system.js';
 export {resolveDataFile} from './cli/data-file-flag.js';
 export {type DecimalBounds, parseDecimal} from './cli/decimal-flag.js';
+export {parseDuration} from './cli/duration.js';
 export {type ErrorReport, errorReport} from './cli/error-report.js';
 export {type StdinFileOptions, stdinToFile} from './cli/stdin-file.js';
 export * from './compress/index.js';

@@ -134,6 +134,42 @@ export const trainFlags = {
   }),
 };
 
+/**
+ * `train`'s schedule flags: no defaults here, so a classifier's preset (or the plan chosen from the
+ * data) fills what is left open; other kinds fall back to 3 epochs, lr 1e-3, batch 32, no early stopping.
+ */
+export const openScheduleFlags = {
+  epochs: Flags.integer({
+    summary:
+      'Most passes over the data (default: the preset’s; 3 for language models). Ignored with --steps.',
+    min: 1,
+    helpGroup: 'TRAINING',
+  }),
+  'batch-size': Flags.integer({
+    summary: 'Examples per batch (default: the preset’s, else 32).',
+    min: 1,
+    helpGroup: 'TRAINING',
+  }),
+  lr: decimalFlag({
+    summary: 'Peak learning rate, AdamW (default: the preset’s, else 1e-3).',
+    min: 0,
+    minExclusive: true,
+    helpGroup: 'TRAINING',
+  }),
+  patience: Flags.integer({
+    summary:
+      'Early stopping: evaluations without a lower val_loss, best weights kept (0: off; default 2 for text classifiers).',
+    min: 0,
+    helpGroup: 'TRAINING',
+  }),
+  budget: Flags.string({
+    summary:
+      'Search presets × learning rates (successive halving on the validation split) within this time: 90s, 5m, 1h.',
+    helpGroup: 'TRAINING',
+    exclusive: ['resume', 'preset', 'config'],
+  }),
+};
+
 export interface TrainFlagValues {
   data: string;
   val?: string;
@@ -144,16 +180,16 @@ export interface TrainFlagValues {
   tokenizer?: string;
   'vocab-size'?: number;
   'max-len'?: number;
-  epochs: number;
+  epochs?: number;
   steps?: number;
-  'batch-size': number;
-  lr: number;
+  'batch-size'?: number;
+  lr?: number;
   'weight-decay': number;
   'warmup-steps': number;
   'clip-norm': number;
   'grad-accum': number;
   'eval-every'?: number;
-  patience: number;
+  patience?: number;
   'checkpoint-every'?: number;
   tensorboard?: string;
   resume: boolean;

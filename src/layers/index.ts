@@ -1,12 +1,13 @@
 /**
  * The kit's tfjs layers (one concept per file: attention, decoder block, MoE and its routing under moe/,
- * RMSNorm, RoPE, SwiGLU, token embedding, LoRA layers, masked mean pooling), each registered for
+ * RMSNorm, RoPE, SwiGLU, token embedding, hashed bigrams, LoRA layers, masked mean pooling), each registered for
  * serialization, plus model-wide helpers that walk or rebuild a model layer by layer (walk-layers,
  * map-layers). Nothing here knows about run folders, data files or commands.
  */
 export * from './attention.js';
 export {CompositeLayer, hasSublayers} from './composite-layer.js';
 export * from './decoder-block.js';
+export * from './hashed-bigrams.js';
 export * from './kv-cache.js';
 export * from './learned-positions.js';
 export * from './lora-dense.js';

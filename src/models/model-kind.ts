@@ -7,6 +7,7 @@ import type {LossFn} from '../train/train-options.js';
 import type {BatchDecoder} from './causal-lm/batch-decoder.js';
 import type {CachedDecoder} from './causal-lm/cached-decoder.js';
 import type {ClassificationMetrics} from './classify/classification-metrics.js';
+import type {BaselineEvaluation} from './classify/tfidf-baseline.js';
 import type {DistillOptions, DistillReport} from './distill-options.js';
 import type {DecoderMetadata, ExportMetadata, TokenizerMetadata} from './export-metadata.js';
 import type {TrainRunOptions, TrainRunReport} from './train-options.js';
@@ -101,6 +102,16 @@ export interface LanguageModelEvaluation {
   bytes: number;
   /** Next-token accuracy. */
   accuracy: number;
+}
+
+/** `evaluate --baseline`: a simple model fitted on `train` and scored on `data`, beside the run's own scores. */
+export interface BaselineOptions {
+  /** Labeled rows to score. */
+  data: string;
+  /** Labeled rows to fit on; default the run's training file (config.json `data.train`). */
+  train?: string;
+  textField?: string;
+  labelField?: string;
 }
 
 /** What `evaluate` reports. */
@@ -202,6 +213,8 @@ export interface ModelKind<R extends OpenRun = OpenRun> {
   finetuneData?(run: R, options: FinetuneDataOptions): Promise<FinetuneData>;
   /** Trains a student of this kind on the teacher `run`'s outputs. */
   distill?(teacher: R, options: DistillOptions): Promise<DistillReport>;
+  /** Text classifiers: TF-IDF + logistic regression fitted and scored as the options say (`evaluate --baseline`). */
+  baseline?(run: R, options: BaselineOptions): Promise<BaselineEvaluation>;
   /** Classifiers: class probabilities [rows × labels] of rows (objects with the run's text field or feature columns). */
   classify?(run: R, rows: readonly Record<string, unknown>[], batchSize?: number): Promise<Float32Array>;
   /** Classifiers: streams rows in, the same rows out with `label` and `probabilities`. */

@@ -63,7 +63,7 @@ export interface TrainRunReport {
   stopped_by: string;
   seconds: number;
   final_loss: number;
-  /** Last validation metrics (`val_loss`, `val_acc`…). */
+  /** Validation metrics (`val_loss`, `val_acc`…) of the model as saved: the best evaluation when early stopping restored its weights, else the last. */
   validation?: Record<string, number>;
   parameters: number;
   train_examples: number;
@@ -100,7 +100,7 @@ export function engineOptions(
 > {
   return {
     seed: o.seed ?? 42,
-    epochs: o.epochs,
+    epochs: o.epochs ?? 3, // train's flag default before kinds chose their own schedules
     steps: o.steps,
     gradAccum: o.gradAccum,
     clipNorm: o.clipNorm ?? 1,

@@ -2,6 +2,7 @@ import type * as tf from '@tensorflow/tfjs';
 import {ModelError} from '../errors.js';
 import type {Attention} from '../layers/attention.js';
 import type {DecoderBlock} from '../layers/decoder-block.js';
+import {BIGRAM_ID_RANGE, BIGRAM_MULTIPLIER, type HashedBigrams} from '../layers/hashed-bigrams.js';
 import type {LearnedPositions} from '../layers/learned-positions.js';
 import {LoRAEmbedding} from '../layers/lora-embedding.js';
 import type {MaskedMeanPool} from '../layers/masked-mean-pool.js';
@@ -42,6 +43,10 @@ export const ONNX_CONVERTERS: Readonly<Record<string, LayerConverter>> = {
   MoE: (ctx, layer, inputs) => float(convertMoE(ctx, layer as MoE, first(inputs))),
   DecoderBlock: (ctx, layer, inputs) => float(decoderBlock(ctx, layer as DecoderBlock, first(inputs))),
   MaskedMeanPool: (ctx, layer, inputs) => float(maskedMeanPool(ctx, layer as MaskedMeanPool, inputs)),
+  HashedBigrams: (ctx, layer, inputs) => ({
+    name: hashedBigrams(ctx, layer as HashedBigrams, first(inputs)),
+    dtype: 'int64',
+  }),
 };
 
 /** Converts one application of `layer`; a class without a converter is a ModelError naming it. */
@@ -147,4 +152,21 @@ function maskedMeanPool(ctx: ConvertContext, layer: MaskedMeanPool, inputs: Onnx
   );
   const count = g.op('Max', [g.op('ReduceSum', [mask, g.int64s([1])], {keepdims: 1}), g.scalar(1)]);
   return g.op('Div', [summed, count], {}, layer.name);
+}
+
+/** ids [b, t] int64 → ids then their hashed bigrams [b, 2t − 1], as HashedBigrams computes them. */
+function hashedBigrams(ctx: ConvertContext, layer: HashedBigrams, ids: string): string {
+  const g = ctx.g;
+  const i64 = (v: number) => g.int64s([v], []);
+  const a = g.op('Slice', [ids, g.int64s([0]), g.int64s([-1]), g.int64s([1])]); // [b, t − 1]
+  const b = g.op('Slice', [ids, g.int64s([1]), g.int64s([2 ** 31 - 1]), g.int64s([1])]);
+  const range = i64(BIGRAM_ID_RANGE);
+  const hashed = g.op('Mod', [
+    g.op('Add', [g.op('Mul', [g.op('Mod', [a, range]), i64(BIGRAM_MULTIPLIER)]), g.op('Mod', [b, range])]),
+    i64(layer.buckets),
+  ]);
+  const pad = i64(layer.padId);
+  const real = g.op('And', [g.op('Not', [g.op('Equal', [a, pad])]), g.op('Not', [g.op('Equal', [b, pad])])]);
+  const bigrams = g.op('Where', [real, g.op('Add', [hashed, i64(layer.vocabSize)]), pad]);
+  return g.op('Concat', [ids, bigrams], {axis: 1}, layer.name);
 }

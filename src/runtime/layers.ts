@@ -5,6 +5,7 @@
  */
 import '../layers/attention.js';
 import '../layers/decoder-block.js';
+import '../layers/hashed-bigrams.js';
 import '../layers/learned-positions.js';
 import '../layers/lora-dense.js';
 import '../layers/lora-embedding.js';

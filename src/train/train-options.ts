@@ -129,7 +129,8 @@ export interface TrainResult {
   /** Training loss of the last step. */
   finalLoss: number;
   lastEval?: Record<string, number>;
-  best?: {metric: string; value: number; step: number};
+  /** With early stopping: the best evaluation, and all its metrics (the weights the model ends with when restored). */
+  best?: {metric: string; value: number; step: number; metrics?: Record<string, number>};
   /** Training throughput of this process (resumed runs: since resuming). */
   tokensPerSecond: number;
   seconds: number;

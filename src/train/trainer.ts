@@ -84,6 +84,7 @@ class Trainer {
   private earlyState: EarlyStoppingState = {waited: 0};
   private best?: tf.Tensor[];
   private lastEval?: Record<string, number>;
+  private bestEval?: Record<string, number>;
   private lastEvalStep = -1;
   private lastCheckpoint?: string;
   private lastCheckpointStep = -1;
@@ -419,6 +420,7 @@ class Trainer {
       this.earlyState = verdict.state;
       improved = verdict.improved;
       stop = verdict.stop;
+      if (improved) this.bestEval = metrics;
       if (improved && (es.restoreBest ?? true)) {
         tf.dispose(this.best ?? []);
         this.best = this.saved.map((v) => tf.clone(v.variable));
@@ -488,7 +490,14 @@ class Trainer {
       finalLoss: this.lastLoss,
       ...(this.lastEval ? {lastEval: this.lastEval} : {}),
       ...(es && best !== undefined
-        ? {best: {metric: es.metric, value: best, step: this.earlyState.bestStep!}}
+        ? {
+            best: {
+              metric: es.metric,
+              value: best,
+              step: this.earlyState.bestStep!,
+              ...(this.bestEval ? {metrics: this.bestEval} : {}),
+            },
+          }
         : {}),
       tokensPerSecond: this.tokensThisRun / Math.max(1e-9, seconds),
       seconds,

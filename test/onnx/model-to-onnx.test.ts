@@ -72,6 +72,10 @@ describe('modelToOnnx: text classifiers in ONNX Runtime', () => {
     const {diff} = await compareClassifier(classifier({numLayers: 0}));
     expect(diff).toBeLessThan(1e-4);
   });
+  it('fasttext (hashed bigrams beside the tokens) equals the kit within 1e-4', async () => {
+    const {diff} = await compareClassifier(classifier({numLayers: 0, bigramBuckets: 37}));
+    expect(diff).toBeLessThan(1e-4);
+  });
   it('MoE equals the kit within 1e-4, as a dense and as a sparse graph', async () => {
     const model = classifier({
       numLayers: 1,

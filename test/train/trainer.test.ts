@@ -154,7 +154,7 @@ describe('train', () => {
     });
     expect(result.stoppedBy).toBe('early_stopping');
     expect(evals).toEqual([5, 10, 15, 20, 25]);
-    expect(result.best).toEqual({metric: 'val_loss', value: 0.4, step: 10});
+    expect(result.best).toEqual({metric: 'val_loss', value: 0.4, step: 10, metrics: {val_loss: 0.4}});
     expect(model.getWeights().map((w) => Array.from(w.dataSync()))).toEqual(bestWeights);
     model.dispose();
   });

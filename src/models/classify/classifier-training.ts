@@ -38,7 +38,8 @@ export function classifierReport(
     stopped_by: result.stoppedBy,
     seconds: result.seconds,
     final_loss: result.finalLoss,
-    validation: result.lastEval,
+    // With the best weights restored, the best evaluation is the model's.
+    validation: result.best?.metrics ?? result.lastEval,
     parameters: countParameters(model),
     train_examples: trainExamples,
     val_examples: valExamples,

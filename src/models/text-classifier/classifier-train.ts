@@ -43,6 +43,7 @@ import {
   DEFAULT_CLASSIFIER_CONFIG,
   encodeTexts,
 } from './classifier.js';
+import {type ClassifierPlan, planClassifier, profileRows} from './classifier-plan.js';
 import type {ClassifierRun} from './classifier-run.js';
 
 /** Encoded examples: ids [n × maxLen] row-major, class ids, weights. */
@@ -106,19 +107,28 @@ export function batchSource(
   });
 }
 
-/** The classifier's config from preset, file and flags; vocabulary from --vocab-size. */
-export async function resolveClassifierConfig(options: TrainRunOptions): Promise<ClassifierConfig> {
+/**
+ * The classifier's config from preset, file and flags; vocabulary from --vocab-size. A plan's preset
+ * stands in for a missing --preset, and its keys (maxLen fitted to the texts) sit under the file and flags.
+ */
+export async function resolveClassifierConfig(
+  options: TrainRunOptions,
+  plan?: Pick<ClassifierPlan, 'preset' | 'overrides'>,
+): Promise<ClassifierConfig> {
   const config = await loadModelConfig({
     optional: OPTIONAL_CONFIG_KEYS,
     family: 'classifier',
     defaults: DEFAULT_CLASSIFIER_CONFIG,
     presets: CLASSIFIER_PRESETS,
-    preset: options.preset,
+    preset: options.preset ?? plan?.preset,
     configFile: options.configFile,
-    overrides: {...options.overrides, vocabSize: options.vocabSize} as Partial<ClassifierConfig>,
+    overrides: {...plan?.overrides, ...dropUndefined(options.overrides ?? {}), vocabSize: options.vocabSize},
   });
   return checkMoEConfig(config);
 }
+
+const dropUndefined = (o: Record<string, unknown>) =>
+  Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined)) as Partial<ClassifierConfig>;
 
 /**
  * Trains a text classifier into the run folder `options.out`. Everything that can be wrong with
@@ -132,7 +142,7 @@ export async function trainClassifier(options: TrainRunOptions): Promise<TrainRu
     );
   }
   await checkRunFolderUsable(options.out, options);
-  const config = await resolveClassifierConfig(options);
+  await resolveClassifierConfig(options); // a bad preset, file or key fails before the data is read
   const seed = options.seed ?? 42;
   const fields = {
     textField: options.textField,
@@ -151,6 +161,10 @@ export async function trainClassifier(options: TrainRunOptions): Promise<TrainRu
   }
   const labels = labelSet(trainRows, options.data);
   if (options.val) checkKnownLabels(valRows, labels, options.val);
+  const plan = planClassifier(profileRows(trainRows), options);
+  const config = await resolveClassifierConfig(options, plan);
+  options.onInfo?.(plan.reason);
+  const schedule = plan.schedule;
 
   const tokenizerFile = options.resume ? join(options.out, RUN_FILES.tokenizer) : options.tokenizer;
   let tokenizer: Tokenizer;
@@ -174,7 +188,7 @@ export async function trainClassifier(options: TrainRunOptions): Promise<TrainRu
     );
   }
 
-  const batchSize = options.batchSize ?? 32;
+  const batchSize = schedule.batchSize;
   const runConfig: RunConfig = {
     task: 'classify',
     model: config,
@@ -187,7 +201,7 @@ export async function trainClassifier(options: TrainRunOptions): Promise<TrainRu
       labelField: options.labelField ?? 'label',
       ...weightSettings(options),
     },
-    training: trainingSettings(options, batchSize, seed),
+    training: trainingSettings({...options, lr: schedule.lr}, batchSize, seed),
   };
   const [trainData, valData] = [
     classWeighted(await encodeRows(trainRows, labels, tokenizer, config.maxLen), labels.length, options),
@@ -202,16 +216,18 @@ export async function trainClassifier(options: TrainRunOptions): Promise<TrainRu
     if (!options.resume) await saveRunArtifacts(options.out, {tokenizer, labels});
     const loss = classifierLoss(model);
     const result = await train({
-      ...engineOptions(options),
+      ...engineOptions({...options, epochs: schedule.epochs}),
       onStep: onStepWithRoutingAlarm(model, options),
       model: trainableFromLayersModel(model),
       loss,
       data: batchSource(trainData, config.maxLen, batchSize, seed, true),
       validation: valData.n > 0 ? batchSource(valData, config.maxLen, batchSize, seed, false) : undefined,
-      lr: options.lr,
+      lr: schedule.lr,
       optimizer: {weightDecay: options.weightDecay ?? 0.01},
       earlyStopping:
-        options.patience && valData.n > 0 ? {metric: 'val_loss', patience: options.patience} : undefined,
+        schedule.patience > 0 && valData.n > 0
+          ? {metric: 'val_loss', patience: schedule.patience}
+          : undefined,
     });
     await saveRunArtifacts(options.out, {model, tokenizer, labels});
     return classifierReport(options.out, result, model, trainData.n, valData.n);

@@ -1,5 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
+import {ConfigError} from '../../errors.js';
 import {DecoderBlock} from '../../layers/decoder-block.js';
+import {HashedBigrams} from '../../layers/hashed-bigrams.js';
 import {MaskedMeanPool} from '../../layers/masked-mean-pool.js';
 import {RMSNorm} from '../../layers/rms-norm.js';
 import {TokenEmbedding} from '../../layers/token-embedding.js';
@@ -43,6 +45,12 @@ export interface ClassifierConfig {
   tokenizerKind: 'wordpiece' | 'bpe';
   /** Vocabulary of that tokenizer, specials included; a few thousand covers a small dataset's words. */
   vocabSize: number;
+  /**
+   * Bag models (numLayers 0): hash buckets for token bigrams, embedded beside the tokens and averaged
+   * with them (fastText's word n-grams, HashedBigrams); 0 turns them off. Runs written before this key
+   * have none (read them as 0).
+   */
+  bigramBuckets: number;
 }
 
 export const DEFAULT_CLASSIFIER_CONFIG: ClassifierConfig = {
@@ -58,6 +66,7 @@ export const DEFAULT_CLASSIFIER_CONFIG: ClassifierConfig = {
   finalNorm: false,
   tokenizerKind: 'wordpiece',
   vocabSize: 8000,
+  bigramBuckets: 0,
 };
 
 export const CLASSIFIER_PRESETS: Readonly<Record<string, Partial<ClassifierConfig>>> = {
@@ -77,6 +86,14 @@ export const CLASSIFIER_PRESETS: Readonly<Record<string, Partial<ClassifierConfi
    * --config under `moe`.
    */
   'small-moe': {ffn: 'moe'},
+  /**
+   * fastText's supervised model (Joulin et al. 2017): the bag with hashed token bigrams averaged in,
+   * which adds local word order ("not good"). On bench:quality's validation splits the bigrams gave
+   * IMDB +1.8 points over `bag` (0.8825 vs 0.8649) and left the topic sets within 0.3; 32 wide rather
+   * than 64: the same accuracy (IMDB 0.8825 vs 0.8784) at half the time, as every step updates the
+   * whole table.
+   */
+  fasttext: {maxLen: 512, numLayers: 0, dModel: 32, dropout: 0, vocabSize: 16000, bigramBuckets: 32768},
   /** Two wider blocks, longer context. */
   base: {maxLen: 384, dModel: 128, numLayers: 2, numHeads: 4, ffnHidden: 344, vocabSize: 16000},
 };
@@ -84,10 +101,11 @@ export const CLASSIFIER_PRESETS: Readonly<Record<string, Partial<ClassifierConfi
 /** One line per preset, for `train --help` (a test keeps the names equal to CLASSIFIER_PRESETS'). */
 export const CLASSIFIER_PRESET_SUMMARIES: Readonly<Record<string, string>> = {
   tiny: '1 block of 32, maxLen 128, 2k vocab: seconds, for tests',
-  small: '2 blocks of 64, maxLen 256, 8k vocab (default)',
+  small: '2 blocks of 64, maxLen 256, 8k vocab (default under --config)',
   'small-moe': 'small with MoE FFNs: 4 experts of 64 (top-2) + 1 shared',
   bag: 'no blocks: the mean of subword embeddings, 16k vocab',
   base: '2 blocks of 128, maxLen 384, 16k vocab',
+  fasttext: 'bag + hashed bigrams (fastText), 32 wide: the automatic choice',
 };
 
 /** The name of the classifier's output Dense, the head that fine-tuning may replace. */
@@ -105,8 +123,20 @@ export function buildClassifier(
   padId = 0,
 ): tf.LayersModel {
   const ids = tf.input({shape: [config.maxLen], dtype: 'int32', name: 'ids'});
-  let h = new TokenEmbedding({vocabSize, dModel: config.dModel, name: 'embed'}).apply(
-    ids,
+  const buckets = config.bigramBuckets ?? 0;
+  if (buckets > 0 && config.numLayers > 0) {
+    throw new ConfigError(
+      `bigramBuckets ${buckets} needs a bag model (numLayers 0), got numLayers ${config.numLayers}`,
+      'set bigramBuckets: 0 for transformer blocks, or use --preset bag',
+    );
+  }
+  // Tokens, then their hashed bigrams: [batch, 2·maxLen − 1], padding where either token is padding.
+  const tokens =
+    buckets > 0
+      ? (new HashedBigrams({vocabSize, buckets, padId, name: 'bigrams'}).apply(ids) as tf.SymbolicTensor)
+      : ids;
+  let h = new TokenEmbedding({vocabSize: vocabSize + buckets, dModel: config.dModel, name: 'embed'}).apply(
+    tokens,
   ) as tf.SymbolicTensor;
   for (let i = 0; i < config.numLayers; i++) {
     h = new DecoderBlock({
@@ -122,7 +152,7 @@ export function buildClassifier(
     }).apply(h) as tf.SymbolicTensor;
   }
   if (config.finalNorm) h = new RMSNorm({name: 'final-norm'}).apply(h) as tf.SymbolicTensor;
-  const pooled = new MaskedMeanPool({padId, name: 'pool'}).apply([h, ids]) as tf.SymbolicTensor;
+  const pooled = new MaskedMeanPool({padId, name: 'pool'}).apply([h, tokens]) as tf.SymbolicTensor;
   const logits = tf.layers
     .dense({units: numLabels, name: CLASSIFIER_HEAD})
     .apply(pooled) as tf.SymbolicTensor;

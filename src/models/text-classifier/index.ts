@@ -1,9 +1,11 @@
 /**
  * The text classifier kind: its model (token embedding, pre-norm blocks or none, masked mean pool, logits)
- * with config and presets, training into a run folder, the opened run (classify texts, evaluate, predict),
+ * with config and presets, the preset and schedule chosen from the data (classifier-plan), training into a run folder, the opened run (classify texts, evaluate, predict),
  * distillation from a classifier teacher and its teacher-logit cache.
  */
 export * from './classifier.js';
+export * from './classifier-baseline.js';
+export * from './classifier-plan.js';
 export * from './classifier-run.js';
 export {
   classifierFinetuneData,

@@ -4,6 +4,7 @@ import {holdout, readLabeledRows} from '../classify/labeled-data.js';
 import type {TextClassifierMetadata} from '../export-metadata.js';
 import type {ModelKind, ModelMetadata} from '../model-kind.js';
 import {CLASSIFIER_PRESET_SUMMARIES, DEFAULT_CLASSIFIER_CONFIG} from './classifier.js';
+import {textClassifierBaseline} from './classifier-baseline.js';
 import {
   asClassifierRun,
   type ClassifierRun,
@@ -59,6 +60,7 @@ export const textClassifierKind: ModelKind<ClassifierRun> = {
   },
   finetuneData: classifierFinetuneData,
   distill: distillClassifier,
+  baseline: textClassifierBaseline,
   classify: classifyTextRows,
   predict: predictTexts,
 };
