@@ -4,12 +4,16 @@
 // of Moby-Dick, batch 16: 5 warm-up steps, then `--steps` timed ones; tokens/s from the median step.
 // Each config runs in its own child process, so each peak RSS is that config's alone. Rows carry CPU
 // ms per step and the load average too: on a shared machine the wall clock says as much about the
-// neighbours as about us.
+// neighbours as about us. With --infer-steps N (N timed after 5 warm-up), the trained model's
+// inference too: `predict` of one batch (16 x 128 logits, read back; the peers' `infer` figure) in
+// rows/s and tokens/s, and greedy `generate` with the KV cache at batch 1 (32-byte prompt, then one
+// token per step read back as a sampler does) in tokens/s.
 import {execFileSync} from 'node:child_process';
 import {readFile} from 'node:fs/promises';
 import {loadavg} from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import {initBackend} from '../src/backend/backend.js';
+import {CachedDecoder} from '../src/models/causal-lm/cached-decoder.js';
 import {
   activeParameters,
   buildCausalLM,
@@ -38,6 +42,7 @@ const flag = (name: string) => {
   return i > 0 ? process.argv[i + 1] : undefined;
 };
 const STEPS = Number(flag('steps') ?? 20);
+const INFER_STEPS = Number(flag('infer-steps') ?? 0);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -81,6 +86,7 @@ async function measure(name: ConfigName): Promise<Row> {
       if (e.step >= WARMUP) marks.push({wall: performance.now(), cpu: (user + system) / 1000});
     },
   });
+  const inference = INFER_STEPS > 0 ? await measureInference(model, config, stream) : {};
   model.dispose();
   // Per-step medians: a burst from a neighbour process moves a mean over 20 steps, not a median.
   const per = (key: 'wall' | 'cpu') => median(marks.slice(1).map((m, i) => m[key] - marks[i]![key]));
@@ -99,10 +105,59 @@ async function measure(name: ConfigName): Promise<Row> {
     pytorch_eager_tokens_s: expected.pytorchEager,
     keras_graph_tokens_s: expected.kerasGraph,
     vs_pytorch: tokensPerS / expected.pytorchEager,
+    ...inference,
     final_loss: result.finalLoss,
     peak_rss_mb: peakRssMb(),
     // 1-minute load average at the end: above the core count, the wall-clock figures are inflated.
     load_avg: loadavg()[0]!,
+  };
+}
+
+/** Median ms of `fn` over INFER_STEPS calls after WARMUP untimed ones. */
+async function medianMs(fn: () => Promise<void>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < WARMUP + INFER_STEPS; i++) {
+    const t0 = performance.now();
+    await fn();
+    if (i >= WARMUP) times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+/** predict rows/s and tokens/s on one training batch; generate tokens/s at batch 1. */
+async function measureInference(
+  model: tf.LayersModel,
+  config: CausalLMConfig,
+  stream: Int32Array,
+): Promise<Row> {
+  const {inputs} = await lmBatchSource(stream, config.contextLength, BATCH, 1, true).batch(0, 0);
+  const predictMs = await medianMs(async () => {
+    const logits = model.predict(inputs as tf.Tensor) as tf.Tensor;
+    await logits.data();
+    logits.dispose();
+  });
+  tf.dispose(inputs as tf.Tensor);
+  const decoder = new CachedDecoder(model, config);
+  const prompt = Array.from(stream.subarray(0, 32));
+  let logits = decoder.step(prompt);
+  const generateMs = await medianMs(async () => {
+    const values = (await logits.data()) as Float32Array;
+    logits.dispose();
+    let next = 0;
+    for (let i = 1; i < values.length; i++) if (values[i]! > values[next]!) next = i;
+    // The context holds contextLength tokens: start over from the prompt when it is full.
+    if (decoder.length === config.contextLength) {
+      decoder.dispose();
+      decoder.step(prompt).dispose();
+    }
+    logits = decoder.step([next]);
+  });
+  logits.dispose();
+  decoder.dispose();
+  return {
+    predict_rows_s: (BATCH * 1000) / predictMs,
+    predict_tokens_s: (BATCH * config.contextLength * 1000) / predictMs,
+    generate_b1_tokens_s: 1000 / generateMs,
   };
 }
 
@@ -115,6 +170,7 @@ if (only) {
   const rows: Row[] = [];
   for (const name of Object.keys(CONFIGS)) {
     const args = [...process.execArgv, process.argv[1]!, '--config', name, '--steps', String(STEPS)];
+    args.push('--infer-steps', String(INFER_STEPS));
     const backend = flag('backend');
     if (backend) args.push('--backend', backend);
     const out = execFileSync(process.execPath, args, {
