@@ -206,4 +206,20 @@ describe.runIf(BACKENDS.includes('tensorflow'))('AdamW as TensorFlow training op
       for (const [j, x] of xs.entries()) expect(Math.abs(x - composed.out[i]![j]!)).toBeLessThan(1e-5);
     }
   });
+
+  it('never changes a value read before an update (the variable is copied, not updated in place)', async () => {
+    await initBackend({backend: 'tensorflow'});
+    const p = tf.variable(tf.ones([2, 3]));
+    const opt = new AdamW([{name: 'p', variable: p}], {weightDecay: 0.1});
+    const g = tf.ones([2, 3]);
+    opt.apply([g], 0.1);
+    const kept = tf.clone(p); // shares the buffer of the TensorFlow variable's last read
+    const seen = Array.from(kept.dataSync());
+    opt.apply([g], 0.1);
+    opt.apply([g], 0.1);
+    expect(Array.from(kept.dataSync())).toEqual(seen);
+    expect(p.dataSync()[0]).toBeLessThan(seen[0]!);
+    opt.dispose();
+    tf.dispose([p, g, kept]);
+  });
 });
