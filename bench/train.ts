@@ -6,14 +6,14 @@
 // ms per step and the load average too: on a shared machine the wall clock says as much about the
 // neighbours as about us. With --infer-steps N (N timed after 5 warm-up), the trained model's
 // inference too: `predict` of one batch (16 x 128 logits, read back; the peers' `infer` figure) in
-// rows/s and tokens/s, and greedy `generate` with the KV cache at batch 1 (32-byte prompt, then one
-// token per step read back as a sampler does) in tokens/s.
+// rows/s and tokens/s, and greedy `generate` with the KV cache (BatchDecoder) at batch 1 and 32
+// (32-byte prompts, then one token per sequence and step read back as a sampler does) in tokens/s.
 import {execFileSync} from 'node:child_process';
 import {readFile} from 'node:fs/promises';
 import {loadavg} from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import {initBackend} from '../src/backend/backend.js';
-import {CachedDecoder} from '../src/models/causal-lm/cached-decoder.js';
+import {BatchDecoder} from '../src/models/causal-lm/batch-decoder.js';
 import {
   activeParameters,
   buildCausalLM,
@@ -124,7 +124,7 @@ async function medianMs(fn: () => Promise<void>): Promise<number> {
   return median(times);
 }
 
-/** predict rows/s and tokens/s on one training batch; generate tokens/s at batch 1. */
+/** predict rows/s and tokens/s on one training batch; generate tokens/s at batch 1 and 32. */
 async function measureInference(
   model: tf.LayersModel,
   config: CausalLMConfig,
@@ -137,28 +137,38 @@ async function measureInference(
     logits.dispose();
   });
   tf.dispose(inputs as tf.Tensor);
-  const decoder = new CachedDecoder(model, config);
-  const prompt = Array.from(stream.subarray(0, 32));
-  let logits = decoder.step(prompt);
-  const generateMs = await medianMs(async () => {
-    const values = (await logits.data()) as Float32Array;
+  const generate = async (batch: number) => {
+    const decoder = new BatchDecoder(model, config);
+    // Each sequence's prompt is its own 32 bytes of the text; the steps must fit the context after it.
+    if (32 + WARMUP + INFER_STEPS > config.contextLength)
+      throw new Error('--infer-steps: too many for the context');
+    const prompts = Array.from({length: batch}, (_, i) =>
+      decoder.add(Array.from(stream.subarray(32 * i, 32 * (i + 1)))),
+    );
+    let logits: tf.Tensor = tf.stack(prompts.map((p) => p.logits));
+    tf.dispose(prompts.map((p) => p.logits));
+    const ms = await medianMs(async () => {
+      const values = (await logits.data()) as Float32Array;
+      logits.dispose();
+      logits = decoder.step(Array.from({length: batch}, (_, b) => argmax(values, b * VOCAB, VOCAB)));
+    });
     logits.dispose();
-    let next = 0;
-    for (let i = 1; i < values.length; i++) if (values[i]! > values[next]!) next = i;
-    // The context holds contextLength tokens: start over from the prompt when it is full.
-    if (decoder.length === config.contextLength) {
-      decoder.dispose();
-      decoder.step(prompt).dispose();
-    }
-    logits = decoder.step([next]);
-  });
-  logits.dispose();
-  decoder.dispose();
+    decoder.dispose();
+    return (batch * 1000) / ms;
+  };
   return {
     predict_rows_s: (BATCH * 1000) / predictMs,
     predict_tokens_s: (BATCH * config.contextLength * 1000) / predictMs,
-    generate_b1_tokens_s: 1000 / generateMs,
+    generate_b1_tokens_s: await generate(1),
+    generate_b32_tokens_s: await generate(32),
   };
+}
+
+/** Index of the largest of values[offset, offset + n), less offset (greedy decoding). */
+function argmax(values: Float32Array, offset: number, n: number): number {
+  let best = 0;
+  for (let i = 1; i < n; i++) if (values[offset + i]! > values[offset + best]!) best = i;
+  return best;
 }
 
 const only = flag('config');
