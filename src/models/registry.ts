@@ -1,6 +1,7 @@
 import {ConfigError, ModelError} from '../errors.js';
+import {outputShape} from '../run/check-run.js';
 import {loadRun} from '../run/load-run.js';
-import type {LoadedRun, RunConfig} from '../run/run-folder.js';
+import {type LoadedRun, RUN_FILES, type RunConfig} from '../run/run-folder.js';
 import {causalLMKind} from './causal-lm/causal-lm-kind.js';
 import {featureClassifierKind} from './feature-classifier/feature-classifier-kind.js';
 import type {ModelKind, OpenRun, Task} from './model-kind.js';
@@ -32,6 +33,44 @@ export function kindToTrain(task: string, options: TrainRunOptions): ModelKind {
   return kind;
 }
 
+/**
+ * The run's model is one `kind` reads: its output is the kind's (class logits over the labels, or
+ * token logits over the vocabulary), and config.json's `model` holds the keys the kind needs. A
+ * `task: "lm"` written over a classifier is refused here, naming config.json.
+ */
+export function checkRunForKind(kind: ModelKind, run: LoadedRun): void {
+  const config = `${run.dir}/${RUN_FILES.config}`;
+  const {rank, last} = outputShape(run.model);
+  const wanted = kind.output === 'token-logits' ? 3 : 2;
+  if (rank !== wanted) {
+    const is =
+      rank === 3
+        ? 'a language model (token logits)'
+        : rank === 2
+          ? 'a classifier (class logits)'
+          : `a model with ${rank}-D output`;
+    throw new ModelError(
+      `${config}: task "${run.config.task}" is a ${kind.id} run, but the model in model/ is ${is}`,
+      'the config.json does not belong to this model; restore the one the run was trained with',
+    );
+  }
+  const model = run.config.model as Record<string, unknown>;
+  for (const key of kind.requiredModelKeys) {
+    if (model[key] === undefined) {
+      throw new ModelError(
+        `${config}: model.${key} is missing`,
+        `a ${kind.id} run records it; restore the run's config.json`,
+      );
+    }
+  }
+  if (kind.output === 'token-logits' && run.tokenizer && last !== null && last < run.tokenizer.vocabSize) {
+    throw new ModelError(
+      `${run.dir}/${RUN_FILES.tokenizer}: ${run.tokenizer.vocabSize} ids, but the model predicts ${last}`,
+      'use the tokenizer.json the run was trained with',
+    );
+  }
+}
+
 /** A run folder opened by its kind; `kind` is what to ask of it. Dispose `run.model` when done. */
 export interface KindAndRun {
   kind: ModelKind;
@@ -47,6 +86,7 @@ export async function openRun(dir: string): Promise<KindAndRun> {
   const loaded = await loadRun(dir);
   try {
     const kind = kindOf(loaded.config, dir);
+    checkRunForKind(kind, loaded);
     return {kind, run: kind.open(loaded)};
   } catch (err) {
     loaded.model.dispose();
@@ -71,6 +111,7 @@ export async function loadKindRun(dir: string): Promise<LoadedKindRun> {
   let kind: ModelKind;
   try {
     kind = kindOf(loaded.config, dir);
+    checkRunForKind(kind, loaded);
   } catch (err) {
     loaded.model.dispose();
     throw err;

@@ -2,6 +2,7 @@ import {join, resolve} from 'node:path';
 import {ModelError} from '../errors.js';
 import {containedFileExists} from '../fs/contained-file.js';
 import {type AdapterReference, adapterReference, attachAdapterRun, modelFingerprint} from './adapter-run.js';
+import {checkRunConfig, checkRunContents} from './check-run.js';
 import {
   type LoadedRun,
   loadLayersModel,
@@ -26,13 +27,20 @@ export async function loadRun(dir: string): Promise<LoadedRun> {
       'the run did not finish; train it again or --resume it',
     );
   }
+  checkRunConfig(dir, config);
   const model = await loadLayersModel(modelDir, dir);
   try {
-    return {dir, config, model, ...(await loadRunAssets(dir))};
+    return checked({dir, config, model, ...(await loadRunAssets(dir))});
   } catch (err) {
     model.dispose();
     throw err;
   }
+}
+
+/** `run` after the checks every run folder passes (check-run.ts). */
+function checked(run: LoadedRun): LoadedRun {
+  checkRunContents(run);
+  return run;
 }
 
 /**
@@ -56,7 +64,7 @@ export async function loadAdapterRun(
   try {
     const model = await attachAdapterRun(base.model, dir, ref);
     try {
-      return {dir, config, model, ...(await loadRunAssets(dir))};
+      return checked({dir, config, model, ...(await loadRunAssets(dir))});
     } catch (err) {
       model.dispose();
       throw err;

@@ -7,6 +7,7 @@ import {ConfigError, ModelError, printable} from '../errors.js';
 import {ContainmentError, containedFileExists, FILE_LIMITS, readContainedJson} from '../fs/contained-file.js';
 import {type Tokenizer, tokenizerFromJSON} from '../tokenizer/tokenizer.js';
 import type {TokenizerJson} from '../tokenizer/tokenizer-json.js';
+import {checkTokenizerJson} from './check-run.js';
 // The kit's layer classes register themselves for deserialization when imported.
 import '../layers/decoder-block.js';
 import '../layers/lora-dense.js';
@@ -211,6 +212,7 @@ export async function loadRunAssets(dir: string): Promise<{tokenizer?: Tokenizer
   if (await containedFileExists(dir, RUN_FILES.tokenizer)) {
     const json = await readRunJson(dir, RUN_FILES.tokenizer, 'tokenizer', FILE_LIMITS.tokenizer);
     const source = join(dir, RUN_FILES.tokenizer);
+    checkTokenizerJson(source, json);
     try {
       tokenizer = tokenizerFromJSON(json as TokenizerJson, source);
     } catch (err) {
