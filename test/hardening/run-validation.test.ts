@@ -37,6 +37,12 @@ async function refusal(dir: string): Promise<Error> {
   return err;
 }
 
+/** The parts of model.json the cases edit. */
+interface ModelJson {
+  modelTopology: {config: {layers: {config: Record<string, unknown>}[]}};
+  weightsManifest: {weights: {shape: unknown; dtype: string}[]}[];
+}
+
 let n = 0;
 const fresh = () => tinyRun(root, `run-${n++}`);
 
@@ -103,7 +109,7 @@ describe('run folder validation at load', () => {
   });
 
   it('refuses a manifest that asks for more than the shards hold, before allocating', async () => {
-    const edits: [string, (j: {modelTopology: any; weightsManifest: any}) => void, RegExp][] = [
+    const edits: [string, (j: ModelJson) => void, RegExp][] = [
       [
         'shape "big"',
         (j) => (j.weightsManifest[0].weights[0].shape = 'big'),
@@ -138,7 +144,7 @@ describe('run folder validation at load', () => {
     for (const [what, edit, pattern] of edits) {
       const dir = await fresh();
       await editJson(join(dir, 'model', 'model.json'), (j) => {
-        edit(j as never);
+        edit(j as unknown as ModelJson);
       });
       const before = process.memoryUsage().rss;
       expect((await refusal(dir)).message, what).toMatch(pattern);
