@@ -35,10 +35,15 @@ export function kindToTrain(task: string, options: TrainRunOptions): ModelKind {
 
 /**
  * The run's model is one `kind` reads: its output is the kind's (class logits over the labels, or
- * token logits over the vocabulary), and config.json's `model` holds the keys the kind needs. A
+ * token logits over the vocabulary), and config.json's `model` holds the keys the kind needs to open
+ * the run (`open: false` leaves those out, for workflows that only transform the model). A
  * `task: "lm"` written over a classifier is refused here, naming config.json.
  */
-export function checkRunForKind(kind: ModelKind, run: LoadedRun): void {
+export function checkRunForKind(
+  kind: ModelKind,
+  run: LoadedRun,
+  options: {open?: boolean} = {open: true},
+): void {
   const config = `${run.dir}/${RUN_FILES.config}`;
   const {rank, last} = outputShape(run.model);
   const wanted = kind.output === 'token-logits' ? 3 : 2;
@@ -55,7 +60,7 @@ export function checkRunForKind(kind: ModelKind, run: LoadedRun): void {
     );
   }
   const model = run.config.model as Record<string, unknown>;
-  for (const key of kind.requiredModelKeys) {
+  for (const key of options.open ? kind.requiredModelKeys : []) {
     if (model[key] === undefined) {
       throw new ModelError(
         `${config}: model.${key} is missing`,
@@ -111,13 +116,17 @@ export async function loadKindRun(dir: string): Promise<LoadedKindRun> {
   let kind: ModelKind;
   try {
     kind = kindOf(loaded.config, dir);
-    checkRunForKind(kind, loaded);
+    checkRunForKind(kind, loaded, {open: false});
   } catch (err) {
     loaded.model.dispose();
     throw err;
   }
   let opened: OpenRun | undefined;
-  return {kind, loaded, open: () => (opened ??= kind.open(loaded))};
+  const open = () => {
+    checkRunForKind(kind, loaded);
+    return kind.open(loaded);
+  };
+  return {kind, loaded, open: () => (opened ??= open())};
 }
 
 /** Every preset of every kind, one line each: what `train --help` lists under --preset. */

@@ -15,6 +15,7 @@ import '../layers/lora-embedding.js';
 import '../layers/rms-norm.js';
 import '../layers/token-embedding.js';
 import '../layers/masked-mean-pool.js';
+import {listCheckpoints} from '../train/checkpoint.js';
 
 /**
  * A run folder: `config.json` (what was trained, how), `model/` (tfjs LayersModel: model.json +
@@ -76,13 +77,32 @@ export async function checkRunFolderUsable(
   if (options.resume && !occupied) {
     throw new ModelError(`${dir}: nothing to resume (no run folder)`, 'drop --resume to start a new run');
   }
+  if (options.resume && !options.overwrite) await checkResumable(dir);
   if (occupied && !options.resume && !options.overwrite) {
     const what = entries.includes(RUN_FILES.config) ? 'another run' : 'files';
+    if (what === 'another run' && (await listCheckpoints(dir)).length === 0) {
+      throw new ModelError(
+        `output folder ${dir} holds a run that stopped before its first checkpoint`,
+        'there is nothing to resume: pass --overwrite to start it again',
+      );
+    }
     throw new ModelError(
       `output folder ${dir} already holds ${what}`,
       'pass --resume to continue it or --overwrite to replace it',
     );
   }
+}
+
+/**
+ * A run stopped (killed) before its first checkpoint has nothing to resume: say so, and what works
+ * (--overwrite), instead of sending the user back to "train without --resume first".
+ */
+async function checkResumable(dir: string): Promise<void> {
+  if ((await listCheckpoints(dir)).length > 0) return;
+  throw new ModelError(
+    `${dir}: nothing to resume, the run stopped before its first checkpoint`,
+    'start it again with --overwrite instead of --resume',
+  );
 }
 
 export async function prepareRunFolder(
@@ -95,6 +115,7 @@ export async function prepareRunFolder(
   if (options.resume) {
     if (!occupied)
       throw new ModelError(`${dir}: nothing to resume (no run folder)`, 'drop --resume to start a new run');
+    await checkResumable(dir);
     const previous = await readRunConfig(dir);
     const change = firstDifference(previous, config);
     if (change !== undefined) {

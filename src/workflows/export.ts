@@ -3,6 +3,7 @@ import {join} from 'node:path';
 import {type ExportOptions, type ExportReport, exportModel} from '../compress/export.js';
 import type {MetricKey} from '../compress/format-report.js';
 import {loadModelFolder} from '../compress/model-folder.js';
+import {assertOutsideInputs} from '../fs/path-relation.js';
 import {openRun} from '../models/registry.js';
 import {RUN_FILES} from '../run/run-folder.js';
 import {metricBeforeAfter} from './run-metric.js';
@@ -23,6 +24,7 @@ export type ExportRunReport = ExportReport & Partial<Record<MetricKey, number>>;
  * tokenizer.json and labels.json. With `eval`, the exported model is loaded back and scored.
  */
 export async function exportRun(options: ExportRunOptions): Promise<ExportRunReport> {
+  await assertOutsideInputs(options.out, [options.model, options.eval], `--out ${options.out}`);
   const {kind, run} = await openRun(options.model);
   try {
     const tokenizerFile = join(options.model, RUN_FILES.tokenizer);

@@ -5,6 +5,7 @@ import {writeModelFolder} from '../compress/model-folder.js';
 import {type QuantizeReport, quantizeModel} from '../compress/quantize-model.js';
 import type {EncodeOptions} from '../compress/weight-codec.js';
 import {ModelError} from '../errors.js';
+import {assertOutsideInputs} from '../fs/path-relation.js';
 import {loadKindRun} from '../models/registry.js';
 import {RUN_FILES} from '../run/run-folder.js';
 import {metricBeforeAfter} from './run-metric.js';
@@ -33,6 +34,7 @@ const KEPT = [RUN_FILES.config, RUN_FILES.tokenizer, RUN_FILES.labels];
  * weight errors and, with `eval`, the metric before and after.
  */
 export async function quantizeRun(options: QuantizeRunOptions): Promise<QuantizeRunReport> {
+  await assertOutsideInputs(options.out, [options.model, options.eval], `--out ${options.out}`);
   const existing = await readdir(options.out).catch(() => null);
   if (existing && existing.length > 0 && !options.overwrite) {
     throw new ModelError(

@@ -1,14 +1,18 @@
+import {assertOutsideInputs} from '../fs/path-relation.js';
 import type {Task} from '../models/model-kind.js';
 import {kindToTrain} from '../models/registry.js';
 import type {TrainRunOptions, TrainRunReport} from '../models/train-options.js';
+import {withRunLock} from '../run/run-lock.js';
 
 /**
  * `train`: reads the data, builds the model of the kind the task and options ask for (a text
  * classifier, a numeric-feature classifier with `features`, a causal LM) and trains it into the run
- * folder `options.out`.
+ * folder `options.out`, which it locks (run-lock.ts) while it writes it.
  */
 export async function trainRun(task: Task, options: TrainRunOptions): Promise<TrainRunReport> {
-  return kindToTrain(task, options).train(options);
+  const inputs = [options.data, options.val, options.tokenizer, options.configFile];
+  await assertOutsideInputs(options.out, inputs, `--out ${options.out}`);
+  return withRunLock(options.out, options.onInfo, () => kindToTrain(task, options).train(options));
 }
 
 /** One line: what was trained, how long, parameters, final loss and validation metrics, where. */
