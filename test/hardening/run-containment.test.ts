@@ -4,12 +4,13 @@ import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
-import {UserError} from '../../src/errors.js';
+import {ModelError, UserError} from '../../src/errors.js';
 import {ContainmentError, readContainedFile} from '../../src/fs/contained-file.js';
 import {ADAPTER_JSON, readAdapter} from '../../src/lora/lora-adapter.js';
 import {openRun} from '../../src/models/registry.js';
 import {modelFingerprint} from '../../src/run/adapter-run.js';
 import {loadRun} from '../../src/run/load-run.js';
+import {MetricsLog} from '../../src/train/metrics-log.js';
 import {runCli} from '../helpers/cli.js';
 import {tinyRun} from './tiny-run.js';
 
@@ -153,6 +154,18 @@ describe('run folder containment', () => {
       JSON.stringify({...config, adapter: {...adapter, dir: 'adapter'}}),
     );
     await expect(loadRun(lora)).rejects.toThrow(/adapter.*leading outside/);
+  });
+
+  it('never reads, truncates or writes through a metrics.jsonl that links out (resume)', async () => {
+    const dir = await tinyRun(root, 'metrics-link');
+    const target = join(root, 'outside', 'metrics-target.jsonl');
+    await writeFile(target, `${SECRET}\n`);
+    await symlink(target, join(dir, 'metrics.jsonl'));
+    await expect(MetricsLog.open(join(dir, 'metrics.jsonl'), 3)).rejects.toThrow(
+      /metrics log is a symbolic link/,
+    );
+    await expect(MetricsLog.open(join(dir, 'metrics.jsonl'))).rejects.toThrow(ModelError);
+    expect(await readFile(target, 'utf8')).toBe(`${SECRET}\n`);
   });
 
   it('checks the size before reading', async () => {
