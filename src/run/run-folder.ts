@@ -115,7 +115,6 @@ export async function prepareRunFolder(
   if (options.resume) {
     if (!occupied)
       throw new ModelError(`${dir}: nothing to resume (no run folder)`, 'drop --resume to start a new run');
-    await checkResumable(dir);
     const previous = await readRunConfig(dir);
     const change = firstDifference(previous, config);
     if (change !== undefined) {
