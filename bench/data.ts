@@ -41,7 +41,14 @@ interface Step {
   run: (
     file: string,
     out: string,
-  ) => Promise<{docs: number; removed?: Record<string, number>; stateBytesPerDoc?: number}>;
+  ) => Promise<{
+    docs: number;
+    removed?: Record<string, number>;
+    stateBytesPerDoc?: number;
+    workerPeakRssMb?: number;
+    stateMbPerWorker?: number;
+    stageSeconds?: Record<string, number>;
+  }>;
 }
 
 const clean =
@@ -58,6 +65,35 @@ const clean =
     return {docs: r.rowsIn, removed, stateBytesPerDoc: r.dedup.stateBytesPerDoc};
   };
 
+/**
+ * clean --workers N: each stage and shard a process of the built CLI (dist/: `npm run build` first).
+ * Reports the largest peak RSS of any worker process and the dedup state per worker: the largest
+ * exact-partition and bucket-partition tables (the state a single process holds whole).
+ */
+function staged(workers: number): Step['run'] {
+  return async (file, out) => {
+    if (!existsSync(join(ROOT, 'dist', 'commands', 'clean', 'stage.js')))
+      throw new Error('run `npm run build` first');
+    const {cleanWithWorkers} = await import('../src/data/stages/clean-workers.js');
+    const r = await cleanWithWorkers({input: file, output: out, workers, rejected: `${out}.rejected.jsonl`});
+    const removed = await rejectedRecall(`${out}.rejected.jsonl`);
+    const peak = (stage: string) =>
+      Math.max(...r.stages.filter((s) => s.stage === stage).map((s) => s.stateBytes));
+    return {
+      docs: r.rowsIn,
+      removed,
+      workerPeakRssMb: Math.max(...r.stages.map((s) => s.peakRssBytes ?? 0)) / 2 ** 20,
+      stateMbPerWorker: (peak('exact') + peak('buckets')) / 2 ** 20,
+      stageSeconds: Object.fromEntries(
+        ['sign', 'exact', 'buckets', 'verify', 'resolve', 'write'].map((n) => [
+          n,
+          Math.max(...r.stages.filter((s) => s.stage === n).map((s) => s.seconds)),
+        ]),
+      ),
+    };
+  };
+}
+
 const STEPS: Record<string, Step> = {
   io: {name: 'read + write only', run: clean('none', 'none')},
   exact: {name: 'exact dedup', run: clean('none', 'exact')},
@@ -66,6 +102,8 @@ const STEPS: Record<string, Step> = {
   near: {name: 'MinHash LSH near dedup', run: clean('none', 'near')},
   clean: {name: 'clean (default filters, exact + near)', run: clean('default', 'both')},
   web: {name: 'web filters (Gopher, C4, FineWeb)', run: clean('web', 'none')},
+  'staged-1': {name: 'staged clean, 1 worker', run: staged(1)},
+  'staged-2': {name: 'staged clean, 2 workers', run: staged(2)},
   augment: {
     name: 'augment (EDA, 4 per row)',
     run: async (file, out) => {
@@ -192,6 +230,8 @@ function runChild(step: string, corpus: Corpus): Row {
     peakRssMb: number;
     removed?: Record<string, number>;
     stateBytesPerDoc?: number;
+    workerPeakRssMb?: number;
+    stateMbPerWorker?: number;
   };
   const row: Row = {
     step: STEPS[step]!.name,
@@ -205,10 +245,19 @@ function runChild(step: string, corpus: Corpus): Row {
     peak_rss_mb: Math.round(m.peakRssMb),
     state_b_per_doc: m.stateBytesPerDoc ?? null,
   };
-  if (m.removed && (step === 'exact' || step === 'exact+filters' || step === 'clean')) {
+  if (m.workerPeakRssMb !== undefined) {
+    // Workers are separate processes: the wall rate is the pipeline's, the RSS the largest worker's.
+    row.mb_per_cpu_s = null;
+    row.peak_rss_mb = Math.round(m.workerPeakRssMb);
+    row.state_mb_per_worker = Number(m.stateMbPerWorker!.toFixed(2));
+  }
+  if (
+    m.removed &&
+    (step === 'exact' || step === 'exact+filters' || step === 'clean' || step.startsWith('staged'))
+  ) {
     row.exact_recall = m.removed.exact_copies! / corpus.exact;
   }
-  if (m.removed && (step === 'near' || step === 'clean')) {
+  if (m.removed && (step === 'near' || step === 'clean' || step.startsWith('staged'))) {
     row.near_recall = m.removed.near_copies! / corpus.near;
   }
   if (m.removed && step !== 'web' && step !== 'filters' && step !== 'io')
@@ -217,6 +266,9 @@ function runChild(step: string, corpus: Corpus): Row {
 }
 
 const mb = arg('--mb', 64);
+// --only a,b: just these rows (the bars of the rows left out are not printed).
+const onlyAt = process.argv.indexOf('--only');
+const only = onlyAt === -1 ? [] : process.argv[onlyAt + 1]!.split(',');
 const big = await buildCorpus(mb);
 const huge = await buildCorpus(4 * mb); // memory rows only: RSS at 4x the input
 const augmentSlice = await buildCorpus(4, 2000);
@@ -237,14 +289,35 @@ for (const [step, corpus] of [
   ['clean', big],
   ['web', big],
   ['augment', augmentSlice],
+  ['staged-1', big],
+  ['staged-2', big],
 ] as const) {
-  rows.push(runChild(step, corpus));
+  if (only.length === 0 || only.includes(step)) rows.push(runChild(step, corpus));
 }
 printRows(rows);
 
 const find = (step: string, corpus: Corpus) =>
   rows.find((r) => r.step === STEPS[step]!.name && r.input_mb === Number(corpus.mb.toFixed(1)))!;
 const num = (row: Row, key: string) => row[key] as number;
+const has = (step: string) => rows.some((r) => r.step === STEPS[step]!.name);
+if (has('staged-1') && has('staged-2')) {
+  const [s1, s2] = [find('staged-1', big), find('staged-2', big)];
+  const ratio = num(s2, 'state_mb_per_worker') / num(s1, 'state_mb_per_worker');
+  printBar(
+    'staged clean: dedup state per worker falls as 1/n (2 workers: <= 0.6 of 1)',
+    ratio <= 0.6,
+    `${num(s1, 'state_mb_per_worker')} MB at 1 worker, ${num(s2, 'state_mb_per_worker')} MB at 2 (x${ratio.toFixed(2)}); ` +
+      `largest worker RSS ${num(s1, 'peak_rss_mb')} / ${num(s2, 'peak_rss_mb')} MB; ${num(s1, 'mb_per_s').toFixed(1)} / ${num(s2, 'mb_per_s').toFixed(1)} MB/s wall`,
+  );
+  if (has('clean'))
+    printBar(
+      'staged clean removes what clean removes',
+      s1.exact_recall === find('clean', big)?.exact_recall &&
+        s2.near_recall === find('clean', big)?.near_recall,
+      `exact recall ${s1.exact_recall}, near recall ${s2.near_recall}`,
+    );
+}
+if (!has('exact+filters') || !has('near') || !has('io')) process.exit(0);
 const ef = find('exact+filters', big);
 const near = find('near', big);
 // The targets are per core: judged on input MB per CPU-second of the process (all its threads), which

@@ -1,5 +1,6 @@
 import {Flags} from '@oclif/core';
 import {DATA_FORMATS, DOC_SEPS} from '../data/io/format.js';
+import {parseShard} from '../data/io/shard.js';
 import type {DataStepOptions} from '../data/run-data-step.js';
 
 /**
@@ -44,6 +45,10 @@ export const dataFlags = {
     default: 'fail',
     helpGroup: 'DATA',
   }),
+  shard: Flags.string({
+    summary: 'Only shard i of n (i/n, 0-based): rows whose line (or row) number mod n is i.',
+    helpGroup: 'DATA',
+  }),
 };
 
 export interface DataFlagValues {
@@ -56,6 +61,7 @@ export interface DataFlagValues {
   'id-field': string;
   'doc-sep': string;
   'on-error': string;
+  shard?: string;
 }
 
 /** The runner options the data flags stand for (input, output, formats, fields, error policy). */
@@ -70,5 +76,6 @@ export function dataStepOptions(flags: DataFlagValues): DataStepOptions {
     idField: flags['id-field'],
     docSep: flags['doc-sep'] as DataStepOptions['docSep'],
     onError: flags['on-error'] as DataStepOptions['onError'],
+    shard: flags.shard === undefined ? undefined : parseShard(flags.shard),
   };
 }

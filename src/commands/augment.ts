@@ -10,6 +10,7 @@ import {
   formatAugmentSummary,
   runAugment,
 } from '../data/augment.js';
+import type {SnakeKeys} from '../data/json-keys.js';
 import {UserError} from '../errors.js';
 
 export default class Augment extends KitCommand {
@@ -45,7 +46,7 @@ export default class Augment extends KitCommand {
     'keep-original': Flags.boolean({summary: 'Also write each input row.', default: true, allowNo: true}),
   };
 
-  async run(): Promise<AugmentRunReport> {
+  async run(): Promise<SnakeKeys<AugmentRunReport>> {
     const {flags} = await this.parse(Augment);
     const ops = flags.ops.split(',').map((op) => op.trim());
     const unknown = ops.filter((op) => !(AUGMENT_OPS as readonly string[]).includes(op));

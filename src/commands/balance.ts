@@ -4,6 +4,7 @@ import {decimalFlag} from '../cli/decimal-flag.js';
 import {KitCommand} from '../cli/kit-command.js';
 import {runDataCommand} from '../cli/run-data-command.js';
 import {BALANCE_STRATEGIES, type BalanceStrategy} from '../data/balance.js';
+import type {SnakeKeys} from '../data/json-keys.js';
 import {type BalanceRunReport, formatBalanceSummary, runBalance} from '../data/run-balance.js';
 
 export default class Balance extends KitCommand {
@@ -35,7 +36,7 @@ export default class Balance extends KitCommand {
     seed: Flags.integer({summary: 'Seed for which rows are copied or kept.', default: 42, min: 0}),
   };
 
-  async run(): Promise<BalanceRunReport> {
+  async run(): Promise<SnakeKeys<BalanceRunReport>> {
     const {flags} = await this.parse(Balance);
     return runDataCommand(
       this,

@@ -1,6 +1,8 @@
-import {cleanFlags, runClean, wantsModelChecks} from '../cli/clean-flags.js';
+import {cleanFlags, runClean, runCleanWorkers, wantsModelChecks} from '../cli/clean-flags.js';
 import {KitCommand} from '../cli/kit-command.js';
 import {type CleanReport, cleanDataset} from '../data/clean.js';
+import type {SnakeKeys} from '../data/json-keys.js';
+import type {CleanWorkersReport} from '../data/stages/clean-workers.js';
 
 export default class Clean extends KitCommand {
   static override enableJsonFlag = true;
@@ -15,6 +17,7 @@ export default class Clean extends KitCommand {
     'cat fixtures/imdb/reviews.jsonl | <%= config.bin %> <%= command.id %> --strip-html > clean.jsonl',
     '<%= config.bin %> <%= command.id %> --in fixtures/imdb/reviews.jsonl --out clean.jsonl --dedup near --near-threshold 0.7 --json',
     '<%= config.bin %> <%= command.id %> --in fixtures/text/moby-dick.txt --doc-sep blank --filters web --rejected dropped.jsonl --out kept.jsonl',
+    '<%= config.bin %> <%= command.id %> --in fixtures/imdb/reviews.jsonl --out clean.jsonl --workers 2',
     '<%= config.bin %> <%= command.id %> --in fixtures/spam/emails.jsonl --quality-model runs/quality --quality-label good --min-quality 0.5 --score-field quality --out kept.jsonl',
   ];
   static override flags = cleanFlags;
@@ -22,12 +25,13 @@ export default class Clean extends KitCommand {
   /** Set when `clean models` ran: it has printed the --json report already. */
   private handedOver = false;
 
-  async run(): Promise<CleanReport> {
+  async run(): Promise<SnakeKeys<CleanReport> | SnakeKeys<CleanWorkersReport>> {
     const {flags} = await this.parse(Clean);
     // Model checks need TensorFlow.js and the kit's models (seconds to load): they run in the hidden
     // command `clean models`, which oclif loads only when it runs, so a plain clean never loads them.
+    if (flags.workers !== undefined) return runCleanWorkers(flags, this.jsonEnabled());
     if (wantsModelChecks(flags)) {
-      const report = await this.config.runCommand<CleanReport>('clean:models', this.argv);
+      const report = await this.config.runCommand<SnakeKeys<CleanReport>>('clean:models', this.argv);
       this.handedOver = true;
       return report;
     }

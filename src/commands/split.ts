@@ -2,6 +2,7 @@ import {Flags} from '@oclif/core';
 import {dataFlags} from '../cli/data-flags.js';
 import {KitCommand} from '../cli/kit-command.js';
 import {runDataCommand} from '../cli/run-data-command.js';
+import {DATA_KEYED, type SnakeKeys} from '../data/json-keys.js';
 import {formatSplitSummary, runSplit, type SplitRunReport} from '../data/run-split.js';
 import {UserError} from '../errors.js';
 
@@ -35,7 +36,7 @@ export default class Split extends KitCommand {
     }),
   };
 
-  async run(): Promise<SplitRunReport> {
+  async run(): Promise<SnakeKeys<SplitRunReport>> {
     const {flags} = await this.parse(Split);
     const ratios = flags.ratios.split(',').map(Number);
     if (ratios.some((r) => !(r > 0))) {
@@ -59,6 +60,7 @@ export default class Split extends KitCommand {
         }),
       formatSplitSummary,
       false,
+      [...DATA_KEYED, 'labels'],
     );
   }
 }

@@ -1,5 +1,6 @@
 import {dataFlags, dataStepOptions} from '../cli/data-flags.js';
 import {KitCommand} from '../cli/kit-command.js';
+import {type SnakeKeys, snakeKeys} from '../data/json-keys.js';
 import {formatStats, runStats, type StatsRunReport} from '../data/stats.js';
 
 const {out: _out, 'out-format': _outFormat, ...inputFlags} = dataFlags;
@@ -19,7 +20,7 @@ export default class Stats extends KitCommand {
   ];
   static override flags = inputFlags;
 
-  async run(): Promise<StatsRunReport> {
+  async run(): Promise<SnakeKeys<StatsRunReport>> {
     const {flags} = await this.parse(Stats);
     const {output: _output, ...options} = dataStepOptions(flags);
     const report = await runStats({
@@ -27,6 +28,6 @@ export default class Stats extends KitCommand {
       onSkip: (error) => process.stderr.write(`skipped: ${error.message}\n`),
     });
     if (!this.jsonEnabled()) this.log(formatStats(report));
-    return report;
+    return snakeKeys(report);
   }
 }

@@ -6,6 +6,7 @@ import type {DedupMode, DedupReport} from './dedup/dedup-step.js';
 import type {NormalizeOptions} from './dedup/normalize.js';
 import {type FilterConfig, loadFilterConfig} from './filters/filter-config.js';
 import {formatInputIssues, type InputIssues} from './io/input-issues.js';
+import {snakeKeys} from './json-keys.js';
 import {type DataStepOptions, runDataStep} from './run-data-step.js';
 
 export interface CleanOptions extends DataStepOptions {
@@ -23,7 +24,7 @@ export interface CleanOptions extends DataStepOptions {
   stripHtml?: boolean;
   /** Exact dedup normalization (overrides the config's `normalize`). */
   normalize?: NormalizeOptions;
-  /** Path for the JSON report (written atomically). */
+  /** Path for the JSON report (written atomically, snake_case keys as `--json` prints it). */
   report?: string;
   /** Model checks on the rows rules and dedup keep (see `cleanWithModels` for loading kit runs as checks). */
   checks?: readonly ModelCheck[];
@@ -86,7 +87,7 @@ export async function cleanDataset(options: CleanOptions = {}): Promise<CleanRep
       megabytesPerSecond: round(stats.bytes / 1e6 / Math.max(stats.seconds, 1e-9)),
     };
     if (reportFile) {
-      reportFile.stream.write(`${JSON.stringify(report, null, 2)}\n`);
+      reportFile.stream.write(`${JSON.stringify(snakeKeys(report), null, 2)}\n`);
       await reportFile.commit();
     }
     return report;

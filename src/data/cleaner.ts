@@ -4,6 +4,8 @@ import type {Doc, Verdict} from './doc.js';
 import {buildSteps, type CleanStep, type FilterConfig, presetConfig} from './filters/filter-config.js';
 import {stripHtml} from './filters/strip-html.js';
 
+const isDrop = (x: Verdict | Doc): x is Verdict => 'keep' in x;
+
 export interface CleanerOptions extends Omit<DedupOptions, 'normalize'> {
   /** Rules, thresholds, fixes and normalization. Default: the `default` preset. */
   filters?: FilterConfig;
@@ -33,6 +35,18 @@ export class Cleaner {
   }
 
   apply(doc: Doc): Verdict | readonly Doc[] {
+    const current = this.applyRules(doc);
+    if (isDrop(current)) return current;
+    const verdict = this.dedup.apply(current);
+    if (!verdict.keep || current === doc) return verdict;
+    return [current];
+  }
+
+  /**
+   * The text fixes and quality rules alone: the first drop, or the row as the rules leave it (`doc`
+   * itself when no fix changed its text). The sharded stages run this, and dedup apart.
+   */
+  applyRules(doc: Doc): Verdict | Doc {
     let text = doc.text;
     let current = doc;
     for (const step of this.steps) {
@@ -44,9 +58,14 @@ export class Cleaner {
       const verdict = step.filter!(current);
       if (!verdict.keep) return verdict;
     }
-    const verdict = this.dedup.apply(current);
-    if (!verdict.keep || current === doc) return verdict;
-    return [current];
+    return current;
+  }
+
+  /** The text fixes alone, for a row the rules are known to keep: what `applyRules` returns for it. */
+  applyFixes(doc: Doc): Doc {
+    let text = doc.text;
+    for (const step of this.steps) if (step.fix) text = step.fix(text);
+    return text === doc.text ? doc : {...doc, text};
   }
 
   /** A batch at a time: `apply` to each row, then the model checks on those kept, in batches. */

@@ -6,6 +6,7 @@ import {type DataFormat, type DocSep, type FieldNames, formatFromPath, resolveFo
 import {InputIssueCounter, type InputIssues} from './io/input-issues.js';
 import {forgetRawLine} from './io/raw-lines.js';
 import {type OnError, readDocBatches} from './io/read-docs.js';
+import type {ShardSpec} from './io/shard.js';
 import {DocWriter} from './io/write-docs.js';
 
 /**
@@ -37,6 +38,8 @@ export interface DataStepOptions extends FieldNames {
   docSep?: DocSep;
   /** Malformed input rows: `fail` (default) or `skip` and count. */
   onError?: OnError;
+  /** Only this shard's rows (`--shard i/n`, see `parseShard`); the others are not read into rows. */
+  shard?: ShardSpec;
   /** CSV/TSV output: columns that rows after the first may add. */
   columns?: readonly string[];
   onSkip?: (error: DatasetError) => void;

@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type {Attention} from './attention.js';
 import {DerivedWeights} from './derived-weights.js';
-import {type KVCache, kvCacheLength} from './kv-cache.js';
+import {type KVCache, kvCacheLength, type RaggedRows} from './kv-cache.js';
 import {fastMatMul, smallBatchMatMul} from './moe/fast-matmul.js';
 import {ropeHostTables} from './rope.js';
 
@@ -75,7 +75,7 @@ export class AttentionDecoder {
   }
 
   /** Same contract as Attention.callWithCache: x [b, t, d] → output [b, t, d] and a new cache. */
-  step(x: tf.Tensor3D, cache: KVCache | null): {output: tf.Tensor3D; cache: KVCache} {
+  step(x: tf.Tensor3D, cache: KVCache | null, ragged?: RaggedRows): {output: tf.Tensor3D; cache: KVCache} {
     const {numHeads, numKvHeads, headDim, qUnits, dModel, useBias, rope} = this.layer;
     const [batch, length] = x.shape;
     const group = numHeads / numKvHeads;
@@ -94,7 +94,8 @@ export class AttentionDecoder {
     };
     let y = project(this.kernel, this.bias);
     if (rope) {
-      const {cos, signedSin} = this.ropeTables(offset, length, batch);
+      const positions = ragged?.positions ?? Array.from({length: batch}, () => offset);
+      const {cos, signedSin} = this.ropeTables(positions, length);
       y = tf.add(tf.mul(y, cos), tf.mul(project(this.swappedKernel, this.swappedBias), signedSin));
     }
     const slots = (group + 2) * length;
@@ -109,8 +110,9 @@ export class AttentionDecoder {
     const keys = cache ? tf.concat([cache.keys, newKeys!], 2) : newKeys!; // [b, kv, T, hd]
     const values = cache ? tf.concat([cache.values, newValues!], 2) : newValues!;
     let scores = smallBatchMatMul(queries!, keys, false, true); // [b, kv, group·t, T]
-    // A single new token sees every key, so decoding steps need no mask.
-    if (length > 1) scores = tf.add(scores, groupedCausalMask(group, length, offset));
+    // A single new token sees every key of its own sequence: no mask, but the padding of ragged rows.
+    if (ragged) scores = tf.add(scores, ragged.mask);
+    else if (length > 1) scores = tf.add(scores, groupedCausalMask(group, length, offset));
     const context = smallBatchMatMul(tf.softmax(scores), values); // [b, kv, group·t, hd]
     const merged =
       length === 1
@@ -131,20 +133,19 @@ export class AttentionDecoder {
     for (const w of [this.kernel, this.bias, this.swappedKernel, this.swappedBias]) w.dispose();
   }
 
-  /** [b·t, F] each: cos and signedSin of each row's position on rotated columns, 1 and 0 on v. */
-  private ropeTables(
-    offset: number,
-    length: number,
-    batch: number,
-  ): {cos: tf.Tensor2D; signedSin: tf.Tensor2D} {
+  /**
+   * [b·t, F] each: cos and signedSin on rotated columns (1 and 0 on v) at each row's position, the
+   * first token of batch row b sitting at `starts[b]`.
+   */
+  private ropeTables(starts: readonly number[], length: number): {cos: tf.Tensor2D; signedSin: tf.Tensor2D} {
     const {headDim, ropeTheta} = this.layer;
-    const host = ropeHostTables(offset + length, headDim, ropeTheta);
+    const host = ropeHostTables(Math.max(...starts) + length, headDim, ropeTheta);
     const width = this.order.length;
-    const rows = batch * length;
+    const rows = starts.length * length;
     const cos = new Float32Array(rows * width);
     const signedSin = new Float32Array(rows * width);
     for (let r = 0; r < rows; r++) {
-      const base = (offset + (r % length)) * headDim;
+      const base = (starts[Math.floor(r / length)]! + (r % length)) * headDim;
       for (let col = 0; col < width; col++) {
         const c = base + (this.order[col]! % headDim);
         const rotate = this.rotated[col] === 1;

@@ -3,7 +3,7 @@ import {ConfigError, ModelError} from '../errors.js';
 import {checkDivides, checkInt, checkPositive, checkRange, type LayerArgs} from './arg-checks.js';
 import {AttentionDecoder} from './attention-decode.js';
 import {CompositeLayer} from './composite-layer.js';
-import {type KVCache, kvCacheLength} from './kv-cache.js';
+import {type KVCache, kvCacheLength, type RaggedRows} from './kv-cache.js';
 import {applyRope} from './rope.js';
 import {firstInput, firstShape} from './shapes.js';
 import {loraConfig, projection, resolveSublayerLoRA, type SublayerLoRA} from './sublayer-lora.js';
@@ -118,15 +118,26 @@ export class Attention extends CompositeLayer {
    * Attends the new tokens x [batch, t, dModel] to the cached ones and to each other (causally); the
    * first new token sits at position `kvCacheLength(cache)`. Returns the output [batch, t, dModel]
    * and a new cache holding all positions; the given cache is not disposed. Inference only.
+   * With `ragged`, x is one new token per row [batch, 1, dModel] of sequences of different lengths
+   * (see RaggedRows): each row is rotated at its own position and sees only its own keys.
    */
-  callWithCache(x: tf.Tensor3D, cache: KVCache | null = null): {output: tf.Tensor3D; cache: KVCache} {
+  callWithCache(
+    x: tf.Tensor3D,
+    cache: KVCache | null = null,
+    ragged?: RaggedRows,
+  ): {output: tf.Tensor3D; cache: KVCache} {
     if (!this.built) this.build(x.shape);
+    if (ragged && (x.shape[1] !== 1 || ragged.positions.length !== x.shape[0])) {
+      throw new ModelError(
+        `Attention '${this.name}': ragged rows take one token per row, got x [${x.shape}] for ${ragged.positions.length} rows`,
+      );
+    }
     if (AttentionDecoder.supports(this)) {
       this.decoder ??= new AttentionDecoder(this);
-      return tf.tidy(() => this.decoder!.step(x, cache));
+      return tf.tidy(() => this.decoder!.step(x, cache, ragged));
     }
     return tf.tidy(() => {
-      const {output, keys, values} = this.forward(x, cache, false);
+      const {output, keys, values} = this.forward(x, cache, false, ragged);
       return {output, cache: {keys, values}};
     });
   }
@@ -145,6 +156,7 @@ export class Attention extends CompositeLayer {
     x: tf.Tensor3D,
     cache: KVCache | null,
     training: boolean,
+    ragged?: RaggedRows,
   ): {output: tf.Tensor3D; keys: tf.Tensor4D; values: tf.Tensor4D} {
     const [batch, length] = x.shape;
     const offset = kvCacheLength(cache);
@@ -157,8 +169,8 @@ export class Attention extends CompositeLayer {
     let k = heads(projected.k, this.numKvHeads);
     let v = heads(projected.v, this.numKvHeads);
     if (this.rope) {
-      q = applyRope(q, offset, this.ropeTheta);
-      k = applyRope(k, offset, this.ropeTheta);
+      q = applyRope(q, ragged?.positions ?? offset, this.ropeTheta);
+      k = applyRope(k, ragged?.positions ?? offset, this.ropeTheta);
     }
     if (cache) {
       k = tf.concat([cache.keys, k], 2);
@@ -166,8 +178,9 @@ export class Attention extends CompositeLayer {
     }
     const dot = tf.matMul(q, repeatKv(k, this.numHeads), false, true);
     const scores = projected.scaled ? dot : tf.mul(dot, 1 / Math.sqrt(this.headDim)); // [b, h, t, T]
-    // A single new token sees every key, so decoding steps need no mask.
-    let probs = tf.softmax(length === 1 ? scores : tf.add(scores, causalMask(length, offset)), -1);
+    // A single new token sees every key of its own sequence: no mask, but the padding of ragged rows.
+    const mask = ragged ? ragged.mask : length === 1 ? null : causalMask(length, offset);
+    let probs = tf.softmax(mask ? tf.add(scores, mask) : scores, -1);
     if (training && this.dropout > 0) probs = tf.dropout(probs, this.dropout);
     const context = tf.matMul(probs, repeatKv(v, this.numHeads)); // [b, h, t, hd]
     const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch * length, this.qUnits]);

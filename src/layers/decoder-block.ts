@@ -4,7 +4,7 @@ import {checkChoice, checkInt, checkPositive, checkRange, type LayerArgs} from '
 import {Attention} from './attention.js';
 import {CompositeLayer} from './composite-layer.js';
 import {decodeFfn} from './decode-ffn.js';
-import type {KVCache} from './kv-cache.js';
+import type {KVCache, RaggedRows} from './kv-cache.js';
 import {moeLoRASites} from './moe/expert-lora.js';
 import {resolveMoEArgs} from './moe/resolve-moe-args.js';
 import {MoE, type MoEArgs} from './moe.js';
@@ -154,16 +154,21 @@ export class DecoderBlock extends CompositeLayer {
 
   /**
    * Runs new tokens x [batch, t, dModel] against the attention cache of the earlier ones (see
-   * Attention.callWithCache). Returns the block output and the new cache; inference only.
+   * Attention.callWithCache). Returns the block output and the new cache; inference only. With
+   * `ragged`, one token per row of sequences of different lengths (RaggedRows).
    */
-  callWithCache(x: tf.Tensor3D, cache: KVCache | null = null): {output: tf.Tensor3D; cache: KVCache} {
+  callWithCache(
+    x: tf.Tensor3D,
+    cache: KVCache | null = null,
+    ragged?: RaggedRows,
+  ): {output: tf.Tensor3D; cache: KVCache} {
     if (!this.built) this.build(x.shape);
     return tf.tidy(() => {
       // Children run through `call`, not `apply`: a decoding step is a few dozen tiny kernels, and
       // apply's symbolic bookkeeping would cost as much again.
       const child = (path: string) => this.sublayers().get(path)!;
       const normed = child('attn-norm').call(x, {}) as tf.Tensor3D;
-      const {output: attended, cache: next} = this.attention.callWithCache(normed, cache);
+      const {output: attended, cache: next} = this.attention.callWithCache(normed, cache, ragged);
       const h = tf.add(x, attended) as tf.Tensor3D;
       const ffnOut = decodeFfn(child('ffn'), child('ffn-norm').call(h, {}) as tf.Tensor3D);
       return {output: tf.add(h, ffnOut) as tf.Tensor3D, cache: next};

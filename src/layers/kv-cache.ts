@@ -19,3 +19,27 @@ export function kvCacheLength(cache: KVCache | null | undefined): number {
 export function disposeKVCache(cache: KVCache | null | undefined): void {
   if (cache) tf.dispose([cache.keys, cache.values]);
 }
+
+/**
+ * The rows of a batched decoding step over sequences of different lengths (continuous batching):
+ * one new token per row, and a cache whose rows hold each sequence's keys right-aligned, padding on
+ * the left. Keys are stored after RoPE, so a key's column does not matter, only which columns a row
+ * may see.
+ */
+export interface RaggedRows {
+  /** [b] position of each row's new token: the length of its sequence so far. */
+  positions: readonly number[];
+  /** [b, 1, 1, W + 1] additive mask over the cached columns and the new one: 0 where the row may look, −1e9 on padding. */
+  mask: tf.Tensor4D;
+}
+
+/**
+ * The mask of `RaggedRows` for rows whose valid cache columns start at `starts[b]` of `width`
+ * (the new token's column, `width`, is every row's own).
+ */
+export function raggedMask(starts: readonly number[], width: number): tf.Tensor4D {
+  const total = width + 1;
+  const mask = new Float32Array(starts.length * total);
+  for (const [b, start] of starts.entries()) mask.fill(-1e9, b * total, b * total + start);
+  return tf.tensor4d(mask, [starts.length, 1, 1, total]);
+}

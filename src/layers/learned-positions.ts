@@ -61,6 +61,22 @@ export class LearnedPositions extends tf.layers.Layer {
     return tf.tidy(() => tf.add(x, tf.slice(this.table!.read(), [offset, 0], [length, this.dModel])));
   }
 
+  /** x [batch, 1, d] plus, for each row b, the vector of position `positions[b]` (ragged batched decoding). */
+  addRows(x: tf.Tensor3D, positions: readonly number[]): tf.Tensor3D {
+    if (!this.built) this.build();
+    const last = Math.max(...positions);
+    if (last >= this.maxLength) {
+      throw new ModelError(
+        `LearnedPositions '${this.name}': position ${last} is past the ${this.maxLength} the model was built for`,
+        'keep prompt + generated tokens within the context length',
+      );
+    }
+    return tf.tidy(() => {
+      const rows = tf.gather(this.table!.read(), tf.tensor1d([...positions], 'int32')); // [b, d]
+      return tf.add(x, tf.reshape(rows, [positions.length, 1, this.dModel])) as tf.Tensor3D;
+    });
+  }
+
   override getConfig(): tf.serialization.ConfigDict {
     return {...super.getConfig(), maxLength: this.maxLength, dModel: this.dModel, initStd: this.initStd};
   }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {ModelError} from '../errors.js';
 
 /**
  * Rotary position embedding (Su et al. 2021, "RoFormer"), rotate-half layout as in GPT-NeoX and
@@ -17,13 +18,33 @@ export function ropeTables(
   return {cos: slice(tables.cos, offset, length, headDim), sin: slice(tables.sin, offset, length, headDim)};
 }
 
-/** Rotates x [batch, heads, length, headDim] as if its first token sat at position `offset`. */
-export function applyRope(x: tf.Tensor4D, offset = 0, theta = 10000): tf.Tensor4D {
+/**
+ * Rotates x [batch, heads, length, headDim] as if its first token sat at position `offset`, or, with
+ * one offset per batch row (ragged batched decoding), row b's first token at `offset[b]`.
+ */
+export function applyRope(
+  x: tf.Tensor4D,
+  offset: number | readonly number[] = 0,
+  theta = 10000,
+): tf.Tensor4D {
   return tf.tidy(() => {
-    const [, , length, headDim] = x.shape;
-    const tables = hostTables(offset + length, headDim, theta);
-    const cos = slice(tables.cos, offset, length, headDim);
-    const signedSin = slice(tables.signedSin, offset, length, headDim);
+    const [batch, , length, headDim] = x.shape;
+    const offsets = typeof offset === 'number' ? [offset] : offset;
+    const tables = hostTables(Math.max(...offsets) + length, headDim, theta);
+    // [length, hd] for one offset, [b, 1, length, hd] for one per row.
+    const rows = (table: Float32Array) => {
+      if (typeof offset === 'number') return slice(table, offset, length, headDim);
+      if (offsets.length !== batch) {
+        throw new ModelError(`applyRope: ${offsets.length} row offsets for a batch of ${batch}`);
+      }
+      const out = new Float32Array(batch * length * headDim);
+      for (const [b, o] of offsets.entries()) {
+        out.set(table.subarray(o * headDim, (o + length) * headDim), b * length * headDim);
+      }
+      return tf.tensor4d(out, [batch, 1, length, headDim]);
+    };
+    const cos = rows(tables.cos);
+    const signedSin = rows(tables.signedSin);
     const [x1, x2] = tf.split(x, 2, 3);
     // rotate_half(x)·sin = [-x2, x1]·sin = [x2, x1]·signedSin, one kernel fewer per call.
     return tf.add(tf.mul(x, cos), tf.mul(tf.concat([x2!, x1!], 3), signedSin)) as tf.Tensor4D;

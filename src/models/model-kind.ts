@@ -4,6 +4,7 @@ import type {LoadedRun, RunConfig} from '../run/run-folder.js';
 import type {SpecialTokenIds, Tokenizer} from '../tokenizer/tokenizer.js';
 import type {BatchSource} from '../train/batch-source.js';
 import type {LossFn} from '../train/train-options.js';
+import type {BatchDecoder} from './causal-lm/batch-decoder.js';
 import type {CachedDecoder} from './causal-lm/cached-decoder.js';
 import type {ClassificationMetrics} from './classify/classification-metrics.js';
 import type {DistillOptions, DistillReport} from './distill-options.js';
@@ -182,6 +183,11 @@ export interface ModelKind<R extends OpenRun = OpenRun> {
   metric(run: R, model: tf.LayersModel, data: string): Promise<RunMetric>;
   /** Validation metrics as reports show them (language models add `val_ppl`); default as they are. */
   validationReport?(metrics: Record<string, number>): Record<string, number>;
+  /**
+   * The rows `train` validated on (`val`, or the holdout it made of `data`) as objects with the run's
+   * fields (text, or feature columns), for the drift reference a server compares traffic with.
+   */
+  validationRows?(run: R, files: {data: string; val?: string}): Promise<Record<string, unknown>[]>;
   /** Input, output and preprocessing, for exports and runtimes. */
   metadata(run: R): ModelMetadata;
   /** Fine-tuning data for the run; absent where the kind cannot be fine-tuned. */
@@ -194,4 +200,6 @@ export interface ModelKind<R extends OpenRun = OpenRun> {
   predict?(run: R, options: PredictOptions): Promise<PredictReport>;
   /** Language models: a step-wise decoder with its own KV caches (one per sequence). */
   decoder?(run: R): CachedDecoder;
+  /** Language models: many sequences decoded in one batched pass per step, joining and leaving at any step (serving). */
+  batchDecoder?(run: R): BatchDecoder;
 }

@@ -18,10 +18,12 @@ export function routingByPath(model: tf.LayersModel): Record<string, RoutingStat
  * progress line, metrics.jsonl and TensorBoard): `moe_load` — the worst layer's max/mean expert
  * load (1 = balanced, numExperts = collapsed) — and `moe_unused`, experts that got no token,
  * summed over layers; then each expert's load relative to its fair share, `moe/<layer path>/e<i>`
- * (1 = its share; they average 1 over a layer), which metrics.jsonl and TensorBoard keep per step
- * and the progress line leaves out. Empty for models without MoE layers.
+ * (1 = its share; they average 1 over a layer), and, given the model's auxiliary loss of the pass,
+ * `moe/aux_loss` (the balancing terms as added to the loss, coefficients included), which
+ * metrics.jsonl and TensorBoard keep per step and the progress line leaves out. Empty for models
+ * without MoE layers.
  */
-export function routingMetrics(model: tf.LayersModel): Record<string, tf.Scalar> {
+export function routingMetrics(model: tf.LayersModel, auxLoss?: tf.Scalar): Record<string, tf.Scalar> {
   const byPath = Object.entries(routingByPath(model));
   if (byPath.length === 0) return {};
   const stats = byPath.map(([, s]) => s);
@@ -34,6 +36,7 @@ export function routingMetrics(model: tf.LayersModel): Record<string, tf.Scalar>
       out[`${DETAIL_PREFIX}${path}/e${i}`] = tf.scalar(s.meanLoad > 0 ? n / s.meanLoad : 0);
     }
   }
+  if (auxLoss) out[`${DETAIL_PREFIX}aux_loss`] = tf.clone(auxLoss);
   return out;
 }
 

@@ -6,6 +6,7 @@
  */
 export * from './clean-with-models.js';
 export * from './distill.js';
+export * from './drift-reference.js';
 export * from './evaluate.js';
 export * from './export.js';
 export * from './export-onnx.js';

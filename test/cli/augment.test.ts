@@ -46,7 +46,11 @@ describe('deepseek-kit augment', () => {
     );
     expect(r.code).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report).toMatchObject({rowsIn: 40, rowsOut: 160, byOp: {sr: 0, ri: 0, rs: 80, rd: 0, typo: 80}});
+    expect(report).toMatchObject({
+      rows_in: 40,
+      rows_out: 160,
+      by_op: {sr: 0, ri: 0, rs: 80, rd: 0, typo: 80},
+    });
     const csv = await readFile(out, 'utf8');
     expect(csv.split('\n')[0]).toBe('id,text,label,augmented,source_id,augment_op');
   });

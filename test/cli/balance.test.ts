@@ -46,7 +46,7 @@ describe('deepseek-kit balance', () => {
       'money-fx': 125,
       trade: 125,
     });
-    expect(report.before.klFromUniform).toBeCloseTo(0.0589, 3);
+    expect(report.before.kl_from_uniform).toBeCloseTo(0.0589, 3);
     const bad = join(dir, 'bad.jsonl');
     const failed = runCli(['balance', '--out', bad], {input: '{"text":"a","label":"x"}\n{"text":"b"}\n'});
     expect(failed.code).toBe(1);

@@ -43,8 +43,8 @@ describe('deepseek-kit clean', () => {
     const printed = JSON.parse(r.stdout);
     expect(printed).toEqual(JSON.parse(readFileSync(report, 'utf8')));
     expect(printed).toMatchObject({
-      rowsIn: 2000,
-      rowsOut: 1968,
+      rows_in: 2000,
+      rows_out: 1968,
       dropped: {exact_duplicate: 25, near_duplicate: 7},
       dedup: {mode: 'both', exact: {removed: 25, clusters: 24}, near: {removed: 7, bands: 20, rows: 6}},
       filters: {preset: 'default'},
@@ -76,7 +76,7 @@ describe('deepseek-kit clean', () => {
     ]);
     expect(web.code).toBe(0);
     const report = JSON.parse(web.stdout);
-    expect(report.rowsOut).toBeLessThan(2000);
+    expect(report.rows_out).toBeLessThan(2000);
     expect(Object.keys(report.dropped)).toContain('too_few_sentences');
   });
 
@@ -97,9 +97,9 @@ describe('deepseek-kit clean', () => {
     const skip = runCli(['clean', '--in', input, '--out', out, '--on-error', 'skip', '--json']);
     expect(skip.code).toBe(0);
     expect(JSON.parse(skip.stdout)).toMatchObject({
-      rowsIn: 10,
+      rows_in: 10,
       skipped: 1,
-      skippedErrors: [expect.stringMatching(/line 11/)],
+      skipped_errors: [expect.stringMatching(/line 11/)],
     });
     expect(skip.stderr).toMatch(/skipped: .*line 11/);
   });

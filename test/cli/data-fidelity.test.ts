@@ -15,6 +15,16 @@ const jsonl = (text: string) =>
     .filter(Boolean)
     .map((l) => JSON.parse(l) as Record<string, unknown>);
 
+/** Keys with a capital letter, outside the maps keyed by the data (labels, scripts, ops). */
+const camelKeys = (value: unknown, path = ''): string[] =>
+  value === null || typeof value !== 'object'
+    ? []
+    : Object.entries(value).flatMap(([key, v]) =>
+        ['by_op', 'letters', 'rows', 'counts', 'shares', 'labels', 'weights', 'files'].includes(key)
+          ? []
+          : [...(/[A-Z]/.test(key) ? [`${path}.${key}`] : []), ...camelKeys(v, `${path}.${key}`)],
+      );
+
 // Key order, spacing and number formatting of a hand-written file; labels of every JSON type.
 const LINES = [
   '{"text": "the first review is short and sweet", "id": 1, "label": 1}',
@@ -117,7 +127,9 @@ describe('bytes that are not UTF-8 are counted and reported by every data step',
       expect(json.code, `${name}: ${json.stderr}`).toBe(0);
       const report = JSON.parse(json.stdout);
       const issues = report.io ?? report;
-      expect(issues, name).toMatchObject({invalidUtf8Lines: 2, firstInvalidUtf8: `${bad} line 1`});
+      // --json keys are snake_case, as the model commands' (docs/json.md).
+      expect(camelKeys(report), name).toEqual([]);
+      expect(issues, name).toMatchObject({invalid_utf8_lines: 2, first_invalid_utf8: `${bad} line 1`});
       if (name === 'clean') {
         // The summary says it too (augment, balance and split print the same line).
         const human = runCli([...args, '--in', bad]);

@@ -67,4 +67,29 @@ describe('MoE routing monitor', () => {
     ids.dispose();
     model.dispose();
   });
+
+  it('passes the auxiliary loss through as moe/aux_loss: the Switch loss × its coefficient', () => {
+    const coef = 0.01;
+    const model = withSeededRandom(3, () =>
+      buildCausalLM({...config, moe: {...config.moe, auxLossCoef: coef}}, 50),
+    );
+    const ids = tf.tensor2d([Array.from({length: 32}, (_, i) => (i * 5) % 50)], undefined, 'int32');
+    const before = tf.memory().numTensors;
+    const [aux, metrics] = tf.tidy(() => {
+      model.apply(ids, {training: true});
+      const loss = tf.addN(model.calculateLosses()) as tf.Scalar;
+      return [loss, routingMetrics(model, loss)] as const;
+    });
+    const value = aux.dataSync()[0]!;
+    // Two layers, each E·Σ f·P in [1, E] for E = 4, times the coefficient.
+    expect(value).toBeGreaterThanOrEqual(2 * coef);
+    expect(value).toBeLessThanOrEqual(2 * 4 * coef);
+    expect(metrics['moe/aux_loss']!.dataSync()[0]).toBeCloseTo(value, 6);
+    const plain = routingMetrics(model);
+    expect(plain['moe/aux_loss']).toBeUndefined();
+    tf.dispose([aux, ...Object.values(metrics), ...Object.values(plain)]);
+    expect(tf.memory().numTensors).toBe(before);
+    ids.dispose();
+    model.dispose();
+  });
 });

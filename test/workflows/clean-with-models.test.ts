@@ -155,7 +155,7 @@ describe('clean --quality-model: a bag classifier trained on 500 labelled rows',
     ]);
     expect(r.code, r.stderr).toBe(0);
     const report = JSON.parse(r.stdout);
-    expect(report.rowsOut).toBeGreaterThan(0);
+    expect(report.rows_out).toBeGreaterThan(0);
     const first = JSON.parse(readFileSync(out, 'utf8').split('\n')[0]!);
     expect(first.quality).toBeGreaterThanOrEqual(0);
     const bad = runCli([

@@ -73,9 +73,9 @@ export class NearDedup {
   };
   /** A candidate whose signature estimate is this far under the threshold is rejected without reading its text. */
   readonly estimateMargin: number;
+  private readonly signer: NearSigner;
   private readonly shingler: CharShingler;
   private readonly keptShingler: CharShingler;
-  private readonly hasher: OnePermutationHasher;
   private readonly sig: Int32Array;
   private readonly buckets = new IntMultiMap(1 << 12);
   private readonly spool = new TextSpool();
@@ -105,16 +105,13 @@ export class NearDedup {
       falsePositive: 1 - fnWeight,
       falseNegative: fnWeight,
     });
-    // Four standard errors of the estimate at the threshold, and 0.1 more for the extra variance of
-    // densified bins in texts with fewer shingles than bins.
-    const t = this.threshold;
-    this.estimateMargin = 0.1 + 4 * Math.sqrt((t * (1 - t)) / this.numPerm);
-    this.shingler = new CharShingler(ngram);
+    this.estimateMargin = estimateMargin(this.threshold, this.numPerm);
+    this.signer = new NearSigner(this.params, this.numPerm, ngram, options.seed ?? 1);
+    this.shingler = this.signer.shingler;
     this.keptShingler = new CharShingler(ngram);
-    this.hasher = new OnePermutationHasher(this.numPerm, options.seed ?? 1);
-    this.sig = new Int32Array(this.numPerm);
+    this.sig = this.signer.sig;
     this.signatures = new Uint16Array(this.numPerm * 1024);
-    this.bandHashes = new Int32Array(this.params.bands);
+    this.bandHashes = this.signer.bandHashes;
   }
 
   /**
@@ -122,17 +119,10 @@ export class NearDedup {
    * under `key` (the caller's handle for it, e.g. its ordinal in an id store) and undefined is returned.
    */
   check(text: string, key: number): NearMatch | undefined {
-    const count = this.shingler.shingle(text);
+    const count = this.signer.sign(text);
     if (count === 0) {
       this.stats.noShingles++;
       return undefined;
-    }
-    const sig = this.hasher.signature(this.shingler.hashes, count, this.sig);
-    const {bands, rows} = this.params;
-    for (let band = 0; band < bands; band++) {
-      let h = Math.imul(band + 1, 0x9e3779b1);
-      for (let r = band * rows, end = r + rows; r < end; r++) h = Math.imul(h ^ sig[r]!, 0x01000193);
-      this.bandHashes[band] = fmix32(h) | 0;
     }
     const match = this.verifiedCandidate(count);
     if (match) return match;
@@ -234,6 +224,53 @@ export class NearDedup {
     const base = doc * this.numPerm;
     for (let i = 0; i < this.numPerm; i++) this.signatures[base + i] = this.sig[i]! & 0xffff;
     for (let band = 0; band < this.params.bands; band++) this.buckets.add(this.bandHashes[band]!, doc);
+  }
+}
+
+/**
+ * A candidate whose signature estimate is this far under the threshold is rejected without an
+ * exact check: four standard errors of the estimate at the threshold, and 0.1 more for the extra
+ * variance of densified bins in texts with fewer shingles than bins.
+ */
+export function estimateMargin(threshold: number, numPerm: number): number {
+  return 0.1 + 4 * Math.sqrt((threshold * (1 - threshold)) / numPerm);
+}
+
+/**
+ * A document's near-dedup signature: its character shingles (`shingler.hashes`), one-permutation
+ * MinHash (`sig`, [numPerm]) and one LSH bucket key per band (`bandHashes`, [bands]); NearDedup
+ * and the sharded stages (src/data/stages) compute them with this one piece of code.
+ */
+export class NearSigner {
+  readonly shingler: CharShingler;
+  readonly sig: Int32Array;
+  readonly bandHashes: Int32Array;
+  private readonly hasher: OnePermutationHasher;
+
+  constructor(
+    readonly params: LshParams,
+    readonly numPerm: number,
+    ngram = 5,
+    seed = 1,
+  ) {
+    this.shingler = new CharShingler(ngram);
+    this.hasher = new OnePermutationHasher(numPerm, seed);
+    this.sig = new Int32Array(numPerm);
+    this.bandHashes = new Int32Array(params.bands);
+  }
+
+  /** Signs `text`; returns its shingle count (0: no letter or digit, nothing signed). */
+  sign(text: string): number {
+    const count = this.shingler.shingle(text);
+    if (count === 0) return 0;
+    const sig = this.hasher.signature(this.shingler.hashes, count, this.sig);
+    const {bands, rows} = this.params;
+    for (let band = 0; band < bands; band++) {
+      let h = Math.imul(band + 1, 0x9e3779b1);
+      for (let r = band * rows, end = r + rows; r < end; r++) h = Math.imul(h ^ sig[r]!, 0x01000193);
+      this.bandHashes[band] = fmix32(h) | 0;
+    }
+    return count;
   }
 }
 

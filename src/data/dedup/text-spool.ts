@@ -1,6 +1,7 @@
 import {closeSync, mkdtempSync, openSync, readSync, rmSync, writeSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
+import {outputError} from '../../fs/output-error.js';
 
 /**
  * The texts of kept documents, appended to a temporary file so that near dedup can check a
@@ -77,7 +78,12 @@ export class TextSpool {
     if (this.buffered === 0) return;
     if (this.fd === undefined) this.open();
     let done = 0;
-    while (done < this.buffered) done += writeSync(this.fd!, this.buffer, done, this.buffered - done);
+    try {
+      while (done < this.buffered) done += writeSync(this.fd!, this.buffer, done, this.buffered - done);
+    } catch (error) {
+      // A full disk or the file size limit: an error the user can act on, naming the spool.
+      throw outputError(`near dedup's spool of kept texts in ${tmpdir()}`, error);
+    }
     this.flushed += this.buffered;
     this.buffered = 0;
   }

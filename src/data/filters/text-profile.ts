@@ -93,7 +93,7 @@ export function setProfileTables(part: Partial<ProfileTables>): void {
     wordKeys[s] = h;
     wordValues[s] = v;
   }
-  cache = new WeakMap();
+  lastText = undefined;
 }
 
 /** The hash the profile gives a word: 33·h + c over its lower-cased char codes (cheap per character), then mixed. */
@@ -107,15 +107,19 @@ function lower(c: number): number {
   return c >= 65 && c <= 90 ? c + 32 : c;
 }
 
-let cache = new WeakMap<Doc, {text: string; profile: TextProfile}>();
+// The rules of one document run one after another, so the last text's profile is the only one
+// asked for again. A one-entry cache rather than a WeakMap keyed by the row: the WeakMap's get, set
+// and ephemeron sweeps in the garbage collector cost about as much as computing the profile.
+let lastText: string | undefined;
+let lastProfile: TextProfile | undefined;
 
-/** The profile of `doc.text`, computed once per document object and text. */
+/** The profile of `doc.text`, computed once for a run of rules on the same text. */
 export function profileOf(doc: Doc): TextProfile {
-  const hit = cache.get(doc);
-  if (hit && hit.text === doc.text) return hit.profile;
-  const profile = profileText(doc.text);
-  cache.set(doc, {text: doc.text, profile});
-  return profile;
+  const text = doc.text;
+  if (text === lastText) return lastProfile!;
+  lastProfile = profileText(text);
+  lastText = text;
+  return lastProfile;
 }
 
 // ASCII classes: bit 0 letter, 1 digit, 2 base64/hex, 3 number punctuation or grid separator, 4 may

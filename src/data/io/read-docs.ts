@@ -9,6 +9,7 @@ import {type DataFormat, type DocSep, type FieldNames, resolveFields, resolveFor
 import {type Line, readLines} from './lines.js';
 import {rememberRawLine} from './raw-lines.js';
 import {type RowOrigin, recordToDoc} from './record-to-doc.js';
+import {inShard, type ShardSpec} from './shard.js';
 
 /** What to do with a malformed row: stop with an error, or skip it and go on. */
 export type OnError = 'fail' | 'skip';
@@ -30,6 +31,14 @@ export interface ReadDocsOptions extends FieldNames {
   onBytes?: (bytes: number) => void;
   /** Told the number of each line that holds bytes that are not UTF-8 (read as U+FFFD). */
   onInvalidUtf8?: (line: number) => void;
+  /** Read only this shard's rows (see `parseShard` for the assignment). */
+  shard?: ShardSpec;
+}
+
+/** A batch of rows and the ordinal of each in the whole input (what `--shard` assigns by). */
+export interface OrderedBatch {
+  docs: Doc[];
+  ordinals: number[];
 }
 
 /**
@@ -46,7 +55,12 @@ export async function* readDocs(options: ReadDocsOptions): AsyncGenerator<Doc> {
  * per chunk rather than per row.
  */
 export async function* readDocBatches(options: ReadDocsOptions): AsyncGenerator<Doc[]> {
-  const {input} = options;
+  for await (const batch of readOrderedBatches(options)) yield batch.docs;
+}
+
+/** `readDocBatches` with each row's ordinal, for steps that must name rows across shards. */
+export async function* readOrderedBatches(options: ReadDocsOptions): AsyncGenerator<OrderedBatch> {
+  const {input, shard} = options;
   const format = resolveFormat(typeof input === 'string' ? input : undefined, options.format);
   const stream = typeof input === 'string' ? await openInput(input) : checkStream(input);
   const source = typeof input === 'string' ? input : (options.sourceName ?? 'stdin');
@@ -58,9 +72,16 @@ export async function* readDocBatches(options: ReadDocsOptions): AsyncGenerator<
   };
   const lines = readLines(stream, source, options.onBytes, options.onInvalidUtf8);
   try {
-    if (format === 'jsonl') yield* jsonlDocs(lines, source, idPrefix, names, fail);
-    else if (format === 'txt') yield* textDocs(lines, idPrefix, options.docSep ?? 'line');
-    else yield* csvDocs(lines, {format, source, idPrefix, names, fail});
+    if (format === 'jsonl') yield* jsonlDocs(lines, source, idPrefix, names, fail, shard);
+    else if (format === 'txt' && (options.docSep ?? 'line') === 'line')
+      yield* textLines(lines, idPrefix, shard);
+    else {
+      const docs =
+        format === 'txt'
+          ? textDocs(lines, idPrefix, 'blank')
+          : csvDocs(lines, {format, source, idPrefix, names, fail});
+      yield* byIndex(docs, shard);
+    }
   } finally {
     if (typeof input === 'string') stream.destroy();
   }
@@ -89,14 +110,57 @@ async function* jsonlDocs(
   idPrefix: string,
   names: Required<FieldNames>,
   fail: (error: DatasetError) => void,
-): AsyncGenerator<Doc[]> {
+  shard: ShardSpec | undefined,
+): AsyncGenerator<OrderedBatch> {
   for await (const lines of batches) {
     const docs: Doc[] = [];
+    const ordinals: number[] = [];
     for (const {text, line} of lines) {
+      if (!inShard(line - 1, shard)) continue; // another shard's line: not parsed
       const doc = jsonlDoc(text, line, source, idPrefix, names, fail);
-      if (doc) docs.push(doc);
+      if (doc) {
+        docs.push(doc);
+        ordinals.push(line - 1);
+      }
     }
-    yield docs;
+    yield {docs, ordinals};
+  }
+}
+
+/** Plain text, one document per line: the ordinal is the line's. */
+async function* textLines(
+  batches: AsyncIterable<Line[]>,
+  idPrefix: string,
+  shard: ShardSpec | undefined,
+): AsyncGenerator<OrderedBatch> {
+  for await (const lines of batches) {
+    const docs: Doc[] = [];
+    const ordinals: number[] = [];
+    for (const {text, line} of lines) {
+      if (!inShard(line - 1, shard) || text.trim() === '') continue;
+      docs.push({id: `${idPrefix}:${line}`, text, fields: {}});
+      ordinals.push(line - 1);
+    }
+    yield {docs, ordinals};
+  }
+}
+
+/** CSV/TSV rows and paragraphs: the ordinal is the row's index (every shard parses every row). */
+async function* byIndex(
+  batches: AsyncIterable<Doc[]>,
+  shard: ShardSpec | undefined,
+): AsyncGenerator<OrderedBatch> {
+  let next = 0;
+  for await (const all of batches) {
+    const docs: Doc[] = [];
+    const ordinals: number[] = [];
+    for (const doc of all) {
+      const ordinal = next++;
+      if (!inShard(ordinal, shard)) continue;
+      docs.push(doc);
+      ordinals.push(ordinal);
+    }
+    yield {docs, ordinals};
   }
 }
 

@@ -1,24 +1,22 @@
 import * as tf from '@tensorflow/tfjs';
 import {ModelError} from '../../errors.js';
 import type {DecoderBlock} from '../../layers/decoder-block.js';
-import {disposeKVCache, type KVCache} from '../../layers/kv-cache.js';
+import {disposeKVCache, type KVCache, type RaggedRows} from '../../layers/kv-cache.js';
 import type {LearnedPositions} from '../../layers/learned-positions.js';
 import type {TokenEmbedding} from '../../layers/token-embedding.js';
 import {blockName, CAUSAL_LM_LAYERS, type CausalLMConfig} from './causal-lm.js';
 
 /**
- * The model's layers taken apart for incremental decoding: each step embeds only the new tokens,
+ * The model's layers taken apart for incremental decoding: `forward` embeds only the new tokens,
  * runs them through every block against that block's KV cache, and projects the last position.
+ * CachedDecoder (one sequence) and BatchDecoder (many, continuous batching) hold the caches.
  */
-export class CachedDecoder {
+export class DecoderLayers {
   private readonly embed: TokenEmbedding;
   private readonly positions?: LearnedPositions;
-  private readonly blocks: DecoderBlock[];
+  readonly blocks: DecoderBlock[];
   private readonly norm: tf.layers.Layer;
   private readonly head?: tf.layers.Layer;
-  private caches: (KVCache | null)[];
-  /** Tokens the caches hold. */
-  length = 0;
 
   constructor(
     model: tf.LayersModel,
@@ -30,7 +28,59 @@ export class CachedDecoder {
     this.blocks = Array.from({length: config.numLayers}, (_, i) => layer<DecoderBlock>(blockName(i)));
     this.norm = layer(CAUSAL_LM_LAYERS.norm);
     this.head = config.tiedHead ? undefined : layer(CAUSAL_LM_LAYERS.head);
-    this.caches = this.blocks.map(() => null);
+  }
+
+  /**
+   * ids [b, t] at positions offset … (or, with ragged `rows`, t = 1 at each row's own position)
+   * against one cache per block → the logits [b, vocab] after each row's last token, and the new
+   * caches (kept: the caller disposes them; the given ones are left alone).
+   */
+  forward(
+    ids: tf.Tensor2D,
+    caches: readonly (KVCache | null)[],
+    offset: number,
+    rows?: RaggedRows,
+  ): {logits: tf.Tensor2D; caches: KVCache[]} {
+    const next: KVCache[] = [];
+    const [batch, length] = ids.shape;
+    const logits = tf.tidy(() => {
+      let h = this.embed.apply(ids) as tf.Tensor3D;
+      if (this.positions)
+        h = rows ? this.positions.addRows(h, rows.positions) : this.positions.addAt(h, offset);
+      for (const [i, block] of this.blocks.entries()) {
+        const out = block.callWithCache(h, caches[i] ?? null, rows);
+        tf.keep(out.cache.keys);
+        tf.keep(out.cache.values);
+        next.push(out.cache);
+        h = out.output;
+      }
+      const last = length === 1 ? h : tf.slice(h, [0, length - 1, 0], [batch, 1, -1]);
+      const normed = this.norm.apply(last) as tf.Tensor3D;
+      const out = this.head ? (this.head.apply(normed) as tf.Tensor) : this.embed.logits(normed);
+      return tf.reshape(out, [batch, -1]) as tf.Tensor2D;
+    });
+    return {logits, caches: next};
+  }
+
+  /** Frees the fused attention kernels the blocks keep for decoding (rebuilt on the next step). */
+  release(): void {
+    for (const block of this.blocks) block.releaseDecodeWeights();
+  }
+}
+
+/** One sequence decoded step by step with its own KV caches (`generate`). */
+export class CachedDecoder {
+  private readonly layers: DecoderLayers;
+  private caches: (KVCache | null)[];
+  /** Tokens the caches hold. */
+  length = 0;
+
+  constructor(
+    model: tf.LayersModel,
+    readonly config: CausalLMConfig,
+  ) {
+    this.layers = new DecoderLayers(model, config);
+    this.caches = this.layers.blocks.map(() => null);
   }
 
   /** Feeds `ids` (the prompt, then one token at a time); returns the logits [vocab] after the last one. */
@@ -40,33 +90,22 @@ export class CachedDecoder {
         `the model reads at most ${this.config.contextLength} tokens, asked for ${this.length + ids.length}`,
       );
     }
-    const next: KVCache[] = [];
-    const logits = tf.tidy(() => {
-      let h = this.embed.apply(tf.tensor2d([...ids], [1, ids.length], 'int32')) as tf.Tensor3D;
-      if (this.positions) h = this.positions.addAt(h, this.length);
-      for (const [i, block] of this.blocks.entries()) {
-        const out = block.callWithCache(h, this.caches[i]);
-        tf.keep(out.cache.keys);
-        tf.keep(out.cache.values);
-        next.push(out.cache);
-        h = out.output;
-      }
-      const last = tf.slice(h, [0, ids.length - 1, 0], [1, 1, -1]);
-      const normed = this.norm.apply(last) as tf.Tensor3D;
-      const out = this.head ? (this.head.apply(normed) as tf.Tensor) : this.embed.logits(normed);
-      return tf.reshape(out, [-1]) as tf.Tensor1D;
-    });
+    const input = tf.tensor2d([...ids], [1, ids.length], 'int32');
+    const {logits, caches} = this.layers.forward(input, this.caches, this.length);
+    input.dispose();
     for (const c of this.caches) disposeKVCache(c);
-    this.caches = next;
+    this.caches = caches;
     this.length += ids.length;
-    return logits;
+    const row = tf.reshape(logits, [-1]) as tf.Tensor1D;
+    logits.dispose();
+    return row;
   }
 
   dispose(): void {
     for (const c of this.caches) disposeKVCache(c);
     // The blocks keep a fused attention kernel for decoding; a finished generation frees it.
-    for (const block of this.blocks) block.releaseDecodeWeights();
-    this.caches = this.blocks.map(() => null);
+    this.layers.release();
+    this.caches = this.layers.blocks.map(() => null);
     this.length = 0;
   }
 }

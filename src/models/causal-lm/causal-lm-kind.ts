@@ -1,4 +1,5 @@
 import type {ModelKind, ModelMetadata} from '../model-kind.js';
+import {BatchDecoder} from './batch-decoder.js';
 import {CachedDecoder} from './cached-decoder.js';
 import {CAUSAL_LM_PRESET_SUMMARIES} from './causal-lm.js';
 import {evaluateLanguageModel, languageModelPerplexity} from './causal-lm-evaluate.js';
@@ -11,6 +12,7 @@ import {
   withPerplexity,
 } from './causal-lm-train.js';
 import {distillLanguageModel} from './distill-lm.js';
+import {holdoutTail, readTextDocuments} from './lm-data.js';
 
 /** Text → next-token logits: a small DeepSeek-style decoder (RMSNorm, RoPE or learned positions, SwiGLU or MoE). */
 export const causalLMKind: ModelKind<LanguageModelRun> = {
@@ -30,6 +32,14 @@ export const causalLMKind: ModelKind<LanguageModelRun> = {
   evaluate: evaluateLanguageModel,
   metric: languageModelPerplexity,
   validationReport: withPerplexity,
+  // A prompt is a few lines of text: the validation text's lines stand in for prompts.
+  validationRows: async (run, {data, val}) => {
+    const docs = val
+      ? await readTextDocuments(val, run.textField)
+      : holdoutTail(await readTextDocuments(data, run.textField)).val;
+    const lines = docs.flatMap((d) => d.split('\n')).filter((l) => l.trim() !== '');
+    return lines.map((line) => ({[run.textField]: line}));
+  },
   metadata: (run): ModelMetadata => ({
     kind: 'causal-lm',
     task: 'lm',
@@ -47,4 +57,5 @@ export const causalLMKind: ModelKind<LanguageModelRun> = {
       alpha: options.alpha ?? 0.5,
     }),
   decoder: (run) => new CachedDecoder(run.model, run.config),
+  batchDecoder: (run) => new BatchDecoder(run.model, run.config),
 };

@@ -53,10 +53,11 @@ export function languageModelLoss(model: tf.LayersModel): LossFn {
     withSeededRandom(ctx.seed, () => {
       const logits = model.apply(batch.inputs, {training: ctx.training}) as tf.Tensor;
       const task = sparseCrossEntropy(logits, batch.targets);
-      const total = ctx.training ? tf.add(task, modelLosses(model)) : task;
+      const aux = ctx.training ? modelLosses(model) : undefined;
+      const total = aux ? tf.add(task, aux) : task;
       return {
         loss: total as tf.Scalar,
-        metrics: {acc: accuracy(logits, batch.targets), ...(ctx.training ? routingMetrics(model) : {})},
+        metrics: {acc: accuracy(logits, batch.targets), ...(aux ? routingMetrics(model, aux) : {})},
       };
     });
 }

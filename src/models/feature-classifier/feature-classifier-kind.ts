@@ -11,6 +11,7 @@ import {
   isFeatureRun,
 } from './feature-classifier-run.js';
 import {readFeatureClassifierData, trainFeatureClassifier} from './feature-classifier-train.js';
+import {featureHoldout, readFeatureRows} from './feature-data.js';
 
 /** Numeric columns → label: standardized features, an MLP or MoE-MLP, logits. */
 export const featureClassifierKind: ModelKind<FeatureClassifierRun> = {
@@ -29,6 +30,16 @@ export const featureClassifierKind: ModelKind<FeatureClassifierRun> = {
   loss: classifierLoss,
   evaluate: evaluateFeatureClassifier,
   metric: featureClassifierAccuracy,
+  validationRows: async (run, {data, val}) => {
+    const options = {features: run.stats.columns, labelField: run.labelField, onError: 'skip' as const};
+    const rows = val
+      ? await readFeatureRows(val, options)
+      : featureHoldout(await readFeatureRows(data, options)).val;
+    const d = rows.columns.length;
+    return Array.from({length: rows.n}, (_, i) =>
+      Object.fromEntries(rows.columns.map((c, j) => [c, rows.x[i * d + j]!])),
+    );
+  },
   metadata: (run): ModelMetadata => ({
     kind: 'feature-classifier',
     task: 'classify',

@@ -1,4 +1,5 @@
 import {classifierLoss} from '../classify/classifier-training.js';
+import {holdout, readLabeledRows} from '../classify/labeled-data.js';
 import type {ModelKind, ModelMetadata} from '../model-kind.js';
 import {CLASSIFIER_PRESET_SUMMARIES} from './classifier.js';
 import {
@@ -30,6 +31,11 @@ export const textClassifierKind: ModelKind<ClassifierRun> = {
   loss: classifierLoss,
   evaluate: evaluateTextClassifier,
   metric: textClassifierAccuracy,
+  validationRows: async (run, {data, val}) => {
+    const fields = {textField: run.textField, labelField: run.labelField, onError: 'skip' as const};
+    const rows = val ? await readLabeledRows(val, fields) : holdout(await readLabeledRows(data, fields)).val;
+    return rows.map((r) => ({[run.textField]: r.text}));
+  },
   metadata: (run): ModelMetadata => ({
     kind: 'text-classifier',
     task: 'classify',

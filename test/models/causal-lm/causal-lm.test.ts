@@ -5,43 +5,13 @@ import * as tf from '@tensorflow/tfjs';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../../src/backend/backend.js';
 import {CachedDecoder} from '../../../src/models/causal-lm/cached-decoder.js';
-import {
-  activeParameters,
-  buildCausalLM,
-  CAUSAL_LM_PRESETS,
-  type CausalLMConfig,
-  DEFAULT_CAUSAL_LM_CONFIG,
-} from '../../../src/models/causal-lm/causal-lm.js';
+import {activeParameters, buildCausalLM} from '../../../src/models/causal-lm/causal-lm.js';
 import {loadLayersModel, saveLayersModel} from '../../../src/run/run-folder.js';
 import {withSeededRandom} from '../../../src/train/seeded-random.js';
-
-const preset = (name: string, over: Partial<CausalLMConfig> = {}): CausalLMConfig =>
-  ({...DEFAULT_CAUSAL_LM_CONFIG, ...CAUSAL_LM_PRESETS[name], ...over}) as CausalLMConfig;
+import {preset, small, VARIANTS} from './lm-variants.js';
 
 const trainable = (m: tf.LayersModel) =>
   m.trainableWeights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0);
-
-const small = (over: Partial<CausalLMConfig>) =>
-  preset('tiny', {contextLength: 16, dModel: 16, numLayers: 2, numHeads: 2, ffnHidden: 24, ...over});
-
-const VARIANTS: Record<string, Partial<CausalLMConfig>> = {
-  'rope, tied head': {},
-  'learned positions, untied head': {positions: 'learned', tiedHead: false},
-  'MoE, grouped KV heads': {
-    ffn: 'moe',
-    numHeads: 4,
-    numKvHeads: 2,
-    moe: {
-      numExperts: 4,
-      topK: 2,
-      expertHidden: 8,
-      numShared: 1,
-      scoring: 'softmax',
-      normTopK: true,
-      auxLossCoef: 0.01,
-    },
-  },
-};
 
 describe('causal language model', () => {
   let root: string;

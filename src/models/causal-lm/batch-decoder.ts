@@ -1,0 +1,163 @@
+import * as tf from '@tensorflow/tfjs';
+import {ModelError} from '../../errors.js';
+import {disposeKVCache, type KVCache, raggedMask} from '../../layers/kv-cache.js';
+import {DecoderLayers} from './cached-decoder.js';
+import type {CausalLMConfig} from './causal-lm.js';
+
+/** A sequence in the batch: its handle, tokens held, and the first cache column that is its own. */
+interface Row {
+  id: number;
+  length: number;
+  start: number;
+}
+
+/**
+ * Many sequences decoded together, one batched forward pass per step, for continuous batching
+ * (as vLLM and TGI do it): a sequence joins with its prompt prefilled alone (`add`), then every
+ * `step` feeds one token per sequence through the model at once, and a finished one leaves
+ * (`remove`) without disturbing the others. Sequences differ in length: the batch keeps one cache
+ * per block, [rows, kvHeads, W, headDim], with each row's keys right-aligned and padding on the
+ * left masked out (see RaggedRows); keys are cached after RoPE, so each row keeps its own
+ * positions. Gives the logits CachedDecoder gives each sequence alone, up to float rounding.
+ */
+export class BatchDecoder {
+  private readonly layers: DecoderLayers;
+  private caches: (KVCache | null)[];
+  private rows: Row[] = [];
+  /** Columns of the caches. */
+  private width = 0;
+  private nextId = 0;
+
+  constructor(
+    model: tf.LayersModel,
+    readonly config: CausalLMConfig,
+  ) {
+    this.layers = new DecoderLayers(model, config);
+    this.caches = this.layers.blocks.map(() => null);
+  }
+
+  /** Handles of the sequences in the batch, in the order `step` takes tokens and returns logits. */
+  get sequences(): number[] {
+    return this.rows.map((r) => r.id);
+  }
+
+  /** Tokens sequence `id` holds (prompt and generated). */
+  lengthOf(id: number): number {
+    return this.row(id).length;
+  }
+
+  /** Prefills `ids` (a prompt) as a new sequence; returns its handle and the logits [vocab] after it. */
+  add(ids: readonly number[]): {id: number; logits: tf.Tensor1D} {
+    if (ids.length === 0 || ids.length > this.config.contextLength) {
+      throw new ModelError(
+        `a prompt must have 1 to ${this.config.contextLength} tokens (the model's context), got ${ids.length}`,
+      );
+    }
+    const input = tf.tensor2d([...ids], [1, ids.length], 'int32');
+    const {logits, caches} = this.layers.forward(
+      input,
+      this.layers.blocks.map(() => null),
+      0,
+    );
+    input.dispose();
+    // Both sides are padded on the left to the wider width, then stacked: [rows + 1, kv, W', hd].
+    const width = Math.max(this.width, ids.length);
+    const padLeft = (t: tf.Tensor4D, n: number) =>
+      n === 0
+        ? t
+        : tf.pad(t, [
+            [0, 0],
+            [0, 0],
+            [n, 0],
+            [0, 0],
+          ]);
+    const stack = (batch: tf.Tensor4D, own: tf.Tensor4D) =>
+      tf.tidy(() => tf.concat([padLeft(batch, width - this.width), padLeft(own, width - ids.length)], 0));
+    this.caches = this.caches.map((cache, i) => {
+      const own = caches[i]!;
+      if (!cache) return own;
+      const merged = {keys: stack(cache.keys, own.keys), values: stack(cache.values, own.values)};
+      disposeKVCache(cache);
+      disposeKVCache(own);
+      return merged;
+    });
+    for (const r of this.rows) r.start += width - this.width;
+    this.width = width;
+    const id = this.nextId++;
+    this.rows.push({id, length: ids.length, start: width - ids.length});
+    const row = tf.reshape(logits, [-1]) as tf.Tensor1D;
+    logits.dispose();
+    return {id, logits: row};
+  }
+
+  /**
+   * Feeds one token to every sequence, `tokens[i]` to `sequences[i]`, in one forward pass; returns
+   * the logits [sequences, vocab] after each, in the same order.
+   */
+  step(tokens: readonly number[]): tf.Tensor2D {
+    if (tokens.length !== this.rows.length || tokens.length === 0) {
+      throw new ModelError(
+        `step takes one token for each of the ${this.rows.length} sequences, got ${tokens.length}`,
+      );
+    }
+    const full = this.rows.find((r) => r.length >= this.config.contextLength);
+    if (full)
+      throw new ModelError(`sequence ${full.id} holds ${full.length} tokens, the most the model reads`);
+    const input = tf.tensor2d([...tokens], [tokens.length, 1], 'int32');
+    const rows = {
+      positions: this.rows.map((r) => r.length),
+      mask: raggedMask(
+        this.rows.map((r) => r.start),
+        this.width,
+      ),
+    };
+    const {logits, caches} = this.layers.forward(input, this.caches, 0, rows);
+    tf.dispose([input, rows.mask]);
+    for (const c of this.caches) disposeKVCache(c);
+    this.caches = caches;
+    this.width++;
+    for (const r of this.rows) r.length++;
+    return logits;
+  }
+
+  /** Takes sequence `id` out of the batch, and the cache columns no remaining sequence uses. */
+  remove(id: number): void {
+    const index = this.rows.indexOf(this.row(id));
+    this.rows.splice(index, 1);
+    if (this.rows.length === 0) {
+      for (const c of this.caches) disposeKVCache(c);
+      this.caches = this.caches.map(() => null);
+      this.width = 0;
+      return;
+    }
+    const keep = Math.min(...this.rows.map((r) => r.start));
+    const kept = this.rows.map((_, i) => (i < index ? i : i + 1));
+    const shrink = (t: tf.Tensor4D) =>
+      tf.tidy(() => {
+        const rows = tf.gather(t, kept, 0) as tf.Tensor4D;
+        return keep === 0 ? rows : (tf.slice(rows, [0, 0, keep, 0], [-1, -1, -1, -1]) as tf.Tensor4D);
+      });
+    this.caches = this.caches.map((cache) => {
+      const next = {keys: shrink(cache!.keys), values: shrink(cache!.values)};
+      disposeKVCache(cache);
+      return next;
+    });
+    for (const r of this.rows) r.start -= keep;
+    this.width -= keep;
+  }
+
+  /** Frees every cache and the blocks' decoding kernels; the decoder is empty afterwards. */
+  dispose(): void {
+    for (const c of this.caches) disposeKVCache(c);
+    this.caches = this.caches.map(() => null);
+    this.rows = [];
+    this.width = 0;
+    this.layers.release();
+  }
+
+  private row(id: number): Row {
+    const row = this.rows.find((r) => r.id === id);
+    if (!row) throw new ModelError(`no sequence ${id} in the batch`);
+    return row;
+  }
+}
