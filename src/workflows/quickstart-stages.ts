@@ -20,11 +20,11 @@ export interface QuickstartStage {
 }
 
 /** What a stage's body returns; the runner adds the name and the time. */
-export type StageResult = Pick<QuickstartStage, 'summary' | 'figures'> &
+export type TourStageResult = Pick<QuickstartStage, 'summary' | 'figures'> &
   Partial<Pick<QuickstartStage, 'size_bytes' | 'accuracy' | 'perplexity'>>;
 
 /** Runs one stage: checks the signal, times the body, records and announces the row. */
-export type RunStage = (name: string, body: () => Promise<StageResult>) => Promise<QuickstartStage>;
+export type RunStage = (name: string, body: () => Promise<TourStageResult>) => Promise<QuickstartStage>;
 
 /** The callbacks and settings both halves of the tour share. */
 export interface TourContext {

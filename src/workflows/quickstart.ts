@@ -11,7 +11,7 @@ import {type QuickstartStage, stageRunner, type TourContext} from './quickstart-
 export * from './quickstart-classifier.js';
 export * from './quickstart-lm.js';
 export * from './quickstart-routing.js';
-export type {QuickstartStage, RunStage, StageResult, TourContext} from './quickstart-stages.js';
+export type {QuickstartStage, RunStage, TourContext, TourStageResult} from './quickstart-stages.js';
 
 /** The IMDB reviews shipped with the package (fixtures/imdb: 2,000 raw training rows, 1,000 test rows). */
 export const BUNDLED_IMDB = fileURLToPath(new URL('../../fixtures/imdb/', import.meta.url));
