@@ -26,6 +26,24 @@ export class BackendError extends UserError {}
 /** A model folder is missing, malformed, or does not fit what is asked of it. */
 export class ModelError extends UserError {}
 
+/**
+ * A long job stopped by SIGINT or SIGTERM at a step boundary, after saving what resumes it. The CLI
+ * exits 128 + the signal number (130, 143) with the message, never with the job's success line.
+ */
+export class InterruptedError extends UserError {
+  constructor(
+    message: string,
+    readonly signal: 'SIGINT' | 'SIGTERM',
+  ) {
+    super(message);
+  }
+
+  /** The exit status: 130 for SIGINT, 143 for SIGTERM. */
+  get status(): number {
+    return this.signal === 'SIGTERM' ? 143 : 130;
+  }
+}
+
 export function isUserError(err: unknown): err is UserError {
   return err instanceof UserError;
 }

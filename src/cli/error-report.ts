@@ -1,5 +1,5 @@
 import {Errors} from '@oclif/core';
-import {isUserError} from '../errors.js';
+import {InterruptedError, isUserError} from '../errors.js';
 import {withStdinNamed} from './stdin-file.js';
 
 /**
@@ -9,7 +9,8 @@ import {withStdinNamed} from './stdin-file.js';
  * used, exit 1. `internal`: a bug, exit 2.
  */
 export interface ErrorReport {
-  code: 'usage' | 'input' | 'internal';
+  /** `interrupted`: a signal stopped a long job after it saved its state (exit 130 or 143). */
+  code: 'usage' | 'input' | 'internal' | 'interrupted';
   message: string;
   /** How to fix it, when there is something to say. */
   hint?: string;
@@ -22,7 +23,12 @@ export interface ErrorContext {
   command?: string;
 }
 
-export const EXIT_CODES: Record<ErrorReport['code'], number> = {usage: 1, input: 1, internal: 2};
+export const EXIT_CODES: Record<ErrorReport['code'], number> = {
+  usage: 1,
+  input: 1,
+  internal: 2,
+  interrupted: 130,
+};
 
 /** oclif wraps a flag's parse error as `Parsing --x \n\t<message>\nSee more help with --help`. */
 const PARSING = /^Parsing (--[\w-]+)\s*\n\s*/;
@@ -47,6 +53,7 @@ function oneLine(message: string): string {
 
 /** Sorts any thrown value into usage, input or internal, with a one-line message and a hint. */
 export function errorReport(error: unknown, context: ErrorContext): ErrorReport {
+  if (error instanceof InterruptedError) return {code: 'interrupted', message: error.message};
   if (isUserError(error)) {
     // A UserError's message ends with its hint; the report carries the two apart.
     const text = oneLine(error.message);
@@ -68,6 +75,7 @@ export function errorReport(error: unknown, context: ErrorContext): ErrorReport 
 
 /** The human form: `Error: <message> — <hint>`. */
 export function formatErrorLine(report: ErrorReport): string {
+  if (report.code === 'interrupted') return report.message;
   return `Error: ${report.message}${report.hint ? ` — ${report.hint}` : ''}`;
 }
 

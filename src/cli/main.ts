@@ -1,6 +1,7 @@
 import {dirname} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {Config, Errors, flush, Plugin, run} from '@oclif/core';
+import {InterruptedError} from '../errors.js';
 import {guardStdout} from '../fs/stdio.js';
 import {EXIT_CODES, errorReport, formatErrorLine, wantsJson} from './error-report.js';
 import {manifestStaleness} from './manifest.js';
@@ -57,6 +58,6 @@ export async function main(bin: string, options: {development?: boolean} = {}): 
     if (report.code === 'internal' && error instanceof Error && error.stack) {
       await write(process.stderr, `${error.stack}\n`);
     }
-    process.exit(EXIT_CODES[report.code]);
+    process.exit(error instanceof InterruptedError ? error.status : EXIT_CODES[report.code]);
   }
 }

@@ -1,4 +1,5 @@
 import type {Command} from '@oclif/core';
+import {InterruptedError} from '../errors.js';
 import type {EpochEvent, EvalEvent, StepEvent} from '../train/trainer.js';
 import {TrainProgress} from './train-progress.js';
 
@@ -25,16 +26,28 @@ export async function runTraining<R>(
   progress = new TrainProgress(),
 ): Promise<R> {
   try {
-    const report = await untilInterrupted((signal) =>
-      job({
-        signal,
-        onStep: progress.onStep,
-        onEval: progress.onEval,
-        onEpoch: progress.onEpoch,
-        onInfo: (message) => progress.line(message),
-      }),
+    let stoppedBy: 'SIGINT' | 'SIGTERM' | undefined;
+    const report = await untilInterrupted(
+      (signal) =>
+        job({
+          signal,
+          onStep: progress.onStep,
+          onEval: progress.onEval,
+          onEpoch: progress.onEpoch,
+          onInfo: (message) => progress.line(message),
+        }),
+      (name) => {
+        stoppedBy = name;
+      },
     );
     progress.stop();
+    const outcome = report as {stopped_by?: string; steps?: number};
+    if (outcome.stopped_by === 'aborted') {
+      throw new InterruptedError(
+        `interrupted at step ${outcome.steps ?? 0}; checkpoint saved; --resume continues`,
+        stoppedBy ?? 'SIGINT',
+      );
+    }
     if (!command.jsonEnabled()) command.log(format(report));
     return report;
   } finally {
@@ -42,14 +55,32 @@ export async function runTraining<R>(
   }
 }
 
-/** Runs `job` with a signal that Ctrl-C aborts (the job stops cleanly); the handler goes when it ends. */
-export async function untilInterrupted<R>(job: (signal: AbortSignal) => Promise<R>): Promise<R> {
+/**
+ * Runs `job` with a signal that Ctrl-C or SIGTERM aborts (the job stops cleanly at its next step);
+ * `onSignal` learns which one. The handlers go when the job ends; a second signal meanwhile finds
+ * none of ours and ends the process.
+ */
+export async function untilInterrupted<R>(
+  job: (signal: AbortSignal) => Promise<R>,
+  onSignal?: (name: 'SIGINT' | 'SIGTERM') => void,
+): Promise<R> {
   const controller = new AbortController();
-  const abort = () => controller.abort();
-  process.once('SIGINT', abort);
+  const handlers = {
+    SIGINT: () => {
+      onSignal?.('SIGINT');
+      controller.abort();
+    },
+    SIGTERM: () => {
+      onSignal?.('SIGTERM');
+      controller.abort();
+    },
+  };
+  process.once('SIGINT', handlers.SIGINT);
+  process.once('SIGTERM', handlers.SIGTERM);
   try {
     return await job(controller.signal);
   } finally {
-    process.off('SIGINT', abort);
+    process.off('SIGINT', handlers.SIGINT);
+    process.off('SIGTERM', handlers.SIGTERM);
   }
 }

@@ -1,9 +1,18 @@
 import {randomBytes} from 'node:crypto';
-import {mkdir, readFile, realpath, rename, rm, stat, writeFile} from 'node:fs/promises';
-import {isAbsolute, join, relative, resolve, sep} from 'node:path';
+import {mkdir, rename, rm, stat, writeFile} from 'node:fs/promises';
+import {join, relative} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import {ModelError} from '../errors.js';
-import {concat, decodeWeightData, needsDecoding, specByteLength} from './weight-codec.js';
+import {ModelError, printable} from '../errors.js';
+import {
+  ContainmentError,
+  containedFile,
+  FILE_LIMITS,
+  readContainedFile,
+  readContainedJson,
+  unsafeName,
+} from '../fs/contained-file.js';
+import {checkTopologySizes, checkWeightSpecs, MAX_SHARDS, withWeightBudget} from './model-manifest.js';
+import {concat, decodeWeightData, needsDecoding} from './weight-codec.js';
 
 /** Bytes per weight shard file (tfjs's converter default, 4 MB). */
 export const SHARD_BYTES = 4 * 1024 * 1024;
@@ -18,14 +27,19 @@ interface ModelJson {
 /**
  * A tfjs IOHandler over a model folder (`model.json` + shards), for any backend (tfjs's `file://`
  * handler needs tfjs-node). Loading is strict: bad JSON, a weight path that leaves the folder
- * (`../../x`, an absolute path, a URL, a symlink out), a missing or short shard are ModelErrors,
- * and every path is checked before any shard is read. Weights in the kit's per-channel int8/int4
- * encoding are dequantized (`decode: false` keeps them raw). Saving writes shards of at most 4 MB
- * into a temporary folder renamed over `dir`.
+ * (`../../x`, an absolute path, a URL, a symlink out), a shard that is not a regular file, a missing
+ * or short shard are ModelErrors, and every path and size is checked before any shard is read (the
+ * containment rule of src/fs/contained-file.ts, relative to `root`: the run folder when the model
+ * is a run's `model/`). Weights in the kit's per-channel int8/int4 encoding are dequantized
+ * (`decode: false` keeps them raw). Saving writes shards of at most 4 MB into a temporary folder
+ * renamed over `dir`.
  */
-export function modelFolderHandler(dir: string, options: {decode?: boolean} = {}): tf.io.IOHandler {
+export function modelFolderHandler(
+  dir: string,
+  options: {decode?: boolean; root?: string} = {},
+): tf.io.IOHandler {
   return {
-    load: () => loadFolderArtifacts(dir, options.decode ?? true),
+    load: async () => (await loadFolderArtifacts(dir, options.decode ?? true, options.root)).artifacts,
     save: async (artifacts) => {
       await writeModelFolder(dir, artifacts);
       return {modelArtifactsInfo: {dateSaved: new Date(), modelTopologyType: 'JSON'}};
@@ -33,108 +47,129 @@ export function modelFolderHandler(dir: string, options: {decode?: boolean} = {}
   };
 }
 
-/** Loads the LayersModel in `dir` (see {@link modelFolderHandler}); the kit's layers must be registered. */
-export async function loadModelFolder(dir: string): Promise<tf.LayersModel> {
-  const handler = modelFolderHandler(dir);
-  const artifacts = await handler.load!();
+/**
+ * Loads the LayersModel in `dir` (see {@link modelFolderHandler}); the kit's layers must be
+ * registered. `root` (default `dir`) is the folder no file may leave. Building the model may create
+ * no more weight elements than model.json lists.
+ */
+export async function loadModelFolder(dir: string, root = dir): Promise<tf.LayersModel> {
+  const {artifacts, elements} = await loadFolderArtifacts(dir, true, root);
   try {
-    return await tf.loadLayersModel(tf.io.fromMemory(artifacts));
+    return await withWeightBudget(elements, () => tf.loadLayersModel(tf.io.fromMemory(artifacts)));
   } catch (err) {
-    throw new ModelError(`cannot build the model in ${dir}: ${(err as Error).message}`);
+    if (err instanceof ModelError) throw new ModelError(`${dir}: ${err.message}`);
+    throw new ModelError(`cannot build the model in ${dir}: ${printable((err as Error).message)}`);
   }
 }
 
-async function loadFolderArtifacts(dir: string, decode: boolean): Promise<tf.io.ModelArtifacts> {
+async function loadFolderArtifacts(
+  dir: string,
+  decode: boolean,
+  root = dir,
+): Promise<{artifacts: tf.io.ModelArtifacts; elements: number}> {
+  const prefix = relative(root, dir);
+  const inside = (name: string) => (prefix ? `${prefix}/${name}` : name);
   const jsonPath = join(dir, 'model.json');
-  let text: string;
-  try {
-    text = await readFile(jsonPath, 'utf8');
-  } catch (err) {
-    throw new ModelError(
-      `cannot read ${jsonPath}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-      'pass a folder holding a tfjs model.json',
-    );
-  }
   let json: ModelJson;
   try {
-    json = JSON.parse(text) as ModelJson;
+    json = (await readContainedJson(root, inside('model.json'), {
+      maxBytes: FILE_LIMITS.modelJson,
+      what: 'model.json',
+    })) as ModelJson;
   } catch (err) {
-    throw new ModelError(
-      `${jsonPath} is not valid JSON: ${(err as Error).message}`,
-      'the model file is damaged',
-    );
+    if (err instanceof ContainmentError && err.missing) {
+      throw new ModelError(`cannot read ${jsonPath}: ENOENT`, 'pass a folder holding a tfjs model.json');
+    }
+    throw err;
   }
   if (
     typeof json !== 'object' ||
     json === null ||
-    !json.modelTopology ||
+    typeof json.modelTopology !== 'object' ||
+    json.modelTopology === null ||
     !Array.isArray(json.weightsManifest)
   ) {
     throw new ModelError(`${jsonPath} is not a tfjs layers model (no modelTopology or weightsManifest)`);
   }
-  const root = await realpath(dir);
-  const files: string[] = [];
+  const names: string[] = [];
   const specs: tf.io.WeightsManifestEntry[] = [];
   for (const group of json.weightsManifest) {
     if (!Array.isArray(group?.paths) || !Array.isArray(group.weights)) {
       throw new ModelError(`${jsonPath}: a weightsManifest group lacks "paths" or "weights"`);
     }
-    for (const p of group.paths) files.push(insideFolder(root, p, jsonPath));
+    for (const p of group.paths) {
+      if (names.length >= MAX_SHARDS) {
+        throw new ModelError(`${jsonPath}: weightsManifest lists more than ${MAX_SHARDS} shard files`);
+      }
+      if (unsafeName(p)) {
+        throw new ModelError(
+          `${jsonPath}: weight path "${printable(String(p), 120)}" points outside the model folder`,
+          'refusing to read it; weight paths must be files inside the folder',
+        );
+      }
+      names.push(p as string);
+    }
     specs.push(...group.weights);
   }
-  // Symlinks are resolved and checked too, all before reading any shard.
-  const real: string[] = [];
-  for (const file of files) {
-    const target = await realpath(file).catch((err: NodeJS.ErrnoException) => {
-      throw new ModelError(
-        `missing weight shard ${file}: ${err.code ?? String(err)}`,
-        'the model folder is incomplete; copy the whole folder',
-      );
+  const needed = checkWeightSpecs(specs, jsonPath);
+  checkTopologySizes(json.modelTopology, needed.elements, jsonPath);
+  // Every shard is resolved, checked (inside, regular, sized) and counted before any is read.
+  const shards: {name: string; real: string}[] = [];
+  let total = 0;
+  for (const name of names) {
+    const file = await containedFile(root, inside(name), {
+      maxBytes: FILE_LIMITS.weights,
+      what: 'weight shard',
+    }).catch((err: unknown) => {
+      if (err instanceof ContainmentError && err.missing) {
+        throw new ModelError(
+          `missing weight shard ${join(dir, name)}: ENOENT`,
+          'the model folder is incomplete; copy the whole folder',
+        );
+      }
+      if (err instanceof ContainmentError && /leading outside/.test(err.message)) {
+        throw new ModelError(
+          `${jsonPath}: weight path "${printable(name, 120)}" points outside the model folder`,
+          'refusing to read it; weight paths must be files inside the folder',
+        );
+      }
+      throw err;
     });
-    real.push(insideFolder(root, relative(root, target), jsonPath));
+    if (shards.some((s) => s.real === file.real)) {
+      throw new ModelError(`${jsonPath}: weight shard "${printable(name, 120)}" is listed more than once`);
+    }
+    shards.push({name, real: file.real});
+    total += file.size;
   }
-  const data = concat(await Promise.all(real.map((f) => readFile(f))));
-  const needed = specs.reduce((n, s) => n + (specByteLength(s) ?? 0), 0);
-  if (data.byteLength < needed) {
+  if (total < needed.bytes) {
     throw new ModelError(
-      `${dir}: the weight shards hold ${data.byteLength} bytes but model.json needs ${needed}`,
+      `${dir}: the weight shards hold ${total} bytes but model.json needs ${needed.bytes}`,
       'a shard is truncated; copy the model folder again',
     );
   }
+  const parts: Uint8Array[] = [];
+  for (const {name} of shards) {
+    parts.push(
+      await readContainedFile(root, inside(name), {maxBytes: FILE_LIMITS.weights, what: 'weight shard'}),
+    );
+  }
+  const data = concat(parts);
   const artifacts: tf.io.ModelArtifacts = {
     modelTopology: json.modelTopology,
     format: json.format,
     weightSpecs: specs,
-    weightData: data.buffer as ArrayBuffer,
+    weightData: data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer,
   };
-  if (!decode || !needsDecoding(specs)) return artifacts;
+  if (!decode || !needsDecoding(specs)) return {artifacts, elements: needed.elements};
   try {
     const decoded = decodeWeightData(specs, artifacts.weightData as ArrayBuffer);
-    return {...artifacts, weightSpecs: decoded.specs, weightData: decoded.data};
+    return {
+      artifacts: {...artifacts, weightSpecs: decoded.specs, weightData: decoded.data},
+      elements: needed.elements,
+    };
   } catch (err) {
     throw new ModelError(`${jsonPath}: ${(err as Error).message}`);
   }
-}
-
-/** A manifest weight path resolved inside `root`; anything that escapes it is a ModelError. */
-function insideFolder(root: string, path: unknown, jsonPath: string): string {
-  if (typeof path !== 'string' || path === '')
-    throw new ModelError(`${jsonPath}: a weight path is not a file name`);
-  const full = resolve(root, path);
-  const rel = relative(root, full);
-  if (
-    isAbsolute(path) ||
-    /^[a-z][a-z0-9+.-]*:/i.test(path) ||
-    rel === '' ||
-    rel.startsWith(`..${sep}`) ||
-    rel === '..'
-  ) {
-    throw new ModelError(
-      `${jsonPath}: weight path "${path}" points outside the model folder`,
-      'refusing to read it; weight paths must be files inside the folder',
-    );
-  }
-  return full;
 }
 
 /** Writes model.json + `group1-shardNofM.bin` (≤ 4 MB each) to `dir`, replacing it atomically. */

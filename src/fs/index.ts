@@ -6,7 +6,9 @@
  * with one line saying what was and was not written) and at exit; OS write errors (full disk,
  * permissions, read-only) become an `OutputError` naming the path (exit 1); and `pathRelation`
  * tells whether an output is, contains or lies inside an input, so nothing overwrites what it reads.
+ * Reading a run or export folder goes through `contained-file.ts`: no file outside it, no special file.
  */
+export * from './contained-file.js';
 export * from './output-dir.js';
 export * from './output-error.js';
 export * from './output-file.js';

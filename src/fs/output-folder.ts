@@ -8,7 +8,7 @@ import {type PendingOutput, settle, trackOutput} from './pending-outputs.js';
 
 export interface OutputFolderOptions {
   /** Paths the command reads (a run folder, a data file): the output may not be, hold or lie in one. */
-  inputs?: readonly string[];
+  inputs?: readonly (string | undefined)[];
   /** Replace a folder that already holds files (it is removed only once the new one is complete). */
   overwrite?: boolean;
   /** The flag that names the folder, for messages. Default `--out`. */

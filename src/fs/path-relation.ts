@@ -44,14 +44,17 @@ async function canonical(path: string): Promise<string> {
 
 /**
  * Refuses an output that would overwrite or delete an input: the same file, a folder that holds
- * it, or a path inside an input folder. `what` names the output in the message (`--out`).
+ * it, or a path inside an input folder. `what` names the output in the message (`--out`); inputs
+ * left undefined (optional flags not given) and `-` (stdin) are skipped.
  */
 export async function assertOutsideInputs(
   output: string,
-  inputs: readonly string[],
+  inputs: readonly (string | undefined)[],
   what = output,
 ): Promise<void> {
   for (const input of inputs) {
+    // An input not given (an optional --val), or stdin.
+    if (input === undefined || input === '-') continue;
     const relation = await pathRelation(output, input);
     if (relation === 'unrelated') continue;
     const why =

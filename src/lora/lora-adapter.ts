@@ -1,7 +1,8 @@
-import {mkdir, readFile, writeFile} from 'node:fs/promises';
+import {mkdir, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {ModelError} from '../errors.js';
+import {ContainmentError, FILE_LIMITS, readContainedFile, readContainedJson} from '../fs/contained-file.js';
 import type {LoRADense, ResolvedLoRASpec} from '../layers/lora-dense.js';
 import {LoRAEmbedding} from '../layers/lora-embedding.js';
 import {MoE} from '../layers/moe.js';
@@ -122,23 +123,71 @@ export async function saveAdapter(model: tf.LayersModel, dir: string): Promise<{
   }
 }
 
-/** Reads an adapter saved by `saveAdapter`. */
+/**
+ * Reads an adapter saved by `saveAdapter`. adapter.json and its `weightsFile` are read under the
+ * containment rule (src/fs/contained-file.ts): the weights file must be a regular file inside `dir`,
+ * of the size the manifest's weights take.
+ */
 export async function readAdapter(dir: string): Promise<LoRAAdapter> {
   const file = join(dir, ADAPTER_JSON);
-  let manifest: AdapterManifest;
-  try {
-    manifest = JSON.parse(await readFile(file, 'utf8'));
-  } catch (err) {
-    throw new ModelError(`${file}: cannot read the adapter manifest: ${(err as Error).message}`);
-  }
-  if (manifest.format !== ADAPTER_FORMAT || manifest.version !== 1) {
+  const manifest = (await readContainedJson(dir, ADAPTER_JSON, {
+    maxBytes: FILE_LIMITS.json,
+    what: 'adapter manifest',
+  }).catch((err: unknown) => {
+    if (!(err instanceof ContainmentError && err.missing)) throw err;
+    throw new ModelError(
+      `${file}: cannot read the adapter manifest: ENOENT`,
+      'pass the adapter folder of a LoRA run',
+    );
+  })) as AdapterManifest;
+  if (
+    typeof manifest !== 'object' ||
+    manifest === null ||
+    manifest.format !== ADAPTER_FORMAT ||
+    manifest.version !== 1
+  ) {
     throw new ModelError(`${file}: not a ${ADAPTER_FORMAT} version 1 file`);
   }
-  const data = await readFile(join(dir, manifest.weightsFile));
+  if (!Array.isArray(manifest.weightSpecs) || !Array.isArray(manifest.layers)) {
+    throw new ModelError(`${file}: "weightSpecs" and "layers" must be lists`, 'the adapter is damaged');
+  }
+  const needed = adapterBytes(manifest.weightSpecs, file);
+  const data = await readContainedFile(dir, manifest.weightsFile, {
+    maxBytes: FILE_LIMITS.weights,
+    what: 'weightsFile',
+  });
+  if (data.byteLength !== needed) {
+    throw new ModelError(
+      `${file}: weightsFile holds ${data.byteLength} bytes but weightSpecs need ${needed}`,
+      'the adapter is damaged; copy it again',
+    );
+  }
   const buffer = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
   const weights = tf.io.decodeWeights(buffer, manifest.weightSpecs);
   const {weightSpecs: _specs, weightsFile: _file, ...rest} = manifest;
   return {manifest: rest, weights};
+}
+
+/** Bytes the adapter's float32 weights take; a shape that is not whole numbers is a ModelError. */
+function adapterBytes(specs: readonly tf.io.WeightsManifestEntry[], file: string): number {
+  let bytes = 0;
+  for (const spec of specs) {
+    const ok =
+      typeof spec === 'object' &&
+      spec !== null &&
+      spec.dtype === 'float32' &&
+      Array.isArray(spec.shape) &&
+      spec.shape.every((d) => Number.isSafeInteger(d) && d >= 0 && d < 2 ** 31);
+    const count = ok ? spec.shape.reduce((a, b) => a * b, 1) : Number.NaN;
+    if (!(count < 2 ** 31)) {
+      throw new ModelError(
+        `${file}: weightSpecs entry ${JSON.stringify(spec?.name ?? null)?.slice(0, 80)} needs a float32 dtype and a shape of whole numbers`,
+        'the adapter is damaged',
+      );
+    }
+    bytes += count * 4;
+  }
+  return bytes;
 }
 
 /**

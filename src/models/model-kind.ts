@@ -178,6 +178,10 @@ export interface ModelKind<R extends OpenRun = OpenRun> {
   readonly trainFlags: string;
   /** Preset names with one line each (`train --preset`). */
   readonly presets: Readonly<Record<string, string>>;
+  /** What the model outputs: `[batch, labels]` class logits or `[batch, positions, vocabulary]` token logits. */
+  readonly output: ModelMetadata['output'];
+  /** Keys config.json's `model` must hold for `open` (checked when a run is opened). */
+  readonly requiredModelKeys: readonly string[];
   /** True when `config` (a run's config.json) was written by this kind. */
   owns(config: RunConfig): boolean;
   /** True when `train --task <task>` with these options builds this kind. */

@@ -1,6 +1,7 @@
 import {ConfigError, ModelError} from '../errors.js';
+import {outputShape} from '../run/check-run.js';
 import {loadRun} from '../run/load-run.js';
-import type {LoadedRun, RunConfig} from '../run/run-folder.js';
+import {type LoadedRun, RUN_FILES, type RunConfig} from '../run/run-folder.js';
 import {causalLMKind} from './causal-lm/causal-lm-kind.js';
 import {loadExportFolder, readExportMetadata} from './export-folder.js';
 import {featureClassifierKind} from './feature-classifier/feature-classifier-kind.js';
@@ -41,6 +42,49 @@ async function loadRunOrExport(dir: string): Promise<LoadedRun> {
   return loadExportFolder(dir, exported, kind);
 }
 
+/**
+ * The run's model is one `kind` reads: its output is the kind's (class logits over the labels, or
+ * token logits over the vocabulary), and config.json's `model` holds the keys the kind needs to open
+ * the run (`open: false` leaves those out, for workflows that only transform the model). A
+ * `task: "lm"` written over a classifier is refused here, naming config.json.
+ */
+export function checkRunForKind(
+  kind: ModelKind,
+  run: LoadedRun,
+  options: {open?: boolean} = {open: true},
+): void {
+  const config = `${run.dir}/${RUN_FILES.config}`;
+  const {rank, last} = outputShape(run.model);
+  const wanted = kind.output === 'token-logits' ? 3 : 2;
+  if (rank !== wanted) {
+    const is =
+      rank === 3
+        ? 'a language model (token logits)'
+        : rank === 2
+          ? 'a classifier (class logits)'
+          : `a model with ${rank}-D output`;
+    throw new ModelError(
+      `${config}: task "${run.config.task}" is a ${kind.id} run, but the model in model/ is ${is}`,
+      'the config.json does not belong to this model; restore the one the run was trained with',
+    );
+  }
+  const model = run.config.model as Record<string, unknown>;
+  for (const key of options.open ? kind.requiredModelKeys : []) {
+    if (model[key] === undefined) {
+      throw new ModelError(
+        `${config}: model.${key} is missing`,
+        `a ${kind.id} run records it; restore the run's config.json`,
+      );
+    }
+  }
+  if (kind.output === 'token-logits' && run.tokenizer && last !== null && last < run.tokenizer.vocabSize) {
+    throw new ModelError(
+      `${run.dir}/${RUN_FILES.tokenizer}: ${run.tokenizer.vocabSize} ids, but the model predicts ${last}`,
+      'use the tokenizer.json the run was trained with',
+    );
+  }
+}
+
 /** A run folder opened by its kind; `kind` is what to ask of it. Dispose `run.model` when done. */
 export interface KindAndRun {
   kind: ModelKind;
@@ -57,6 +101,7 @@ export async function openRun(dir: string): Promise<KindAndRun> {
   const loaded = await loadRunOrExport(dir);
   try {
     const kind = kindOf(loaded.config, dir);
+    checkRunForKind(kind, loaded);
     return {kind, run: kind.open(loaded)};
   } catch (err) {
     loaded.model.dispose();
@@ -81,12 +126,17 @@ export async function loadKindRun(dir: string): Promise<LoadedKindRun> {
   let kind: ModelKind;
   try {
     kind = kindOf(loaded.config, dir);
+    checkRunForKind(kind, loaded, {open: false});
   } catch (err) {
     loaded.model.dispose();
     throw err;
   }
   let opened: OpenRun | undefined;
-  return {kind, loaded, open: () => (opened ??= kind.open(loaded))};
+  const open = () => {
+    checkRunForKind(kind, loaded);
+    return kind.open(loaded);
+  };
+  return {kind, loaded, open: () => (opened ??= open())};
 }
 
 /** Every preset of every kind, one line each: what `train --help` lists under --preset. */

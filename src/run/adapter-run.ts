@@ -1,8 +1,9 @@
 import {createHash} from 'node:crypto';
-import {mkdir, readdir, readFile, writeFile} from 'node:fs/promises';
+import {mkdir, readdir, writeFile} from 'node:fs/promises';
 import {join, relative, resolve} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {ModelError} from '../errors.js';
+import {containedFolder, FILE_LIMITS, readContainedFile, readContainedJson} from '../fs/contained-file.js';
 import {headLayer, replaceHead} from '../lora/finetune-model.js';
 import {loadAdapter, saveAdapter} from '../lora/lora-adapter.js';
 import {RUN_FILES, type RunConfig} from './run-folder.js';
@@ -41,15 +42,23 @@ export async function modelFingerprint(runDir: string): Promise<string> {
   let dir = join(runDir, RUN_FILES.model);
   let files = await listed(dir);
   if (!files.includes(RUN_FILES.modelJson)) {
-    const ref = adapterReference(
-      JSON.parse(await readFile(join(runDir, RUN_FILES.config), 'utf8').catch(() => '{}')) as RunConfig,
-    );
+    const config = (await readContainedJson(runDir, RUN_FILES.config, {
+      maxBytes: FILE_LIMITS.json,
+      what: 'run config',
+    }).catch(() => ({}))) as RunConfig;
+    const ref = adapterReference(config);
     if (!ref) throw new ModelError(`${runDir} has no model (${dir}/model.json)`, 'fine-tune a finished run');
     hash.update(ref.fingerprint);
-    dir = join(runDir, ref.dir);
+    dir = await containedFolder(runDir, ref.dir, 'adapter folder (config.json adapter.dir)');
     files = await listed(dir);
+  } else {
+    dir = await containedFolder(runDir, RUN_FILES.model, 'model folder');
   }
-  for (const f of files) hash.update(f).update(await readFile(join(dir, f)));
+  for (const f of files) {
+    hash
+      .update(f)
+      .update(await readContainedFile(dir, f, {maxBytes: FILE_LIMITS.weights, what: 'model file'}));
+  }
   return `sha256:${hash.digest('hex')}`;
 }
 
@@ -88,21 +97,36 @@ export async function attachAdapterRun(
   adapterRunDir: string,
   ref: AdapterReference,
 ): Promise<tf.LayersModel> {
-  const dir = join(adapterRunDir, ref.dir);
+  const dir = await containedFolder(adapterRunDir, ref.dir, 'adapter folder (config.json adapter.dir)');
   // The adapter first: its shape checks name the first layer that does not fit.
   let model = (await loadAdapter(base, dir)).model;
   if (!ref.head) return model;
   try {
-    const manifest = JSON.parse(await readFile(join(dir, HEAD_JSON), 'utf8')) as {
+    const manifest = (await readContainedJson(dir, HEAD_JSON, {
+      maxBytes: FILE_LIMITS.json,
+      what: 'head',
+    })) as {
       units: number;
       weightSpecs: tf.io.WeightsManifestEntry[];
     };
+    if (
+      !Number.isSafeInteger(manifest?.units) ||
+      manifest.units < 1 ||
+      !Array.isArray(manifest.weightSpecs)
+    ) {
+      throw new ModelError(
+        `${dir}/${HEAD_JSON}: "units" must be a positive whole number and "weightSpecs" a list`,
+      );
+    }
     if (headLayer(model, ref.head).weights[0]!.shape.at(-1) !== manifest.units) {
       const replaced = replaceHead(model, ref.head, manifest.units);
       model.dispose();
       model = replaced;
     }
-    const data = await readFile(join(dir, HEAD_WEIGHTS));
+    const data = await readContainedFile(dir, HEAD_WEIGHTS, {
+      maxBytes: FILE_LIMITS.weights,
+      what: 'head weights',
+    });
     const buffer = data.buffer.slice(data.byteOffset, data.byteOffset + data.byteLength) as ArrayBuffer;
     const weights = tf.io.decodeWeights(buffer, manifest.weightSpecs);
     try {

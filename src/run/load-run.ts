@@ -1,11 +1,12 @@
 import {join, resolve} from 'node:path';
 import {ModelError} from '../errors.js';
+import {containedFileExists} from '../fs/contained-file.js';
 import {type AdapterReference, adapterReference, attachAdapterRun, modelFingerprint} from './adapter-run.js';
+import {checkRunConfig, checkRunContents} from './check-run.js';
 import {
   type LoadedRun,
   loadLayersModel,
   loadRunAssets,
-  pathExists,
   RUN_FILES,
   type RunConfig,
   readRunConfig,
@@ -20,19 +21,26 @@ export async function loadRun(dir: string): Promise<LoadedRun> {
   const ref = adapterReference(config);
   if (ref) return loadAdapterRun(dir, config, ref);
   const modelDir = join(dir, RUN_FILES.model);
-  if (!(await pathExists(join(modelDir, RUN_FILES.modelJson)))) {
+  if (!(await containedFileExists(dir, `${RUN_FILES.model}/${RUN_FILES.modelJson}`))) {
     throw new ModelError(
       `${dir} has no trained model (${modelDir}/model.json)`,
       'the run did not finish; train it again or --resume it',
     );
   }
-  const model = await loadLayersModel(modelDir);
+  checkRunConfig(dir, config);
+  const model = await loadLayersModel(modelDir, dir);
   try {
-    return {dir, config, model, ...(await loadRunAssets(dir))};
+    return checked({dir, config, model, ...(await loadRunAssets(dir))});
   } catch (err) {
     model.dispose();
     throw err;
   }
+}
+
+/** `run` after the checks every run folder passes (check-run.ts). */
+function checked(run: LoadedRun): LoadedRun {
+  checkRunContents(run);
+  return run;
 }
 
 /**
@@ -56,7 +64,7 @@ export async function loadAdapterRun(
   try {
     const model = await attachAdapterRun(base.model, dir, ref);
     try {
-      return {dir, config, model, ...(await loadRunAssets(dir))};
+      return checked({dir, config, model, ...(await loadRunAssets(dir))});
     } catch (err) {
       model.dispose();
       throw err;

@@ -1,10 +1,13 @@
 import {randomBytes} from 'node:crypto';
-import {mkdir, readdir, readFile, rename, rm, stat, writeFile} from 'node:fs/promises';
+import {mkdir, readdir, rename, rm, stat, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import {loadModelFolder, modelFolderHandler} from '../compress/model-folder.js';
-import {ConfigError, ModelError} from '../errors.js';
-import {loadTokenizer, type Tokenizer} from '../tokenizer/tokenizer.js';
+import {ConfigError, ModelError, printable} from '../errors.js';
+import {ContainmentError, containedFileExists, FILE_LIMITS, readContainedJson} from '../fs/contained-file.js';
+import {type Tokenizer, tokenizerFromJSON} from '../tokenizer/tokenizer.js';
+import type {TokenizerJson} from '../tokenizer/tokenizer-json.js';
+import {checkTokenizerJson} from './check-run.js';
 // The kit's layer classes register themselves for deserialization when imported.
 import '../layers/decoder-block.js';
 import '../layers/lora-dense.js';
@@ -12,6 +15,7 @@ import '../layers/lora-embedding.js';
 import '../layers/rms-norm.js';
 import '../layers/token-embedding.js';
 import '../layers/masked-mean-pool.js';
+import {listCheckpoints} from '../train/checkpoint.js';
 
 /**
  * A run folder: `config.json` (what was trained, how), `model/` (tfjs LayersModel: model.json +
@@ -73,13 +77,32 @@ export async function checkRunFolderUsable(
   if (options.resume && !occupied) {
     throw new ModelError(`${dir}: nothing to resume (no run folder)`, 'drop --resume to start a new run');
   }
+  if (options.resume && !options.overwrite) await checkResumable(dir);
   if (occupied && !options.resume && !options.overwrite) {
     const what = entries.includes(RUN_FILES.config) ? 'another run' : 'files';
+    if (what === 'another run' && (await listCheckpoints(dir)).length === 0) {
+      throw new ModelError(
+        `output folder ${dir} holds a run that stopped before its first checkpoint`,
+        'there is nothing to resume: pass --overwrite to start it again',
+      );
+    }
     throw new ModelError(
       `output folder ${dir} already holds ${what}`,
       'pass --resume to continue it or --overwrite to replace it',
     );
   }
+}
+
+/**
+ * A run stopped (killed) before its first checkpoint has nothing to resume: say so, and what works
+ * (--overwrite), instead of sending the user back to "train without --resume first".
+ */
+async function checkResumable(dir: string): Promise<void> {
+  if ((await listCheckpoints(dir)).length > 0) return;
+  throw new ModelError(
+    `${dir}: nothing to resume, the run stopped before its first checkpoint`,
+    'start it again with --overwrite instead of --resume',
+  );
 }
 
 export async function prepareRunFolder(
@@ -166,51 +189,69 @@ export async function saveLayersModel(model: tf.LayersModel, modelDir: string): 
   await model.save(modelFolderHandler(modelDir));
 }
 
-async function readJson(path: string, what: string): Promise<unknown> {
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (err) {
-    throw new ModelError(
-      `cannot read ${what} ${path}: ${(err as NodeJS.ErrnoException).code ?? String(err)}`,
-    );
-  }
-  try {
-    return JSON.parse(text);
-  } catch (err) {
-    throw new ModelError(`${path} is not valid JSON: ${(err as Error).message}`);
-  }
+/** A JSON file of a run folder, read under the containment rule (contained-file.ts). */
+async function readRunJson(dir: string, name: string, what: string, maxBytes: number = FILE_LIMITS.json) {
+  return readContainedJson(dir, name, {maxBytes, what});
 }
 
 /**
- * Loads the LayersModel in `modelDir` on any backend: strict about paths that leave the folder,
- * missing shards and bad JSON, and decodes the kit's per-channel int8/int4 weights (`quantize`).
+ * Loads the LayersModel in `modelDir` on any backend: strict about paths that leave `root` (default
+ * the model folder; the run folder for a run's `model/`), special files, missing shards, bad JSON
+ * and manifests asking for more than the shards hold, and decodes the kit's per-channel int8/int4
+ * weights (`quantize`).
  */
-export async function loadLayersModel(modelDir: string): Promise<tf.LayersModel> {
-  return loadModelFolder(modelDir);
+export async function loadLayersModel(modelDir: string, root = modelDir): Promise<tf.LayersModel> {
+  return loadModelFolder(modelDir, root);
 }
 
 /** Reads config.json of a run folder; a missing folder or file is a ModelError that says so. */
 export async function readRunConfig(dir: string): Promise<RunConfig> {
   if (!(await pathExists(dir)))
     throw new ModelError(`no run folder at ${dir}`, 'pass the --out folder of a train run');
-  const config = (await readJson(join(dir, RUN_FILES.config), 'run config')) as RunConfig;
+  let config: RunConfig;
+  try {
+    config = (await readRunJson(dir, RUN_FILES.config, 'run config')) as RunConfig;
+  } catch (err) {
+    if (err instanceof ContainmentError && err.missing) {
+      throw new ModelError(
+        `cannot read run config ${join(dir, RUN_FILES.config)}: ENOENT`,
+        'pass the --out folder of a train run',
+      );
+    }
+    throw err;
+  }
   if (typeof config !== 'object' || config === null || typeof config.task !== 'string') {
     throw new ModelError(`${join(dir, RUN_FILES.config)}: no "task" field — not a deepseek-kit run`);
   }
   return config;
 }
 
-/** The tokenizer and labels of a run folder, where it has them. */
+/** The tokenizer and labels of a run folder, where it has them (each read under the containment rule). */
 export async function loadRunAssets(dir: string): Promise<{tokenizer?: Tokenizer; labels?: string[]}> {
-  const tokenizerPath = join(dir, RUN_FILES.tokenizer);
-  const tokenizer = (await pathExists(tokenizerPath)) ? await loadTokenizer(tokenizerPath) : undefined;
+  let tokenizer: Tokenizer | undefined;
+  if (await containedFileExists(dir, RUN_FILES.tokenizer)) {
+    const json = await readRunJson(dir, RUN_FILES.tokenizer, 'tokenizer', FILE_LIMITS.tokenizer);
+    const source = join(dir, RUN_FILES.tokenizer);
+    checkTokenizerJson(source, json);
+    try {
+      tokenizer = tokenizerFromJSON(json as TokenizerJson, source);
+    } catch (err) {
+      if (err instanceof ModelError) throw err;
+      throw new ModelError(
+        `${source}: not a tokenizer the kit can load (${printable((err as Error).message, 160)})`,
+        'copy the tokenizer.json the run was trained with',
+      );
+    }
+  }
   const labelsPath = join(dir, RUN_FILES.labels);
   let labels: string[] | undefined;
-  if (await pathExists(labelsPath)) {
-    const raw = await readJson(labelsPath, 'labels');
-    if (!Array.isArray(raw) || !raw.every((l) => typeof l === 'string')) {
-      throw new ModelError(`${labelsPath}: expected a JSON array of label strings`);
+  if (await containedFileExists(dir, RUN_FILES.labels)) {
+    const raw = await readRunJson(dir, RUN_FILES.labels, 'labels');
+    if (!Array.isArray(raw) || raw.length === 0 || !raw.every((l) => typeof l === 'string')) {
+      throw new ModelError(`${labelsPath}: expected a non-empty JSON array of label strings`);
+    }
+    if (new Set(raw).size !== raw.length) {
+      throw new ModelError(`${labelsPath}: a label is listed twice`, 'each class has one label');
     }
     labels = raw;
   }

@@ -1,4 +1,5 @@
-import {appendFile, readFile, writeFile} from 'node:fs/promises';
+import {appendFile, lstat, readFile, writeFile} from 'node:fs/promises';
+import {ModelError} from '../errors.js';
 
 /** One line of `metrics.jsonl`: a training step, an evaluation, or an epoch summary. */
 export interface MetricsRecord {
@@ -19,6 +20,14 @@ export class MetricsLog {
    * the file holds one clean curve rather than the interrupted run's tail followed by its replay.
    */
   static async open(path: string, resumeStep?: number): Promise<MetricsLog> {
+    // A link (maybe out of the run folder) or a special file is never read, truncated or written through.
+    const info = await lstat(path).catch(() => undefined);
+    if (info && !info.isFile()) {
+      throw new ModelError(
+        `${path}: the metrics log is ${info.isSymbolicLink() ? 'a symbolic link' : 'not a regular file'}`,
+        'refusing to write through it; remove it and run again',
+      );
+    }
     if (resumeStep === undefined) {
       await writeFile(path, '');
     } else {

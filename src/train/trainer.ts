@@ -159,7 +159,10 @@ class Trainer {
     }
     const ckpt = await loadLatestCheckpoint(runDir);
     if (!ckpt)
-      throw new ModelError(`${runDir} has no checkpoint to resume from`, 'train without resume first');
+      throw new ModelError(
+        `${runDir} has no checkpoint to resume from`,
+        'start it again with --overwrite instead of --resume',
+      );
     this.restore(ckpt);
     this.log = await MetricsLog.open(join(runDir, 'metrics.jsonl'), this.step);
     return this.step;

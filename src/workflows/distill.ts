@@ -1,7 +1,9 @@
 import {ConfigError, ModelError} from '../errors.js';
+import {assertOutsideInputs} from '../fs/path-relation.js';
 import type {DistillOptions, DistillReport} from '../models/distill-options.js';
 import {openRun} from '../models/registry.js';
 import {checkRunFolderUsable} from '../run/run-folder.js';
+import {withRunLock} from '../run/run-lock.js';
 
 /**
  * `distill`: trains a student of the teacher's kind into `options.out` on the teacher's outputs
@@ -9,6 +11,10 @@ import {checkRunFolderUsable} from '../run/run-folder.js';
  * labels, with the kit's training engine: same checkpoints, resume, schedules and progress as `train`.
  */
 export async function distill(options: DistillOptions): Promise<DistillReport> {
+  return withRunLock(options.out, options.onInfo, () => distillLocked(options));
+}
+
+async function distillLocked(options: DistillOptions): Promise<DistillReport> {
   const temperature = options.temperature ?? 2;
   const alpha = options.alpha ?? 0.5;
   if (!(temperature > 0)) throw new ConfigError(`--temperature must be > 0, got ${temperature}`);
@@ -19,6 +25,8 @@ export async function distill(options: DistillOptions): Promise<DistillReport> {
       'drop --class-weights/--weight-field (the teacher’s soft labels already weigh the classes it learned)',
     );
   }
+  const inputs = [options.teacher, options.data, options.val, options.tokenizer, options.configFile];
+  await assertOutsideInputs(options.out, inputs, `--out ${options.out}`);
   await checkRunFolderUsable(options.out, options);
   const {kind, run} = await openRun(options.teacher);
   try {

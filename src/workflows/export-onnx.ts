@@ -3,6 +3,7 @@ import {copyFile, mkdir, readdir, rename, rm, stat, writeFile} from 'node:fs/pro
 import {join} from 'node:path';
 import {packageInfo} from '../backend/info.js';
 import {ConfigError, ModelError} from '../errors.js';
+import {assertOutsideInputs} from '../fs/path-relation.js';
 import type {ModelMetadata, OpenRun} from '../models/model-kind.js';
 import {openRun} from '../models/registry.js';
 import {MOE_GRAPHS, type MoEGraph} from '../onnx/convert-context.js';
@@ -57,6 +58,7 @@ export interface OnnxExportRunReport extends Omit<ModelToOnnxReport, 'weights'> 
  * kind, labels, special token ids and lengths a runtime needs.
  */
 export async function exportOnnxRun(options: OnnxExportRunOptions): Promise<OnnxExportRunReport> {
+  await assertOutsideInputs(options.out, [options.model, options.eval], `--out ${options.out}`);
   const quantize = checkOptions(options);
   const existing = await readdir(options.out).catch(() => null);
   if (existing && existing.length > 0 && !options.overwrite) {

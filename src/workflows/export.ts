@@ -4,6 +4,7 @@ import {packageInfo} from '../backend/info.js';
 import {type ExportOptions, type ExportReport, exportModel} from '../compress/export.js';
 import type {MetricKey} from '../compress/format-report.js';
 import {loadModelFolder} from '../compress/model-folder.js';
+import {assertOutsideInputs} from '../fs/path-relation.js';
 import {type ExportMetadata, parseExportMetadata} from '../models/export-metadata.js';
 import type {ModelKind, OpenRun} from '../models/model-kind.js';
 import {openRun} from '../models/registry.js';
@@ -37,6 +38,7 @@ export const TOKENIZER_CONFIG = 'tokenizer_config.json';
  * labels.json, and with `demo` a page that runs it. With `eval`, the export is loaded back and scored.
  */
 export async function exportRun(options: ExportRunOptions): Promise<ExportRunReport> {
+  await assertOutsideInputs(options.out, [options.model, options.eval], `--out ${options.out}`);
   const {kind, run} = await openRun(options.model);
   try {
     const metadata = exportMetadata(kind, run);

@@ -2,6 +2,7 @@ import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {QuantAwareTraining} from '../compress/qat.js';
 import {ConfigError} from '../errors.js';
+import {assertOutsideInputs} from '../fs/path-relation.js';
 import {paramCounts} from '../layers/walk-layers.js';
 import {finetuneModel, hasAdapters, replaceHead} from '../lora/finetune-model.js';
 import {fuseLoRA} from '../lora/lora-model.js';
@@ -16,6 +17,7 @@ import {
   saveRunArtifacts,
   writePlainRun,
 } from '../run/run-folder.js';
+import {withRunLock} from '../run/run-lock.js';
 import {withSeededRandom} from '../train/seeded-random.js';
 import {trainableFromLayersModel} from '../train/trainable.js';
 import {train} from '../train/trainer.js';
@@ -31,6 +33,10 @@ export const MERGED_DIR = 'merged';
  * Classifier and language-model runs; the task's data, loss and labels come from `finetuneData`.
  */
 export async function finetune(options: FinetuneOptions): Promise<FinetuneReport> {
+  return withRunLock(options.out, options.onInfo, () => finetuneLocked(options));
+}
+
+async function finetuneLocked(options: FinetuneOptions): Promise<FinetuneReport> {
   const method = options.method ?? 'lora';
   if (method !== 'lora' && method !== 'full')
     throw new ConfigError(`--method must be lora or full, got ${method}`);
@@ -40,6 +46,7 @@ export async function finetune(options: FinetuneOptions): Promise<FinetuneReport
       'quantization-aware training updates the base weights',
     );
   }
+  await assertOutsideInputs(options.out, [options.model, options.data, options.val], `--out ${options.out}`);
   await checkRunFolderUsable(options.out, options);
   const seed = options.seed ?? 42;
   const {kind, run: base} = await openRun(options.model);

@@ -1,4 +1,5 @@
 import {ModelError} from '../errors.js';
+import {assertOutsideInputs} from '../fs/path-relation.js';
 import {paramCounts} from '../layers/walk-layers.js';
 import {fuseLoRA} from '../lora/lora-model.js';
 import {adapterReference, attachAdapterRun, mergedRunConfig, modelFingerprint} from '../run/adapter-run.js';
@@ -43,6 +44,7 @@ export async function mergeAdapter(options: MergeAdapterOptions): Promise<MergeR
       'pass the --out folder of finetune --method lora',
     );
   }
+  await assertOutsideInputs(options.out, [options.model, options.adapter], `--out ${options.out}`);
   await checkRunFolderUsable(options.out, {overwrite: options.overwrite});
   const sameBase = (await modelFingerprint(options.model)) === ref.fingerprint;
   if (!sameBase) {

@@ -26,6 +26,7 @@ import {
 } from '../compress/prune-structures.js';
 import {inferenceModel} from '../compress/quantize-model.js';
 import {ConfigError, ModelError} from '../errors.js';
+import {assertOutsideInputs} from '../fs/path-relation.js';
 import {countParameters} from '../layers/walk-layers.js';
 import {type LoadedKindRun, loadKindRun} from '../models/registry.js';
 import {RUN_FILES, saveLayersModel, writeFileAtomic} from '../run/run-folder.js';
@@ -118,6 +119,7 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
   if (options.method === 'experts' && !options.data) {
     throw new ConfigError('--method experts needs --data FILE', 'expert usage is counted on that data');
   }
+  await assertOutsideInputs(options.out, [options.model, options.data, options.eval], `--out ${options.out}`);
   const existing = await readdir(options.out).catch(() => null);
   if (existing && existing.length > 0 && !options.overwrite) {
     throw new ModelError(

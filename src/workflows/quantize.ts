@@ -1,10 +1,10 @@
-import {copyFile, readdir, rm, stat} from 'node:fs/promises';
+import {copyFile, stat} from 'node:fs/promises';
 import {join} from 'node:path';
 import type {MetricKey} from '../compress/format-report.js';
 import {writeModelFolder} from '../compress/model-folder.js';
 import {type QuantizeReport, quantizeModel} from '../compress/quantize-model.js';
 import type {EncodeOptions} from '../compress/weight-codec.js';
-import {ModelError} from '../errors.js';
+import {OutputFolder} from '../fs/output-folder.js';
 import {loadKindRun} from '../models/registry.js';
 import {RUN_FILES} from '../run/run-folder.js';
 import {metricBeforeAfter} from './run-metric.js';
@@ -33,30 +33,33 @@ const KEPT = [RUN_FILES.config, RUN_FILES.tokenizer, RUN_FILES.labels];
  * weight errors and, with `eval`, the metric before and after.
  */
 export async function quantizeRun(options: QuantizeRunOptions): Promise<QuantizeRunReport> {
-  const existing = await readdir(options.out).catch(() => null);
-  if (existing && existing.length > 0 && !options.overwrite) {
-    throw new ModelError(
-      `output folder ${options.out} already holds files`,
-      'pass --overwrite to replace it',
-    );
-  }
-  const {kind, loaded: run, open} = await loadKindRun(options.model);
-  const quantized = await quantizeModel(run.model, options);
+  // Written whole or not at all; an old --out is replaced only once the new one is complete.
+  const folder = await OutputFolder.create(options.out, {
+    inputs: [options.model, options.eval],
+    overwrite: options.overwrite,
+  });
   try {
-    await rm(options.out, {recursive: true, force: true});
-    await writeModelFolder(join(options.out, RUN_FILES.model), quantized.artifacts, {
-      userDefinedMetadata: {
-        deepseek_kit: {quantize: options.dtype, granularity: quantized.report.granularity},
-      },
-    });
-    for (const name of KEPT) {
-      const from = join(options.model, name);
-      if (await stat(from).catch(() => null)) await copyFile(from, join(options.out, name));
+    const {kind, loaded: run, open} = await loadKindRun(options.model);
+    const quantized = await quantizeModel(run.model, options);
+    try {
+      await writeModelFolder(join(folder.temp, RUN_FILES.model), quantized.artifacts, {
+        userDefinedMetadata: {
+          deepseek_kit: {quantize: options.dtype, granularity: quantized.report.granularity},
+        },
+      });
+      // The loader read these under the containment rule; copy them as they are.
+      for (const name of KEPT) {
+        const from = join(options.model, name);
+        if (await stat(from).catch(() => null)) await copyFile(from, join(folder.temp, name));
+      }
+      const change = options.eval ? await metricBeforeAfter(kind, open(), quantized.model, options.eval) : {};
+      await folder.commit();
+      return {model: options.model, out: options.out, ...quantized.report, ...change};
+    } finally {
+      run.model.dispose();
+      quantized.model.dispose();
     }
-    const change = options.eval ? await metricBeforeAfter(kind, open(), quantized.model, options.eval) : {};
-    return {model: options.model, out: options.out, ...quantized.report, ...change};
   } finally {
-    run.model.dispose();
-    quantized.model.dispose();
+    await folder.abort();
   }
 }

@@ -141,8 +141,9 @@ describe('deepseek-kit prune', () => {
       expect(r.code, r.stderr).toBe(1);
       expect(unwrap(r.stderr)).toMatch(message);
     }
+    // --out is the run read: refused as an input, with or without --overwrite (issue 17).
     const occupied = runCli(['prune', '--model', run, '--out', run]);
     expect(occupied.code).toBe(1);
-    expect(unwrap(occupied.stderr)).toMatch(/already holds files.*--overwrite/);
+    expect(unwrap(occupied.stderr)).toMatch(/refusing to overwrite the input .* with --out/);
   }, 90_000);
 });

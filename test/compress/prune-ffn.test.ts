@@ -115,13 +115,14 @@ describe('pruneRun on a run with LoRA adapters', () => {
     }
     await writeFile(join(dir, 'config.json'), JSON.stringify({task: 'classify', model: {ffnHidden: 24}}));
     await saveLayersModel(adapted, join(dir, 'model'));
-    const report = await pruneRun({model: dir, out: join(dir, 'out'), method: 'structured', sparsity: 0.25});
+    const report = await pruneRun({model: dir, out: `${dir}-out`, method: 'structured', sparsity: 0.25});
     expect(report.lora_fused).toBe(true);
-    const loaded = await loadLayersModel(join(dir, 'out', 'model'));
+    const loaded = await loadLayersModel(join(`${dir}-out`, 'model'));
     expect(loaded.weights.some((w) => /lora/.test(w.originalName))).toBe(false);
     expect(weight(loaded, 'block0/ffn/gate/kernel').shape).toEqual([16, 18]);
-    expect(JSON.parse(await readFile(join(dir, 'out', 'config.json'), 'utf8')).model.ffnHidden).toBe(18);
+    expect(JSON.parse(await readFile(join(`${dir}-out`, 'config.json'), 'utf8')).model.ffnHidden).toBe(18);
     for (const m of [base, adapted, loaded]) m.dispose();
     await rm(dir, {recursive: true, force: true});
+    await rm(`${dir}-out`, {recursive: true, force: true});
   });
 });

@@ -165,17 +165,18 @@ describe('pruneRun --structure', () => {
     await saveLayersModel(model, join(dir, 'model'));
     const report = await pruneRun({
       model: dir,
-      out: join(dir, 'out'),
+      out: `${dir}-out`,
       method: 'structured',
       structure: 'heads',
       sparsity: 0.5,
     });
     expect(report.structures!.map((s) => s.structure)).toEqual(['heads']);
-    const config = JSON.parse(await readFile(join(dir, 'out', 'config.json'), 'utf8'));
+    const config = JSON.parse(await readFile(join(`${dir}-out`, 'config.json'), 'utf8'));
     expect(config.model).toEqual({dModel: 16, numHeads: 1, headDim: 8, ffnHidden: 24});
     expect(config.pruned.structures).toEqual(['heads']);
     model.dispose();
     await rm(dir, {recursive: true, force: true});
+    await rm(`${dir}-out`, {recursive: true, force: true});
   });
 });
 

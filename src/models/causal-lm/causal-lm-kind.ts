@@ -26,6 +26,8 @@ export const causalLMKind: ModelKind<LanguageModelRun> = {
   owns: (config) => config.task === 'lm',
   trains: (task) => task === 'lm',
   train: trainLanguageModel,
+  output: 'token-logits',
+  requiredModelKeys: ['contextLength'],
   open: asLanguageModelRun,
   readData: readLanguageModelData,
   loss: languageModelLoss,

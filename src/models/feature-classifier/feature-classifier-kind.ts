@@ -27,6 +27,8 @@ export const featureClassifierKind: ModelKind<FeatureClassifierRun> = {
   owns: isFeatureRun,
   trains: (task, options) => task === 'classify' && (options.features?.length ?? 0) > 0,
   train: trainFeatureClassifier,
+  output: 'class-logits',
+  requiredModelKeys: [],
   open: asFeatureClassifierRun,
   readData: readFeatureClassifierData,
   loss: classifierLoss,

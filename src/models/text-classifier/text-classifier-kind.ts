@@ -27,6 +27,8 @@ export const textClassifierKind: ModelKind<ClassifierRun> = {
   owns: (config) => config.task === 'classify' && config.features === undefined,
   trains: (task, options) => task === 'classify' && !options.features?.length,
   train: trainClassifier,
+  output: 'class-logits',
+  requiredModelKeys: ['maxLen'],
   open: asClassifierRun,
   readData: readClassifierData,
   loss: classifierLoss,
