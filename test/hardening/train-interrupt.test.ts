@@ -22,6 +22,9 @@ const trainArgs = (out: string, ...extra: string[]) => [
   config,
   '--vocab-size',
   '120',
+  // Text classifiers stop early by default: here a run must last until the signal.
+  '--patience',
+  '0',
   ...extra,
 ];
 
