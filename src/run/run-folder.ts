@@ -80,7 +80,9 @@ export async function checkRunFolderUsable(
   if (options.resume && !options.overwrite) await checkResumable(dir);
   if (occupied && !options.resume && !options.overwrite) {
     const what = entries.includes(RUN_FILES.config) ? 'another run' : 'files';
-    if (what === 'another run' && (await listCheckpoints(dir)).length === 0) {
+    // A finished run has model/ (merge and quantize write no checkpoints); a killed one has neither.
+    const unfinished = !entries.includes(RUN_FILES.model) && (await listCheckpoints(dir)).length === 0;
+    if (what === 'another run' && unfinished) {
       throw new ModelError(
         `output folder ${dir} holds a run that stopped before its first checkpoint`,
         'there is nothing to resume: pass --overwrite to start it again',
