@@ -150,15 +150,7 @@ export async function trainClassifier(options: TrainRunOptions): Promise<TrainRu
     weightField: options.weightField,
     ...skipSettings(options),
   };
-  const all = await readLabeledRows(options.data, fields);
-  let trainRows = all;
-  let valRows: LabeledRow[];
-  if (options.val) {
-    valRows = await readLabeledRows(options.val, fields);
-  } else {
-    ({train: trainRows, val: valRows} = holdout(all));
-    options.onInfo?.(`validation: ${valRows.length} rows held out of ${options.data} (10%, by text hash)`);
-  }
+  const {trainRows, valRows} = await readTrainAndVal(options, fields);
   const labels = labelSet(trainRows, options.data);
   if (options.val) checkKnownLabels(valRows, labels, options.val);
   const plan = planClassifier(profileRows(trainRows), options);
@@ -263,15 +255,7 @@ export async function classifierFinetuneData(
     textField: options.textField ?? run.textField,
     labelField: options.labelField ?? run.labelField,
   };
-  const all = await readLabeledRows(options.data, fields);
-  let trainRows = all;
-  let valRows: LabeledRow[];
-  if (options.val) {
-    valRows = await readLabeledRows(options.val, fields);
-  } else {
-    ({train: trainRows, val: valRows} = holdout(all));
-    options.onInfo?.(`validation: ${valRows.length} rows held out of ${options.data} (10%, by text hash)`);
-  }
+  const {trainRows, valRows} = await readTrainAndVal(options, fields);
   const known = new Set(run.labels);
   const unknown = [...new Set(trainRows.map((r) => r.label))].filter((l) => !known.has(l)).sort();
   let labels = run.labels;
@@ -298,4 +282,19 @@ export async function classifierFinetuneData(
     labels,
     head: CLASSIFIER_HEAD,
   };
+}
+
+/**
+ * The training rows and the validation rows: --val's file, or 10% of --data held out by text hash
+ * (said through onInfo).
+ */
+async function readTrainAndVal(
+  options: {data: string; val?: string; onInfo?: (line: string) => void},
+  fields: Parameters<typeof readLabeledRows>[1],
+): Promise<{trainRows: LabeledRow[]; valRows: LabeledRow[]}> {
+  const all = await readLabeledRows(options.data, fields);
+  if (options.val) return {trainRows: all, valRows: await readLabeledRows(options.val, fields)};
+  const {train, val} = holdout(all);
+  options.onInfo?.(`validation: ${val.length} rows held out of ${options.data} (10%, by text hash)`);
+  return {trainRows: train, valRows: val};
 }
