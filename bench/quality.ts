@@ -6,6 +6,7 @@
  * seconds (wall and process CPU) and parameters of both.
  *
  *   npm run bench:quality [-- --datasets imdb,reuters] [-- --split val] [-- --json]
+ *   npm run bench:quality -- --sizes 5000,20000     (bag against transformer by size: quality-sizes.ts)
  *
  * `--split val` scores on the training file's own 10% holdout instead (the validation split the
  * defaults were chosen on), the baseline then fitted on the other 90%.
@@ -24,12 +25,14 @@ import type {ClassifierEvaluation} from '../src/models/model-kind.js';
 import {evaluateRun} from '../src/workflows/evaluate.js';
 import {trainRun} from '../src/workflows/train.js';
 import {qualityDatasets, type Row} from './quality-data.js';
+import {measureSizes} from './quality-sizes.js';
 import {printBar, printRows, type Row as TableRow, wantsJson} from './report.js';
 
 const {values: args} = parseArgs({
   options: {
     datasets: {type: 'string'},
     split: {type: 'string', default: 'test'},
+    sizes: {type: 'string'},
     json: {type: 'boolean', default: false}, // read by report.ts
   },
 });
@@ -41,6 +44,10 @@ const cpuSeconds = (since: NodeJS.CpuUsage) => {
 };
 
 await initBackend();
+if (args.sizes) {
+  printRows(await measureSizes(args.sizes.split(',').map(Number), args.datasets?.split(',')));
+  process.exit(0);
+}
 const dir = await mkdtemp(join(tmpdir(), 'dsk-bench-quality-'));
 const rows: TableRow[] = [];
 const r4 = (x: number) => Number(x.toFixed(4));
