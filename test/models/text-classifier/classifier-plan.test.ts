@@ -29,7 +29,13 @@ describe('planClassifier', () => {
     );
     expect(planClassifier(profileRows(rows(10, 2000, 2)), {}).reason).toMatch(/maxLen 1024 \(the cap/);
     const big = {rows: TRANSFORMER_MIN_ROWS, classes: 3, medianWords: 40, p95Words: 90};
-    expect(planClassifier(big, {}).preset).toBe('small');
+    expect(planClassifier(big, {})).toMatchObject({
+      preset: 'small',
+      reason: expect.stringMatching(/unmeasured/),
+    });
+    expect(plan.reason).toMatch(
+      /transformer blocks did not beat it up to [\d,]+ rows in bench:quality --sizes/,
+    );
   });
 
   it("a preset brings its own schedule; flags win; --config alone means small's", () => {
