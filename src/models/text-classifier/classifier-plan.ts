@@ -16,7 +16,7 @@ export interface ClassifierSchedule {
 /**
  * Each preset's schedule. The bag models (`bag`, `fasttext`) learn each embedding row only from the
  * batches that hold its token, so they need a far higher rate than transformer blocks, and several
- * epochs; early stopping ends them (1–10 epochs on bench:quality). Chosen on the validation splits
+ * epochs; early stopping ends them (3–20 epochs on bench:quality). Chosen on the validation splits
  * of bench:quality's imdb, reuters and headlines sets (README, "Choosing the defaults"): lr 1e-2
  * against 3e-3 and 3e-2 gave headlines 0.933 / 0.932 / 0.920 and IMDB 0.883 / 0.876 (3e-3 taking
  * twice the epochs); batch 64 was no faster to a given accuracy (each step costs more).
