@@ -17,12 +17,12 @@ import {onStepWithRoutingAlarm, routingMetrics} from '../../train/moe-monitor.js
 import {withSeededRandom} from '../../train/seeded-random.js';
 import type {LossFn} from '../../train/train-options.js';
 import {trainableFromLayersModel} from '../../train/trainable.js';
-import {train} from '../../train/trainer.js';
+import {type TrainResult, train} from '../../train/trainer.js';
 import {checkTokenizerVocab} from '../check-vocab.js';
 import {loadModelConfig} from '../model-config.js';
 import type {FinetuneData, FinetuneDataOptions, KindData, ReadDataOptions} from '../model-kind.js';
 import {checkMoEConfig, OPTIONAL_CONFIG_KEYS} from '../moe-config.js';
-import {engineOptions, type TrainRunOptions, type TrainRunReport} from '../train-options.js';
+import {engineOptions, type TrainRunOptions, type TrainRunReport, trainRunReport} from '../train-options.js';
 import {
   activeParameters,
   buildCausalLM,
@@ -112,24 +112,26 @@ export async function trainLanguageModel(options: TrainRunOptions): Promise<Trai
         `MoE: ${activeParameters(config, parameters).toLocaleString('en-US')} of ${parameters.toLocaleString('en-US')} parameters active per token`,
       );
     }
-    return {
-      task: 'lm',
-      out: options.out,
-      steps: result.steps,
-      epochs: result.epochsCompleted,
-      stopped_by: result.stoppedBy,
-      seconds: result.seconds,
-      final_loss: result.finalLoss,
-      validation: result.lastEval && withPerplexity(result.lastEval),
-      parameters,
-      train_examples: windowStarts(streams.train.length, length).length,
-      val_examples: windowStarts(streams.val.length, length).length,
-      tokens_per_s: result.tokensPerSecond,
-      resumed_from: result.resumedFrom,
-    };
+    return lmRunReport(options.out, result, parameters, streams, length);
   } finally {
     model.dispose();
   }
+}
+
+/** What `train` and `distill` report of a finished language-model run: windows, perplexity. */
+export function lmRunReport(
+  out: string,
+  result: TrainResult,
+  parameters: number,
+  streams: {train: Int32Array; val: Int32Array},
+  length: number,
+): TrainRunReport {
+  const report = trainRunReport('lm', out, result, {
+    parameters,
+    trainExamples: windowStarts(streams.train.length, length).length,
+    valExamples: windowStarts(streams.val.length, length).length,
+  });
+  return {...report, validation: report.validation && withPerplexity(report.validation)};
 }
 
 /** The run's tokenizer: --tokenizer FILE, the byte tokenizer, or byte-level BPE trained on the training text. */

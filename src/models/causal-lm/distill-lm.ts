@@ -19,8 +19,8 @@ import {
   DEFAULT_CAUSAL_LM_CONFIG,
 } from './causal-lm.js';
 import type {LanguageModelRun} from './causal-lm-run.js';
-import {languageModelLoss, withPerplexity} from './causal-lm-train.js';
-import {lmBatchSource, lmEngineData, lmTrainingSettings, readLMStreams, windowStarts} from './lm-data.js';
+import {languageModelLoss, lmRunReport} from './causal-lm-train.js';
+import {lmBatchSource, lmEngineData, lmTrainingSettings, readLMStreams} from './lm-data.js';
 
 /**
  * The student LM's config: --preset/--config over the defaults, else the teacher's; flags last.
@@ -151,21 +151,8 @@ export async function distillLanguageModel(
     await saveRunArtifacts(options.out, {model: student, tokenizer: teacher.tokenizer});
     const parameters = countParameters(student);
     const teacherParameters = countParameters(teacher.model);
-    const val = result.lastEval;
     return {
-      task: 'lm',
-      out: options.out,
-      steps: result.steps,
-      epochs: result.epochsCompleted,
-      stopped_by: result.stoppedBy,
-      seconds: result.seconds,
-      final_loss: result.finalLoss,
-      validation: val && withPerplexity(val),
-      parameters,
-      train_examples: windowStarts(streams.train.length, length).length,
-      val_examples: windowStarts(streams.val.length, length).length,
-      tokens_per_s: result.tokensPerSecond,
-      resumed_from: result.resumedFrom,
+      ...lmRunReport(options.out, result, parameters, streams, length),
       teacher: {dir: options.teacher, parameters: teacherParameters, validation: teacherVal},
       parameter_ratio: parameters / teacherParameters,
       ...settings,
