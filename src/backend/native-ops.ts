@@ -45,12 +45,45 @@ interface NodeBackend {
   executeMultipleOutputs(op: string, attrs: object[], inputs: readonly tf.Tensor[], n: number): tf.Tensor[];
 }
 
+/**
+ * The places that run native ops, each of which `DSK_NATIVE_OPS` can turn off alone: the fused
+ * cross-entropy (`loss`), the L2Loss gradient norm (`clip`), the AdamW update (`adamw`), the 2-D
+ * projections of attention and SwiGLU (`rows`) and the 2-D MatMul and BatchMatMulV3 of fastMatMul
+ * and smallBatchMatMul (`matmul`).
+ */
+export const NATIVE_PATHS = ['loss', 'clip', 'adamw', 'rows', 'matmul'] as const;
+export type NativePath = (typeof NATIVE_PATHS)[number];
+
+/**
+ * The paths `DSK_NATIVE_OPS` enables: unset or `all` → every one, `none` → none, else a comma list
+ * (`DSK_NATIVE_OPS=loss,adamw`). A debugging switch: to find which fused path changes a result.
+ */
+export function enabledNativePaths(value = process.env.DSK_NATIVE_OPS): ReadonlySet<NativePath> {
+  const text = (value ?? '').trim();
+  if (text === '' || text === 'all') return new Set(NATIVE_PATHS);
+  if (text === 'none') return new Set();
+  const names = text.split(',').map((s) => s.trim());
+  const unknown = names.filter((n) => !(NATIVE_PATHS as readonly string[]).includes(n));
+  if (unknown.length > 0) {
+    throw new Error(
+      `DSK_NATIVE_OPS=${text}: unknown path ${unknown.join(', ')} — use all, none or a comma list of ${NATIVE_PATHS.join(', ')}`,
+    );
+  }
+  return new Set(names as NativePath[]);
+}
+
 const cache = new WeakMap<object, NativeOps>();
 let composedOnly = 0;
+let enabled: ReadonlySet<NativePath> | undefined;
 
-/** The op runner of the active backend when it is TensorFlow's native one, else undefined. */
-export function nativeOps(): NativeOps | undefined {
+/**
+ * The op runner of the active backend when it is TensorFlow's native one and `path` is enabled
+ * (see `enabledNativePaths`), else undefined.
+ */
+export function nativeOps(path: NativePath): NativeOps | undefined {
   if (composedOnly > 0 || tf.getBackend() !== 'tensorflow') return undefined;
+  enabled ??= enabledNativePaths();
+  if (!enabled.has(path)) return undefined;
   const backend = tf.backend() as unknown as NodeBackend;
   let ops = cache.get(backend);
   if (!ops) {
@@ -63,14 +96,25 @@ export function nativeOps(): NativeOps | undefined {
 /**
  * Runs `fn` as if the backend had no native ops, so every caller takes its composed tfjs path: how
  * tests compare a fused path with the composed one on the same backend, and benchmarks time both.
+ * For an async `fn` (a whole training run) that holds until its promise settles, for everything
+ * running meanwhile: run nothing else concurrently.
  */
 export function withComposedOps<T>(fn: () => T): T {
   composedOnly += 1;
+  let result: T;
   try {
-    return fn();
-  } finally {
+    result = fn();
+  } catch (error) {
     composedOnly -= 1;
+    throw error;
   }
+  if (result instanceof Promise) {
+    return result.finally(() => {
+      composedOnly -= 1;
+    }) as T;
+  }
+  composedOnly -= 1;
+  return result;
 }
 
 function makeOps(backend: NodeBackend): NativeOps {

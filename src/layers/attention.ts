@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {nativeOps} from '../backend/native-ops.js';
 import {ConfigError, ModelError} from '../errors.js';
 import {checkDivides, checkInt, checkPositive, checkRange, type LayerArgs} from './arg-checks.js';
 import {AttentionDecoder} from './attention-decode.js';
@@ -212,7 +213,8 @@ export class Attention extends CompositeLayer {
     const scale = 1 / Math.sqrt(this.headDim);
     const read = (w: number) =>
       layers.map((l, i) => (i === 0 ? tf.mul(l.weights[w]!.read(), scale) : l.weights[w]!.read()));
-    let y: tf.Tensor = fastMatMul(rows as tf.Tensor2D, tf.concat(read(0), 1) as tf.Tensor2D);
+    const kernel = tf.concat(read(0), 1) as tf.Tensor2D;
+    let y = nativeOps('rows') ? fastMatMul(rows as tf.Tensor2D, kernel) : tf.matMul(rows, kernel);
     if (this.useBias) y = tf.add(y, tf.concat(read(1), 0));
     const kvUnits = this.numKvHeads * this.headDim;
     const [q, k, v] = tf.split(y, [this.qUnits, kvUnits, kvUnits], 1);

@@ -91,7 +91,7 @@ export class AdamW {
       decayMask: this.decayMask,
     };
     const variables = params.map((p) => p.variable);
-    const ops = nativeOps();
+    const ops = nativeOps('adamw');
     this.update =
       ops && variables.every((v) => v.dtype === 'float32')
         ? new NativeAdamW(ops, variables, hyper)

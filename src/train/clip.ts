@@ -6,7 +6,7 @@ import {F32, nativeOps} from '../backend/native-ops.js';
  * is one TensorFlow L2Loss (Σg²/2) instead of a square and a sum: one pass over the gradient, not two.
  */
 export function globalNorm(grads: readonly tf.Tensor[]): tf.Scalar {
-  const ops = nativeOps();
+  const ops = nativeOps('clip');
   return tf.tidy(() => {
     if (!ops) return tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
     const halves = grads.map((g) => ops.one('L2Loss', {T: F32}, [g]));

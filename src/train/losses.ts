@@ -29,7 +29,7 @@ function expandTrailing(t: tf.Tensor, rank: number): tf.Tensor {
 export function sparseCrossEntropy(logits: tf.Tensor, labels: tf.Tensor, weights?: tf.Tensor): tf.Scalar {
   return tf.tidy(() => {
     const classes = logits.shape.at(-1)!;
-    const ops = nativeOps();
+    const ops = nativeOps('loss');
     const perExample = ops
       ? tf.reshape(nativeSparseCrossEntropy(ops, tf.reshape(logits, [-1, classes]), labels), labels.shape)
       : tf.losses.softmaxCrossEntropy(

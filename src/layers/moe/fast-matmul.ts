@@ -18,7 +18,7 @@ export function fastMatMul<T extends tf.Tensor2D | tf.Tensor3D>(
   b: T,
   explicit = tf.getBackend() === 'wasm',
 ): T {
-  const native = nativeOps() !== undefined && a.dtype === 'float32' && b.dtype === 'float32';
+  const native = nativeOps('matmul') !== undefined && a.dtype === 'float32' && b.dtype === 'float32';
   if (a.rank === 2 && b.rank === 2 && !explicit && native) {
     // customGrad's bookkeeping costs ~20 µs a call: skip it when no gradient is being taken.
     const taping = (tf.engine().state as unknown as {gradientDepth: number}).gradientDepth > 0;
@@ -36,7 +36,7 @@ export function fastMatMul<T extends tf.Tensor2D | tf.Tensor3D>(
 /** TensorFlow's MatMul op on tfjs-node's backend (no gradient): a·b with optional transposes. */
 function tfMatMul(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
   const attrs = {T: F32, transpose_a: transposeA, transpose_b: transposeB};
-  return nativeOps()!.one('MatMul', attrs, [a, b]) as tf.Tensor2D;
+  return nativeOps('matmul')!.one('MatMul', attrs, [a, b]) as tf.Tensor2D;
 }
 
 /**
@@ -51,7 +51,7 @@ export function smallBatchMatMul<T extends tf.Tensor>(
   transposeA = false,
   transposeB = false,
 ): T {
-  const ops = nativeOps();
+  const ops = nativeOps('matmul');
   if (!ops || a.dtype !== 'float32' || b.dtype !== 'float32') {
     return tf.matMul(a, b, transposeA, transposeB) as unknown as T;
   }
