@@ -27,7 +27,7 @@ describe('applyRows', () => {
       const x = rand([6, 7]) as tf.Tensor2D;
       dense.apply(x);
       expect(isPlainDense(dense)).toBe(true);
-      // On tensorflow: native MatMul vs tf.matMul, both through applyRows.
+      // On tensorflow: applyRows's native MatMul vs Dense.apply (the composed path).
       expectFusedEqualsComposed((rows) => applyRows(dense, rows as tf.Tensor2D), [x]);
       const probe = rand([6, 5], 3);
       const fast = valueAndWeightGrads(dense, () => applyRows(dense, x), probe);

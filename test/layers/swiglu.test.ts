@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
+import {withComposedOps} from '../../src/backend/native-ops.js';
 import {LoRADense} from '../../src/layers/lora-dense.js';
 import {SwiGLU} from '../../src/layers/swiglu.js';
 import {expectClose, leakedTensors, rand, saveLoadDiff} from './layer-test-utils.js';
@@ -27,6 +28,29 @@ describe('SwiGLU', () => {
       'ffn/down/kernel',
     ]);
     expect((layer.apply(tf.input({shape: [5, 4]})) as tf.SymbolicTensor).shape).toEqual([null, 5, 4]);
+  });
+
+  it('native projections (2-D MatMul) give the outputs and gradients of the composed ops', async () => {
+    for (const args of [{hidden: 6}, {hidden: 5, useBias: true, lora: {rank: 2, targets: ['down']}}]) {
+      const layer = new SwiGLU(args);
+      const x = tf.variable(rand([2, 3, 4], 5));
+      layer.build(x.shape);
+      const probe = rand([2, 3, 4], 6);
+      const variables = [x, ...layer.trainableWeights.map((w) => w.read() as tf.Variable)];
+      const run = () =>
+        tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, probe)) as tf.Scalar, variables);
+      const [native, composed] = [run(), withComposedOps(run)];
+      await expectClose(native.value, composed.value, 1e-5);
+      for (const v of variables) await expectClose(native.grads[v.name]!, composed.grads[v.name]!, 1e-5);
+      tf.dispose([
+        x,
+        probe,
+        native.value,
+        composed.value,
+        ...Object.values(native.grads),
+        ...Object.values(composed.grads),
+      ]);
+    }
   });
 
   it('puts LoRA on the chosen projections', () => {
