@@ -36,3 +36,28 @@ export function expectFusedEqualsComposed(
   tf.dispose([...fused, ...composed]);
   return worst;
 }
+
+/**
+ * The same bar for a loss `f` of variables (a layer's weights, an input held in a variable): its value
+ * and its gradient with respect to every one of `variables`, native against composed, to `tol`.
+ */
+export async function expectFusedEqualsComposedGrads(
+  f: () => tf.Scalar,
+  variables: tf.Variable[],
+  tol = 1e-5,
+): Promise<void> {
+  const run = () => {
+    const {value, grads} = tf.variableGrads(f, variables);
+    return [value, ...variables.map((v) => grads[v.name]!)];
+  };
+  const fused = run();
+  const composed = withComposedOps(run);
+  for (const [i, a] of fused.entries()) {
+    const b = composed[i]!;
+    const [diff, scale] = [tf.max(tf.abs(tf.sub(a, b))), tf.max(tf.abs(b))];
+    const error = (await diff.data())[0]! / Math.max(1, (await scale.data())[0]!);
+    tf.dispose([diff, scale]);
+    expect(error, i === 0 ? 'value' : `gradient of ${variables[i - 1]!.name}`).toBeLessThanOrEqual(tol);
+  }
+  tf.dispose([...fused, ...composed]);
+}

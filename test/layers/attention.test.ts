@@ -1,11 +1,11 @@
 import * as tf from '@tensorflow/tfjs';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
-import {withComposedOps} from '../../src/backend/native-ops.js';
 import {ConfigError} from '../../src/errors.js';
 import {Attention, type AttentionArgs} from '../../src/layers/attention.js';
 import {disposeKVCache, type KVCache} from '../../src/layers/kv-cache.js';
 import {LoRADense} from '../../src/layers/lora-dense.js';
+import {expectFusedEqualsComposedGrads} from '../helpers/fused.js';
 import {
   checkGradient,
   disposeWeights,
@@ -162,20 +162,8 @@ describe('Attention', () => {
       const probe = rand([2, 5, args.dModel], 10);
       const variables = [x, ...layer.trainableWeights.map((w) => w.read() as tf.Variable)];
       for (const training of [true, false]) {
-        const run = () =>
-          tf.variableGrads(
-            () => tf.sum(tf.mul(layer.apply(x, {training}) as tf.Tensor, probe)) as tf.Scalar,
-            variables,
-          );
-        const [native, composed] = [run(), withComposedOps(run)];
-        await expectClose(native.value, composed.value, 1e-5);
-        for (const v of variables) await expectClose(native.grads[v.name]!, composed.grads[v.name]!, 1e-5);
-        tf.dispose([
-          native.value,
-          composed.value,
-          ...Object.values(native.grads),
-          ...Object.values(composed.grads),
-        ]);
+        const f = () => tf.sum(tf.mul(layer.apply(x, {training}) as tf.Tensor, probe)) as tf.Scalar;
+        await expectFusedEqualsComposedGrads(f, variables);
       }
       tf.dispose([x, probe]);
     }

@@ -1,9 +1,9 @@
 import * as tf from '@tensorflow/tfjs';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
-import {withComposedOps} from '../../src/backend/native-ops.js';
 import {LoRADense} from '../../src/layers/lora-dense.js';
 import {SwiGLU} from '../../src/layers/swiglu.js';
+import {expectFusedEqualsComposedGrads} from '../helpers/fused.js';
 import {expectClose, leakedTensors, rand, saveLoadDiff} from './layer-test-utils.js';
 
 beforeAll(async () => {
@@ -37,19 +37,9 @@ describe('SwiGLU', () => {
       layer.build(x.shape);
       const probe = rand([2, 3, 4], 6);
       const variables = [x, ...layer.trainableWeights.map((w) => w.read() as tf.Variable)];
-      const run = () =>
-        tf.variableGrads(() => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, probe)) as tf.Scalar, variables);
-      const [native, composed] = [run(), withComposedOps(run)];
-      await expectClose(native.value, composed.value, 1e-5);
-      for (const v of variables) await expectClose(native.grads[v.name]!, composed.grads[v.name]!, 1e-5);
-      tf.dispose([
-        x,
-        probe,
-        native.value,
-        composed.value,
-        ...Object.values(native.grads),
-        ...Object.values(composed.grads),
-      ]);
+      const f = () => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, probe)) as tf.Scalar;
+      await expectFusedEqualsComposedGrads(f, variables);
+      tf.dispose([x, probe]);
     }
   });
 
