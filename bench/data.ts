@@ -133,15 +133,18 @@ if (process.argv.includes('--child')) {
   const step = STEPS[process.argv[process.argv.indexOf('--child') + 1]!]!;
   const file = process.argv[process.argv.indexOf('--file') + 1]!;
   const out = join(DIR, `out-${process.pid}.jsonl`);
-  // Warm-up on the first rows: module loading (through tsx) and JIT are not throughput.
+  // Warm-up on the first rows: module loading (through tsx) and JIT are not throughput. TurboFan
+  // recompiles the per-character loops (the text profile, the hashes) each time a row takes a branch
+  // it had not seen (`node --trace-opt`: the profile loop four times, 55-150 ms of CPU each, on a
+  // compiler thread that process.cpuUsage counts) over the first few thousand rows, not the first 500.
   const warm = join(DIR, `warm-${process.pid}.jsonl`);
-  const head = Buffer.alloc(1 << 20);
+  const head = Buffer.alloc(4 << 20);
   const fd = openSync(file, 'r');
   const got = readSync(fd, head, 0, head.length, 0);
   closeSync(fd);
   writeFileSync(
     warm,
-    head.subarray(0, got).toString('utf8').split('\n').slice(0, -1).slice(0, 500).join('\n'),
+    head.subarray(0, got).toString('utf8').split('\n').slice(0, -1).slice(0, 4000).join('\n'),
   );
   await step.run(warm, `${out}.warm`);
   rmSync(warm);

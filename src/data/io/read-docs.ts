@@ -51,7 +51,7 @@ export async function* readDocs(options: ReadDocsOptions): AsyncGenerator<Doc> {
 }
 
 /**
- * `readDocs` a batch at a time (the rows of one read chunk, ~1 MiB): for loops that want one await
+ * `readDocs` a batch at a time (the rows of about 64 KiB of input): for loops that want one await
  * per chunk rather than per row.
  */
 export async function* readDocBatches(options: ReadDocsOptions): AsyncGenerator<Doc[]> {
