@@ -22,7 +22,8 @@ export const MAX_LINE_BYTES = 256 * 1024 * 1024;
  * batches of about BATCH_BYTES, so a consumer pays one await per batch, not per line. Lines are found in the bytes and
  * decoded one by one (a UTF-8 sequence never contains the newline byte, so a character split
  * between chunks stays whole in the carried-over partial line); a leading byte-order mark is
- * dropped. Memory holds one chunk plus the unfinished line. `onBytes` is told the byte count after
+ * dropped. `firstLine` numbers the first line (a byte range of a file starts further on; only
+ * line 1 may start with a byte-order mark). Memory holds one chunk plus the unfinished line. `onBytes` is told the byte count after
  * each chunk (progress); `onInvalidUtf8` the number of each line holding bytes that are not UTF-8
  * (decoded as U+FFFD), checked a chunk at a time and line by line only in a chunk that fails.
  */
@@ -31,11 +32,13 @@ export async function* readLines(
   source: string,
   onBytes?: (bytes: number) => void,
   onInvalidUtf8?: (line: number) => void,
+  firstLine = 1,
 ): AsyncGenerator<Line[]> {
   let rest: Buffer | undefined;
-  let line = 0;
+  let line = firstLine - 1;
   let bytes = 0;
-  let first = true;
+  // A byte-order mark only at the start of the file, not of a range that starts further on.
+  let first = firstLine === 1;
   for await (const chunk of input) {
     let buf = typeof chunk === 'string' ? Buffer.from(chunk) : chunk;
     bytes += buf.length;

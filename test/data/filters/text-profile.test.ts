@@ -1,8 +1,8 @@
 import {describe, expect, it} from 'vitest';
 import '../../../src/data/filters/filter-config.js'; // the rule modules register their word tables
 import {isNonAsciiSymbol, profileText} from '../../../src/data/filters/text-profile.js';
-import {seeded} from '../near-copies.js';
 import {fixtureDocs} from '../fixture-docs.js';
+import {seeded} from '../near-copies.js';
 
 describe('text profile (one pass shared by the junk rules)', () => {
   it('counts what the rules bound themselves with', () => {
@@ -29,7 +29,8 @@ describe('text profile (one pass shared by the junk rules)', () => {
   // non_text, mojibake and symbol_ratio used to scan for: each count equals its plain definition.
   it('counts letters, pairs and special characters as a plain per-character loop does', () => {
     const rand = seeded(15);
-    const alphabet = 'aAbZz qQ.,;:!?"()\u201c\u201d|>/-\u2013\u2014\u2022\n\t@www.0123456789+=_\u00e9\u00c3\u00a9\u6f22\ud83d\ude00<\\%$\u0000\u0007\u007f\u0085\ufffd\uffff';
+    const alphabet =
+      'aAbZz qQ.,;:!?"()\u201c\u201d|>/-\u2013\u2014\u2022\n\t@www.0123456789+=_\u00e9\u00c3\u00a9\u6f22\ud83d\ude00<\\%$\u0000\u0007\u007f\u0085\ufffd\uffff';
     const texts = [
       ...fixtureDocs('fixtures/imdb/reviews.jsonl').map((d) => d.text),
       ...fixtureDocs('fixtures/spam/emails.jsonl').map((d) => d.text),
