@@ -4,12 +4,16 @@
 // of Moby-Dick, batch 16: 5 warm-up steps, then `--steps` timed ones; tokens/s from the median step.
 // Each config runs in its own child process, so each peak RSS is that config's alone. Rows carry CPU
 // ms per step and the load average too: on a shared machine the wall clock says as much about the
-// neighbours as about us.
+// neighbours as about us. With --infer-steps N (N timed after 5 warm-up), the trained model's
+// inference too: `predict` of one batch (16 x 128 logits, read back; the peers' `infer` figure) in
+// rows/s and tokens/s, and greedy `generate` with the KV cache (BatchDecoder) at batch 1 and 32
+// (32-byte prompts, then one token per sequence and step read back as a sampler does) in tokens/s.
 import {execFileSync} from 'node:child_process';
 import {readFile} from 'node:fs/promises';
 import {loadavg} from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import {initBackend} from '../src/backend/backend.js';
+import {BatchDecoder} from '../src/models/causal-lm/batch-decoder.js';
 import {
   activeParameters,
   buildCausalLM,
@@ -38,6 +42,7 @@ const flag = (name: string) => {
   return i > 0 ? process.argv[i + 1] : undefined;
 };
 const STEPS = Number(flag('steps') ?? 20);
+const INFER_STEPS = Number(flag('infer-steps') ?? 0);
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
@@ -81,6 +86,7 @@ async function measure(name: ConfigName): Promise<Row> {
       if (e.step >= WARMUP) marks.push({wall: performance.now(), cpu: (user + system) / 1000});
     },
   });
+  const inference = INFER_STEPS > 0 ? await measureInference(model, config, stream) : {};
   model.dispose();
   // Per-step medians: a burst from a neighbour process moves a mean over 20 steps, not a median.
   const per = (key: 'wall' | 'cpu') => median(marks.slice(1).map((m, i) => m[key] - marks[i]![key]));
@@ -99,11 +105,70 @@ async function measure(name: ConfigName): Promise<Row> {
     pytorch_eager_tokens_s: expected.pytorchEager,
     keras_graph_tokens_s: expected.kerasGraph,
     vs_pytorch: tokensPerS / expected.pytorchEager,
+    ...inference,
     final_loss: result.finalLoss,
     peak_rss_mb: peakRssMb(),
     // 1-minute load average at the end: above the core count, the wall-clock figures are inflated.
     load_avg: loadavg()[0]!,
   };
+}
+
+/** Median ms of `fn` over INFER_STEPS calls after WARMUP untimed ones. */
+async function medianMs(fn: () => Promise<void>): Promise<number> {
+  const times: number[] = [];
+  for (let i = 0; i < WARMUP + INFER_STEPS; i++) {
+    const t0 = performance.now();
+    await fn();
+    if (i >= WARMUP) times.push(performance.now() - t0);
+  }
+  return median(times);
+}
+
+/** predict rows/s and tokens/s on one training batch; generate tokens/s at batch 1 and 32. */
+async function measureInference(
+  model: tf.LayersModel,
+  config: CausalLMConfig,
+  stream: Int32Array,
+): Promise<Row> {
+  const {inputs} = await lmBatchSource(stream, config.contextLength, BATCH, 1, true).batch(0, 0);
+  const predictMs = await medianMs(async () => {
+    const logits = model.predict(inputs as tf.Tensor) as tf.Tensor;
+    await logits.data();
+    logits.dispose();
+  });
+  tf.dispose(inputs as tf.Tensor);
+  const generate = async (batch: number) => {
+    const decoder = new BatchDecoder(model, config);
+    // Each sequence's prompt is its own 32 bytes of the text; the steps must fit the context after it.
+    if (32 + WARMUP + INFER_STEPS > config.contextLength)
+      throw new Error('--infer-steps: too many for the context');
+    const prompts = Array.from({length: batch}, (_, i) =>
+      decoder.add(Array.from(stream.subarray(32 * i, 32 * (i + 1)))),
+    );
+    let logits: tf.Tensor = tf.stack(prompts.map((p) => p.logits));
+    tf.dispose(prompts.map((p) => p.logits));
+    const ms = await medianMs(async () => {
+      const values = (await logits.data()) as Float32Array;
+      logits.dispose();
+      logits = decoder.step(Array.from({length: batch}, (_, b) => argmax(values, b * VOCAB, VOCAB)));
+    });
+    logits.dispose();
+    decoder.dispose();
+    return (batch * 1000) / ms;
+  };
+  return {
+    predict_rows_s: (BATCH * 1000) / predictMs,
+    predict_tokens_s: (BATCH * config.contextLength * 1000) / predictMs,
+    generate_b1_tokens_s: await generate(1),
+    generate_b32_tokens_s: await generate(32),
+  };
+}
+
+/** Index of the largest of values[offset, offset + n), less offset (greedy decoding). */
+function argmax(values: Float32Array, offset: number, n: number): number {
+  let best = 0;
+  for (let i = 1; i < n; i++) if (values[offset + i]! > values[offset + best]!) best = i;
+  return best;
 }
 
 const only = flag('config');
@@ -115,6 +180,7 @@ if (only) {
   const rows: Row[] = [];
   for (const name of Object.keys(CONFIGS)) {
     const args = [...process.execArgv, process.argv[1]!, '--config', name, '--steps', String(STEPS)];
+    args.push('--infer-steps', String(INFER_STEPS));
     const backend = flag('backend');
     if (backend) args.push('--backend', backend);
     const out = execFileSync(process.execPath, args, {

@@ -2,7 +2,7 @@ import {Flags} from '@oclif/core';
 import {DEFAULT_LORA_TARGETS, type FinetuneOptions} from '../workflows/finetune-options.js';
 import {dataFileFlag} from './data-file-flag.js';
 import {decimalFlag} from './decimal-flag.js';
-import {trainFlags} from './train-flags.js';
+import {type EngineFlagValues, engineFlagOptions, trainFlags} from './train-flags.js';
 
 const {
   val,
@@ -99,7 +99,7 @@ export const finetuneFlags = {
   }),
 };
 
-export interface FinetuneFlagValues {
+export interface FinetuneFlagValues extends EngineFlagValues {
   model: string;
   data: string;
   val?: string;
@@ -115,21 +115,8 @@ export interface FinetuneFlagValues {
   'new-head': boolean;
   qat?: string;
   epochs: number;
-  steps?: number;
-  'batch-size'?: number;
-  lr?: number;
-  'weight-decay': number;
-  'warmup-steps': number;
-  'clip-norm': number;
-  'grad-accum': number;
-  'eval-every'?: number;
-  'checkpoint-every'?: number;
-  tensorboard?: string;
-  resume: boolean;
-  overwrite: boolean;
   'text-field'?: string;
   'label-field'?: string;
-  seed: number;
 }
 
 /** The library options the finetune flags stand for. */
@@ -149,21 +136,8 @@ export function finetuneOptions(flags: FinetuneFlagValues): FinetuneOptions {
     merge: flags.merge,
     newHead: flags['new-head'],
     qat: flags.qat as FinetuneOptions['qat'],
-    epochs: flags.epochs,
-    steps: flags.steps,
-    batchSize: flags['batch-size'],
-    lr: flags.lr,
-    weightDecay: flags['weight-decay'],
-    warmupSteps: flags['warmup-steps'],
-    clipNorm: flags['clip-norm'],
-    gradAccum: flags['grad-accum'],
-    evalEvery: flags['eval-every'] ?? 'epoch',
-    checkpointEvery: flags['checkpoint-every'] ?? 'epoch',
-    tensorboardDir: flags.tensorboard,
-    resume: flags.resume,
-    overwrite: flags.overwrite,
+    ...engineFlagOptions(flags),
     textField: flags['text-field'],
     labelField: flags['label-field'],
-    seed: flags.seed,
   };
 }

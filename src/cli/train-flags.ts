@@ -170,16 +170,8 @@ export const openScheduleFlags = {
   }),
 };
 
-export interface TrainFlagValues {
-  data: string;
-  val?: string;
-  task: string;
-  out: string;
-  preset?: string;
-  config?: string;
-  tokenizer?: string;
-  'vocab-size'?: number;
-  'max-len'?: number;
+/** The training-engine flags that train, finetune and distill share. */
+export interface EngineFlagValues {
   epochs?: number;
   steps?: number;
   'batch-size'?: number;
@@ -189,18 +181,50 @@ export interface TrainFlagValues {
   'clip-norm': number;
   'grad-accum': number;
   'eval-every'?: number;
-  patience?: number;
   'checkpoint-every'?: number;
   tensorboard?: string;
   resume: boolean;
   overwrite: boolean;
+  seed: number;
+}
+
+/** The library options the shared engine flags stand for (evaluation and checkpoints each epoch by default). */
+export function engineFlagOptions(flags: EngineFlagValues) {
+  return {
+    epochs: flags.epochs,
+    steps: flags.steps,
+    batchSize: flags['batch-size'],
+    lr: flags.lr,
+    weightDecay: flags['weight-decay'],
+    warmupSteps: flags['warmup-steps'],
+    clipNorm: flags['clip-norm'],
+    gradAccum: flags['grad-accum'],
+    evalEvery: flags['eval-every'] ?? ('epoch' as const),
+    checkpointEvery: flags['checkpoint-every'] ?? ('epoch' as const),
+    tensorboardDir: flags.tensorboard,
+    resume: flags.resume,
+    overwrite: flags.overwrite,
+    seed: flags.seed,
+  };
+}
+
+export interface TrainFlagValues extends EngineFlagValues {
+  data: string;
+  val?: string;
+  task: string;
+  out: string;
+  preset?: string;
+  config?: string;
+  tokenizer?: string;
+  'vocab-size'?: number;
+  'max-len'?: number;
+  patience?: number;
   'text-field': string;
   'label-field': string;
   features?: string;
   'weight-field'?: string;
   'class-weights'?: string;
   'on-error'?: string;
-  seed: number;
 }
 
 /** `a, b,c` → ['a', 'b', 'c']; an empty name is a ConfigError. */
@@ -230,20 +254,7 @@ export function trainRunOptions(flags: TrainFlagValues): TrainRunOptions {
     weightField: flags['weight-field'],
     classWeights: flags['class-weights'] === 'balanced' ? 'balanced' : 'none',
     onError: flags['on-error'] === 'skip' ? 'skip' : 'fail',
-    epochs: flags.epochs,
-    steps: flags.steps,
-    batchSize: flags['batch-size'],
-    lr: flags.lr,
-    weightDecay: flags['weight-decay'],
-    warmupSteps: flags['warmup-steps'],
-    clipNorm: flags['clip-norm'],
-    gradAccum: flags['grad-accum'],
-    evalEvery: flags['eval-every'] ?? 'epoch',
+    ...engineFlagOptions(flags),
     patience: flags.patience,
-    checkpointEvery: flags['checkpoint-every'] ?? 'epoch',
-    tensorboardDir: flags.tensorboard,
-    resume: flags.resume,
-    overwrite: flags.overwrite,
-    seed: flags.seed,
   };
 }

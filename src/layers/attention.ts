@@ -1,9 +1,12 @@
 import * as tf from '@tensorflow/tfjs';
+import {nativeOps} from '../backend/native-ops.js';
 import {ConfigError, ModelError} from '../errors.js';
 import {checkDivides, checkInt, checkPositive, checkRange, type LayerArgs} from './arg-checks.js';
 import {AttentionDecoder} from './attention-decode.js';
 import {CompositeLayer} from './composite-layer.js';
+import {applyRows, isPlainDense} from './dense-rows.js';
 import {type KVCache, kvCacheLength, type RaggedRows} from './kv-cache.js';
+import {fastMatMul} from './moe/fast-matmul.js';
 import {applyRope} from './rope.js';
 import {firstInput, firstShape} from './shapes.js';
 import {loraConfig, projection, resolveSublayerLoRA, type SublayerLoRA} from './sublayer-lora.js';
@@ -184,7 +187,7 @@ export class Attention extends CompositeLayer {
     if (training && this.dropout > 0) probs = tf.dropout(probs, this.dropout);
     const context = tf.matMul(probs, repeatKv(v, this.numHeads)); // [b, h, t, hd]
     const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch * length, this.qUnits]);
-    const out = this.sublayers().get('o')!.apply(merged, {training}) as tf.Tensor;
+    const out = applyRows(this.sublayers().get('o')!, merged as tf.Tensor2D, {training});
     const output = tf.reshape(out, [batch, length, this.dModel]) as tf.Tensor3D;
     return {output, keys: k, values: v};
   }
@@ -202,15 +205,16 @@ export class Attention extends CompositeLayer {
     training: boolean,
   ): {q: tf.Tensor; k: tf.Tensor; v: tf.Tensor; scaled: boolean} {
     const layers = QKV.map((p) => this.sublayers().get(p)!);
-    if (!training || !layers.every((l) => l.getClassName() === 'Dense')) {
-      const [q, k, v] = layers.map((l) => l.apply(rows, {training}) as tf.Tensor);
+    if (!training || !layers.every(isPlainDense)) {
+      const [q, k, v] = layers.map((l) => applyRows(l, rows as tf.Tensor2D, {training}));
       return {q: q!, k: k!, v: v!, scaled: false};
     }
     // A projection's weights are [kernel] or [kernel, bias] (useBias).
     const scale = 1 / Math.sqrt(this.headDim);
     const read = (w: number) =>
       layers.map((l, i) => (i === 0 ? tf.mul(l.weights[w]!.read(), scale) : l.weights[w]!.read()));
-    let y = tf.matMul(rows, tf.concat(read(0), 1));
+    const kernel = tf.concat(read(0), 1) as tf.Tensor2D;
+    let y = nativeOps('rows') ? fastMatMul(rows as tf.Tensor2D, kernel) : tf.matMul(rows, kernel);
     if (this.useBias) y = tf.add(y, tf.concat(read(1), 0));
     const kvUnits = this.numKvHeads * this.headDim;
     const [q, k, v] = tf.split(y, [this.qUnits, kvUnits, kvUnits], 1);

@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {checkInt, type LayerArgs} from './arg-checks.js';
 import {CompositeLayer} from './composite-layer.js';
+import {applyRows} from './dense-rows.js';
 import {firstInput, firstShape} from './shapes.js';
 import {siluGate} from './silu-gate.js';
 import {loraConfig, projection, resolveSublayerLoRA, type SublayerLoRA} from './sublayer-lora.js';
@@ -53,10 +54,9 @@ export class SwiGLU extends CompositeLayer {
       const x = firstInput(inputs);
       const [gate, up, down] = SITES.map((p) => this.sublayers().get(p)!);
       // On [tokens, d]: Dense transposes its kernel on every call with a rank-3 input.
-      const rows = tf.reshape(x, [-1, x.shape.at(-1)!]);
-      const g = gate!.apply(rows, kwargs) as tf.Tensor;
-      const h = siluGate(g, up!.apply(rows, kwargs) as tf.Tensor); // silu(g) · up
-      return tf.reshape(down!.apply(h, kwargs) as tf.Tensor, x.shape);
+      const rows = tf.reshape(x, [-1, x.shape.at(-1)!]) as tf.Tensor2D;
+      const h = siluGate(applyRows(gate!, rows, kwargs), applyRows(up!, rows, kwargs)); // silu(g) · up
+      return tf.reshape(applyRows(down!, h as tf.Tensor2D, kwargs), x.shape);
     });
   }
 

@@ -1,5 +1,5 @@
 import type {TrainOptions} from '../train/train-options.js';
-import type {EpochEvent, EvalEvent, StepEvent} from '../train/trainer.js';
+import type {EpochEvent, EvalEvent, StepEvent, TrainResult} from '../train/trainer.js';
 
 /** What `train` asks of a model family (classify, lm): the same options for each. */
 export interface TrainRunOptions {
@@ -70,6 +70,33 @@ export interface TrainRunReport {
   val_examples: number;
   tokens_per_s: number;
   resumed_from?: number;
+}
+
+/**
+ * What `train` reports of a finished run, for every family. `validation` is the evaluation of the
+ * model as saved: the best one when early stopping restored its weights, else the last.
+ */
+export function trainRunReport(
+  task: string,
+  out: string,
+  result: TrainResult,
+  counts: {parameters: number; trainExamples: number; valExamples: number},
+): TrainRunReport {
+  return {
+    task,
+    out,
+    steps: result.steps,
+    epochs: result.epochsCompleted,
+    stopped_by: result.stoppedBy,
+    seconds: result.seconds,
+    final_loss: result.finalLoss,
+    validation: result.best?.metrics ?? result.lastEval,
+    parameters: counts.parameters,
+    train_examples: counts.trainExamples,
+    val_examples: counts.valExamples,
+    tokens_per_s: result.tokensPerSecond,
+    resumed_from: result.resumedFrom,
+  };
 }
 
 /**

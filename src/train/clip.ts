@@ -1,8 +1,17 @@
 import * as tf from '@tensorflow/tfjs';
+import {F32, nativeOps} from '../backend/native-ops.js';
 
-/** √(Σ‖g‖²) over all gradients: the norm of the whole gradient as one vector. */
+/**
+ * √(Σ‖g‖²) over all gradients: the norm of the whole gradient as one vector. On tfjs-node each ‖g‖²
+ * is one TensorFlow L2Loss (Σg²/2) instead of a square and a sum: one pass over the gradient, not two.
+ */
 export function globalNorm(grads: readonly tf.Tensor[]): tf.Scalar {
-  return tf.tidy(() => tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar);
+  const ops = nativeOps('clip');
+  return tf.tidy(() => {
+    if (!ops) return tf.sqrt(tf.addN(grads.map((g) => tf.sum(tf.square(g))))) as tf.Scalar;
+    const halves = grads.map((g) => ops.one('L2Loss', {T: F32}, [g]));
+    return tf.sqrt(tf.mul(tf.addN(halves), 2)) as tf.Scalar;
+  });
 }
 
 /**

@@ -65,7 +65,11 @@ describe('sharded data commands', () => {
     expect(notSigned.stderr).toMatch(/shard 0 has not been signed/);
     const sign = runCli(['clean', 'stage', 'sign', '--work', work, '--shard', '1/2', '--json']);
     expect(sign.code, sign.stderr).toBe(0);
-    expect(JSON.parse(sign.stdout)).toMatchObject({stage: 'sign', part: 1, ran: true, records: 1000});
+    // Shard 1 of 2 is the second half of the file's bytes (whole lines): its rows, and only those.
+    const half = JSON.parse(readFileSync(join(work, 'plan.json'), 'utf8')).ranges[1];
+    expect(half.firstLine).toBeGreaterThan(900);
+    expect(half.firstLine).toBeLessThan(1100);
+    expect(JSON.parse(sign.stdout)).toMatchObject({stage: 'sign', part: 1, ran: true, records: half.lines});
     const again = runCli(['clean', 'stage', 'sign', '--work', work, '--shard', '1/2', '--json']);
     expect(JSON.parse(again.stdout)).toMatchObject({ran: false});
   });

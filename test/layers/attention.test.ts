@@ -5,6 +5,7 @@ import {ConfigError} from '../../src/errors.js';
 import {Attention, type AttentionArgs} from '../../src/layers/attention.js';
 import {disposeKVCache, type KVCache} from '../../src/layers/kv-cache.js';
 import {LoRADense} from '../../src/layers/lora-dense.js';
+import {expectFusedEqualsComposedGrads} from '../helpers/fused.js';
 import {
   checkGradient,
   disposeWeights,
@@ -151,6 +152,20 @@ describe('Attention', () => {
         ...Object.values(fused.grads),
         ...Object.values(plain.grads),
       ]);
+    }
+  });
+
+  it('native projections (2-D MatMul) give the outputs and gradients of the composed ops', async () => {
+    for (const args of configs) {
+      const layer = built(args);
+      const x = tf.variable(rand([2, 5, args.dModel], 9));
+      const probe = rand([2, 5, args.dModel], 10);
+      const variables = [x, ...layer.trainableWeights.map((w) => w.read() as tf.Variable)];
+      for (const training of [true, false]) {
+        const f = () => tf.sum(tf.mul(layer.apply(x, {training}) as tf.Tensor, probe)) as tf.Scalar;
+        await expectFusedEqualsComposedGrads(f, variables);
+      }
+      tf.dispose([x, probe]);
     }
   });
 

@@ -3,6 +3,7 @@ import {beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {LoRADense} from '../../src/layers/lora-dense.js';
 import {SwiGLU} from '../../src/layers/swiglu.js';
+import {expectFusedEqualsComposedGrads} from '../helpers/fused.js';
 import {expectClose, leakedTensors, rand, saveLoadDiff} from './layer-test-utils.js';
 
 beforeAll(async () => {
@@ -27,6 +28,19 @@ describe('SwiGLU', () => {
       'ffn/down/kernel',
     ]);
     expect((layer.apply(tf.input({shape: [5, 4]})) as tf.SymbolicTensor).shape).toEqual([null, 5, 4]);
+  });
+
+  it('native projections (2-D MatMul) give the outputs and gradients of the composed ops', async () => {
+    for (const args of [{hidden: 6}, {hidden: 5, useBias: true, lora: {rank: 2, targets: ['down']}}]) {
+      const layer = new SwiGLU(args);
+      const x = tf.variable(rand([2, 3, 4], 5));
+      layer.build(x.shape);
+      const probe = rand([2, 3, 4], 6);
+      const variables = [x, ...layer.trainableWeights.map((w) => w.read() as tf.Variable)];
+      const f = () => tf.sum(tf.mul(layer.apply(x) as tf.Tensor, probe)) as tf.Scalar;
+      await expectFusedEqualsComposedGrads(f, variables);
+      tf.dispose([x, probe]);
+    }
   });
 
   it('puts LoRA on the chosen projections', () => {

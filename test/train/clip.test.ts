@@ -1,6 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import {beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
+import {withComposedOps} from '../../src/backend/native-ops.js';
 import {clipByGlobalNorm, globalNorm} from '../../src/train/clip.js';
 
 beforeAll(async () => {
@@ -13,6 +14,15 @@ describe('clipByGlobalNorm', () => {
     const norm = globalNorm(grads);
     expect(norm.dataSync()[0]).toBeCloseTo(5, 5);
     tf.dispose([norm, ...grads]);
+  });
+
+  it('the native norm (L2Loss per gradient) equals the composed one', () => {
+    const grads = [tf.randomNormal([64, 32], 0, 1, 'float32', 1), tf.randomNormal([7], 0, 1, 'float32', 2)];
+    const [fused, composed] = [globalNorm(grads), withComposedOps(() => globalNorm(grads))];
+    expect(Math.abs(fused.dataSync()[0]! - composed.dataSync()[0]!)).toBeLessThan(
+      1e-5 * composed.dataSync()[0]!,
+    );
+    tf.dispose([fused, composed, ...grads]);
   });
 
   it('scales a large gradient down to the maximum norm, keeping its direction; leaves a small one alone', () => {

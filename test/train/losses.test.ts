@@ -8,6 +8,7 @@ import {
   sparseCrossEntropy,
   weightedMean,
 } from '../../src/train/losses.js';
+import {expectFusedEqualsComposed} from '../helpers/fused.js';
 
 beforeAll(async () => {
   await initBackend();
@@ -20,6 +21,15 @@ const value = (t: tf.Tensor) => {
 };
 
 describe('losses', () => {
+  it('sparse cross-entropy as one TensorFlow op equals the composed loss, gradients included', () => {
+    const logits = tf.randomNormal([4, 16, 256], 0, 3, 'float32', 1);
+    const labels = tf.randomUniform([4, 16], 0, 256, 'int32', 2);
+    const weights = tf.tensor1d([1, 0, 2, 0.5]);
+    expectFusedEqualsComposed((x) => sparseCrossEntropy(x, labels), [logits]);
+    expectFusedEqualsComposed((x) => sparseCrossEntropy(x, labels, weights), [logits]);
+    tf.dispose([logits, labels, weights]);
+  });
+
   it('sparse cross-entropy equals −log softmax of the label, per example and on sequences', () => {
     const logits = tf.tensor2d([
       [2, 0, 0],

@@ -48,8 +48,12 @@ describe('finetune under a domain shift (Reuters topics)', () => {
       patience: 0, // all 4 epochs: the features the fine-tuning methods are compared on
     });
     const baseEval = await evaluateRun({model: base, data: join(dir, 'source.jsonl')});
-    // Each method at its own learning rate (LoRA's adapters start at zero and take a larger step, as
-    // in Hu et al. 2021), the same 12 epochs, averaged over two fine-tuning seeds (112 test rows).
+    // Each method at its own learning rate, the same 12 epochs, averaged over two fine-tuning seeds
+    // (123 test rows). LoRA at 1e-2, as the head: at 3e-2 its run was chaotic, a 7e-8 change in the
+    // first gradient norm (fused vs composed cross-entropy) grew into a different run by step 30, and
+    // its accuracy over seeds 11-20 spread from 80.5% to 89.4% (mean 84.2%) with the composed ops
+    // alone; at 1e-2 the native and composed losses stay within 4e-5 over all 192 steps and each seed
+    // lands on the same accuracy (seeds 11-16: 83.7-88.6%, DSK_NATIVE_OPS=none vs all).
     const seeds = [11, 12];
     const tune = async (name: string, o: Partial<FinetuneOptions>) => {
       let accuracy = 0;
@@ -73,7 +77,7 @@ describe('finetune under a domain shift (Reuters topics)', () => {
       return {accuracy: accuracy / seeds.length, share};
     };
     const headOnly = await tune('head', {method: 'full', freeze: '^(embed|block\\d+)$', lr: 1e-2});
-    const lora = await tune('lora', {method: 'lora', lr: 3e-2});
+    const lora = await tune('lora', {method: 'lora', lr: 1e-2});
     const full = await tune('full', {method: 'full', lr: 1e-3});
     const recovered = (lora.accuracy - headOnly.accuracy) / (full.accuracy - headOnly.accuracy);
     const pct = (x: number) => `${(100 * x).toFixed(1)}%`;

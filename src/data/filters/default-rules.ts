@@ -1,8 +1,10 @@
 import {type Doc, drop, KEEP, type Verdict} from '../doc.js';
+import {profileOf} from './text-profile.js';
 
 /**
  * The `default` preset: rules that drop only what is clearly not text, safe for short documents
- * (reviews, tweets, one-liners). Each is one pass over the char codes.
+ * (reviews, tweets, one-liners). Each is one pass over the char codes, or none: the text profile's
+ * counts keep nearly every row.
  */
 
 export interface NonTextConfig {
@@ -11,29 +13,13 @@ export interface NonTextConfig {
 }
 export const NON_TEXT_DEFAULTS: NonTextConfig = {max_control_ratio: 0.1};
 
-// Any character nonText counts; a text without one (nearly all) is kept after one native regex scan.
-// biome-ignore lint/suspicious/noControlCharactersInRegex: finding control characters is the point.
-const CONTROL = /[\x00-\x08\x0e-\x1f\x7f-\x9f\ufffd-\uffff]/;
-
 /** Binary data read as text: many control and replacement characters. Reason `non_text`. */
 export function nonText(config: NonTextConfig = NON_TEXT_DEFAULTS) {
   return (doc: Doc): Verdict => {
-    const text = doc.text;
-    if (!CONTROL.test(text)) return KEEP;
-    let bad = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (
-        (c < 32 && (c < 9 || c > 13)) ||
-        (c >= 127 && c <= 159) ||
-        c === 0xfffd ||
-        c === 0xfffe ||
-        c === 0xffff
-      ) {
-        bad++;
-      }
-    }
-    const ratio = bad / Math.max(1, text.length);
+    // The profile counts the characters this rule means (C0 but tab and line breaks, DEL, C1, U+FFFD–U+FFFF).
+    const bad = profileOf(doc).controlChars;
+    if (bad === 0) return KEEP;
+    const ratio = bad / Math.max(1, doc.text.length);
     return ratio >= config.max_control_ratio && bad > 0
       ? drop('non_text', `${pct(ratio)} control or replacement characters`)
       : KEEP;
@@ -51,14 +37,12 @@ export interface MojibakeConfig {
 }
 export const MOJIBAKE_DEFAULTS: MojibakeConfig = {max_mojibake_ratio: 0.05};
 
-// The characters a mojibake mark starts with: U+FFFD or a UTF-8 lead byte read as Latin-1.
-const MOJIBAKE_START = /[\u00c2-\u00f4\ufffd]/;
-
 /** Text decoded with the wrong character set, beyond repair. Reason `mojibake`. */
 export function mojibake(config: MojibakeConfig = MOJIBAKE_DEFAULTS) {
   return (doc: Doc): Verdict => {
+    // The profile counts the characters a mark starts with: U+FFFD or a UTF-8 lead byte read as Latin-1.
+    if (profileOf(doc).mojibakeStarts === 0) return KEEP;
     const text = doc.text;
-    if (!MOJIBAKE_START.test(text)) return KEEP;
     let marks = 0;
     let chars = 0;
     for (let i = 0; i < text.length; i++) {
@@ -98,46 +82,16 @@ export const SYMBOL_RATIO_DEFAULTS: SymbolRatioConfig = {min_text_ratio: 0.1, mi
 /** Mostly symbols or punctuation: ASCII art, separators, markup debris. Reason `symbol_ratio`. */
 export function symbolRatio(config: SymbolRatioConfig = SYMBOL_RATIO_DEFAULTS) {
   return (doc: Doc): Verdict => {
-    const text = doc.text;
-    if (text.length < config.min_chars) return KEEP;
-    // The non-space characters are at most text.length: once the text characters reach the ratio of
-    // that, the text passes — typical prose does within its first few words.
-    const enough = config.min_text_ratio * text.length;
-    let chars = 0;
-    let textChars = 0;
-    for (let i = 0; i < text.length; i++) {
-      const c = text.charCodeAt(i);
-      if (c <= 32) continue;
-      chars++;
-      if (c < 128) {
-        if ((c >= 48 && c <= 57) || ((c | 32) >= 97 && (c | 32) <= 122)) textChars++;
-      } else if (!isNonAsciiSymbol(c)) {
-        textChars++;
-      }
-      if (textChars >= enough) return KEEP;
-    }
+    if (doc.text.length < config.min_chars) return KEEP;
+    // Text characters: ASCII letters and digits, and whatever outside ASCII is not punctuation or a
+    // symbol (letters of any script, emoji), counted by the profile.
+    const {nonSpace: chars, textChars} = profileOf(doc);
     if (chars < config.min_chars) return KEEP;
     const ratio = textChars / chars;
     return ratio < config.min_text_ratio
       ? drop('symbol_ratio', `${pct(ratio)} letters or digits < ${pct(config.min_text_ratio)}`)
       : KEEP;
   };
-}
-
-// Punctuation and symbol blocks of the BMP; everything else outside ASCII (letters of any script,
-// emoji: surrogate pairs, and the BMP's Misc Symbols and Dingbats such as ❤ ☺) counts as text.
-function isNonAsciiSymbol(c: number): boolean {
-  return (
-    c <= 0xbf ||
-    c === 0xd7 ||
-    c === 0xf7 ||
-    (c >= 0x2000 && c <= 0x2bff && !(c >= 0x2460 && c <= 0x24ff) && !(c >= 0x2600 && c <= 0x27bf)) ||
-    (c >= 0x3000 && c <= 0x303f) ||
-    (c >= 0xe000 && c <= 0xf8ff) ||
-    (c >= 0xfe30 && c <= 0xfe4f) ||
-    (c >= 0xff01 && c <= 0xff0f) ||
-    c >= 0xfff0
-  );
 }
 
 export function pct(x: number): string {

@@ -11,6 +11,12 @@ import type {Doc} from '../doc.js';
 export interface TextProfile {
   /** Characters above U+0020. */
   nonSpace: number;
+  /** Control characters (C0 but tab and line breaks, DEL, C1), U+FFFD and the non-characters U+FFFE, U+FFFF. */
+  controlChars: number;
+  /** Letters and digits of any script, and emoji: characters that are not space, punctuation or symbols. */
+  textChars: number;
+  /** Characters a mojibake mark starts with: U+FFFD, or a UTF-8 lead byte read as Latin-1 (U+00C2–U+00F4). */
+  mojibakeStarts: number;
   /** Digits and number punctuation (`. , : / % - + $`) and grid separators (`| ;`). */
   numberChars: number;
   /** Line breaks, and separators between spaces (` | `, ` • `, ` › `, ` » `, ` · `, ` > `, ` / `, ` - `, ` – `, ` — `). */
@@ -147,7 +153,12 @@ export function profileText(text: string): TextProfile {
   const rareLetter = t.rareLetterPair;
   const rareFunction = t.rareFunctionPair;
   const nFunction = t.functionWords.length;
-  bloom.fill(0);
+  // Module bindings as locals: the loop reads them without a context load and hole check each time.
+  const classes = CLS;
+  const grams = bloom;
+  const keys = wordKeys;
+  const values = wordValues;
+  grams.fill(0);
   let numberChars = 0;
   let newlines = 0;
   let separators = 0;
@@ -165,6 +176,9 @@ export function profileText(text: string): TextProfile {
   let trigrams = 0;
   let trigramRepeatsAtMost = 0;
   let navSegments = 0;
+  let controlChars = 0;
+  let textChars = 0;
+  let mojibakeStarts = 0;
 
   let blobRun = 0;
   let prevClass = -1; // class of the previous character of the token; -1: none (token start)
@@ -192,7 +206,7 @@ export function profileText(text: string): TextProfile {
     let f = 0; // ASCII class bits (0 for the rest)
     let wordChar: boolean;
     if (c < 128) {
-      f = CLS[c]!;
+      f = classes[c]!;
       wordChar = (f & 3) !== 0;
     } else wordChar = c !== 0x201c && c !== 0x201d;
     if (inWord && !wordChar) {
@@ -201,11 +215,11 @@ export function profileText(text: string): TextProfile {
       h = 5381;
       inWord = false;
       words++;
-      const mask = wordKeys.length - 1;
+      const mask = keys.length - 1;
       let v = -1;
-      for (let s = w & mask; wordValues[s] !== -1; s = (s + 1) & mask) {
-        if (wordKeys[s] === w) {
-          v = wordValues[s]!;
+      for (let s = w & mask; values[s] !== -1; s = (s + 1) & mask) {
+        if (keys[s] === w) {
+          v = values[s]!;
           break;
         }
       }
@@ -218,8 +232,8 @@ export function profileText(text: string): TextProfile {
         const g = fmix32(Math.imul(w1, 31) ^ Math.imul(w2, 17) ^ w);
         const bit = 1 << (g & 31);
         const slot = (g >>> 5) & 127;
-        if (bloom[slot]! & bit) trigramRepeatsAtMost++;
-        else bloom[slot]! |= bit;
+        if (grams[slot]! & bit) trigramRepeatsAtMost++;
+        else grams[slot]! |= bit;
       }
       w1 = w2;
       w2 = w;
@@ -241,6 +255,7 @@ export function profileText(text: string): TextProfile {
         blobRun = 0;
       }
       if (i < len) spaces++;
+      if (c < 9 || (c > 13 && c < 32)) controlChars++;
       if (c === 10) {
         if (i < len) newlines++;
         if (segmentHasText && segmentAllNav && i - segmentStart <= SHORT_SEGMENT) navSegments++;
@@ -263,11 +278,29 @@ export function profileText(text: string): TextProfile {
           letterPairs++;
           rareLetterPairs += rareLetter[prevLetter * 26 + letter]!;
         }
-        prevLetter = letter;
         h = ((h << 5) + h + (c | 32)) | 0;
         inWord = true;
         if (state === 0) state = 1;
         else if (state !== 1) state = 3;
+        // The rest of a run of ASCII letters (most characters of prose) changes only the letter
+        // pairs, the word hash and the blob run: no class switch, state or segment change.
+        let prev = letter;
+        let j = i + 1;
+        for (; j < len; j++) {
+          const d = text.charCodeAt(j) | 32;
+          const next = d - 97;
+          if (next >>> 0 >= 26) break;
+          rareLetterPairs += rareLetter[prev * 26 + next]!;
+          h = ((h << 5) + h + d) | 0;
+          prev = next;
+        }
+        const more = j - i - 1;
+        letterPairs += more;
+        textChars += more;
+        blobRun += more;
+        if (blobRun > longestBlobRun) longestBlobRun = blobRun;
+        prevLetter = prev;
+        i = j - 1;
       } else if (cls === 1) {
         prevLetter = -1;
         h = ((h << 5) + h + c) | 0;
@@ -276,6 +309,7 @@ export function profileText(text: string): TextProfile {
         state = 3;
       } else {
         prevLetter = -1;
+        if (c === 127) controlChars++;
         if (c === 60) angles++;
         else if (c === 47 || c === 92) slashes++;
         else if (c === 64) addressMarks++;
@@ -291,11 +325,17 @@ export function profileText(text: string): TextProfile {
         if (state === 0) state = f & 16 ? 0 : 3;
         else if (state === 1 || state === 2) state = f & 32 ? 2 : 3;
       }
-      if (cls !== 2) segmentHasText = true;
+      if (cls !== 2) {
+        segmentHasText = true;
+        textChars++;
+      }
     } else {
       cls = 0;
       blobRun = 0;
       prevLetter = -1;
+      if (!isNonAsciiSymbol(c)) textChars++;
+      if (c <= 0x9f || c >= 0xfffd) controlChars++;
+      if ((c >= 0xc2 && c <= 0xf4) || c === 0xfffd) mojibakeStarts++;
       if (c === 0x201d) {
         if (state === 1 || state === 2) state = 2;
       } else if (c !== 0x201c || state !== 0) {
@@ -318,6 +358,9 @@ export function profileText(text: string): TextProfile {
   const [lines, lineRepeatsAtMost] = newlines >= 3 ? lineRepeats(text) : [newlines + 1, 0];
   return {
     nonSpace: len - spaces,
+    controlChars,
+    textChars,
+    mojibakeStarts,
     numberChars,
     newlines,
     separators,
@@ -378,4 +421,20 @@ export const SHORT_SEGMENT = 100;
 
 function isSeparator(c: number): boolean {
   return c === 0x2022 || c === 0x203a || c === 0xbb || c === 0xb7 || c === 0x2013 || c === 0x2014;
+}
+
+// Punctuation and symbol blocks of the BMP; everything else outside ASCII (letters of any script,
+// emoji: surrogate pairs, and the BMP's Misc Symbols and Dingbats such as ❤ ☺) counts as text.
+export function isNonAsciiSymbol(c: number): boolean {
+  return (
+    c <= 0xbf ||
+    c === 0xd7 ||
+    c === 0xf7 ||
+    (c >= 0x2000 && c <= 0x2bff && !(c >= 0x2460 && c <= 0x24ff) && !(c >= 0x2600 && c <= 0x27bf)) ||
+    (c >= 0x3000 && c <= 0x303f) ||
+    (c >= 0xe000 && c <= 0xf8ff) ||
+    (c >= 0xfe30 && c <= 0xfe4f) ||
+    (c >= 0xff01 && c <= 0xff0f) ||
+    c >= 0xfff0
+  );
 }

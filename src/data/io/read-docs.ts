@@ -1,7 +1,7 @@
 import {createReadStream} from 'node:fs';
 import {stat} from 'node:fs/promises';
 import {basename} from 'node:path';
-import type {Readable} from 'node:stream';
+import {Readable} from 'node:stream';
 import {DatasetError, printable, UserError} from '../../errors.js';
 import type {Doc} from '../doc.js';
 import {csvDocs} from './csv-docs.js';
@@ -9,7 +9,7 @@ import {type DataFormat, type DocSep, type FieldNames, resolveFields, resolveFor
 import {type Line, readLines} from './lines.js';
 import {rememberRawLine} from './raw-lines.js';
 import {type RowOrigin, recordToDoc} from './record-to-doc.js';
-import {inShard, type ShardSpec} from './shard.js';
+import {type ByteRange, inShard, type ShardSpec} from './shard.js';
 
 /** What to do with a malformed row: stop with an error, or skip it and go on. */
 export type OnError = 'fail' | 'skip';
@@ -51,7 +51,7 @@ export async function* readDocs(options: ReadDocsOptions): AsyncGenerator<Doc> {
 }
 
 /**
- * `readDocs` a batch at a time (the rows of one read chunk, ~1 MiB): for loops that want one await
+ * `readDocs` a batch at a time (the rows of about 64 KiB of input): for loops that want one await
  * per chunk rather than per row.
  */
 export async function* readDocBatches(options: ReadDocsOptions): AsyncGenerator<Doc[]> {
@@ -62,7 +62,16 @@ export async function* readDocBatches(options: ReadDocsOptions): AsyncGenerator<
 export async function* readOrderedBatches(options: ReadDocsOptions): AsyncGenerator<OrderedBatch> {
   const {input, shard} = options;
   const format = resolveFormat(typeof input === 'string' ? input : undefined, options.format);
-  const stream = typeof input === 'string' ? await openInput(input) : checkStream(input);
+  // A shard with a byte range reads only its range of the file: rows must be lines for that.
+  const range = shard?.bytes;
+  const lineRows = format === 'jsonl' || (format === 'txt' && (options.docSep ?? 'line') === 'line');
+  if (range && (typeof input !== 'string' || !lineRows)) {
+    throw new UserError(
+      'a byte-range shard needs a JSONL or one-document-per-line text file',
+      'shard CSV, TSV and paragraph text by row (--shard i/n without a plan)',
+    );
+  }
+  const stream = typeof input === 'string' ? await openInput(input, range) : checkStream(input);
   const source = typeof input === 'string' ? input : (options.sourceName ?? 'stdin');
   const idPrefix = typeof input === 'string' ? basename(input) : source;
   const names = resolveFields(options);
@@ -70,7 +79,7 @@ export async function* readOrderedBatches(options: ReadDocsOptions): AsyncGenera
     if (options.onError !== 'skip') throw error;
     options.onSkip?.(error);
   };
-  const lines = readLines(stream, source, options.onBytes, options.onInvalidUtf8);
+  const lines = readLines(stream, source, options.onBytes, options.onInvalidUtf8, range?.firstLine);
   try {
     if (format === 'jsonl') yield* jsonlDocs(lines, source, idPrefix, names, fail, shard);
     else if (format === 'txt' && (options.docSep ?? 'line') === 'line')
@@ -87,11 +96,20 @@ export async function* readOrderedBatches(options: ReadDocsOptions): AsyncGenera
   }
 }
 
-async function openInput(path: string): Promise<Readable> {
+async function openInput(path: string, range?: ByteRange): Promise<Readable> {
   const info = await stat(path).catch(() => undefined);
   if (!info) throw new DatasetError(`${path}: no such file`, 'check the --in path');
   if (info.isDirectory()) throw new DatasetError(`${path} is a folder`, 'give a data file with --in');
-  return createReadStream(path, {highWaterMark: 1 << 20});
+  if (!range) return createReadStream(path, {highWaterMark: 1 << 20});
+  if (range.end > info.size) {
+    throw new DatasetError(
+      `${path}: shorter (${info.size} bytes) than the shard's byte range (${range.start}-${range.end})`,
+      'the input changed since the plan: run the stages again in a new --work folder',
+    );
+  }
+  // createReadStream's end is inclusive; an empty range reads nothing.
+  if (range.end <= range.start) return Readable.from([]);
+  return createReadStream(path, {highWaterMark: 1 << 20, start: range.start, end: range.end - 1});
 }
 
 function checkStream(stream: Readable): Readable {

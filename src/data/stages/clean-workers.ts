@@ -7,7 +7,6 @@ import {ConfigError} from '../../errors.js';
 import type {Doc} from '../doc.js';
 import {readDocs} from '../io/read-docs.js';
 import {DocWriter} from '../io/write-docs.js';
-import {camelKeys} from '../json-keys.js';
 import {RecordReader} from './record-file.js';
 import type {StageResult} from './sign-stage.js';
 import {type PlanOptions, writePlan} from './stage-plan.js';
@@ -24,8 +23,8 @@ export interface CleanWorkersOptions extends Omit<PlanOptions, 'shards' | 'work'
   /** Work folder for the stage files; default a temporary one, removed at the end. */
   work?: string;
   /**
-   * Starts one stage in a new process and resolves with its result. Default: this package's CLI
-   * (`bin/run.js clean stage NAME --work DIR --shard i/n --json`) under the running Node.
+   * Starts one stage in a new process and resolves with its result. Default: `spawnStageProcess`,
+   * under the running Node.
    */
   spawnStage?: (name: StageName, work: string, part: number, shards: number) => Promise<StageResult>;
   onStage?: (result: StageResult) => void;
@@ -44,16 +43,15 @@ export interface CleanWorkersReport {
   megabytesPerSecond: number;
 }
 
-const BIN = fileURLToPath(new URL('../../../bin/run.js', import.meta.url));
+// Run from the TypeScript sources (tsx: tests, benchmarks, bin/dev.js), the workers run the sources
+// too, under tsx, rather than a dist/ that may be missing or older.
+const FROM_SOURCE = import.meta.url.endsWith('.ts');
+const WORKER = fileURLToPath(new URL(`./stage-worker.${FROM_SOURCE ? 'ts' : 'js'}`, import.meta.url));
+const NODE_ARGS = FROM_SOURCE ? ['--import', import.meta.resolve('tsx')] : [];
 
-/** The default `spawnStage`: one CLI process per stage and part. */
-export function spawnCliStage(
-  name: StageName,
-  work: string,
-  part: number,
-  shards: number,
-): Promise<StageResult> {
-  const args = [BIN, 'clean', 'stage', name, '--work', work, '--shard', `${part}/${shards}`, '--json'];
+/** The default `spawnStage`: one process per stage and part (stage-worker.ts: the stage without the CLI around it). */
+export function spawnStageProcess(name: StageName, work: string, part: number): Promise<StageResult> {
+  const args = [...NODE_ARGS, WORKER, name, work, String(part)];
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, args, {stdio: ['ignore', 'pipe', 'pipe']});
     let stdout = '';
@@ -66,11 +64,11 @@ export function spawnCliStage(
     });
     child.on('error', fail);
     child.on('close', (code) => {
-      if (code === 0) done(camelKeys<StageResult>(JSON.parse(stdout)));
+      if (code === 0) done(JSON.parse(stdout) as StageResult);
       else
         fail(
           new ConfigError(
-            `clean stage ${name} ${part}/${shards} failed (exit ${code}): ${stderr.trim().split('\n').pop()}`,
+            `clean stage ${name}, part ${part}, failed (exit ${code}): ${stderr.trim().split('\n').pop()}`,
           ),
         );
     });
@@ -86,7 +84,7 @@ export async function cleanWithWorkers(options: CleanWorkersOptions): Promise<Cl
   const started = performance.now();
   const n = options.workers;
   const work = options.work ?? (await mkdtemp(join(tmpdir(), 'deepseek-kit-clean-')));
-  const spawnStage = options.spawnStage ?? spawnCliStage;
+  const spawnStage = options.spawnStage ?? spawnStageProcess;
   const stages: StageResult[] = [];
   try {
     await writePlan({...options, shards: n, work});

@@ -4,7 +4,7 @@ import {normalizedHash64} from '../dedup/normalize.js';
 import type {Doc} from '../doc.js';
 import {readOrderedBatches} from '../io/read-docs.js';
 import {RecordWriter} from './record-file.js';
-import {doneBefore, type StagePlan, startStage} from './stage-plan.js';
+import {doneBefore, type StagePlan, shardOf, startStage} from './stage-plan.js';
 
 /**
  * One record per row of a shard, in row order: [ordinal f64 | dropped by a rule u8 | has shingles
@@ -81,7 +81,7 @@ export async function signStage(
       docSep: plan.docSep,
       ...plan.fields,
       onError: plan.onError,
-      shard: {index: part, count: plan.shards},
+      shard: shardOf(plan, part),
     });
     for await (const {docs, ordinals} of batches) {
       for (const [i, doc] of docs.entries()) {

@@ -8,8 +8,9 @@ import {type LshParams, optimalLshParams} from '../dedup/lsh-params.js';
 import {estimateMargin} from '../dedup/near-dedup.js';
 import {DEFAULT_NORMALIZE, type NormalizeOptions} from '../dedup/normalize.js';
 import {type FilterConfig, loadFilterConfig} from '../filters/filter-config.js';
-import type {DataFormat, DocSep, FieldNames} from '../io/format.js';
+import {type DataFormat, type DocSep, type FieldNames, resolveFormat} from '../io/format.js';
 import type {OnError} from '../io/read-docs.js';
+import {type ByteRange, lineAlignedRanges, type ShardSpec} from '../io/shard.js';
 
 /** What every stage of a sharded clean must agree on, written once to `<work>/plan.json`. */
 export interface StagePlan {
@@ -21,6 +22,11 @@ export interface StagePlan {
   onError?: OnError;
   /** Shards (= partitions of every stage). */
   shards: number;
+  /**
+   * JSONL and one-per-line text: shard i is the lines of byte range i (line-aligned, about equal
+   * bytes), and its workers read only that range. Other formats: rows round robin by ordinal.
+   */
+  ranges?: ByteRange[];
   filters: FilterConfig;
   normalize: Required<NormalizeOptions>;
   dedup: DedupMode;
@@ -95,6 +101,9 @@ export function makePlan(options: PlanOptions): StagePlan {
  */
 export async function writePlan(options: PlanOptions): Promise<StagePlan> {
   const plan = makePlan(options);
+  const format = resolveFormat(plan.input, plan.format);
+  if (format === 'jsonl' || (format === 'txt' && (plan.docSep ?? 'line') === 'line'))
+    plan.ranges = await lineAlignedRanges(plan.input, plan.shards);
   await mkdir(options.work, {recursive: true});
   const path = join(options.work, PLAN_FILE);
   const old = await readFile(path, 'utf8').catch(() => undefined);
@@ -121,6 +130,11 @@ export async function readPlan(work: string): Promise<StagePlan> {
     throw new ConfigError(`${path}: no plan`, 'run `clean stage plan` with --work first');
   });
   return JSON.parse(text) as StagePlan;
+}
+
+/** The rows of shard `part`: its byte range when the plan has ranges, else every shards-th row. */
+export function shardOf(plan: StagePlan, part: number): ShardSpec {
+  return {index: part, count: plan.shards, bytes: plan.ranges?.[part]};
 }
 
 /** A stage's partition index must be one of the plan's shards. */

@@ -5,13 +5,14 @@ import {OutputFile} from '../../fs/output-file.js';
 import {Cleaner} from '../cleaner.js';
 import {type Doc, drop, KEEP, type Verdict} from '../doc.js';
 import {resolveFormat} from '../io/format.js';
+import {inShard} from '../io/shard.js';
 import {runDataStep} from '../run-data-step.js';
 import {readExactDuplicates} from './exact-stage.js';
 import {RecordReader, RecordWriter} from './record-file.js';
 import {readNearDuplicates} from './resolve-stage.js';
 import {SignFiles} from './sign-files.js';
 import {readSignRecord, type StageResult, signStride} from './sign-stage.js';
-import {checkPart, readPlan, workPaths} from './stage-plan.js';
+import {checkPart, readPlan, shardOf, workPaths} from './stage-plan.js';
 
 /** What the write stage of one shard did: rows in and out, drops by reason. */
 export interface ShardCleanReport {
@@ -47,7 +48,8 @@ export async function writeStage(
     const report = JSON.parse(await readFile(reportPath, 'utf8')) as ShardCleanReport;
     return {stage: 'write', part, ran: false, records: 0, stateBytes: 0, seconds: 0, report};
   }
-  const mine = (ordinal: number) => ordinal % plan.shards === part;
+  const shard = shardOf(plan, part);
+  const mine = (ordinal: number) => inShard(ordinal, shard);
   const exact = readExactDuplicates(work, plan.shards, mine);
   const near = readNearDuplicates(work);
   const files = new SignFiles(plan, work);
@@ -99,7 +101,7 @@ export async function writeStage(
         docSep: plan.docSep,
         ...plan.fields,
         onError: plan.onError,
-        shard: {index: part, count: plan.shards},
+        shard,
         output: paths.kept(part, ext),
         rejected: paths.rejected(part),
       },

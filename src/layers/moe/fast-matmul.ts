@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {F32, nativeOps} from '../../backend/native-ops.js';
 
 /**
  * a·b for [n, k]·[k, m] or batched [B, n, k]·[B, k, m], fast on every backend.
@@ -17,7 +18,7 @@ export function fastMatMul<T extends tf.Tensor2D | tf.Tensor3D>(
   b: T,
   explicit = tf.getBackend() === 'wasm',
 ): T {
-  const native = tf.getBackend() === 'tensorflow' && a.dtype === 'float32' && b.dtype === 'float32';
+  const native = nativeOps('matmul') !== undefined && a.dtype === 'float32' && b.dtype === 'float32';
   if (a.rank === 2 && b.rank === 2 && !explicit && native) {
     // customGrad's bookkeeping costs ~20 µs a call: skip it when no gradient is being taken.
     const taping = (tf.engine().state as unknown as {gradientDepth: number}).gradientDepth > 0;
@@ -32,36 +33,10 @@ export function fastMatMul<T extends tf.Tensor2D | tf.Tensor3D>(
   ) as T;
 }
 
-interface NativeBackend {
-  binding: {TF_ATTR_BOOL: number; TF_ATTR_TYPE: number; TF_FLOAT: number};
-  executeSingleOutput(op: string, attrs: object[], inputs: tf.Tensor[]): tf.Tensor;
-}
-
-/**
- * Runs a TensorFlow op by name on tfjs-node's backend (tfjs-node or tfjs-node-gpu), float32 in
- * and out, with the given type attrs and boolean attrs. No gradient is recorded.
- */
-function runNative(
-  op: string,
-  typeAttrs: string[],
-  flags: Record<string, boolean>,
-  inputs: tf.Tensor[],
-): tf.Tensor {
-  const backend = tf.backend() as unknown as NativeBackend;
-  const {binding} = backend;
-  const attrs = [
-    ...typeAttrs.map((name) => ({name, type: binding.TF_ATTR_TYPE, value: binding.TF_FLOAT})),
-    ...Object.entries(flags).map(([name, value]) => ({name, type: binding.TF_ATTR_BOOL, value})),
-  ];
-  return backend.executeSingleOutput(op, attrs, inputs);
-}
-
 /** TensorFlow's MatMul op on tfjs-node's backend (no gradient): a·b with optional transposes. */
 function tfMatMul(a: tf.Tensor2D, b: tf.Tensor2D, transposeA = false, transposeB = false): tf.Tensor2D {
-  return runNative('MatMul', ['T'], {transpose_a: transposeA, transpose_b: transposeB}, [
-    a,
-    b,
-  ]) as tf.Tensor2D;
+  const attrs = {T: F32, transpose_a: transposeA, transpose_b: transposeB};
+  return nativeOps('matmul')!.one('MatMul', attrs, [a, b]) as tf.Tensor2D;
 }
 
 /**
@@ -76,13 +51,12 @@ export function smallBatchMatMul<T extends tf.Tensor>(
   transposeA = false,
   transposeB = false,
 ): T {
-  if (tf.getBackend() !== 'tensorflow' || a.dtype !== 'float32' || b.dtype !== 'float32') {
+  const ops = nativeOps('matmul');
+  if (!ops || a.dtype !== 'float32' || b.dtype !== 'float32') {
     return tf.matMul(a, b, transposeA, transposeB) as unknown as T;
   }
-  return runNative('BatchMatMulV3', ['Ta', 'Tb', 'Tout'], {adj_x: transposeA, adj_y: transposeB}, [
-    a,
-    b,
-  ]) as T;
+  const attrs = {Ta: F32, Tb: F32, Tout: F32, adj_x: transposeA, adj_y: transposeB};
+  return ops.one('BatchMatMulV3', attrs, [a, b]) as T;
 }
 
 const nativeMatMul2d = tf.customGrad((...args: (tf.Tensor | tf.GradSaveFunc)[]) => {

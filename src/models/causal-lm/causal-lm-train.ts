@@ -1,6 +1,6 @@
 import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import {ConfigError, DatasetError} from '../../errors.js';
+import {ConfigError} from '../../errors.js';
 import {countParameters} from '../../layers/walk-layers.js';
 import {
   checkRunFolderUsable,
@@ -17,12 +17,12 @@ import {onStepWithRoutingAlarm, routingMetrics} from '../../train/moe-monitor.js
 import {withSeededRandom} from '../../train/seeded-random.js';
 import type {LossFn} from '../../train/train-options.js';
 import {trainableFromLayersModel} from '../../train/trainable.js';
-import {train} from '../../train/trainer.js';
+import {type TrainResult, train} from '../../train/trainer.js';
 import {checkTokenizerVocab} from '../check-vocab.js';
 import {loadModelConfig} from '../model-config.js';
 import type {FinetuneData, FinetuneDataOptions, KindData, ReadDataOptions} from '../model-kind.js';
 import {checkMoEConfig, OPTIONAL_CONFIG_KEYS} from '../moe-config.js';
-import {engineOptions, type TrainRunOptions, type TrainRunReport} from '../train-options.js';
+import {engineOptions, type TrainRunOptions, type TrainRunReport, trainRunReport} from '../train-options.js';
 import {
   activeParameters,
   buildCausalLM,
@@ -31,7 +31,15 @@ import {
   DEFAULT_CAUSAL_LM_CONFIG,
 } from './causal-lm.js';
 import type {LanguageModelRun} from './causal-lm-run.js';
-import {encodeDocuments, holdoutTail, lmBatchSource, readTextDocuments, windowStarts} from './lm-data.js';
+import {
+  encodeDocuments,
+  lmBatchSource,
+  lmEngineData,
+  lmTrainingSettings,
+  readLMStreams,
+  readTextDocuments,
+  windowStarts,
+} from './lm-data.js';
 
 /** The language model's config from preset, file and flags; vocabulary from --vocab-size. */
 export async function resolveCausalLMConfig(options: TrainRunOptions): Promise<CausalLMConfig> {
@@ -70,57 +78,32 @@ export function languageModelLoss(model: tf.LayersModel): LossFn {
 export async function trainLanguageModel(options: TrainRunOptions): Promise<TrainRunReport> {
   await checkRunFolderUsable(options.out, options);
   const config = await resolveCausalLMConfig(options);
-  const seed = options.seed ?? 42;
-  const docs = await readTextDocuments(options.data, options.textField);
-  let trainDocs = docs;
-  let valDocs: string[];
-  if (options.val) {
-    valDocs = await readTextDocuments(options.val, options.textField);
-  } else {
-    ({train: trainDocs, val: valDocs} = holdoutTail(docs));
-    options.onInfo?.(`validation: the last 10% of each document of ${options.data}`);
-  }
-
-  const tokenizer = await lmTokenizer(options, config, trainDocs);
-  const trainStream = await encodeDocuments(tokenizer, trainDocs);
-  const valStream = await encodeDocuments(tokenizer, valDocs);
   const length = config.contextLength;
-  if (windowStarts(trainStream.length, length).length === 0) {
-    throw new DatasetError(
-      `${options.data}: ${trainStream.length} training tokens, fewer than one window of ${length + 1}`,
-      'give more text, or a shorter context (contextLength in --config)',
-    );
-  }
-  const batchSize = options.batchSize ?? 16;
+  const {tokenizer, ...streams} = await readLMStreams(
+    options,
+    length,
+    (trainDocs) => lmTokenizer(options, config, trainDocs),
+    'give more text, or a shorter context (contextLength in --config)',
+    options.onInfo,
+  );
+  const training = lmTrainingSettings(options);
   const runConfig: RunConfig = {
     task: 'lm',
     model: config,
     tokenizer: {kind: tokenizer.kind, vocabSize: tokenizer.vocabSize, file: options.tokenizer ?? null},
     data: {train: options.data, val: options.val ?? null, textField: options.textField ?? 'text'},
-    training: {
-      batchSize,
-      lr: options.lr ?? 1e-3,
-      seed,
-      weightDecay: options.weightDecay ?? 0.1,
-      clipNorm: options.clipNorm ?? 1,
-    },
+    training,
   };
-  const model = withSeededRandom(seed, () => buildCausalLM(config, tokenizer.vocabSize));
+  const model = withSeededRandom(training.seed, () => buildCausalLM(config, tokenizer.vocabSize));
   try {
     await prepareRunFolder(options.out, runConfig, options);
     if (!options.resume) await saveRunArtifacts(options.out, {tokenizer});
-    const valWindows = windowStarts(valStream.length, length).length;
     const result = await train({
       ...engineOptions(options),
+      ...lmEngineData(streams, length, training, options.patience),
       onStep: onStepWithRoutingAlarm(model, options),
       model: trainableFromLayersModel(model),
       loss: languageModelLoss(model),
-      data: lmBatchSource(trainStream, length, batchSize, seed, true),
-      validation: valWindows > 0 ? lmBatchSource(valStream, length, batchSize, seed, false) : undefined,
-      lr: options.lr ?? 1e-3,
-      optimizer: {weightDecay: options.weightDecay ?? 0.1},
-      earlyStopping:
-        options.patience && valWindows > 0 ? {metric: 'val_loss', patience: options.patience} : undefined,
     });
     await saveRunArtifacts(options.out, {model, tokenizer});
     const parameters = countParameters(model);
@@ -129,24 +112,26 @@ export async function trainLanguageModel(options: TrainRunOptions): Promise<Trai
         `MoE: ${activeParameters(config, parameters).toLocaleString('en-US')} of ${parameters.toLocaleString('en-US')} parameters active per token`,
       );
     }
-    return {
-      task: 'lm',
-      out: options.out,
-      steps: result.steps,
-      epochs: result.epochsCompleted,
-      stopped_by: result.stoppedBy,
-      seconds: result.seconds,
-      final_loss: result.finalLoss,
-      validation: result.lastEval && withPerplexity(result.lastEval),
-      parameters,
-      train_examples: windowStarts(trainStream.length, length).length,
-      val_examples: valWindows,
-      tokens_per_s: result.tokensPerSecond,
-      resumed_from: result.resumedFrom,
-    };
+    return lmRunReport(options.out, result, parameters, streams, length);
   } finally {
     model.dispose();
   }
+}
+
+/** What `train` and `distill` report of a finished language-model run: windows, perplexity. */
+export function lmRunReport(
+  out: string,
+  result: TrainResult,
+  parameters: number,
+  streams: {train: Int32Array; val: Int32Array},
+  length: number,
+): TrainRunReport {
+  const report = trainRunReport('lm', out, result, {
+    parameters,
+    trainExamples: windowStarts(streams.train.length, length).length,
+    valExamples: windowStarts(streams.val.length, length).length,
+  });
+  return {...report, validation: report.validation && withPerplexity(report.validation)};
 }
 
 /** The run's tokenizer: --tokenizer FILE, the byte tokenizer, or byte-level BPE trained on the training text. */
@@ -203,33 +188,16 @@ export async function languageModelFinetuneData(
 ): Promise<FinetuneData> {
   if (options.newHead)
     throw new ConfigError('--new-head replaces a classifier head; a language model has none');
-  const textField = options.textField ?? run.textField;
-  const docs = await readTextDocuments(options.data, textField);
-  let trainDocs = docs;
-  let valDocs: string[];
-  if (options.val) {
-    valDocs = await readTextDocuments(options.val, textField);
-  } else {
-    ({train: trainDocs, val: valDocs} = holdoutTail(docs));
-    options.onInfo?.(`validation: the last 10% of each document of ${options.data}`);
-  }
   const length = run.config.contextLength;
-  const trainStream = await encodeDocuments(run.tokenizer, trainDocs);
-  const valStream = await encodeDocuments(run.tokenizer, valDocs);
-  const trainWindows = windowStarts(trainStream.length, length).length;
-  if (trainWindows === 0) {
-    throw new DatasetError(
-      `${options.data}: ${trainStream.length} training tokens, fewer than one window of ${length + 1}`,
-      'give more text',
-    );
-  }
-  const valWindows = windowStarts(valStream.length, length).length;
+  const source = {...options, textField: options.textField ?? run.textField};
+  const streams = await readLMStreams(source, length, () => run.tokenizer, 'give more text', options.onInfo);
+  const valWindows = windowStarts(streams.val.length, length).length;
   const training = (run.runConfig.training ?? {}) as {batchSize?: number};
   const batchSize = options.batchSize ?? training.batchSize ?? 16;
   return {
-    train: lmBatchSource(trainStream, length, batchSize, options.seed, true),
-    val: valWindows > 0 ? lmBatchSource(valStream, length, batchSize, options.seed, false) : undefined,
-    trainExamples: trainWindows,
+    train: lmBatchSource(streams.train, length, batchSize, options.seed, true),
+    val: valWindows > 0 ? lmBatchSource(streams.val, length, batchSize, options.seed, false) : undefined,
+    trainExamples: windowStarts(streams.train.length, length).length,
     valExamples: valWindows,
   };
 }

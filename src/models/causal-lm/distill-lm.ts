@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import {ConfigError, DatasetError} from '../../errors.js';
+import {ConfigError} from '../../errors.js';
 import {countParameters} from '../../layers/walk-layers.js';
 import {prepareRunFolder, type RunConfig, saveRunArtifacts} from '../../run/run-folder.js';
 import {disposeBatch} from '../../train/batch-source.js';
@@ -19,8 +19,8 @@ import {
   DEFAULT_CAUSAL_LM_CONFIG,
 } from './causal-lm.js';
 import type {LanguageModelRun} from './causal-lm-run.js';
-import {languageModelLoss, withPerplexity} from './causal-lm-train.js';
-import {encodeDocuments, holdoutTail, lmBatchSource, readTextDocuments, windowStarts} from './lm-data.js';
+import {languageModelLoss, lmRunReport} from './causal-lm-train.js';
+import {lmBatchSource, lmEngineData, lmTrainingSettings, readLMStreams} from './lm-data.js';
 
 /**
  * The student LM's config: --preset/--config over the defaults, else the teacher's; flags last.
@@ -121,70 +121,38 @@ export async function distillLanguageModel(
     );
   }
   const config = await studentLMConfig(options, teacher);
-  const seed = options.seed ?? 42;
-  const docs = await readTextDocuments(options.data, options.textField);
-  const split = options.val
-    ? {train: docs, val: await readTextDocuments(options.val, options.textField)}
-    : holdoutTail(docs);
-  const trainStream = await encodeDocuments(teacher.tokenizer, split.train);
-  const valStream = await encodeDocuments(teacher.tokenizer, split.val);
   const length = config.contextLength;
-  if (windowStarts(trainStream.length, length).length === 0) {
-    throw new DatasetError(
-      `${options.data}: ${trainStream.length} training tokens, fewer than one window of ${length + 1}`,
-      'give more text, or a shorter context (--max-len)',
-    );
-  }
-  const batchSize = options.batchSize ?? 16;
+  const streams = await readLMStreams(
+    options,
+    length,
+    () => teacher.tokenizer,
+    'give more text, or a shorter context (--max-len)',
+  );
+  const training = lmTrainingSettings(options);
   const runConfig: RunConfig = {
     task: 'lm',
     model: config,
     tokenizer: {kind: teacher.tokenizer.kind, vocabSize: teacher.tokenizer.vocabSize, file: null},
     data: {train: options.data, val: options.val ?? null, textField: options.textField ?? 'text'},
-    training: {
-      batchSize,
-      lr: options.lr ?? 1e-3,
-      seed,
-      weightDecay: options.weightDecay ?? 0.1,
-      clipNorm: options.clipNorm ?? 1,
-    },
+    training,
     distill: {teacher: options.teacher, ...settings},
   };
-  const teacherVal = await teacherLMValidation(teacher.model, valStream, length);
-  const student = withSeededRandom(seed, () => buildCausalLM(config, teacher.tokenizer.vocabSize));
+  const teacherVal = await teacherLMValidation(teacher.model, streams.val, length);
+  const student = withSeededRandom(training.seed, () => buildCausalLM(config, teacher.tokenizer.vocabSize));
   try {
     await prepareRunFolder(options.out, runConfig, options);
     if (!options.resume) await saveRunArtifacts(options.out, {tokenizer: teacher.tokenizer});
-    const valWindows = windowStarts(valStream.length, length).length;
     const result = await train({
       ...engineOptions(options),
+      ...lmEngineData(streams, length, training, options.patience),
       model: trainableFromLayersModel(student),
       loss: lmDistillLoss(student, teacher.model, settings.temperature, settings.alpha),
-      data: lmBatchSource(trainStream, length, batchSize, seed, true),
-      validation: valWindows > 0 ? lmBatchSource(valStream, length, batchSize, seed, false) : undefined,
-      lr: options.lr ?? 1e-3,
-      optimizer: {weightDecay: options.weightDecay ?? 0.1},
-      earlyStopping:
-        options.patience && valWindows > 0 ? {metric: 'val_loss', patience: options.patience} : undefined,
     });
     await saveRunArtifacts(options.out, {model: student, tokenizer: teacher.tokenizer});
     const parameters = countParameters(student);
     const teacherParameters = countParameters(teacher.model);
-    const val = result.lastEval;
     return {
-      task: 'lm',
-      out: options.out,
-      steps: result.steps,
-      epochs: result.epochsCompleted,
-      stopped_by: result.stoppedBy,
-      seconds: result.seconds,
-      final_loss: result.finalLoss,
-      validation: val && withPerplexity(val),
-      parameters,
-      train_examples: windowStarts(trainStream.length, length).length,
-      val_examples: valWindows,
-      tokens_per_s: result.tokensPerSecond,
-      resumed_from: result.resumedFrom,
+      ...lmRunReport(options.out, result, parameters, streams, length),
       teacher: {dir: options.teacher, parameters: teacherParameters, validation: teacherVal},
       parameter_ratio: parameters / teacherParameters,
       ...settings,

@@ -115,3 +115,81 @@ export function lmBatchSource(
     },
   });
 }
+
+/** What a language-model run reads: its data files and the text field of JSONL/CSV rows. */
+export interface LMDataSource {
+  data: string;
+  val?: string;
+  textField?: string;
+}
+
+/**
+ * The training and validation token streams of a language-model run (train, distill). Validation is
+ * `val`, else the last 10% of each document (`onHoldout` is told). The tokenizer comes from the
+ * training documents (`tokenizerFor`); data shorter than one window of `length + 1` is a
+ * DatasetError with `hint` as its fix.
+ */
+export async function readLMStreams<T extends Tokenizer>(
+  source: LMDataSource,
+  length: number,
+  tokenizerFor: (trainDocs: string[]) => T | Promise<T>,
+  hint: string,
+  onHoldout?: (message: string) => void,
+): Promise<{tokenizer: T; train: Int32Array; val: Int32Array}> {
+  const docs = await readTextDocuments(source.data, source.textField);
+  let split: {train: string[]; val: string[]};
+  if (source.val) {
+    split = {train: docs, val: await readTextDocuments(source.val, source.textField)};
+  } else {
+    split = holdoutTail(docs);
+    onHoldout?.(`validation: the last 10% of each document of ${source.data}`);
+  }
+  const tokenizer = await tokenizerFor(split.train);
+  const train = await encodeDocuments(tokenizer, split.train);
+  if (windowStarts(train.length, length).length === 0) {
+    throw new DatasetError(
+      `${source.data}: ${train.length} training tokens, fewer than one window of ${length + 1}`,
+      hint,
+    );
+  }
+  return {tokenizer, train, val: await encodeDocuments(tokenizer, split.val)};
+}
+
+/** The flags a language-model run trains with, defaults filled in: the `training` block of its config. */
+export function lmTrainingSettings(o: {
+  batchSize?: number;
+  lr?: number;
+  seed?: number;
+  weightDecay?: number;
+  clipNorm?: number;
+}): {batchSize: number; lr: number; seed: number; weightDecay: number; clipNorm: number} {
+  return {
+    batchSize: o.batchSize ?? 16,
+    lr: o.lr ?? 1e-3,
+    seed: o.seed ?? 42,
+    weightDecay: o.weightDecay ?? 0.1,
+    clipNorm: o.clipNorm ?? 1,
+  };
+}
+
+/**
+ * The engine options a language-model run shares between train and distill: shuffled training
+ * windows, validation windows in order (none when the validation text is shorter than a window),
+ * the optimizer, and early stopping on val_loss when `patience` is set.
+ */
+export function lmEngineData(
+  streams: {train: Int32Array; val: Int32Array},
+  length: number,
+  settings: ReturnType<typeof lmTrainingSettings>,
+  patience: number | undefined,
+) {
+  const hasVal = windowStarts(streams.val.length, length).length > 0;
+  const {batchSize, seed} = settings;
+  return {
+    data: lmBatchSource(streams.train, length, batchSize, seed, true),
+    validation: hasVal ? lmBatchSource(streams.val, length, batchSize, seed, false) : undefined,
+    lr: settings.lr,
+    optimizer: {weightDecay: settings.weightDecay},
+    earlyStopping: patience && hasVal ? {metric: 'val_loss' as const, patience} : undefined,
+  };
+}

@@ -4,7 +4,7 @@ import {accuracy, modelLosses, sparseCrossEntropy} from '../../train/losses.js';
 import {routingMetrics} from '../../train/moe-monitor.js';
 import {withSeededRandom} from '../../train/seeded-random.js';
 import type {LossFn, TrainResult} from '../../train/trainer.js';
-import type {TrainRunOptions, TrainRunReport} from '../train-options.js';
+import {type TrainRunOptions, type TrainRunReport, trainRunReport} from '../train-options.js';
 import {withClassWeights} from './labeled-data.js';
 
 /** Weighted cross-entropy of the classifier's logits (+ layer losses such as MoE aux in training), and accuracy. */
@@ -30,22 +30,11 @@ export function classifierReport(
   trainExamples: number,
   valExamples: number,
 ): TrainRunReport {
-  return {
-    task: 'classify',
-    out,
-    steps: result.steps,
-    epochs: result.epochsCompleted,
-    stopped_by: result.stoppedBy,
-    seconds: result.seconds,
-    final_loss: result.finalLoss,
-    // With the best weights restored, the best evaluation is the model's.
-    validation: result.best?.metrics ?? result.lastEval,
+  return trainRunReport('classify', out, result, {
     parameters: countParameters(model),
-    train_examples: trainExamples,
-    val_examples: valExamples,
-    tokens_per_s: result.tokensPerSecond,
-    resumed_from: result.resumedFrom,
-  };
+    trainExamples,
+    valExamples,
+  });
 }
 
 /** The training settings a classifier run records in config.json (checked on --resume). */

@@ -1,6 +1,8 @@
 import {describe, expect, it} from 'vitest';
 import '../../../src/data/filters/filter-config.js'; // the rule modules register their word tables
-import {profileText} from '../../../src/data/filters/text-profile.js';
+import {isNonAsciiSymbol, profileText} from '../../../src/data/filters/text-profile.js';
+import {fixtureDocs} from '../fixture-docs.js';
+import {seeded} from '../near-copies.js';
 
 describe('text profile (one pass shared by the junk rules)', () => {
   it('counts what the rules bound themselves with', () => {
@@ -21,5 +23,44 @@ describe('text profile (one pass shared by the junk rules)', () => {
     const lines = profileText('same line\nSame  line\nsame line\nother');
     expect(lines.lines).toBe(4);
     expect(lines.lineRepeatsAtMost).toBeGreaterThanOrEqual(2);
+  });
+
+  // The profile's loop takes runs of ASCII letters in an inner loop of their own and counts what
+  // non_text, mojibake and symbol_ratio used to scan for: each count equals its plain definition.
+  it('counts letters, pairs and special characters as a plain per-character loop does', () => {
+    const rand = seeded(15);
+    const alphabet =
+      'aAbZz qQ.,;:!?"()\u201c\u201d|>/-\u2013\u2014\u2022\n\t@www.0123456789+=_\u00e9\u00c3\u00a9\u6f22\ud83d\ude00<\\%$\u0000\u0007\u007f\u0085\ufffd\uffff';
+    const texts = [
+      ...fixtureDocs('fixtures/imdb/reviews.jsonl').map((d) => d.text),
+      ...fixtureDocs('fixtures/spam/emails.jsonl').map((d) => d.text),
+    ];
+    for (let k = 0; k < 3000; k++) {
+      let s = '';
+      for (let n = Math.floor(rand() * 40); n > 0; n--) s += alphabet[Math.floor(rand() * alphabet.length)];
+      texts.push(s);
+    }
+    for (const text of texts) {
+      const p = profileText(text);
+      const plain = {letterPairs: 0, textChars: 0, controlChars: 0, mojibakeStarts: 0, longestBlobRun: 0};
+      let blob = 0;
+      for (let i = 0; i < text.length; i++) {
+        const c = text.charCodeAt(i);
+        const letter = c < 128 && /[A-Za-z]/.test(text[i]!);
+        if (letter && i > 0 && /[A-Za-z]/.test(text[i - 1]!)) plain.letterPairs++;
+        if (c > 32 && (c < 128 ? /[A-Za-z0-9]/.test(text[i]!) : !isNonAsciiSymbol(c))) plain.textChars++;
+        if ((c < 32 && (c < 9 || c > 13)) || (c >= 127 && c <= 159) || c >= 0xfffd) plain.controlChars++;
+        if ((c >= 0xc2 && c <= 0xf4) || c === 0xfffd) plain.mojibakeStarts++;
+        blob = c < 128 && /[A-Za-z0-9+/=_-]/.test(text[i]!) ? blob + 1 : 0;
+        plain.longestBlobRun = Math.max(plain.longestBlobRun, blob);
+      }
+      expect({
+        letterPairs: p.letterPairs,
+        textChars: p.textChars,
+        controlChars: p.controlChars,
+        mojibakeStarts: p.mojibakeStarts,
+        longestBlobRun: p.longestBlobRun,
+      }).toEqual(plain);
+    }
   });
 });
