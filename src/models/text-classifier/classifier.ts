@@ -33,7 +33,7 @@ export interface ClassifierConfig {
    * biasUpdateSpeed…, see MoEOptions) may be added.
    */
   moe: {numExperts: number; topK: number; expertHidden: number; numShared: number} & MoEOptions;
-  /** Dropout on each sublayer output and attention probabilities, in training. */
+  /** Dropout on each sublayer output and attention probabilities, in training; bag models (numLayers 0): on the embeddings. */
   dropout: number;
   /**
    * RMSNorm before pooling. Off by default: without it, tokens that carry no signal can shrink toward
@@ -150,6 +150,10 @@ export function buildClassifier(
       attnDropout: config.dropout,
       residDropout: config.dropout,
     }).apply(h) as tf.SymbolicTensor;
+  }
+  // A bag has no sublayers: its dropout (if any) falls on the embeddings before the mean.
+  if (config.numLayers === 0 && config.dropout > 0) {
+    h = tf.layers.dropout({rate: config.dropout, name: 'embed-dropout'}).apply(h) as tf.SymbolicTensor;
   }
   if (config.finalNorm) h = new RMSNorm({name: 'final-norm'}).apply(h) as tf.SymbolicTensor;
   const pooled = new MaskedMeanPool({padId, name: 'pool'}).apply([h, tokens]) as tf.SymbolicTensor;

@@ -27,9 +27,15 @@ describe('planClassifier', () => {
     expect(plan.reason).toMatch(
       /^chose fasttext \(6,000 rows, 20 classes, median 9 words\): .*maxLen 32 covers 95%/,
     );
-    expect(planClassifier(profileRows(rows(10, 2000, 2)), {}).reason).toMatch(/maxLen 512 \(the cap/);
+    expect(planClassifier(profileRows(rows(10, 2000, 2)), {}).reason).toMatch(/maxLen 1024 \(the cap/);
     const big = {rows: TRANSFORMER_MIN_ROWS, classes: 3, medianWords: 40, p95Words: 90};
-    expect(planClassifier(big, {}).preset).toBe('small');
+    expect(planClassifier(big, {})).toMatchObject({
+      preset: 'small',
+      reason: expect.stringMatching(/unmeasured/),
+    });
+    expect(plan.reason).toMatch(
+      /transformer blocks did not beat it up to [\d,]+ rows in bench:quality --sizes/,
+    );
   });
 
   it("a preset brings its own schedule; flags win; --config alone means small's", () => {

@@ -12,12 +12,14 @@ import {trainRun} from '../../../src/workflows/train.js';
 // (preset, maxLen, lr, epochs and early stopping all chosen by the kit) scores about what TF-IDF +
 // logistic regression scores on the same held-out rows. The defaults were chosen on bench:quality's
 // validation splits, not on these fixtures. The fixtures are small (718 and 1,783 training rows
-// after the holdout), where the bag of embeddings has little to learn from: measured 2026-12-07,
-// IMDB 0.858 against 0.859 and Reuters 0.910 against 0.930 (20 epochs, still improving). So this
-// test allows MARGIN; bench:quality (≤ 10k rows per set) holds the issue's bar, default ≥ baseline.
+// after the holdout), where the bag of embeddings has little to learn from, so each fixture allows
+// the shortfall measured over seeds 42, 1, 7, 3, 11 (2026-12-07, maxLen cap 1024), rounded up to a
+// whole test row more: IMDB (1,000 test rows) 0.858–0.867 against 0.859, worst −0.1 points;
+// Reuters (200 test rows) 0.905–0.910 against 0.930 (20 epochs, still improving), worst −2.5
+// points. bench:quality (≤ 10k rows per set) holds the issue's bar, default ≥ baseline.
 
-/** Allowed shortfall against the baseline on these small fixtures. */
-const MARGIN = 0.03;
+/** Allowed shortfall against the baseline on each small fixture: the worst over 5 seeds, plus a test row. */
+const MARGIN: Readonly<Record<string, number>> = {imdb: 0.002, reuters: 0.03};
 
 type Row = {text: string; label: string};
 const readRows = async (path: string): Promise<Row[]> =>
@@ -46,7 +48,7 @@ async function splitOf(name: string): Promise<{train: string; test: string}> {
 
 describe('the default text classifier against TF-IDF + logistic regression', () => {
   for (const name of ['imdb', 'reuters']) {
-    it(`${name}: default train within ${100 * MARGIN} points of the baseline on held-out rows`, async () => {
+    it(`${name}: default train within ${100 * MARGIN[name]!} points of the baseline on held-out rows`, async () => {
       const {train, test} = await splitOf(name);
       const baseline = tfidfBaseline(await readRows(train), await readRows(test));
       const out = join(dir, name);
@@ -58,7 +60,7 @@ describe('the default text classifier against TF-IDF + logistic regression', () 
       );
       expect(info.some((m) => /^chose \w+ \(.*rows, \d+ classes/.test(m))).toBe(true);
       expect(baseline.accuracy).toBeGreaterThan(name === 'imdb' ? 0.8 : 0.85); // a real baseline
-      expect(result.accuracy).toBeGreaterThanOrEqual(baseline.accuracy - MARGIN);
+      expect(result.accuracy).toBeGreaterThanOrEqual(baseline.accuracy - MARGIN[name]!);
     }, 180_000);
   }
 });
