@@ -1,8 +1,7 @@
-import {randomBytes} from 'node:crypto';
-import {copyFile, readdir, rename, rm, stat, writeFile} from 'node:fs/promises';
+import {copyFile, stat, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import {ModelError} from '../errors.js';
+import {OutputFolder} from '../fs/output-folder.js';
 import {folderBytes, writeModelFolder} from './model-folder.js';
 import {type QuantizeReport, quantizeModel} from './quantize-model.js';
 import {type EncodeOptions, needsDecoding} from './weight-codec.js';
@@ -42,17 +41,12 @@ export async function exportModel(
   out: string,
   options: ExportOptions,
 ): Promise<ExportReport> {
-  const existing = await readdir(out).catch(() => null);
-  if (existing && existing.length > 0 && !options.overwrite) {
-    throw new ModelError(
-      `export folder ${out} already holds files`,
-      'pass --overwrite to replace it, or another --out',
-    );
-  }
+  // Written whole or not at all: an old folder is replaced only once the new one is complete.
+  const folder = await OutputFolder.create(out, {overwrite: options.overwrite});
   const quantized = await quantizeModel(model, options);
   quantized.model.dispose();
   const {artifacts, report} = quantized;
-  const tmp = `${out}.tmp-${randomBytes(4).toString('hex')}`;
+  const tmp = folder.temp;
   try {
     const needsRuntime = needsDecoding(artifacts.weightSpecs ?? []);
     const written = await writeModelFolder(tmp, artifacts, {
@@ -82,11 +76,9 @@ export async function exportModel(
       files.map(async (name) => ({name, bytes: (await stat(join(tmp, name))).size})),
     );
     const modelBytes = await folderBytes(tmp, written.files);
-    await rm(out, {recursive: true, force: true});
-    await rename(tmp, out);
+    await folder.commit();
     return {...report, out, files: sizes, model_bytes: modelBytes, needs_runtime: needsRuntime};
-  } catch (err) {
-    await rm(tmp, {recursive: true, force: true});
-    throw err;
+  } finally {
+    await folder.abort();
   }
 }

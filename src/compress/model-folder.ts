@@ -1,5 +1,4 @@
-import {randomBytes} from 'node:crypto';
-import {mkdir, rename, rm, stat, writeFile} from 'node:fs/promises';
+import {stat, writeFile} from 'node:fs/promises';
 import {join, relative} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {ModelError, printable} from '../errors.js';
@@ -11,6 +10,7 @@ import {
   readContainedJson,
   unsafeName,
 } from '../fs/contained-file.js';
+import {OutputFolder} from '../fs/output-folder.js';
 import {checkTopologySizes, checkWeightSpecs, MAX_SHARDS, withWeightBudget} from './model-manifest.js';
 import {concat, decodeWeightData, needsDecoding} from './weight-codec.js';
 
@@ -178,8 +178,9 @@ export async function writeModelFolder(
   artifacts: tf.io.ModelArtifacts,
   extra: Record<string, unknown> = {},
 ): Promise<{files: string[]; bytes: number}> {
-  const tmp = `${dir}.tmp-${randomBytes(4).toString('hex')}`;
-  await mkdir(tmp, {recursive: true});
+  // The old folder is moved aside only once the new one is complete (output-folder.ts).
+  const folder = await OutputFolder.create(dir, {overwrite: true});
+  const tmp = folder.temp;
   try {
     const data = artifacts.weightData === undefined ? new Uint8Array(0) : toBytes(artifacts.weightData);
     const count = Math.max(1, Math.ceil(data.byteLength / SHARD_BYTES));
@@ -199,12 +200,10 @@ export async function writeModelFolder(
     };
     const json = JSON.stringify(modelJson);
     await writeFile(join(tmp, 'model.json'), json);
-    await rm(dir, {recursive: true, force: true});
-    await rename(tmp, dir);
+    await folder.commit();
     return {files: ['model.json', ...paths], bytes: Buffer.byteLength(json) + data.byteLength};
-  } catch (err) {
-    await rm(tmp, {recursive: true, force: true});
-    throw err;
+  } finally {
+    await folder.abort();
   }
 }
 

@@ -99,42 +99,53 @@ export function checkTopologySizes(topology: unknown, elements: number, jsonPath
   visit(topology, '', 0);
 }
 
+type AddWeight = (...args: unknown[]) => unknown;
+const layerPrototype = () => tf.layers.Layer.prototype as unknown as {addWeight: AddWeight};
+
 /** Elements layers may still create while a model is being built, for every load in flight. */
 let budget: {left: number} | undefined;
-let patched = false;
+/** tfjs's own addWeight while loads are in flight (the guard below stands in for it), else undefined. */
+let original: AddWeight | undefined;
+let loads = 0;
 
-function patchAddWeight(): void {
-  if (patched) return;
-  patched = true;
-  const proto = tf.layers.Layer.prototype as unknown as {addWeight: (...args: unknown[]) => unknown};
-  const original = proto.addWeight;
-  proto.addWeight = function (this: unknown, ...args: unknown[]) {
-    const shape = args[1];
-    if (budget && Array.isArray(shape)) {
-      const count = (shape as number[]).reduce((a, b) => a * (Number.isFinite(b) ? b : 0), 1);
-      if (count > budget.left) {
-        throw new ModelError(
-          `the model's layers ask for a weight "${String(args[0])}" of shape [${shape.join(', ')}], more than the manifest's weights`,
-          'model.json is damaged or was edited; refusing to allocate it',
-        );
-      }
-      budget.left -= count;
+/** addWeight that refuses a weight larger than what is left of the budget, then calls tfjs's. */
+function guardedAddWeight(this: unknown, ...args: unknown[]): unknown {
+  const shape = args[1];
+  if (budget && Array.isArray(shape)) {
+    const count = (shape as number[]).reduce((a, b) => a * (Number.isFinite(b) ? b : 0), 1);
+    if (count > budget.left) {
+      throw new ModelError(
+        `the model's layers ask for a weight "${String(args[0])}" of shape [${shape.join(', ')}], more than the manifest's weights`,
+        'model.json is damaged or was edited; refusing to allocate it',
+      );
     }
-    return original.apply(this, args);
-  };
+    budget.left -= count;
+  }
+  return original!.apply(this, args);
 }
 
 /**
  * Runs `build` (which deserializes a model) while the layers it creates may allocate at most
  * `elements` weight elements between them. Loads in flight at the same time share one budget.
+ * tfjs offers no per-model hook for a layer creating its weights, so the guard stands in for
+ * `Layer.prototype.addWeight` only while a load is in flight and tfjs's own is put back when the
+ * last one ends: importing the kit, or building a model outside a load, changes nothing in tfjs.
  */
 export async function withWeightBudget<T>(elements: number, build: () => Promise<T>): Promise<T> {
-  patchAddWeight();
+  const proto = layerPrototype();
+  if (loads++ === 0) {
+    original = proto.addWeight;
+    proto.addWeight = guardedAddWeight;
+  }
   const outer = budget;
   budget = {left: (outer?.left ?? 0) + elements};
   try {
     return await build();
   } finally {
     budget = outer;
+    if (--loads === 0) {
+      proto.addWeight = original!;
+      original = undefined;
+    }
   }
 }

@@ -1,9 +1,8 @@
-import {readFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {loadModelFolder} from '../compress/model-folder.js';
 import {ModelError} from '../errors.js';
-import {type LoadedRun, pathExists, RUN_FILES} from '../run/run-folder.js';
-import {loadTokenizer} from '../tokenizer/tokenizer.js';
+import {containedFileExists, FILE_LIMITS, readContainedJson} from '../fs/contained-file.js';
+import {type LoadedRun, pathExists, RUN_FILES, readFolderTokenizer} from '../run/run-folder.js';
 import {type ExportMetadata, parseExportMetadata} from './export-metadata.js';
 import type {ModelKind} from './model-kind.js';
 
@@ -15,15 +14,13 @@ import type {ModelKind} from './model-kind.js';
 export async function readExportMetadata(dir: string): Promise<ExportMetadata | undefined> {
   if (await pathExists(join(dir, RUN_FILES.config))) return undefined;
   const modelJson = join(dir, RUN_FILES.modelJson);
-  const text = await readFile(modelJson, 'utf8').catch(() => undefined);
-  if (text === undefined) return undefined;
-  let json: {userDefinedMetadata?: {deepseek_kit?: {model?: unknown}}};
-  try {
-    json = JSON.parse(text);
-  } catch (err) {
-    throw new ModelError(`${modelJson} is not JSON: ${(err as Error).message}`, 'export the model again');
-  }
-  const metadata = json.userDefinedMetadata?.deepseek_kit?.model;
+  if (!(await containedFileExists(dir, RUN_FILES.modelJson))) return undefined;
+  // Read under the containment rule, as every file of a run (src/fs/contained-file.ts).
+  const json = (await readContainedJson(dir, RUN_FILES.modelJson, {
+    maxBytes: FILE_LIMITS.modelJson,
+    what: 'model.json',
+  })) as {userDefinedMetadata?: {deepseek_kit?: {model?: unknown}}} | null;
+  const metadata = json?.userDefinedMetadata?.deepseek_kit?.model;
   if (metadata === undefined) {
     throw new ModelError(
       `${dir} is neither a run folder (no config.json) nor an export of this kit (${modelJson} has no deepseek-kit metadata)`,
@@ -46,7 +43,7 @@ export async function loadExportFolder(
   const tokenizer =
     metadata.kind === 'feature-classifier'
       ? undefined
-      : await loadTokenizer(join(dir, metadata.tokenizer.file));
+      : await readFolderTokenizer(dir, metadata.tokenizer.file);
   const model = await loadModelFolder(dir);
   return {
     dir,
@@ -55,4 +52,17 @@ export async function loadExportFolder(
     tokenizer,
     labels: metadata.kind === 'causal-lm' ? undefined : [...metadata.labels],
   };
+}
+
+/**
+ * Refuses an export folder where `command` needs the run itself: an export keeps the weights (maybe
+ * int8/int4) and what a runtime reads, not the run's model config, training settings or checkpoints,
+ * so quantizing, pruning, fine-tuning, distilling or merging it would give a run that only half works.
+ */
+export async function refuseExportFolder(dir: string, command: string, flag = '--model'): Promise<void> {
+  if ((await readExportMetadata(dir)) === undefined) return;
+  throw new ModelError(
+    `${dir} is an export folder for the browser, and ${command} reads a run folder (config.json, model/, checkpoints)`,
+    `pass the run folder it was exported from (the --model of export) as ${flag}`,
+  );
 }

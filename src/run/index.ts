@@ -8,5 +8,6 @@
 export * from './adapter-run.js';
 export * from './check-run.js';
 export * from './load-run.js';
+export * from './replaced-run.js';
 export * from './run-folder.js';
 export * from './run-lock.js';

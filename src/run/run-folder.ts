@@ -1,5 +1,5 @@
 import {randomBytes} from 'node:crypto';
-import {mkdir, readdir, rename, rm, stat, writeFile} from 'node:fs/promises';
+import {mkdir, readdir, rename, stat, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import {loadModelFolder, modelFolderHandler} from '../compress/model-folder.js';
@@ -8,6 +8,7 @@ import {ContainmentError, containedFileExists, FILE_LIMITS, readContainedJson} f
 import {type Tokenizer, tokenizerFromJSON} from '../tokenizer/tokenizer.js';
 import type {TokenizerJson} from '../tokenizer/tokenizer-json.js';
 import {checkTokenizerJson} from './check-run.js';
+import {clearRunFolder} from './replaced-run.js';
 // The kit's layer classes register themselves for deserialization when imported.
 import '../layers/decoder-block.js';
 import '../layers/lora-dense.js';
@@ -135,7 +136,8 @@ export async function prepareRunFolder(
         'pass --resume to continue it or --overwrite to replace it',
       );
     }
-    await rm(dir, {recursive: true, force: true});
+    // Moved aside until the job writing the run ends (replaced-run.ts), so a failure restores it.
+    await clearRunFolder(dir);
   }
   await mkdir(dir, {recursive: true});
   await writeFileAtomic(join(dir, RUN_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
@@ -228,23 +230,27 @@ export async function readRunConfig(dir: string): Promise<RunConfig> {
   return config;
 }
 
+/** The tokenizer.json `name` of a run or export folder, read under the containment rule and checked. */
+export async function readFolderTokenizer(dir: string, name: string): Promise<Tokenizer> {
+  const json = await readRunJson(dir, name, 'tokenizer', FILE_LIMITS.tokenizer);
+  const source = join(dir, name);
+  checkTokenizerJson(source, json);
+  try {
+    return tokenizerFromJSON(json as TokenizerJson, source);
+  } catch (err) {
+    if (err instanceof ModelError) throw err;
+    throw new ModelError(
+      `${source}: not a tokenizer the kit can load (${printable((err as Error).message, 160)})`,
+      'copy the tokenizer.json the run was trained with',
+    );
+  }
+}
+
 /** The tokenizer and labels of a run folder, where it has them (each read under the containment rule). */
 export async function loadRunAssets(dir: string): Promise<{tokenizer?: Tokenizer; labels?: string[]}> {
-  let tokenizer: Tokenizer | undefined;
-  if (await containedFileExists(dir, RUN_FILES.tokenizer)) {
-    const json = await readRunJson(dir, RUN_FILES.tokenizer, 'tokenizer', FILE_LIMITS.tokenizer);
-    const source = join(dir, RUN_FILES.tokenizer);
-    checkTokenizerJson(source, json);
-    try {
-      tokenizer = tokenizerFromJSON(json as TokenizerJson, source);
-    } catch (err) {
-      if (err instanceof ModelError) throw err;
-      throw new ModelError(
-        `${source}: not a tokenizer the kit can load (${printable((err as Error).message, 160)})`,
-        'copy the tokenizer.json the run was trained with',
-      );
-    }
-  }
+  const tokenizer = (await containedFileExists(dir, RUN_FILES.tokenizer))
+    ? await readFolderTokenizer(dir, RUN_FILES.tokenizer)
+    : undefined;
   const labelsPath = join(dir, RUN_FILES.labels);
   let labels: string[] | undefined;
   if (await containedFileExists(dir, RUN_FILES.labels)) {

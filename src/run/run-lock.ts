@@ -3,6 +3,7 @@ import {mkdir, readFile, rm, rmdir, writeFile} from 'node:fs/promises';
 import {hostname} from 'node:os';
 import {basename, dirname, join, resolve} from 'node:path';
 import {ModelError, printable} from '../errors.js';
+import {withReplaceableRun} from './replaced-run.js';
 
 /**
  * A lock on a run folder while a process writes it (train, finetune, distill): a file beside the
@@ -110,7 +111,8 @@ export function staleLockNote(dir: string, holder: RunLockHolder): string {
 
 /**
  * Runs `job` holding the lock of run folder `dir` (a stale lock taken over is told to `onInfo`);
- * the lock is released when the job ends, however it ends.
+ * the lock is released when the job ends, however it ends. A run folder the job replaces
+ * (--overwrite) is put back when the job fails (replaced-run.ts).
  */
 export async function withRunLock<T>(
   dir: string,
@@ -120,7 +122,7 @@ export async function withRunLock<T>(
   const lock = await lockRunFolder(dir);
   if (lock.tookOver) onInfo?.(staleLockNote(dir, lock.tookOver));
   try {
-    return await job();
+    return await withReplaceableRun(dir, job);
   } finally {
     await lock.release();
   }

@@ -1,7 +1,14 @@
-import {mkdir, open, readdir, readFile, rename, rm} from 'node:fs/promises';
-import {join} from 'node:path';
+import {mkdir, open, readdir, rename, rm} from 'node:fs/promises';
+import {join, relative} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import {ModelError} from '../errors.js';
+import {ModelError, printable} from '../errors.js';
+import {
+  ContainmentError,
+  containedFileExists,
+  FILE_LIMITS,
+  readContainedFile,
+  readContainedJson,
+} from '../fs/contained-file.js';
 import type {EarlyStoppingState} from './early-stopping.js';
 import type {NamedTensor, NamedVariable} from './named-variable.js';
 import {readTensors, type StoredTensor, writeFileSynced, writeTensors} from './tensor-file.js';
@@ -116,33 +123,75 @@ async function prune(root: string, keep: number, latest: string): Promise<void> 
 
 const stepOf = (name: string) => Number(STEP_DIR.exec(name)?.[1] ?? -1);
 
-/** The checkpoint `latest` points to, or undefined when the run folder has none. */
+/**
+ * The checkpoint `latest` points to, or undefined when the run folder has none. Every file is read
+ * under the run folder's containment rule (src/fs/contained-file.ts), as model/ is: a checkpoint
+ * linked out of the run, a special file or one too large is refused before it is read.
+ */
 export async function loadLatestCheckpoint(runDir: string): Promise<LoadedCheckpoint | undefined> {
   const root = checkpointsDir(runDir);
   let pointer: string;
   try {
-    pointer = (await readFile(join(root, 'latest'), 'utf8')).trim();
-  } catch {
-    return undefined;
+    pointer = (
+      await readContainedFile(runDir, 'checkpoints/latest', {maxBytes: 256, what: 'checkpoint pointer'})
+    )
+      .toString('utf8')
+      .trim();
+  } catch (err) {
+    if (err instanceof ContainmentError && err.missing) return undefined;
+    throw err;
   }
-  if (!STEP_DIR.test(pointer))
-    throw new ModelError(`${join(root, 'latest')}: unexpected content '${pointer}'`);
-  return loadCheckpoint(join(root, pointer));
+  if (!STEP_DIR.test(pointer)) {
+    throw new ModelError(
+      `${join(root, 'latest')}: unexpected content '${printable(pointer, 40)}'`,
+      'it names the newest checkpoint folder (step-N); delete it to train without resuming',
+    );
+  }
+  return loadCheckpoint(join(root, pointer), runDir);
 }
 
-export async function loadCheckpoint(path: string): Promise<LoadedCheckpoint> {
+/** Reads a checkpoint folder; `runDir` (default the folder itself) is the folder no file may leave. */
+export async function loadCheckpoint(path: string, runDir = path): Promise<LoadedCheckpoint> {
   try {
-    const state = JSON.parse(await readFile(join(path, 'trainer.json'), 'utf8')) as TrainerState;
-    const weights = await readTensors(path, 'model');
-    const optimizer = await readTensors(path, 'optimizer');
-    const best = await readTensors(path, 'best').catch(() => undefined);
+    const trainer = relative(runDir, join(path, 'trainer.json'));
+    const state = checkTrainerState(
+      await readContainedJson(runDir, trainer, {maxBytes: FILE_LIMITS.json, what: 'trainer state'}),
+      join(path, 'trainer.json'),
+    );
+    const weights = await readTensors(path, 'model', runDir);
+    const optimizer = await readTensors(path, 'optimizer', runDir);
+    const best = (await containedFileExists(path, 'best.json'))
+      ? await readTensors(path, 'best', runDir)
+      : undefined;
     return {path, state, weights, optimizer, ...(best ? {best} : {})};
   } catch (err) {
+    // The containment rule's and the index's messages name the file and the field already.
+    if (err instanceof ModelError) throw err;
     throw new ModelError(
-      `checkpoint ${path} cannot be read: ${(err as Error).message}`,
+      `checkpoint ${path} cannot be read: ${printable((err as Error).message)}`,
       'delete it to resume from an older one',
     );
   }
+}
+
+/** trainer.json's fields the trainer resumes from, checked; a ModelError names the field. */
+function checkTrainerState(json: unknown, file: string): TrainerState {
+  const state = json as TrainerState | null;
+  const count = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+  const fields: [string, unknown][] = [
+    ['step', state?.step],
+    ['data.epoch', state?.data?.epoch],
+    ['data.batchIndex', state?.data?.batchIndex],
+    ['data.orderSeed', state?.data?.orderSeed],
+  ];
+  const bad = fields.find(([, v]) => !count(v));
+  if (typeof state !== 'object' || state === null || bad) {
+    throw new ModelError(
+      `${file}: ${bad ? `${bad[0]} is not a non-negative integer` : 'not a JSON object'}`,
+      'the checkpoint is damaged; delete it to resume from an older one',
+    );
+  }
+  return state;
 }
 
 /**

@@ -1,6 +1,7 @@
 import {ConfigError, ModelError} from '../errors.js';
 import {assertOutsideInputs} from '../fs/path-relation.js';
 import type {DistillOptions, DistillReport} from '../models/distill-options.js';
+import {refuseExportFolder} from '../models/export-folder.js';
 import {openRun} from '../models/registry.js';
 import {checkRunFolderUsable} from '../run/run-folder.js';
 import {withRunLock} from '../run/run-lock.js';
@@ -28,6 +29,7 @@ async function distillLocked(options: DistillOptions): Promise<DistillReport> {
   const inputs = [options.teacher, options.data, options.val, options.tokenizer, options.configFile];
   await assertOutsideInputs(options.out, inputs, `--out ${options.out}`);
   await checkRunFolderUsable(options.out, options);
+  await refuseExportFolder(options.teacher, 'distill', '--teacher');
   const {kind, run} = await openRun(options.teacher);
   try {
     if (!kind.distill) {

@@ -1,9 +1,8 @@
-import {randomBytes} from 'node:crypto';
-import {copyFile, mkdir, readdir, rename, rm, stat, writeFile} from 'node:fs/promises';
+import {copyFile, mkdir, readdir, stat, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {packageInfo} from '../backend/info.js';
-import {ConfigError, ModelError} from '../errors.js';
-import {assertOutsideInputs} from '../fs/path-relation.js';
+import {ConfigError} from '../errors.js';
+import {OutputFolder} from '../fs/output-folder.js';
 import type {ModelMetadata, OpenRun} from '../models/model-kind.js';
 import {openRun} from '../models/registry.js';
 import {MOE_GRAPHS, type MoEGraph} from '../onnx/convert-context.js';
@@ -58,15 +57,25 @@ export interface OnnxExportRunReport extends Omit<ModelToOnnxReport, 'weights'> 
  * kind, labels, special token ids and lengths a runtime needs.
  */
 export async function exportOnnxRun(options: OnnxExportRunOptions): Promise<OnnxExportRunReport> {
-  await assertOutsideInputs(options.out, [options.model, options.eval], `--out ${options.out}`);
   const quantize = checkOptions(options);
-  const existing = await readdir(options.out).catch(() => null);
-  if (existing && existing.length > 0 && !options.overwrite) {
-    throw new ModelError(
-      `export folder ${options.out} already holds files`,
-      'pass --overwrite to replace it, or another --out',
-    );
+  // Written whole or not at all: an old --out is replaced only once the new export is complete.
+  const folder = await OutputFolder.create(options.out, {
+    inputs: [options.model, options.eval],
+    overwrite: options.overwrite,
+  });
+  try {
+    return await exportOnnxInto(folder, options, quantize);
+  } finally {
+    await folder.abort();
   }
+}
+
+/** The export itself, written into `folder.temp` and committed. */
+async function exportOnnxInto(
+  folder: OutputFolder,
+  options: OnnxExportRunOptions,
+  quantize: OnnxQuantize,
+): Promise<OnnxExportRunReport> {
   const {kind: modelKind, run} = await openRun(options.model);
   try {
     const {kind, settings} = onnxSettings(modelKind.metadata(run));
@@ -79,20 +88,14 @@ export async function exportOnnxRun(options: OnnxExportRunOptions): Promise<Onnx
       moe: options.moe,
       producerVersion: packageInfo().version,
     });
-    const tmp = `${options.out}.tmp-${randomBytes(4).toString('hex')}`;
-    try {
-      await writeFolder(tmp, bytes, run);
-      const names = await readdir(tmp);
-      const files = await Promise.all(
-        names.map(async (name) => ({name, bytes: (await stat(join(tmp, name))).size})),
-      );
-      await rm(options.out, {recursive: true, force: true});
-      await rename(tmp, options.out);
-      return {...report, format: 'onnx', kind, out: options.out, files, model_bytes: bytes.byteLength};
-    } catch (err) {
-      await rm(tmp, {recursive: true, force: true});
-      throw err;
-    }
+    const tmp = folder.temp;
+    await writeFolder(tmp, bytes, run);
+    const names = await readdir(tmp);
+    const files = await Promise.all(
+      names.map(async (name) => ({name, bytes: (await stat(join(tmp, name))).size})),
+    );
+    await folder.commit();
+    return {...report, format: 'onnx', kind, out: options.out, files, model_bytes: bytes.byteLength};
   } finally {
     run.model.dispose();
   }

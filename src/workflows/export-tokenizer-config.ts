@@ -18,6 +18,11 @@ export interface HfTokenizerConfig {
   model_input_names: ['input_ids'];
   /** Decoding gives the text back as the kit decodes it, spaces untouched. */
   clean_up_tokenization_spaces: false;
+  /**
+   * Raw-byte tokenizers: a text holding "[BOS]" is read as its bytes, as the kit reads it (Hugging
+   * Face tokenizers otherwise match special tokens inside the text).
+   */
+  split_special_tokens?: true;
   pad_token?: string;
   unk_token?: string;
   bos_token?: string;
@@ -42,6 +47,7 @@ export function hfTokenizerConfig(
     truncation_side: 'right',
     model_input_names: ['input_ids'],
     clean_up_tokenization_spaces: false,
+    ...(tokenizer.kind === 'byte' ? {split_special_tokens: true as const} : {}),
   };
   for (const role of ROLES) {
     const id = tokenizer.special[role];

@@ -6,6 +6,7 @@ import {assertOutsideInputs} from '../fs/path-relation.js';
 import {paramCounts} from '../layers/walk-layers.js';
 import {finetuneModel, hasAdapters, replaceHead} from '../lora/finetune-model.js';
 import {fuseLoRA} from '../lora/lora-model.js';
+import {refuseExportFolder} from '../models/export-folder.js';
 import type {OpenRun} from '../models/model-kind.js';
 import {openRun} from '../models/registry.js';
 import {engineOptions} from '../models/train-options.js';
@@ -49,6 +50,7 @@ async function finetuneLocked(options: FinetuneOptions): Promise<FinetuneReport>
   await assertOutsideInputs(options.out, [options.model, options.data, options.val], `--out ${options.out}`);
   await checkRunFolderUsable(options.out, options);
   const seed = options.seed ?? 42;
+  await refuseExportFolder(options.model, 'finetune');
   const {kind, run: base} = await openRun(options.model);
   const owned: tf.LayersModel[] = [base.model];
   try {

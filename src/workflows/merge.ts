@@ -1,10 +1,17 @@
 import {ModelError} from '../errors.js';
-import {assertOutsideInputs} from '../fs/path-relation.js';
+import {OutputFolder} from '../fs/output-folder.js';
 import {paramCounts} from '../layers/walk-layers.js';
 import {fuseLoRA} from '../lora/lora-model.js';
-import {adapterReference, attachAdapterRun, mergedRunConfig, modelFingerprint} from '../run/adapter-run.js';
+import {refuseExportFolder} from '../models/export-folder.js';
+import {
+  type AdapterReference,
+  adapterReference,
+  attachAdapterRun,
+  mergedRunConfig,
+  modelFingerprint,
+} from '../run/adapter-run.js';
 import {loadRun} from '../run/load-run.js';
-import {checkRunFolderUsable, loadRunAssets, readRunConfig, writePlainRun} from '../run/run-folder.js';
+import {loadRunAssets, type RunConfig, readRunConfig, writePlainRun} from '../run/run-folder.js';
 
 export interface MergeAdapterOptions {
   /** The base run folder (runs/BASE). */
@@ -36,6 +43,8 @@ export interface MergeReport {
  * merged with a warning.
  */
 export async function mergeAdapter(options: MergeAdapterOptions): Promise<MergeReport> {
+  await refuseExportFolder(options.model, 'merge');
+  await refuseExportFolder(options.adapter, 'merge', '--adapter');
   const config = await readRunConfig(options.adapter);
   const ref = adapterReference(config);
   if (!ref) {
@@ -44,8 +53,27 @@ export async function mergeAdapter(options: MergeAdapterOptions): Promise<MergeR
       'pass the --out folder of finetune --method lora',
     );
   }
-  await assertOutsideInputs(options.out, [options.model, options.adapter], `--out ${options.out}`);
-  await checkRunFolderUsable(options.out, {overwrite: options.overwrite});
+  // Written whole or not at all: an old --out is replaced only once the merged run is complete.
+  const folder = await OutputFolder.create(options.out, {
+    inputs: [options.model, options.adapter],
+    overwrite: options.overwrite,
+  });
+  try {
+    const report = await mergeInto(folder.temp, options, config, ref);
+    await folder.commit();
+    return report;
+  } finally {
+    await folder.abort();
+  }
+}
+
+/** Fuses the adapter into the base and writes the plain run to `dir`. */
+async function mergeInto(
+  dir: string,
+  options: MergeAdapterOptions,
+  config: RunConfig,
+  ref: AdapterReference,
+): Promise<MergeReport> {
   const sameBase = (await modelFingerprint(options.model)) === ref.fingerprint;
   if (!sameBase) {
     options.onInfo?.(
@@ -60,7 +88,7 @@ export async function mergeAdapter(options: MergeAdapterOptions): Promise<MergeR
       const fused = fuseLoRA(adapted);
       try {
         const assets = await loadRunAssets(options.adapter);
-        await writePlainRun(options.out, mergedRunConfig(config), fused, {
+        await writePlainRun(dir, mergedRunConfig(config), fused, {
           tokenizer: assets.tokenizer ?? base.tokenizer,
           labels: assets.labels ?? base.labels,
         });

@@ -1,4 +1,4 @@
-import {copyFile, readdir, rm, stat} from 'node:fs/promises';
+import {copyFile, readdir, stat} from 'node:fs/promises';
 import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import type {MetricKey} from '../compress/format-report.js';
@@ -26,8 +26,9 @@ import {
 } from '../compress/prune-structures.js';
 import {inferenceModel} from '../compress/quantize-model.js';
 import {ConfigError, ModelError} from '../errors.js';
-import {assertOutsideInputs} from '../fs/path-relation.js';
+import {OutputFolder} from '../fs/output-folder.js';
 import {countParameters} from '../layers/walk-layers.js';
+import {refuseExportFolder} from '../models/export-folder.js';
 import {type LoadedKindRun, loadKindRun} from '../models/registry.js';
 import {RUN_FILES, saveLayersModel, writeFileAtomic} from '../run/run-folder.js';
 import {type Batch, type BatchSource, disposeBatch} from '../train/batch-source.js';
@@ -119,14 +120,25 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
   if (options.method === 'experts' && !options.data) {
     throw new ConfigError('--method experts needs --data FILE', 'expert usage is counted on that data');
   }
-  await assertOutsideInputs(options.out, [options.model, options.data, options.eval], `--out ${options.out}`);
-  const existing = await readdir(options.out).catch(() => null);
-  if (existing && existing.length > 0 && !options.overwrite) {
-    throw new ModelError(
-      `output folder ${options.out} already holds files`,
-      'pass --overwrite to replace it',
-    );
+  await refuseExportFolder(options.model, 'prune');
+  // Written whole or not at all: an old --out is replaced only once the new one is complete.
+  const folder = await OutputFolder.create(options.out, {
+    inputs: [options.model, options.data, options.eval],
+    overwrite: options.overwrite,
+  });
+  try {
+    return await pruneInto(folder, options, sparsity);
+  } finally {
+    await folder.abort();
   }
+}
+
+/** The pruning itself, writing the new run into `folder.temp` and committing it. */
+async function pruneInto(
+  folder: OutputFolder,
+  options: PruneRunOptions,
+  sparsity: number,
+): Promise<PruneRunReport> {
   const opened = await loadKindRun(options.model);
   const run = opened.loaded;
   let pruned: tf.LayersModel | undefined;
@@ -161,8 +173,7 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
       modelConfig = {...modelConfig, moe: {...moe, numExperts: result.numExperts, topK: result.topK}};
     }
     const after = countParameters(pruned);
-    await rm(options.out, {recursive: true, force: true});
-    await saveLayersModel(pruned, join(options.out, RUN_FILES.model));
+    await saveLayersModel(pruned, join(folder.temp, RUN_FILES.model));
     const config = {
       ...run.config,
       ...(modelConfig ? {model: modelConfig} : {}),
@@ -173,14 +184,16 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
         ...(details.structures ? {structures: details.structures.map((s) => s.structure)} : {}),
       },
     };
-    await writeFileAtomic(join(options.out, RUN_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
+    await writeFileAtomic(join(folder.temp, RUN_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
     for (const name of [RUN_FILES.tokenizer, RUN_FILES.labels]) {
       const from = join(options.model, name);
-      if (await stat(from).catch(() => null)) await copyFile(from, join(options.out, name));
+      if (await stat(from).catch(() => null)) await copyFile(from, join(folder.temp, name));
     }
     const change = options.eval
       ? await metricBeforeAfter(opened.kind, opened.open(), pruned, options.eval)
       : {};
+    const sizeAfter = await weightFileBytes(join(folder.temp, RUN_FILES.model));
+    await folder.commit();
     return {
       model: options.model,
       out: options.out,
@@ -191,7 +204,7 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
       parameters_before: before,
       parameters_after: after,
       size_bytes_before: await weightFileBytes(join(options.model, RUN_FILES.model)),
-      size_bytes_after: await weightFileBytes(join(options.out, RUN_FILES.model)),
+      size_bytes_after: sizeAfter,
       ...(plain.fused ? {lora_fused: true} : {}),
       ...details,
       ...change,

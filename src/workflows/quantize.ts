@@ -5,6 +5,7 @@ import {writeModelFolder} from '../compress/model-folder.js';
 import {type QuantizeReport, quantizeModel} from '../compress/quantize-model.js';
 import type {EncodeOptions} from '../compress/weight-codec.js';
 import {OutputFolder} from '../fs/output-folder.js';
+import {refuseExportFolder} from '../models/export-folder.js';
 import {loadKindRun} from '../models/registry.js';
 import {RUN_FILES} from '../run/run-folder.js';
 import {metricBeforeAfter} from './run-metric.js';
@@ -33,6 +34,7 @@ const KEPT = [RUN_FILES.config, RUN_FILES.tokenizer, RUN_FILES.labels];
  * weight errors and, with `eval`, the metric before and after.
  */
 export async function quantizeRun(options: QuantizeRunOptions): Promise<QuantizeRunReport> {
+  await refuseExportFolder(options.model, 'quantize');
   // Written whole or not at all; an old --out is replaced only once the new one is complete.
   const folder = await OutputFolder.create(options.out, {
     inputs: [options.model, options.eval],

@@ -49,7 +49,7 @@ describe('deepseek-kit merge', () => {
     expect(r.stdout).toMatch(/merged 5 adapted layers of .* → /);
     const again = runCli(args);
     expect(again.code).toBe(1);
-    expect(unwrap(again.stderr)).toMatch(/already holds another run.*--overwrite/);
+    expect(unwrap(again.stderr)).toMatch(/already holds files.*--overwrite/);
     expect(runCli([...args, '--overwrite']).code).toBe(0);
   }, 60_000);
 

@@ -1,4 +1,4 @@
-import {cp, mkdtemp} from 'node:fs/promises';
+import {cp, mkdtemp, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {buildClassifier, DEFAULT_CLASSIFIER_CONFIG} from '../../src/models/text-classifier/classifier.js';
@@ -52,4 +52,12 @@ export async function tinyRun(root: string, name: string): Promise<string> {
   const out = join(root, name);
   await cp(await template, out, {recursive: true});
   return out;
+}
+
+/** Labeled rows of the tiny run's texts (`text`, `label` neg/pos) in `root/data.jsonl`: data to fine-tune or score it on. */
+export async function tinyData(root: string): Promise<string> {
+  const file = join(root, 'data.jsonl');
+  const rows = TEXTS.map((text, i) => JSON.stringify({text, label: i % 2 === 0 ? 'pos' : 'neg'}));
+  await writeFile(file, `${rows.join('\n')}\n`);
+  return file;
 }

@@ -103,6 +103,10 @@ describe('export', () => {
       }
     }
     expect((await tokenizerConfig(TINY_RUNS.text)).pad_token).toBe('[PAD]');
+    // The raw-byte tokenizer reads "[BOS]" in a text as bytes; transformers does so only when told
+    // (npm run check:hf-tokenizer compares Python's ids with the kit's).
+    expect((await tokenizerConfig(TINY_RUNS.lmLearned)).split_special_tokens).toBe(true);
+    expect((await tokenizerConfig(TINY_RUNS.lm)).split_special_tokens).toBeUndefined();
     // A numeric-feature classifier has no tokenizer, so no tokenizer files.
     await expect(readFile(join(exported(TINY_RUNS.iris), TOKENIZER_CONFIG))).rejects.toThrow(/ENOENT/);
   });
