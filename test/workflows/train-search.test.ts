@@ -1,5 +1,5 @@
-import {existsSync} from 'node:fs';
-import {mkdtemp, rm} from 'node:fs/promises';
+import {existsSync, readdirSync} from 'node:fs';
+import {mkdtemp, rm, writeFile} from 'node:fs/promises';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {afterAll, beforeAll, describe, expect, it} from 'vitest';
@@ -55,5 +55,21 @@ describe('train --budget', () => {
     } finally {
       run.model.dispose();
     }
+
+    // --overwrite: the old run is replaced by the new winner as a whole, and nothing is left beside it.
+    await writeFile(join(out, 'old-marker'), 'x');
+    await trainWithBudget('classify', {
+      data: 'fixtures/reuters/news.jsonl',
+      out,
+      overwrite: true,
+      budgetSeconds: 20,
+      presets: ['bag'],
+      lrFactors: [1],
+      rungEpochs: [1],
+      overrides: {maxLen: 64},
+    });
+    expect(existsSync(join(out, 'old-marker'))).toBe(false);
+    expect(existsSync(join(out, 'model', 'model.json'))).toBe(true);
+    expect(readdirSync(root).filter((f) => f.startsWith('.reuters'))).toEqual([]);
   }, 120_000);
 });
