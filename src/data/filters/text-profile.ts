@@ -1,4 +1,4 @@
-import {fmix32} from '../dedup/hash64.js';
+import {finish, fmix32, lane} from '../dedup/hash64.js';
 import type {Doc} from '../doc.js';
 
 /**
@@ -48,6 +48,12 @@ export interface TextProfile {
   /** Lines with a letter or digit, and an upper bound on those equal to an earlier one (spacing and case aside; a 1,024-bit Bloom filter). */
   lines: number;
   lineRepeatsAtMost: number;
+  /**
+   * For ASCII text, `normalizedHash64(text, DEFAULT_NORMALIZE)` (lower-cased, whitespace collapsed)
+   * as [lo, hi], hashed in the same pass so that exact dedup need not read the text again; undefined
+   * for text with a character above U+007F (NFKC and Unicode case folding take the full path).
+   */
+  foldedHash: Uint32Array | undefined;
 }
 
 /** The word lists and letter-pair table the profile counts with (set once by the rule modules). */
@@ -118,6 +124,11 @@ function lower(c: number): number {
 // and ephemeron sweeps in the garbage collector cost about as much as computing the profile.
 let lastText: string | undefined;
 let lastProfile: TextProfile | undefined;
+
+/** The profile last computed by profileOf, if it was of `text`: exact dedup reads its foldedHash. */
+export function cachedProfile(text: string): TextProfile | undefined {
+  return text === lastText ? lastProfile : undefined;
+}
 
 /** The profile of `doc.text`, computed once for a run of rules on the same text. */
 export function profileOf(doc: Doc): TextProfile {
@@ -199,6 +210,14 @@ export function profileText(text: string): TextProfile {
   let segmentStart = 0;
   let segmentHasText = false;
   let segmentAllNav = true;
+  // hash64AsciiFolded(text, true, true) on the fly: units folded so far, the first unit of an
+  // unfinished pair (-1: none), whether whitespace came since the last unit, and the two lanes.
+  let units = 0;
+  let pending = -1;
+  let gap = false;
+  let ascii = true;
+  let k1 = 0x9747b28c;
+  let k2 = 0x1b873593;
 
   const len = text.length;
   for (let i = 0; i <= len; i++) {
@@ -255,7 +274,29 @@ export function profileText(text: string): TextProfile {
         blobRun = 0;
       }
       if (i < len) spaces++;
-      if (c < 9 || (c > 13 && c < 32)) controlChars++;
+      if (c < 9 || (c > 13 && c < 32)) {
+        controlChars++;
+        // A control character is hashed as it is (after the space a preceding whitespace run folds to).
+        if (gap && units > 0) {
+          units++;
+          if (pending === -1) pending = 32;
+          else {
+            const k = pending | (32 << 16);
+            k1 = lane(k1, k, 0xcc9e2d51, 0x1b873593);
+            k2 = lane(k2, k, 0x85ebca77, 0xc2b2ae3d);
+            pending = -1;
+          }
+        }
+        gap = false;
+        units++;
+        if (pending === -1) pending = c;
+        else {
+          const k = pending | (c << 16);
+          k1 = lane(k1, k, 0xcc9e2d51, 0x1b873593);
+          k2 = lane(k2, k, 0x85ebca77, 0xc2b2ae3d);
+          pending = -1;
+        }
+      } else gap = true;
       if (c === 10) {
         if (i < len) newlines++;
         if (segmentHasText && segmentAllNav && i - segmentStart <= SHORT_SEGMENT) navSegments++;
@@ -266,6 +307,31 @@ export function profileText(text: string): TextProfile {
       continue;
     }
     let cls: number; // 0 letter, 1 digit, 2 symbol
+    if (ascii) {
+      if (c >= 128) ascii = false;
+      else {
+        if (gap && units > 0) {
+          units++;
+          if (pending === -1) pending = 32;
+          else {
+            const k = pending | (32 << 16);
+            k1 = lane(k1, k, 0xcc9e2d51, 0x1b873593);
+            k2 = lane(k2, k, 0x85ebca77, 0xc2b2ae3d);
+            pending = -1;
+          }
+        }
+        gap = false;
+        const u = c >= 65 && c <= 90 ? c + 32 : c;
+        units++;
+        if (pending === -1) pending = u;
+        else {
+          const k = pending | (u << 16);
+          k1 = lane(k1, k, 0xcc9e2d51, 0x1b873593);
+          k2 = lane(k2, k, 0x85ebca77, 0xc2b2ae3d);
+          pending = -1;
+        }
+      }
+    }
     if (c < 128) {
       cls = f & 1 ? 0 : f & 2 ? 1 : 2;
       if (f & 8) numberChars++;
@@ -293,8 +359,16 @@ export function profileText(text: string): TextProfile {
           rareLetterPairs += rareLetter[prev * 26 + next]!;
           h = ((h << 5) + h + d) | 0;
           prev = next;
+          if (pending === -1) pending = d;
+          else {
+            const k = pending | (d << 16);
+            k1 = lane(k1, k, 0xcc9e2d51, 0x1b873593);
+            k2 = lane(k2, k, 0x85ebca77, 0xc2b2ae3d);
+            pending = -1;
+          }
         }
         const more = j - i - 1;
+        units += more;
         letterPairs += more;
         textChars += more;
         blobRun += more;
@@ -380,6 +454,7 @@ export function profileText(text: string): TextProfile {
     trigramRepeatsAtMost,
     lines,
     lineRepeatsAtMost,
+    foldedHash: ascii ? finish(k1, k2, pending, units, new Uint32Array(2)) : undefined,
   };
 }
 
