@@ -218,6 +218,14 @@ export function profileText(text: string): TextProfile {
   let ascii = true;
   let k1 = 0x9747b28c;
   let k2 = 0x1b873593;
+  // The current line's hash (its characters above U+0020, ASCII letters lower-cased), whether it has
+  // a letter or digit, and the lines' Bloom filter (used when the text has three line breaks or more).
+  const lineGrams = lineBloom;
+  lineGrams.fill(0);
+  let lh = 5381;
+  let lineHasText = false;
+  let textLines = 0;
+  let lineRepeatsAtMost = 0;
 
   const len = text.length;
   for (let i = 0; i <= len; i++) {
@@ -299,6 +307,16 @@ export function profileText(text: string): TextProfile {
       } else gap = true;
       if (c === 10) {
         if (i < len) newlines++;
+        if (lineHasText) {
+          textLines++;
+          const g = fmix32(lh);
+          const bit = 1 << (g & 31);
+          const slot = (g >>> 5) & 31;
+          if (lineGrams[slot]! & bit) lineRepeatsAtMost++;
+          else lineGrams[slot]! |= bit;
+        }
+        lh = 5381;
+        lineHasText = false;
         if (segmentHasText && segmentAllNav && i - segmentStart <= SHORT_SEGMENT) navSegments++;
         segmentStart = i + 1;
         segmentHasText = false;
@@ -334,6 +352,8 @@ export function profileText(text: string): TextProfile {
     }
     if (c < 128) {
       cls = f & 1 ? 0 : f & 2 ? 1 : 2;
+      lh = ((lh << 5) + lh + (f & 1 ? c | 32 : c)) | 0;
+      if (f & 3) lineHasText = true;
       if (f & 8) numberChars++;
       if (f & 4) {
         if (++blobRun > longestBlobRun) longestBlobRun = blobRun;
@@ -358,6 +378,7 @@ export function profileText(text: string): TextProfile {
           if (next >>> 0 >= 26) break;
           rareLetterPairs += rareLetter[prev * 26 + next]!;
           h = ((h << 5) + h + d) | 0;
+          lh = ((lh << 5) + lh + d) | 0;
           prev = next;
           if (pending === -1) pending = d;
           else {
@@ -405,6 +426,8 @@ export function profileText(text: string): TextProfile {
       }
     } else {
       cls = 0;
+      lh = ((lh << 5) + lh + c) | 0;
+      lineHasText = true;
       blobRun = 0;
       prevLetter = -1;
       if (!isNonAsciiSymbol(c)) textChars++;
@@ -429,7 +452,7 @@ export function profileText(text: string): TextProfile {
     if (prevClass !== -1 && cls !== prevClass) classSwitches++;
     prevClass = cls;
   }
-  const [lines, lineRepeatsAtMost] = newlines >= 3 ? lineRepeats(text) : [newlines + 1, 0];
+  const few = newlines < 3;
   return {
     nonSpace: len - spaces,
     controlChars,
@@ -452,43 +475,10 @@ export function profileText(text: string): TextProfile {
     rareFunctionPairs,
     trigrams,
     trigramRepeatsAtMost,
-    lines,
-    lineRepeatsAtMost,
+    lines: few ? newlines + 1 : textLines,
+    lineRepeatsAtMost: few ? 0 : lineRepeatsAtMost,
     foldedHash: ascii ? finish(k1, k2, pending, units, new Uint32Array(2)) : undefined,
   };
-}
-
-/**
- * Lines with a letter or digit (or any non-ASCII character), and an upper bound on those equal to an
- * earlier one, spacing and ASCII case aside (a 1,024-bit Bloom filter of line hashes). A second pass,
- * only over texts of four lines or more.
- */
-function lineRepeats(text: string): [number, number] {
-  lineBloom.fill(0);
-  let lines = 0;
-  let repeats = 0;
-  let h = 5381;
-  let hasText = false;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 10;
-    if (c === 10) {
-      if (hasText) {
-        lines++;
-        const g = fmix32(h);
-        const bit = 1 << (g & 31);
-        const slot = (g >>> 5) & 31;
-        if (lineBloom[slot]! & bit) repeats++;
-        else lineBloom[slot]! |= bit;
-      }
-      h = 5381;
-      hasText = false;
-    } else if (c > 32) {
-      const f = c < 128 ? CLS[c]! : 3;
-      if (f & 3) hasText = true;
-      h = ((h << 5) + h + (f & 1 ? c | 32 : c)) | 0;
-    }
-  }
-  return [lines, repeats];
 }
 
 /** Segments of at most this many characters count as short: navigation items are. */

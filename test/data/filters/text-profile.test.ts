@@ -55,6 +55,24 @@ describe('text profile (one pass shared by the junk rules)', () => {
         blob = c < 128 && /[A-Za-z0-9+/=_-]/.test(text[i]!) ? blob + 1 : 0;
         plain.longestBlobRun = Math.max(plain.longestBlobRun, blob);
       }
+      // Lines (with a letter, digit or non-ASCII character) and repeats, spacing and ASCII case aside.
+      const seen = new Set<string>();
+      let lines = 0;
+      let repeats = 0;
+      for (const line of text.split('\n')) {
+        if (![...line].some((ch) => /[A-Za-z0-9]/.test(ch) || ch.charCodeAt(0) > 127)) continue;
+        lines++;
+        const key = [...line]
+          .filter((ch) => ch.charCodeAt(0) > 32)
+          .join('')
+          .replace(/[A-Z]/g, (ch) => ch.toLowerCase());
+        if (seen.has(key)) repeats++;
+        seen.add(key);
+      }
+      if (p.newlines >= 3) {
+        expect(p.lines).toBe(lines);
+        expect(p.lineRepeatsAtMost).toBeGreaterThanOrEqual(repeats);
+      }
       expect({
         letterPairs: p.letterPairs,
         textChars: p.textChars,
