@@ -1,3 +1,4 @@
+import {cachedProfile} from '../filters/text-profile.js';
 import {Int64Map} from './int-tables.js';
 import {DEFAULT_NORMALIZE, type NormalizeOptions, normalizedHash64} from './normalize.js';
 
@@ -20,8 +21,8 @@ export class ExactDedup {
    * for a following `remember`.
    */
   find(text: string): number {
-    const [lo, hi] = normalizedHash64(text, this.normalize, this.hash);
-    return this.table.get(hi! | 0, lo! | 0);
+    exactDedupHash(text, this.normalize, this.hash);
+    return this.table.get(this.hash[1]! | 0, this.hash[0]! | 0);
   }
 
   /** Maps the text last passed to `find` (which found nothing) to `key`. */
@@ -36,4 +37,24 @@ export class ExactDedup {
   get size(): number {
     return this.table.size;
   }
+}
+
+/**
+ * normalizedHash64 of `text` into `out`. When the default filters have just profiled this text (one
+ * pass that also hashes ASCII text lower-cased with whitespace collapsed) and the options ask for that
+ * normalization, the profile's hash is taken instead of reading the text again.
+ */
+export function exactDedupHash(
+  text: string,
+  options: Required<NormalizeOptions>,
+  out: Uint32Array,
+): Uint32Array {
+  const folded =
+    options.caseFold && options.collapseWhitespace && !options.stripPunctuation
+      ? cachedProfile(text)?.foldedHash
+      : undefined;
+  if (!folded) return normalizedHash64(text, options, out);
+  out[0] = folded[0]!;
+  out[1] = folded[1]!;
+  return out;
 }

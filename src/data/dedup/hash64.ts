@@ -93,7 +93,14 @@ function hashUnits(text: string, collapse: boolean, out: Uint32Array): Uint32Arr
   return finish(h1, h2, pending, units, out);
 }
 
-function finish(h1: number, h2: number, pending: number, units: number, out: Uint32Array): Uint32Array {
+/** The end of hash64 (the odd last unit, the length, the finalizers), for loops that hash on the side (text-profile.ts). */
+export function finish(
+  h1: number,
+  h2: number,
+  pending: number,
+  units: number,
+  out: Uint32Array,
+): Uint32Array {
   if (pending !== -1) {
     h1 = lane(h1, pending, 0xcc9e2d51, 0x1b873593);
     h2 = lane(h2, pending, 0x85ebca77, 0xc2b2ae3d);
@@ -127,7 +134,8 @@ export function hash64Hex(text: string): string {
   return hi!.toString(16).padStart(8, '0') + lo!.toString(16).padStart(8, '0');
 }
 
-function lane(h: number, k: number, c1: number, c2: number): number {
+/** One MurmurHash3 block round of one lane. */
+export function lane(h: number, k: number, c1: number, c2: number): number {
   k = Math.imul(k, c1);
   k = (k << 15) | (k >>> 17);
   k = Math.imul(k, c2);

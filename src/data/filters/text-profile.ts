@@ -1,4 +1,4 @@
-import {fmix32} from '../dedup/hash64.js';
+import {finish, fmix32, lane} from '../dedup/hash64.js';
 import type {Doc} from '../doc.js';
 
 /**
@@ -48,6 +48,12 @@ export interface TextProfile {
   /** Lines with a letter or digit, and an upper bound on those equal to an earlier one (spacing and case aside; a 1,024-bit Bloom filter). */
   lines: number;
   lineRepeatsAtMost: number;
+  /**
+   * For ASCII text, `normalizedHash64(text, DEFAULT_NORMALIZE)` (lower-cased, whitespace collapsed)
+   * as [lo, hi], hashed in the same pass so that exact dedup need not read the text again; undefined
+   * for text with a character above U+007F (NFKC and Unicode case folding take the full path).
+   */
+  foldedHash: Uint32Array | undefined;
 }
 
 /** The word lists and letter-pair table the profile counts with (set once by the rule modules). */
@@ -118,6 +124,11 @@ function lower(c: number): number {
 // and ephemeron sweeps in the garbage collector cost about as much as computing the profile.
 let lastText: string | undefined;
 let lastProfile: TextProfile | undefined;
+
+/** The profile last computed by profileOf, if it was of `text`: exact dedup reads its foldedHash. */
+export function cachedProfile(text: string): TextProfile | undefined {
+  return text === lastText ? lastProfile : undefined;
+}
 
 /** The profile of `doc.text`, computed once for a run of rules on the same text. */
 export function profileOf(doc: Doc): TextProfile {
@@ -199,6 +210,22 @@ export function profileText(text: string): TextProfile {
   let segmentStart = 0;
   let segmentHasText = false;
   let segmentAllNav = true;
+  // hash64AsciiFolded(text, true, true) on the fly: units folded so far, the first unit of an
+  // unfinished pair (-1: none), whether whitespace came since the last unit, and the two lanes.
+  let units = 0;
+  let pending = -1;
+  let gap = false;
+  let ascii = true;
+  let k1 = 0x9747b28c;
+  let k2 = 0x1b873593;
+  // The current line's hash (its characters above U+0020, ASCII letters lower-cased), whether it has
+  // a letter or digit, and the lines' Bloom filter (used when the text has three line breaks or more).
+  const lineGrams = lineBloom;
+  lineGrams.fill(0);
+  let lh = 5381;
+  let lineHasText = false;
+  let textLines = 0;
+  let lineRepeatsAtMost = 0;
 
   const len = text.length;
   for (let i = 0; i <= len; i++) {
@@ -255,9 +282,41 @@ export function profileText(text: string): TextProfile {
         blobRun = 0;
       }
       if (i < len) spaces++;
-      if (c < 9 || (c > 13 && c < 32)) controlChars++;
+      if (c < 9 || (c > 13 && c < 32)) {
+        controlChars++;
+        // A control character is hashed as it is (after the space a preceding whitespace run folds to).
+        if (gap && units > 0) {
+          units++;
+          if (pending === -1) pending = 32;
+          else {
+            const k = pending | (32 << 16);
+            k1 = lane(k1, k, 0xcc9e2d51, 0x1b873593);
+            k2 = lane(k2, k, 0x85ebca77, 0xc2b2ae3d);
+            pending = -1;
+          }
+        }
+        gap = false;
+        units++;
+        if (pending === -1) pending = c;
+        else {
+          const k = pending | (c << 16);
+          k1 = lane(k1, k, 0xcc9e2d51, 0x1b873593);
+          k2 = lane(k2, k, 0x85ebca77, 0xc2b2ae3d);
+          pending = -1;
+        }
+      } else gap = true;
       if (c === 10) {
         if (i < len) newlines++;
+        if (lineHasText) {
+          textLines++;
+          const g = fmix32(lh);
+          const bit = 1 << (g & 31);
+          const slot = (g >>> 5) & 31;
+          if (lineGrams[slot]! & bit) lineRepeatsAtMost++;
+          else lineGrams[slot]! |= bit;
+        }
+        lh = 5381;
+        lineHasText = false;
         if (segmentHasText && segmentAllNav && i - segmentStart <= SHORT_SEGMENT) navSegments++;
         segmentStart = i + 1;
         segmentHasText = false;
@@ -266,8 +325,35 @@ export function profileText(text: string): TextProfile {
       continue;
     }
     let cls: number; // 0 letter, 1 digit, 2 symbol
+    if (ascii) {
+      if (c >= 128) ascii = false;
+      else {
+        if (gap && units > 0) {
+          units++;
+          if (pending === -1) pending = 32;
+          else {
+            const k = pending | (32 << 16);
+            k1 = lane(k1, k, 0xcc9e2d51, 0x1b873593);
+            k2 = lane(k2, k, 0x85ebca77, 0xc2b2ae3d);
+            pending = -1;
+          }
+        }
+        gap = false;
+        const u = c >= 65 && c <= 90 ? c + 32 : c;
+        units++;
+        if (pending === -1) pending = u;
+        else {
+          const k = pending | (u << 16);
+          k1 = lane(k1, k, 0xcc9e2d51, 0x1b873593);
+          k2 = lane(k2, k, 0x85ebca77, 0xc2b2ae3d);
+          pending = -1;
+        }
+      }
+    }
     if (c < 128) {
       cls = f & 1 ? 0 : f & 2 ? 1 : 2;
+      lh = ((lh << 5) + lh + (f & 1 ? c | 32 : c)) | 0;
+      if (f & 3) lineHasText = true;
       if (f & 8) numberChars++;
       if (f & 4) {
         if (++blobRun > longestBlobRun) longestBlobRun = blobRun;
@@ -292,9 +378,18 @@ export function profileText(text: string): TextProfile {
           if (next >>> 0 >= 26) break;
           rareLetterPairs += rareLetter[prev * 26 + next]!;
           h = ((h << 5) + h + d) | 0;
+          lh = ((lh << 5) + lh + d) | 0;
           prev = next;
+          if (pending === -1) pending = d;
+          else {
+            const k = pending | (d << 16);
+            k1 = lane(k1, k, 0xcc9e2d51, 0x1b873593);
+            k2 = lane(k2, k, 0x85ebca77, 0xc2b2ae3d);
+            pending = -1;
+          }
         }
         const more = j - i - 1;
+        units += more;
         letterPairs += more;
         textChars += more;
         blobRun += more;
@@ -331,6 +426,8 @@ export function profileText(text: string): TextProfile {
       }
     } else {
       cls = 0;
+      lh = ((lh << 5) + lh + c) | 0;
+      lineHasText = true;
       blobRun = 0;
       prevLetter = -1;
       if (!isNonAsciiSymbol(c)) textChars++;
@@ -355,7 +452,7 @@ export function profileText(text: string): TextProfile {
     if (prevClass !== -1 && cls !== prevClass) classSwitches++;
     prevClass = cls;
   }
-  const [lines, lineRepeatsAtMost] = newlines >= 3 ? lineRepeats(text) : [newlines + 1, 0];
+  const few = newlines < 3;
   return {
     nonSpace: len - spaces,
     controlChars,
@@ -378,42 +475,10 @@ export function profileText(text: string): TextProfile {
     rareFunctionPairs,
     trigrams,
     trigramRepeatsAtMost,
-    lines,
-    lineRepeatsAtMost,
+    lines: few ? newlines + 1 : textLines,
+    lineRepeatsAtMost: few ? 0 : lineRepeatsAtMost,
+    foldedHash: ascii ? finish(k1, k2, pending, units, new Uint32Array(2)) : undefined,
   };
-}
-
-/**
- * Lines with a letter or digit (or any non-ASCII character), and an upper bound on those equal to an
- * earlier one, spacing and ASCII case aside (a 1,024-bit Bloom filter of line hashes). A second pass,
- * only over texts of four lines or more.
- */
-function lineRepeats(text: string): [number, number] {
-  lineBloom.fill(0);
-  let lines = 0;
-  let repeats = 0;
-  let h = 5381;
-  let hasText = false;
-  for (let i = 0; i <= text.length; i++) {
-    const c = i < text.length ? text.charCodeAt(i) : 10;
-    if (c === 10) {
-      if (hasText) {
-        lines++;
-        const g = fmix32(h);
-        const bit = 1 << (g & 31);
-        const slot = (g >>> 5) & 31;
-        if (lineBloom[slot]! & bit) repeats++;
-        else lineBloom[slot]! |= bit;
-      }
-      h = 5381;
-      hasText = false;
-    } else if (c > 32) {
-      const f = c < 128 ? CLS[c]! : 3;
-      if (f & 3) hasText = true;
-      h = ((h << 5) + h + (f & 1 ? c | 32 : c)) | 0;
-    }
-  }
-  return [lines, repeats];
 }
 
 /** Segments of at most this many characters count as short: navigation items are. */

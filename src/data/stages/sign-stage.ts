@@ -1,6 +1,6 @@
 import {Cleaner} from '../cleaner.js';
+import {exactDedupHash} from '../dedup/exact-dedup.js';
 import {NearSigner} from '../dedup/near-dedup.js';
-import {normalizedHash64} from '../dedup/normalize.js';
 import type {Doc} from '../doc.js';
 import {readOrderedBatches} from '../io/read-docs.js';
 import {RecordWriter} from './record-file.js';
@@ -113,7 +113,7 @@ export async function signStage(
   };
 
   async function writeKept(v: DataView, doc: Doc): Promise<void> {
-    normalizedHash64(doc.text, plan.normalize, hash);
+    exactDedupHash(doc.text, plan.normalize, hash);
     v.setUint32(12, hash[0]!, true);
     v.setUint32(16, hash[1]!, true);
     const id = Buffer.from(doc.id);

@@ -1,5 +1,6 @@
 import {describe, expect, it} from 'vitest';
 import '../../../src/data/filters/filter-config.js'; // the rule modules register their word tables
+import {DEFAULT_NORMALIZE, normalizedHash64} from '../../../src/data/dedup/normalize.js';
 import {isNonAsciiSymbol, profileText} from '../../../src/data/filters/text-profile.js';
 import {fixtureDocs} from '../fixture-docs.js';
 import {seeded} from '../near-copies.js';
@@ -54,6 +55,24 @@ describe('text profile (one pass shared by the junk rules)', () => {
         blob = c < 128 && /[A-Za-z0-9+/=_-]/.test(text[i]!) ? blob + 1 : 0;
         plain.longestBlobRun = Math.max(plain.longestBlobRun, blob);
       }
+      // Lines (with a letter, digit or non-ASCII character) and repeats, spacing and ASCII case aside.
+      const seen = new Set<string>();
+      let lines = 0;
+      let repeats = 0;
+      for (const line of text.split('\n')) {
+        if (![...line].some((ch) => /[A-Za-z0-9]/.test(ch) || ch.charCodeAt(0) > 127)) continue;
+        lines++;
+        const key = [...line]
+          .filter((ch) => ch.charCodeAt(0) > 32)
+          .join('')
+          .replace(/[A-Z]/g, (ch) => ch.toLowerCase());
+        if (seen.has(key)) repeats++;
+        seen.add(key);
+      }
+      if (p.newlines >= 3) {
+        expect(p.lines).toBe(lines);
+        expect(p.lineRepeatsAtMost).toBeGreaterThanOrEqual(repeats);
+      }
       expect({
         letterPairs: p.letterPairs,
         textChars: p.textChars,
@@ -62,5 +81,38 @@ describe('text profile (one pass shared by the junk rules)', () => {
         longestBlobRun: p.longestBlobRun,
       }).toEqual(plain);
     }
+  });
+
+  // Exact dedup takes the profile's hash instead of reading the text again: it must be the very
+  // hash exact dedup computes itself, for every ASCII text (spacing at the ends, runs of whitespace,
+  // control characters, upper case), and absent for any other.
+  it('hashes ASCII text as exact dedup normalizes it, and leaves other text to the full path', () => {
+    const rand = seeded(16);
+    const alphabet = 'aAbZz  \t\n\r\u000b\u000c.,!0\u0000\u0001\u001f\u007f@[`{~';
+    const texts = [
+      ...fixtureDocs('fixtures/imdb/reviews.jsonl').map((d) => d.text),
+      ...fixtureDocs('fixtures/reuters/news.jsonl').map((d) => d.text),
+      '',
+      '   ',
+      '  Great\t\tMOVIE \n',
+      'caf\u00e9',
+      'A\u00a0b',
+    ];
+    for (let k = 0; k < 3000; k++) {
+      let s = '';
+      for (let n = Math.floor(rand() * 30); n > 0; n--) s += alphabet[Math.floor(rand() * alphabet.length)];
+      texts.push(s);
+    }
+    let ascii = 0;
+    for (const text of texts) {
+      const folded = profileText(text).foldedHash;
+      if ([...text].some((ch) => ch.charCodeAt(0) > 127)) {
+        expect(folded).toBeUndefined();
+        continue;
+      }
+      ascii++;
+      expect([...folded!]).toEqual([...normalizedHash64(text, DEFAULT_NORMALIZE)]);
+    }
+    expect(ascii).toBeGreaterThan(3000);
   });
 });
