@@ -1,7 +1,8 @@
-import {mkdir, readdir, rm, stat} from 'node:fs/promises';
+import {mkdir, readdir, stat} from 'node:fs/promises';
 import {join} from 'node:path';
 import {fileURLToPath} from 'node:url';
 import {ConfigError, UserError} from '../errors.js';
+import {clearRunFolder, withReplaceableRun} from '../run/replaced-run.js';
 import type {StepEvent} from '../train/train-options.js';
 import {classifierTour} from './quickstart-classifier.js';
 import {BUNDLED_TEXT, languageModelTour} from './quickstart-lm.js';
@@ -91,30 +92,33 @@ export async function quickstart(options: QuickstartOptions): Promise<Quickstart
       );
     }
   }
-  await prepareOut(options.out, options.overwrite);
-  await mkdir(join(options.out, 'data'), {recursive: true});
-  const stages: QuickstartStage[] = [];
-  const ctx: TourContext = {
-    stage: stageRunner(stages, options.signal, options.onStage),
-    dir: (...p) => join(options.out, ...p),
-    seed: options.seed ?? 42,
-    signal: options.signal,
-    onStep: options.onStep,
-  };
-  const classifier = parts.includes('classifier')
-    ? await classifierTour(ctx, {fixtures, epochs: options.epochs ?? 1})
-    : undefined;
-  const lm = parts.includes('lm')
-    ? await languageModelTour(ctx, {text, steps: options.lmSteps ?? 300})
-    : undefined;
-  return {
-    out: options.out,
-    parts,
-    stages,
-    seconds: (performance.now() - started) / 1000,
-    ...(classifier ? {classifier} : {}),
-    ...(lm ? {lm} : {}),
-  };
+  // With --overwrite an old tour is moved aside, and put back if this one fails.
+  return withReplaceableRun(options.out, async () => {
+    await prepareOut(options.out, options.overwrite);
+    await mkdir(join(options.out, 'data'), {recursive: true});
+    const stages: QuickstartStage[] = [];
+    const ctx: TourContext = {
+      stage: stageRunner(stages, options.signal, options.onStage),
+      dir: (...p) => join(options.out, ...p),
+      seed: options.seed ?? 42,
+      signal: options.signal,
+      onStep: options.onStep,
+    };
+    const classifier = parts.includes('classifier')
+      ? await classifierTour(ctx, {fixtures, epochs: options.epochs ?? 1})
+      : undefined;
+    const lm = parts.includes('lm')
+      ? await languageModelTour(ctx, {text, steps: options.lmSteps ?? 300})
+      : undefined;
+    return {
+      out: options.out,
+      parts,
+      stages,
+      seconds: (performance.now() - started) / 1000,
+      ...(classifier ? {classifier} : {}),
+      ...(lm ? {lm} : {}),
+    };
+  });
 }
 
 async function prepareOut(out: string, overwrite?: boolean): Promise<void> {
@@ -122,5 +126,5 @@ async function prepareOut(out: string, overwrite?: boolean): Promise<void> {
   if (!existing || existing.length === 0) return;
   if (!overwrite)
     throw new UserError(`${out} already holds files`, 'pass --overwrite to replace them, or --out DIR');
-  await rm(out, {recursive: true, force: true});
+  await clearRunFolder(out);
 }
