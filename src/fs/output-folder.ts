@@ -91,3 +91,24 @@ export class OutputFolder {
     settle(this.entry, 'abandoned');
   }
 }
+
+/**
+ * Writes the folder `path` whole or not at all: `job` fills the temporary folder it is given, and
+ * what it returns is returned once the folder is in place. The checks of {@link OutputFolder.create}
+ * come first (an input is never the output; a folder with files needs `overwrite`); a job that
+ * throws leaves neither the new folder nor its temporary one, and an old folder as it was.
+ */
+export async function writeOutputFolder<T>(
+  path: string,
+  options: OutputFolderOptions,
+  job: (temp: string) => Promise<T>,
+): Promise<T> {
+  const folder = await OutputFolder.create(path, options);
+  try {
+    const result = await job(folder.temp);
+    await folder.commit();
+    return result;
+  } finally {
+    await folder.abort();
+  }
+}

@@ -2,7 +2,7 @@ import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFile
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {OutputFolder} from '../../src/fs/output-folder.js';
+import {OutputFolder, writeOutputFolder} from '../../src/fs/output-folder.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dsk-output-folder-'));
 
@@ -44,5 +44,57 @@ describe('OutputFolder', () => {
       await expect(OutputFolder.create(out, {inputs, overwrite: true})).rejects.toThrow(/refusing to/);
     }
     expect(existsSync(join(run, 'data.jsonl'))).toBe(true);
+  });
+});
+
+describe('writeOutputFolder', () => {
+  const hidden = (parent: string) => readdirSync(parent).filter((f) => f.startsWith('.'));
+
+  it('a job that throws leaves no folder and no temporary folder', async () => {
+    const parent = mkdtempSync(join(dir, 'throws-'));
+    const out = join(parent, 'export');
+    await expect(
+      writeOutputFolder(out, {}, async (tmp) => {
+        writeFileSync(join(tmp, 'model.json'), '{}');
+        throw new Error('job failed');
+      }),
+    ).rejects.toThrow('job failed');
+    expect(readdirSync(parent)).toEqual([]);
+  });
+
+  it('refuses a folder with files without overwrite, before the job runs', async () => {
+    const out = mkdtempSync(join(dir, 'taken-'));
+    writeFileSync(join(out, 'old.txt'), 'old');
+    let ran = false;
+    await expect(
+      writeOutputFolder(out, {flag: '--out-model'}, async () => {
+        ran = true;
+      }),
+    ).rejects.toThrow(`--out-model ${out} already holds files — pass --overwrite to replace it`);
+    expect(ran).toBe(false);
+    expect(readdirSync(out)).toEqual(['old.txt']);
+  });
+
+  it('with overwrite the old folder stays whole until the job returns, then the new one replaces it', async () => {
+    const parent = mkdtempSync(join(dir, 'replace-'));
+    const out = join(parent, 'run');
+    mkdirSync(out);
+    writeFileSync(join(out, 'old.txt'), 'old');
+    const result = await writeOutputFolder(out, {overwrite: true}, async (tmp) => {
+      writeFileSync(join(tmp, 'new.txt'), 'new');
+      expect(readdirSync(out)).toEqual(['old.txt']);
+      return 42;
+    });
+    expect(result).toBe(42);
+    expect(readdirSync(out)).toEqual(['new.txt']);
+    expect(hidden(parent)).toEqual([]);
+    // A failing job with overwrite: the old folder is untouched.
+    await expect(
+      writeOutputFolder(out, {overwrite: true}, async () => {
+        throw new Error('no');
+      }),
+    ).rejects.toThrow('no');
+    expect(readFileSync(join(out, 'new.txt'), 'utf8')).toBe('new');
+    expect(hidden(parent)).toEqual([]);
   });
 });
