@@ -138,8 +138,8 @@ export function recoverReplacedRun(dir: string, onInfo?: (message: string) => vo
  */
 export async function withReplaceableRun<T>(
   dir: string,
+  onInfo: ((message: string) => void) | undefined,
   job: () => Promise<T>,
-  onInfo?: (message: string) => void,
 ): Promise<T> {
   const key = resolve(dir);
   if (jobs.has(key)) return job();

@@ -114,7 +114,7 @@ export async function withRunLock<T>(
   const lock = await lockRunFolder(dir);
   if (lock.tookOver) onInfo?.(staleLockNote(dir, lock.tookOver));
   try {
-    return await withReplaceableRun(dir, job, onInfo);
+    return await withReplaceableRun(dir, onInfo, job);
   } finally {
     await lock.release();
   }

@@ -95,36 +95,32 @@ export async function quickstart(options: QuickstartOptions): Promise<Quickstart
     }
   }
   // With --overwrite an old tour is moved aside, and put back if this one fails.
-  return withReplaceableRun(
-    options.out,
-    async () => {
-      await prepareOut(options.out, options.overwrite);
-      await mkdir(join(options.out, 'data'), {recursive: true});
-      const stages: QuickstartStage[] = [];
-      const ctx: TourContext = {
-        stage: stageRunner(stages, options.signal, options.onStage),
-        dir: (...p) => join(options.out, ...p),
-        seed: options.seed ?? 42,
-        signal: options.signal,
-        onStep: options.onStep,
-      };
-      const classifier = parts.includes('classifier')
-        ? await classifierTour(ctx, {fixtures, epochs: options.epochs ?? 1})
-        : undefined;
-      const lm = parts.includes('lm')
-        ? await languageModelTour(ctx, {text, steps: options.lmSteps ?? 300})
-        : undefined;
-      return {
-        out: options.out,
-        parts,
-        stages,
-        seconds: (performance.now() - started) / 1000,
-        ...(classifier ? {classifier} : {}),
-        ...(lm ? {lm} : {}),
-      };
-    },
-    options.onInfo,
-  );
+  return withReplaceableRun(options.out, options.onInfo, async () => {
+    await prepareOut(options.out, options.overwrite);
+    await mkdir(join(options.out, 'data'), {recursive: true});
+    const stages: QuickstartStage[] = [];
+    const ctx: TourContext = {
+      stage: stageRunner(stages, options.signal, options.onStage),
+      dir: (...p) => join(options.out, ...p),
+      seed: options.seed ?? 42,
+      signal: options.signal,
+      onStep: options.onStep,
+    };
+    const classifier = parts.includes('classifier')
+      ? await classifierTour(ctx, {fixtures, epochs: options.epochs ?? 1})
+      : undefined;
+    const lm = parts.includes('lm')
+      ? await languageModelTour(ctx, {text, steps: options.lmSteps ?? 300})
+      : undefined;
+    return {
+      out: options.out,
+      parts,
+      stages,
+      seconds: (performance.now() - started) / 1000,
+      ...(classifier ? {classifier} : {}),
+      ...(lm ? {lm} : {}),
+    };
+  });
 }
 
 async function prepareOut(out: string, overwrite?: boolean): Promise<void> {
