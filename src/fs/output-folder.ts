@@ -2,6 +2,7 @@ import {randomBytes} from 'node:crypto';
 import {mkdir, readdir, rename, rm, stat} from 'node:fs/promises';
 import {basename, dirname, join, resolve} from 'node:path';
 import {UserError} from '../errors.js';
+import {settleKilledWriters} from './killed-writers.js';
 import {OutputError, outputError} from './output-error.js';
 import {assertOutsideInputs} from './path-relation.js';
 import {type PendingOutput, settle, trackOutput} from './pending-outputs.js';
@@ -35,6 +36,7 @@ export class OutputFolder {
   static async create(path: string, options: OutputFolderOptions = {}): Promise<OutputFolder> {
     const flag = options.flag ?? '--out';
     await assertOutsideInputs(path, options.inputs ?? [], `${flag} ${path}`);
+    await settleKilledWriters(path);
     const existing = await stat(path).catch(() => undefined);
     if (existing && !existing.isDirectory()) {
       throw new OutputError(`${flag} ${path} is a file, not a folder`, `choose another ${flag}`);

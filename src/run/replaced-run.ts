@@ -2,8 +2,8 @@ import {randomBytes} from 'node:crypto';
 import {existsSync, readdirSync, renameSync, rmSync, statSync} from 'node:fs';
 import {rename, rm} from 'node:fs/promises';
 import {basename, dirname, join, resolve} from 'node:path';
+import {processAlive} from '../fs/process-alive.js';
 import {checkpointsDir} from '../train/checkpoint.js';
-import {processAlive} from './process-alive.js';
 
 /**
  * A run folder replaced with --overwrite by a job that writes it in place (train, finetune,

@@ -3,7 +3,7 @@ import {mkdir, readFile, rm, rmdir, writeFile} from 'node:fs/promises';
 import {hostname} from 'node:os';
 import {basename, dirname, join, resolve} from 'node:path';
 import {ModelError, printable} from '../errors.js';
-import {processAlive} from './process-alive.js';
+import {processAlive} from '../fs/process-alive.js';
 import {recoverReplacedRun, replacedLeftovers, withReplaceableRun} from './replaced-run.js';
 
 /**

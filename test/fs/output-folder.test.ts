@@ -1,3 +1,4 @@
+import {spawnSync} from 'node:child_process';
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
@@ -96,5 +97,24 @@ describe('writeOutputFolder', () => {
     ).rejects.toThrow('no');
     expect(readFileSync(join(out, 'new.txt'), 'utf8')).toBe('new');
     expect(hidden(parent)).toEqual([]);
+  });
+});
+
+describe('after a writer killed outright (kill -9)', () => {
+  it('its temporary folder goes, and an old folder caught between the renames of commit goes back', async () => {
+    const parent = mkdtempSync(join(dir, 'killed-'));
+    const out = join(parent, 'export');
+    // What a writer with pid `dead` leaves when killed inside commit(): the old folder renamed
+    // aside, the finished new one not yet renamed in.
+    const dead = spawnSync('true').pid!;
+    mkdirSync(join(parent, `.export.${dead}-0000abcd.tmp.old`));
+    writeFileSync(join(parent, `.export.${dead}-0000abcd.tmp.old`, 'old.txt'), 'old');
+    mkdirSync(join(parent, `.export.${dead}-0000abcd.tmp`));
+    // A live writer's temporary folder (the test runner's parent) is not ours to touch.
+    const live = `.export.${process.ppid}-0000beef.tmp`;
+    mkdirSync(join(parent, live));
+    await expect(writeOutputFolder(out, {}, async () => undefined)).rejects.toThrow(/already holds files/);
+    expect(readFileSync(join(out, 'old.txt'), 'utf8')).toBe('old');
+    expect(readdirSync(parent).sort()).toEqual([live, 'export']);
   });
 });
