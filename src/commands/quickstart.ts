@@ -46,6 +46,7 @@ export default class Quickstart extends ModelCommand {
         seed: flags.seed,
         signal,
         onStage: (s) => process.stderr.write(`${formatStage(s)}\n`),
+        onInfo: (message) => process.stderr.write(`${message}\n`),
       }),
     );
     if (!this.jsonEnabled()) this.log(formatTable(report));

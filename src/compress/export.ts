@@ -1,7 +1,7 @@
 import {copyFile, stat, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
-import {OutputFolder} from '../fs/output-folder.js';
+import {writeOutputFolder} from '../fs/output-folder.js';
 import {folderBytes, writeModelFolder} from './model-folder.js';
 import {type QuantizeReport, quantizeModel} from './quantize-model.js';
 import {type EncodeOptions, needsDecoding} from './weight-codec.js';
@@ -41,44 +41,48 @@ export async function exportModel(
   out: string,
   options: ExportOptions,
 ): Promise<ExportReport> {
-  // Written whole or not at all: an old folder is replaced only once the new one is complete.
-  const folder = await OutputFolder.create(out, {overwrite: options.overwrite});
+  return writeOutputFolder(out, {overwrite: options.overwrite}, (tmp) =>
+    exportInto(tmp, model, out, options),
+  );
+}
+
+/** The export, written into the folder `tmp`. */
+async function exportInto(
+  tmp: string,
+  model: tf.LayersModel,
+  out: string,
+  options: ExportOptions,
+): Promise<ExportReport> {
   const quantized = await quantizeModel(model, options);
   quantized.model.dispose();
   const {artifacts, report} = quantized;
-  const tmp = folder.temp;
-  try {
-    const needsRuntime = needsDecoding(artifacts.weightSpecs ?? []);
-    const written = await writeModelFolder(tmp, artifacts, {
-      userDefinedMetadata: {
-        deepseek_kit: {
-          quantize: options.dtype,
-          granularity: report.granularity,
-          needs_runtime: needsRuntime,
-          ...(options.metadata ? {model: options.metadata} : {}),
-        },
+  const needsRuntime = needsDecoding(artifacts.weightSpecs ?? []);
+  const written = await writeModelFolder(tmp, artifacts, {
+    userDefinedMetadata: {
+      deepseek_kit: {
+        quantize: options.dtype,
+        granularity: report.granularity,
+        needs_runtime: needsRuntime,
+        ...(options.metadata ? {model: options.metadata} : {}),
       },
-    });
-    const files = [...written.files];
-    if (options.tokenizerFile) {
-      await copyFile(options.tokenizerFile, join(tmp, 'tokenizer.json'));
-      files.push('tokenizer.json');
-    }
-    if (options.labels) {
-      await writeFile(join(tmp, 'labels.json'), `${JSON.stringify(options.labels)}\n`);
-      files.push('labels.json');
-    }
-    for (const [name, content] of Object.entries(options.files ?? {})) {
-      await writeFile(join(tmp, name), content);
-      files.push(name);
-    }
-    const sizes = await Promise.all(
-      files.map(async (name) => ({name, bytes: (await stat(join(tmp, name))).size})),
-    );
-    const modelBytes = await folderBytes(tmp, written.files);
-    await folder.commit();
-    return {...report, out, files: sizes, model_bytes: modelBytes, needs_runtime: needsRuntime};
-  } finally {
-    await folder.abort();
+    },
+  });
+  const files = [...written.files];
+  if (options.tokenizerFile) {
+    await copyFile(options.tokenizerFile, join(tmp, 'tokenizer.json'));
+    files.push('tokenizer.json');
   }
+  if (options.labels) {
+    await writeFile(join(tmp, 'labels.json'), `${JSON.stringify(options.labels)}\n`);
+    files.push('labels.json');
+  }
+  for (const [name, content] of Object.entries(options.files ?? {})) {
+    await writeFile(join(tmp, name), content);
+    files.push(name);
+  }
+  const sizes = await Promise.all(
+    files.map(async (name) => ({name, bytes: (await stat(join(tmp, name))).size})),
+  );
+  const modelBytes = await folderBytes(tmp, written.files);
+  return {...report, out, files: sizes, model_bytes: modelBytes, needs_runtime: needsRuntime};
 }

@@ -10,7 +10,7 @@ import {
   readContainedJson,
   unsafeName,
 } from '../fs/contained-file.js';
-import {OutputFolder} from '../fs/output-folder.js';
+import {writeOutputFolder} from '../fs/output-folder.js';
 import {checkTopologySizes, checkWeightSpecs, MAX_SHARDS, withWeightBudget} from './model-manifest.js';
 import {concat, decodeWeightData, needsDecoding} from './weight-codec.js';
 
@@ -178,10 +178,7 @@ export async function writeModelFolder(
   artifacts: tf.io.ModelArtifacts,
   extra: Record<string, unknown> = {},
 ): Promise<{files: string[]; bytes: number}> {
-  // The old folder is moved aside only once the new one is complete (output-folder.ts).
-  const folder = await OutputFolder.create(dir, {overwrite: true});
-  const tmp = folder.temp;
-  try {
+  return writeOutputFolder(dir, {overwrite: true}, async (tmp) => {
     const data = artifacts.weightData === undefined ? new Uint8Array(0) : toBytes(artifacts.weightData);
     const count = Math.max(1, Math.ceil(data.byteLength / SHARD_BYTES));
     const paths: string[] = [];
@@ -200,11 +197,8 @@ export async function writeModelFolder(
     };
     const json = JSON.stringify(modelJson);
     await writeFile(join(tmp, 'model.json'), json);
-    await folder.commit();
     return {files: ['model.json', ...paths], bytes: Buffer.byteLength(json) + data.byteLength};
-  } finally {
-    await folder.abort();
-  }
+  });
 }
 
 function toBytes(data: tf.io.WeightData): Uint8Array {

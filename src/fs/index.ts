@@ -9,6 +9,7 @@
  * Reading a run or export folder goes through `contained-file.ts`: no file outside it, no special file.
  */
 export * from './contained-file.js';
+export * from './killed-writers.js';
 export * from './output-dir.js';
 export * from './output-error.js';
 export * from './output-file.js';

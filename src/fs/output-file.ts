@@ -2,6 +2,7 @@ import {randomBytes} from 'node:crypto';
 import {createWriteStream, type WriteStream} from 'node:fs';
 import {chmod, rename, stat, unlink} from 'node:fs/promises';
 import {basename, dirname, join} from 'node:path';
+import {settleKilledWriters} from './killed-writers.js';
 import {outputError} from './output-error.js';
 import {type OutputTarget, outputTarget} from './output-target.js';
 import {assertOutsideInputs} from './path-relation.js';
@@ -59,6 +60,7 @@ export class OutputFile {
     let mode: number | undefined;
     if (target.kind === 'file') {
       await assertOutsideInputs(path, inputs);
+      await settleKilledWriters(target.file);
       temp = join(
         dirname(target.file),
         `.${basename(target.file)}.${process.pid}-${randomBytes(4).toString('hex')}.tmp`,

@@ -2,6 +2,7 @@ import {randomBytes} from 'node:crypto';
 import {mkdir, readdir, rename, rm, stat} from 'node:fs/promises';
 import {basename, dirname, join, resolve} from 'node:path';
 import {UserError} from '../errors.js';
+import {settleKilledWriters} from './killed-writers.js';
 import {OutputError, outputError} from './output-error.js';
 import {assertOutsideInputs} from './path-relation.js';
 import {type PendingOutput, settle, trackOutput} from './pending-outputs.js';
@@ -35,6 +36,7 @@ export class OutputFolder {
   static async create(path: string, options: OutputFolderOptions = {}): Promise<OutputFolder> {
     const flag = options.flag ?? '--out';
     await assertOutsideInputs(path, options.inputs ?? [], `${flag} ${path}`);
+    await settleKilledWriters(path);
     const existing = await stat(path).catch(() => undefined);
     if (existing && !existing.isDirectory()) {
       throw new OutputError(`${flag} ${path} is a file, not a folder`, `choose another ${flag}`);
@@ -89,5 +91,26 @@ export class OutputFolder {
     this.done = true;
     await rm(this.temp, {recursive: true, force: true});
     settle(this.entry, 'abandoned');
+  }
+}
+
+/**
+ * Writes the folder `path` whole or not at all: `job` fills the temporary folder it is given, and
+ * what it returns is returned once the folder is in place. The checks of {@link OutputFolder.create}
+ * come first (an input is never the output; a folder with files needs `overwrite`); a job that
+ * throws leaves neither the new folder nor its temporary one, and an old folder as it was.
+ */
+export async function writeOutputFolder<T>(
+  path: string,
+  options: OutputFolderOptions,
+  job: (temp: string) => Promise<T>,
+): Promise<T> {
+  const folder = await OutputFolder.create(path, options);
+  try {
+    const result = await job(folder.temp);
+    await folder.commit();
+    return result;
+  } finally {
+    await folder.abort();
   }
 }

@@ -11,12 +11,26 @@ import {
   type RunConfig,
   readRunConfig,
 } from './run-folder.js';
+import {recoverReplacedRunLocked} from './run-lock.js';
+
+export interface LoadRunOptions {
+  /**
+   * Told when the folder was settled after a writer killed during --overwrite (its previous run put
+   * back, or left aside and removed). Default: one line on stderr — a changed folder is never silent.
+   */
+  onInfo?: (message: string) => void;
+}
+
+const noticeOnStderr = (message: string) => process.stderr.write(`${message}\n`);
 
 /**
  * Loads a run folder: config, model, and the tokenizer and labels when the run has them. A LoRA run
- * (config.json `adapter`) loads its base run with the adapter attached (adapter-run.ts).
+ * (config.json `adapter`) loads its base run with the adapter attached (adapter-run.ts). A folder
+ * that a train/finetune/distill --overwrite killed outright left half-replaced is settled first
+ * (replaced-run.ts): an unfinished new run gives way to the previous run it was replacing.
  */
-export async function loadRun(dir: string): Promise<LoadedRun> {
+export async function loadRun(dir: string, options: LoadRunOptions = {}): Promise<LoadedRun> {
+  await recoverReplacedRunLocked(dir, options.onInfo ?? noticeOnStderr);
   const config = await readRunConfig(dir);
   const ref = adapterReference(config);
   if (ref) return loadAdapterRun(dir, config, ref);

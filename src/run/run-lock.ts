@@ -3,7 +3,8 @@ import {mkdir, readFile, rm, rmdir, writeFile} from 'node:fs/promises';
 import {hostname} from 'node:os';
 import {basename, dirname, join, resolve} from 'node:path';
 import {ModelError, printable} from '../errors.js';
-import {withReplaceableRun} from './replaced-run.js';
+import {processAlive} from '../fs/process-alive.js';
+import {recoverReplacedRun, replacedLeftovers, withReplaceableRun} from './replaced-run.js';
 
 /**
  * A lock on a run folder while a process writes it (train, finetune, distill): a file beside the
@@ -42,16 +43,6 @@ function removeAtExit(): void {
   });
 }
 
-/** True when `pid` is a running process on this host. */
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (err) {
-    return (err as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 async function readHolder(path: string): Promise<RunLockHolder | undefined> {
   try {
     const json = JSON.parse(await readFile(path, 'utf8')) as RunLockHolder;
@@ -79,7 +70,7 @@ export async function lockRunFolder(dir: string): Promise<RunLock> {
       if ((err as NodeJS.ErrnoException).code !== 'EEXIST' || attempt > 0) throw err;
     }
     const holder = await readHolder(path);
-    if (holder && (holder.host !== me.host || alive(holder.pid))) {
+    if (holder && (holder.host !== me.host || processAlive(holder.pid))) {
       throw new ModelError(
         `${dir} is being written by ${describe(holder)}`,
         holder.host === me.host
@@ -112,7 +103,8 @@ export function staleLockNote(dir: string, holder: RunLockHolder): string {
 /**
  * Runs `job` holding the lock of run folder `dir` (a stale lock taken over is told to `onInfo`);
  * the lock is released when the job ends, however it ends. A run folder the job replaces
- * (--overwrite) is put back when the job fails (replaced-run.ts).
+ * (--overwrite) is put back when the job fails, and what a killed writer left beside the folder is
+ * settled before the job starts, told to `onInfo` (replaced-run.ts).
  */
 export async function withRunLock<T>(
   dir: string,
@@ -122,7 +114,27 @@ export async function withRunLock<T>(
   const lock = await lockRunFolder(dir);
   if (lock.tookOver) onInfo?.(staleLockNote(dir, lock.tookOver));
   try {
-    return await withReplaceableRun(dir, job);
+    return await withReplaceableRun(dir, onInfo, job);
+  } finally {
+    await lock.release();
+  }
+}
+
+/**
+ * Settles what a writer of `dir` killed during --overwrite left beside it (replaced-run.ts) for a
+ * command that only reads the folder: under the folder's lock, so that no writer is half-way; a
+ * folder another process holds is left as it is. Costs one listing of the parent folder when
+ * nothing was left.
+ */
+export async function recoverReplacedRunLocked(
+  dir: string,
+  onInfo: ((message: string) => void) | undefined,
+): Promise<void> {
+  if (replacedLeftovers(resolve(dir)).length === 0) return;
+  const lock = await lockRunFolder(dir).catch(() => undefined);
+  if (!lock) return;
+  try {
+    recoverReplacedRun(dir, onInfo);
   } finally {
     await lock.release();
   }

@@ -2,7 +2,7 @@ import {copyFile, mkdir, readdir, stat, writeFile} from 'node:fs/promises';
 import {join} from 'node:path';
 import {packageInfo} from '../backend/info.js';
 import {ConfigError} from '../errors.js';
-import {OutputFolder} from '../fs/output-folder.js';
+import {writeOutputFolder} from '../fs/output-folder.js';
 import type {ModelMetadata, OpenRun} from '../models/model-kind.js';
 import {openRun} from '../models/registry.js';
 import {MOE_GRAPHS, type MoEGraph} from '../onnx/convert-context.js';
@@ -58,21 +58,16 @@ export interface OnnxExportRunReport extends Omit<ModelToOnnxReport, 'weights'> 
  */
 export async function exportOnnxRun(options: OnnxExportRunOptions): Promise<OnnxExportRunReport> {
   const quantize = checkOptions(options);
-  // Written whole or not at all: an old --out is replaced only once the new export is complete.
-  const folder = await OutputFolder.create(options.out, {
-    inputs: [options.model, options.eval],
-    overwrite: options.overwrite,
-  });
-  try {
-    return await exportOnnxInto(folder, options, quantize);
-  } finally {
-    await folder.abort();
-  }
+  return writeOutputFolder(
+    options.out,
+    {inputs: [options.model, options.eval], overwrite: options.overwrite},
+    (tmp) => exportOnnxInto(tmp, options, quantize),
+  );
 }
 
-/** The export itself, written into `folder.temp` and committed. */
+/** The export itself, written into the folder `tmp`. */
 async function exportOnnxInto(
-  folder: OutputFolder,
+  tmp: string,
   options: OnnxExportRunOptions,
   quantize: OnnxQuantize,
 ): Promise<OnnxExportRunReport> {
@@ -88,13 +83,11 @@ async function exportOnnxInto(
       moe: options.moe,
       producerVersion: packageInfo().version,
     });
-    const tmp = folder.temp;
     await writeFolder(tmp, bytes, run);
     const names = await readdir(tmp);
     const files = await Promise.all(
       names.map(async (name) => ({name, bytes: (await stat(join(tmp, name))).size})),
     );
-    await folder.commit();
     return {...report, format: 'onnx', kind, out: options.out, files, model_bytes: bytes.byteLength};
   } finally {
     run.model.dispose();

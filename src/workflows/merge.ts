@@ -1,5 +1,5 @@
 import {ModelError} from '../errors.js';
-import {OutputFolder} from '../fs/output-folder.js';
+import {writeOutputFolder} from '../fs/output-folder.js';
 import {paramCounts} from '../layers/walk-layers.js';
 import {fuseLoRA} from '../lora/lora-model.js';
 import {refuseExportFolder} from '../models/export-folder.js';
@@ -53,18 +53,11 @@ export async function mergeAdapter(options: MergeAdapterOptions): Promise<MergeR
       'pass the --out folder of finetune --method lora',
     );
   }
-  // Written whole or not at all: an old --out is replaced only once the merged run is complete.
-  const folder = await OutputFolder.create(options.out, {
-    inputs: [options.model, options.adapter],
-    overwrite: options.overwrite,
-  });
-  try {
-    const report = await mergeInto(folder.temp, options, config, ref);
-    await folder.commit();
-    return report;
-  } finally {
-    await folder.abort();
-  }
+  return writeOutputFolder(
+    options.out,
+    {inputs: [options.model, options.adapter], overwrite: options.overwrite},
+    (tmp) => mergeInto(tmp, options, config, ref),
+  );
 }
 
 /** Fuses the adapter into the base and writes the plain run to `dir`. */

@@ -26,7 +26,7 @@ import {
 } from '../compress/prune-structures.js';
 import {inferenceModel} from '../compress/quantize-model.js';
 import {ConfigError, ModelError} from '../errors.js';
-import {OutputFolder} from '../fs/output-folder.js';
+import {writeOutputFolder} from '../fs/output-folder.js';
 import {countParameters} from '../layers/walk-layers.js';
 import {refuseExportFolder} from '../models/export-folder.js';
 import {type LoadedKindRun, loadKindRun} from '../models/registry.js';
@@ -121,24 +121,15 @@ export async function pruneRun(options: PruneRunOptions): Promise<PruneRunReport
     throw new ConfigError('--method experts needs --data FILE', 'expert usage is counted on that data');
   }
   await refuseExportFolder(options.model, 'prune');
-  // Written whole or not at all: an old --out is replaced only once the new one is complete.
-  const folder = await OutputFolder.create(options.out, {
-    inputs: [options.model, options.data, options.eval],
-    overwrite: options.overwrite,
-  });
-  try {
-    return await pruneInto(folder, options, sparsity);
-  } finally {
-    await folder.abort();
-  }
+  return writeOutputFolder(
+    options.out,
+    {inputs: [options.model, options.data, options.eval], overwrite: options.overwrite},
+    (tmp) => pruneInto(tmp, options, sparsity),
+  );
 }
 
-/** The pruning itself, writing the new run into `folder.temp` and committing it. */
-async function pruneInto(
-  folder: OutputFolder,
-  options: PruneRunOptions,
-  sparsity: number,
-): Promise<PruneRunReport> {
+/** The pruning itself, writing the new run into the folder `tmp`. */
+async function pruneInto(tmp: string, options: PruneRunOptions, sparsity: number): Promise<PruneRunReport> {
   const opened = await loadKindRun(options.model);
   const run = opened.loaded;
   let pruned: tf.LayersModel | undefined;
@@ -173,7 +164,7 @@ async function pruneInto(
       modelConfig = {...modelConfig, moe: {...moe, numExperts: result.numExperts, topK: result.topK}};
     }
     const after = countParameters(pruned);
-    await saveLayersModel(pruned, join(folder.temp, RUN_FILES.model));
+    await saveLayersModel(pruned, join(tmp, RUN_FILES.model));
     const config = {
       ...run.config,
       ...(modelConfig ? {model: modelConfig} : {}),
@@ -184,16 +175,15 @@ async function pruneInto(
         ...(details.structures ? {structures: details.structures.map((s) => s.structure)} : {}),
       },
     };
-    await writeFileAtomic(join(folder.temp, RUN_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
+    await writeFileAtomic(join(tmp, RUN_FILES.config), `${JSON.stringify(config, null, 2)}\n`);
     for (const name of [RUN_FILES.tokenizer, RUN_FILES.labels]) {
       const from = join(options.model, name);
-      if (await stat(from).catch(() => null)) await copyFile(from, join(folder.temp, name));
+      if (await stat(from).catch(() => null)) await copyFile(from, join(tmp, name));
     }
     const change = options.eval
       ? await metricBeforeAfter(opened.kind, opened.open(), pruned, options.eval)
       : {};
-    const sizeAfter = await weightFileBytes(join(folder.temp, RUN_FILES.model));
-    await folder.commit();
+    const sizeAfter = await weightFileBytes(join(tmp, RUN_FILES.model));
     return {
       model: options.model,
       out: options.out,

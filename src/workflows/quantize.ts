@@ -4,7 +4,7 @@ import type {MetricKey} from '../compress/format-report.js';
 import {writeModelFolder} from '../compress/model-folder.js';
 import {type QuantizeReport, quantizeModel} from '../compress/quantize-model.js';
 import type {EncodeOptions} from '../compress/weight-codec.js';
-import {OutputFolder} from '../fs/output-folder.js';
+import {writeOutputFolder} from '../fs/output-folder.js';
 import {refuseExportFolder} from '../models/export-folder.js';
 import {loadKindRun} from '../models/registry.js';
 import {RUN_FILES} from '../run/run-folder.js';
@@ -35,33 +35,32 @@ const KEPT = [RUN_FILES.config, RUN_FILES.tokenizer, RUN_FILES.labels];
  */
 export async function quantizeRun(options: QuantizeRunOptions): Promise<QuantizeRunReport> {
   await refuseExportFolder(options.model, 'quantize');
-  // Written whole or not at all; an old --out is replaced only once the new one is complete.
-  const folder = await OutputFolder.create(options.out, {
-    inputs: [options.model, options.eval],
-    overwrite: options.overwrite,
-  });
+  return writeOutputFolder(
+    options.out,
+    {inputs: [options.model, options.eval], overwrite: options.overwrite},
+    (tmp) => quantizeInto(tmp, options),
+  );
+}
+
+/** The quantized run, written into the folder `tmp`. */
+async function quantizeInto(tmp: string, options: QuantizeRunOptions): Promise<QuantizeRunReport> {
+  const {kind, loaded: run, open} = await loadKindRun(options.model);
+  const quantized = await quantizeModel(run.model, options);
   try {
-    const {kind, loaded: run, open} = await loadKindRun(options.model);
-    const quantized = await quantizeModel(run.model, options);
-    try {
-      await writeModelFolder(join(folder.temp, RUN_FILES.model), quantized.artifacts, {
-        userDefinedMetadata: {
-          deepseek_kit: {quantize: options.dtype, granularity: quantized.report.granularity},
-        },
-      });
-      // The loader read these under the containment rule; copy them as they are.
-      for (const name of KEPT) {
-        const from = join(options.model, name);
-        if (await stat(from).catch(() => null)) await copyFile(from, join(folder.temp, name));
-      }
-      const change = options.eval ? await metricBeforeAfter(kind, open(), quantized.model, options.eval) : {};
-      await folder.commit();
-      return {model: options.model, out: options.out, ...quantized.report, ...change};
-    } finally {
-      run.model.dispose();
-      quantized.model.dispose();
+    await writeModelFolder(join(tmp, RUN_FILES.model), quantized.artifacts, {
+      userDefinedMetadata: {
+        deepseek_kit: {quantize: options.dtype, granularity: quantized.report.granularity},
+      },
+    });
+    // The loader read these under the containment rule; copy them as they are.
+    for (const name of KEPT) {
+      const from = join(options.model, name);
+      if (await stat(from).catch(() => null)) await copyFile(from, join(tmp, name));
     }
+    const change = options.eval ? await metricBeforeAfter(kind, open(), quantized.model, options.eval) : {};
+    return {model: options.model, out: options.out, ...quantized.report, ...change};
   } finally {
-    await folder.abort();
+    run.model.dispose();
+    quantized.model.dispose();
   }
 }

@@ -9,17 +9,13 @@ import {finetune} from './finetune.js';
 import {pruneRun} from './prune.js';
 import {quantizeRun} from './quantize.js';
 import {
-  formatRouting,
-  lastStepsMetrics,
   type RoutingSummary,
   routingFigures,
-  routingFromMetrics,
+  routingLine,
+  TOUR_AUX_LOSS_COEF,
+  trainTourMoE,
 } from './quickstart-routing.js';
 import {fileBytes, mb, pct, runModelBytes, type TourContext, thousands} from './quickstart-stages.js';
-import {trainRun} from './train.js';
-
-/** The Switch balance-loss coefficient α of the tour's MoE layers (Switch Transformer's 1e-2). */
-const AUX_LOSS_COEF = 0.01;
 
 /**
  * The tour's MoE text classifier, over the `small-moe` preset: small enough to train in seconds on
@@ -32,7 +28,7 @@ export const TOUR_CLASSIFIER: Partial<ClassifierConfig> = {
   numLayers: 1,
   numHeads: 2,
   ffn: 'moe',
-  moe: {numExperts: 8, topK: 2, expertHidden: 32, numShared: 1, auxLossCoef: AUX_LOSS_COEF},
+  moe: {numExperts: 8, topK: 2, expertHidden: 32, numShared: 1, auxLossCoef: TOUR_AUX_LOSS_COEF},
   vocabSize: 6000,
 };
 
@@ -117,8 +113,7 @@ export async function classifierTour(
   const runs = (...parts: string[]) => dir('runs', ...parts);
   let routing: RoutingSummary | undefined;
   const trained = await stage('train', async () => {
-    const last = lastStepsMetrics();
-    const r = await trainRun('classify', {
+    const {report: r, ...moe} = await trainTourMoE(ctx, 'train', 'classify', {
       data: data('train-aug.jsonl'),
       val: data('val.jsonl'),
       out: runs('moe'),
@@ -126,19 +121,13 @@ export async function classifierTour(
       overrides: TOUR_CLASSIFIER,
       epochs: options.epochs,
       lr: 3e-3,
-      seed,
-      signal,
-      onStep: (e) => {
-        last.add(e.metrics);
-        ctx.onStep?.('train', e);
-      },
     });
-    routing = routingFromMetrics(last.mean(), AUX_LOSS_COEF);
+    routing = moe.routing;
     const accuracy = Number((await evaluateRun({model: runs('moe'), data: test})).accuracy);
     return {
       summary:
         `MoE classifier, 8 routed experts (top-2) + 1 shared: ${thousands(r.parameters)} parameters, ${r.steps} steps, ` +
-        `test accuracy ${pct(accuracy)}${routing ? `\n          ${formatRouting(routing)}` : ''}`,
+        `test accuracy ${pct(accuracy)}${routingLine(routing)}`,
       size_bytes: await runModelBytes(runs('moe')),
       accuracy,
       figures: {

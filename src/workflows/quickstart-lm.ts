@@ -2,19 +2,16 @@ import {fileURLToPath} from 'node:url';
 import type {CausalLMConfig} from '../models/causal-lm/causal-lm.js';
 import {generate} from './generate.js';
 import {
-  formatRouting,
-  lastStepsMetrics,
   type RoutingSummary,
   routingFigures,
-  routingFromMetrics,
+  routingLine,
+  TOUR_AUX_LOSS_COEF,
+  trainTourMoE,
 } from './quickstart-routing.js';
 import {runModelBytes, type TourContext, thousands} from './quickstart-stages.js';
-import {trainRun} from './train.js';
 
 /** The text shipped with the package for the language model: Moby-Dick, chapters 1–36 (348 KB). */
 export const BUNDLED_TEXT = fileURLToPath(new URL('../../fixtures/text/moby-dick.txt', import.meta.url));
-
-const AUX_LOSS_COEF = 0.01;
 
 /**
  * The tour's MoE language model, over the causal-lm `tiny` shape: two blocks of 64 whose FFNs are
@@ -34,7 +31,7 @@ export const TOUR_LM: Partial<CausalLMConfig> = {
     numShared: 1,
     scoring: 'softmax',
     normTopK: true,
-    auxLossCoef: AUX_LOSS_COEF,
+    auxLossCoef: TOUR_AUX_LOSS_COEF,
   },
   tokenizerKind: 'bpe',
   vocabSize: 1024,
@@ -66,8 +63,7 @@ export async function languageModelTour(
   const out = ctx.dir('runs', 'moe-lm');
   let routing: RoutingSummary | undefined;
   const trained = await ctx.stage('train-lm', async () => {
-    const last = lastStepsMetrics();
-    const r = await trainRun('lm', {
+    const {report: r, ...moe} = await trainTourMoE(ctx, 'train-lm', 'lm', {
       data: options.text,
       out,
       preset: 'tiny',
@@ -77,20 +73,14 @@ export async function languageModelTour(
       lr: 3e-3,
       warmupSteps: Math.round(options.steps / 10),
       evalEvery: options.steps,
-      seed: ctx.seed,
-      signal: ctx.signal,
-      onStep: (e) => {
-        last.add(e.metrics);
-        ctx.onStep?.('train-lm', e);
-      },
     });
-    routing = routingFromMetrics(last.mean(), AUX_LOSS_COEF);
+    routing = moe.routing;
     const perplexity = r.validation?.val_ppl ?? Number.NaN;
     return {
       summary:
         `MoE LM, 2 blocks of 4 routed experts (top-2) + 1 shared: ${thousands(r.parameters)} parameters, ` +
         `${r.steps} steps, validation perplexity ${perplexity.toFixed(1)} (1,024-token vocabulary)` +
-        `${routing ? `\n          ${formatRouting(routing)}` : ''}`,
+        routingLine(routing),
       size_bytes: await runModelBytes(out),
       perplexity,
       figures: {

@@ -1,4 +1,11 @@
+import type {Task} from '../models/model-kind.js';
+import type {TrainRunOptions, TrainRunReport} from '../models/train-options.js';
 import {DETAIL_PREFIX} from '../train/moe-monitor.js';
+import type {TourContext} from './quickstart-stages.js';
+import {trainRun} from './train.js';
+
+/** The Switch balance-loss coefficient α of the tour's MoE layers (Switch Transformer's 1e-2). */
+export const TOUR_AUX_LOSS_COEF = 0.01;
 
 /** How one MoE layer spread its tokens: each routed expert's load relative to its fair share T·k/E. */
 export interface LayerRouting {
@@ -82,4 +89,32 @@ export function lastStepsMetrics(n = 50): {
 /** The routing's key figures for a stage row: none without MoE layers. */
 export function routingFigures(r: RoutingSummary | undefined): Record<string, number> {
   return r ? {max_load: r.max_load, aux_loss: r.aux_loss, balance_loss: r.balance_loss ?? Number.NaN} : {};
+}
+
+/** The routing line under a stage's summary, indented under it; '' without MoE layers. */
+export function routingLine(r: RoutingSummary | undefined): string {
+  return r ? `\n          ${formatRouting(r)}` : '';
+}
+
+/**
+ * Trains one of the tour's MoE models as the stage `stage` (its steps go to `ctx.onStep`), and reads
+ * the routing it ends with from the mean of the last steps' metrics.
+ */
+export async function trainTourMoE(
+  ctx: TourContext,
+  stage: string,
+  task: Task,
+  options: TrainRunOptions,
+): Promise<{report: TrainRunReport; routing?: RoutingSummary}> {
+  const last = lastStepsMetrics();
+  const report = await trainRun(task, {
+    ...options,
+    seed: ctx.seed,
+    signal: ctx.signal,
+    onStep: (e) => {
+      last.add(e.metrics);
+      ctx.onStep?.(stage, e);
+    },
+  });
+  return {report, routing: routingFromMetrics(last.mean(), TOUR_AUX_LOSS_COEF)};
 }

@@ -46,6 +46,8 @@ export interface QuickstartOptions {
   onStage?: (stage: QuickstartStage) => void;
   /** Training steps of the stages that train. */
   onStep?: (stage: string, event: StepEvent) => void;
+  /** Notes: an old tour put back after a killed --overwrite. */
+  onInfo?: (message: string) => void;
 }
 
 export interface QuickstartReport {
@@ -93,7 +95,7 @@ export async function quickstart(options: QuickstartOptions): Promise<Quickstart
     }
   }
   // With --overwrite an old tour is moved aside, and put back if this one fails.
-  return withReplaceableRun(options.out, async () => {
+  return withReplaceableRun(options.out, options.onInfo, async () => {
     await prepareOut(options.out, options.overwrite);
     await mkdir(join(options.out, 'data'), {recursive: true});
     const stages: QuickstartStage[] = [];

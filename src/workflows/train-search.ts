@@ -1,7 +1,7 @@
 import {mkdir, rename, rm, rmdir} from 'node:fs/promises';
 import {join} from 'node:path';
 import {ConfigError} from '../errors.js';
-import {OutputFolder} from '../fs/output-folder.js';
+import {writeOutputFolder} from '../fs/output-folder.js';
 import type {Task} from '../models/model-kind.js';
 import {kindToTrain} from '../models/registry.js';
 import {PRESET_SCHEDULES} from '../models/text-classifier/classifier-plan.js';
@@ -160,17 +160,12 @@ export async function trainWithBudget(task: Task, options: BudgetSearchOptions):
     const reason =
       `${winner.candidate} had the best ${what} (${value(winner)} after ${winner.epochs} epoch${winner.epochs > 1 ? 's' : ''}, rung ${winner.rung + 1})` +
       (runnerUp ? `; next best ${runnerUp.candidate} at ${value(runnerUp)}` : '');
-    // The winner takes the place of the OutputFolder's temporary folder: an old --out is replaced
-    // only once the new run is in place, and a failed rename leaves it as it was.
-    const folder = await OutputFolder.create(options.out, {overwrite: options.overwrite});
-    try {
-      await rmdir(folder.temp);
-      await rename(dirs.get(winner)!, folder.temp);
-      await folder.commit();
-    } catch (error) {
-      await folder.abort();
-      throw error;
-    }
+    // The winner takes the place of the output's temporary folder: an old --out is replaced only
+    // once the new run is in place, and a failed rename leaves it as it was.
+    await writeOutputFolder(options.out, {overwrite: options.overwrite}, async (tmp) => {
+      await rmdir(tmp);
+      await rename(dirs.get(winner)!, tmp);
+    });
     return {
       budget_seconds: options.budgetSeconds,
       seconds: (performance.now() - started) / 1000,

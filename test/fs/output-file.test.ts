@@ -1,3 +1,4 @@
+import {spawnSync} from 'node:child_process';
 import {
   chmodSync,
   existsSync,
@@ -22,6 +23,17 @@ function errno(code: string): NodeJS.ErrnoException {
 }
 
 describe('OutputFile', () => {
+  it('removes the temporary file a writer killed outright (kill -9) left, not a running one’s', async () => {
+    const parent = mkdtempSync(join(dir, 'killed-'));
+    const dead = `.out.jsonl.${spawnSync('true').pid}-0000abcd.tmp`;
+    const live = `.out.jsonl.${process.ppid}-0000beef.tmp`;
+    for (const name of [dead, live]) writeFileSync(join(parent, name), 'half a row');
+    const file = await OutputFile.open(join(parent, 'out.jsonl'));
+    file.stream.write('row\n');
+    await file.commit();
+    expect(readdirSync(parent).sort()).toEqual([live, 'out.jsonl']);
+  });
+
   it('writes under a hidden temporary name and renames on commit, keeping the old mode', async () => {
     const path = join(dir, 'out.jsonl');
     writeFileSync(path, 'old\n');

@@ -1,8 +1,9 @@
+import {spawnSync} from 'node:child_process';
 import {existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync} from 'node:fs';
 import {tmpdir} from 'node:os';
 import {join} from 'node:path';
 import {describe, expect, it} from 'vitest';
-import {OutputFolder} from '../../src/fs/output-folder.js';
+import {OutputFolder, writeOutputFolder} from '../../src/fs/output-folder.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'dsk-output-folder-'));
 
@@ -44,5 +45,76 @@ describe('OutputFolder', () => {
       await expect(OutputFolder.create(out, {inputs, overwrite: true})).rejects.toThrow(/refusing to/);
     }
     expect(existsSync(join(run, 'data.jsonl'))).toBe(true);
+  });
+});
+
+describe('writeOutputFolder', () => {
+  const hidden = (parent: string) => readdirSync(parent).filter((f) => f.startsWith('.'));
+
+  it('a job that throws leaves no folder and no temporary folder', async () => {
+    const parent = mkdtempSync(join(dir, 'throws-'));
+    const out = join(parent, 'export');
+    await expect(
+      writeOutputFolder(out, {}, async (tmp) => {
+        writeFileSync(join(tmp, 'model.json'), '{}');
+        throw new Error('job failed');
+      }),
+    ).rejects.toThrow('job failed');
+    expect(readdirSync(parent)).toEqual([]);
+  });
+
+  it('refuses a folder with files without overwrite, before the job runs', async () => {
+    const out = mkdtempSync(join(dir, 'taken-'));
+    writeFileSync(join(out, 'old.txt'), 'old');
+    let ran = false;
+    await expect(
+      writeOutputFolder(out, {flag: '--out-model'}, async () => {
+        ran = true;
+      }),
+    ).rejects.toThrow(`--out-model ${out} already holds files — pass --overwrite to replace it`);
+    expect(ran).toBe(false);
+    expect(readdirSync(out)).toEqual(['old.txt']);
+  });
+
+  it('with overwrite the old folder stays whole until the job returns, then the new one replaces it', async () => {
+    const parent = mkdtempSync(join(dir, 'replace-'));
+    const out = join(parent, 'run');
+    mkdirSync(out);
+    writeFileSync(join(out, 'old.txt'), 'old');
+    const result = await writeOutputFolder(out, {overwrite: true}, async (tmp) => {
+      writeFileSync(join(tmp, 'new.txt'), 'new');
+      expect(readdirSync(out)).toEqual(['old.txt']);
+      return 42;
+    });
+    expect(result).toBe(42);
+    expect(readdirSync(out)).toEqual(['new.txt']);
+    expect(hidden(parent)).toEqual([]);
+    // A failing job with overwrite: the old folder is untouched.
+    await expect(
+      writeOutputFolder(out, {overwrite: true}, async () => {
+        throw new Error('no');
+      }),
+    ).rejects.toThrow('no');
+    expect(readFileSync(join(out, 'new.txt'), 'utf8')).toBe('new');
+    expect(hidden(parent)).toEqual([]);
+  });
+});
+
+describe('after a writer killed outright (kill -9)', () => {
+  it('its temporary folder goes, and an old folder caught between the renames of commit goes back', async () => {
+    const parent = mkdtempSync(join(dir, 'killed-'));
+    const out = join(parent, 'export');
+    // What a writer with pid `dead` leaves when killed inside commit(): the old folder renamed
+    // aside, the finished new one not yet renamed in.
+    const dead = spawnSync('true').pid!;
+    mkdirSync(join(parent, `.export.${dead}-0000abcd.tmp.old`));
+    writeFileSync(join(parent, `.export.${dead}-0000abcd.tmp.old`, 'old.txt'), 'old');
+    mkdirSync(join(parent, `.export.${dead}-0000abcd.tmp`));
+    // A live writer's temporary folder (the test runner's parent) is not ours to touch.
+    const live = `.export.${process.ppid}-0000beef.tmp`;
+    mkdirSync(join(parent, live));
+    await expect(writeOutputFolder(out, {}, async () => undefined)).rejects.toThrow(/already holds files/);
+    expect(readFileSync(join(out, 'old.txt'), 'utf8')).toBe('old');
+    expect(readdirSync(parent).sort()).toEqual([live, 'export']);
   });
 });
