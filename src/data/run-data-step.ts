@@ -4,7 +4,6 @@ import type {DatasetError} from '../errors.js';
 import type {Doc, Verdict} from './doc.js';
 import {type DataFormat, type DocSep, type FieldNames, formatFromPath, resolveFormat} from './io/format.js';
 import {InputIssueCounter, type InputIssues} from './io/input-issues.js';
-import {forgetRawLine} from './io/raw-lines.js';
 import {type OnError, readDocBatches} from './io/read-docs.js';
 import type {ShardSpec} from './io/shard.js';
 import {DocWriter} from './io/write-docs.js';
@@ -151,7 +150,6 @@ export async function runDataStep(step: DataStep, options: DataStepOptions = {})
           wait = writer.write(doc);
           stats.written++;
         } else {
-          forgetRawLine(doc);
           stats.dropped[out.reason] = (stats.dropped[out.reason] ?? 0) + 1;
           wait = rejects?.write(doc, {drop_reason: out.reason, drop_detail: out.detail ?? ''});
         }
