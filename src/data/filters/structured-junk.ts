@@ -1,3 +1,4 @@
+import {isSpace} from '../dedup/hash64.js';
 import {type Doc, drop, KEEP, type Verdict} from '../doc.js';
 import {pct} from './default-rules.js';
 import {profileOf} from './text-profile.js';
@@ -123,12 +124,12 @@ function urlBound(text: string): {tokens: number; tokenChars: number; chars: num
   const len = text.length;
   let i = 0;
   while (i < len) {
-    while (i < len && isJsSpace(text.charCodeAt(i))) i++;
+    while (i < len && isSpace(text.charCodeAt(i))) i++;
     const start = i;
     let marked = false;
     for (; i < len; i++) {
       const c = text.charCodeAt(i);
-      if (isJsSpace(c)) break;
+      if (isSpace(c)) break;
       if (c === 47 || c === 92) marked = true;
       else if (c === 46 && i - start >= 3 && isW(text, i - 1) && isW(text, i - 2) && isW(text, i - 3))
         marked = true;
@@ -144,22 +145,6 @@ function urlBound(text: string): {tokens: number; tokenChars: number; chars: num
 
 function isW(text: string, i: number): boolean {
   return (text.charCodeAt(i) | 32) === 119;
-}
-
-/** The characters of the regular expression class `\s`. */
-export function isJsSpace(c: number): boolean {
-  if (c < 128) return c === 32 || (c >= 9 && c <= 13);
-  return (
-    c === 0xa0 ||
-    c === 0x1680 ||
-    (c >= 0x2000 && c <= 0x200a) ||
-    c === 0x2028 ||
-    c === 0x2029 ||
-    c === 0x202f ||
-    c === 0x205f ||
-    c === 0x3000 ||
-    c === 0xfeff
-  );
 }
 
 export interface MarkupSoupConfig {

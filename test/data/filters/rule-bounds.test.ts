@@ -2,7 +2,8 @@ import {describe, expect, it} from 'vitest';
 import type {Doc} from '../../../src/data/doc.js';
 import {MOJIBAKE_DEFAULTS, mojibake} from '../../../src/data/filters/default-rules.js';
 import '../../../src/data/filters/filter-config.js'; // the rule modules register their word tables
-import {isJsSpace, URL_LIST_DEFAULTS, urlList} from '../../../src/data/filters/structured-junk.js';
+import {isSpace} from '../../../src/data/dedup/hash64.js';
+import {URL_LIST_DEFAULTS, urlList} from '../../../src/data/filters/structured-junk.js';
 import {seeded} from '../near-copies.js';
 
 // The rules keep most rows on a bound (the shared profile, or one cheap pass) before their exact
@@ -50,9 +51,9 @@ const doc = (text: string): Doc => ({id: 'x', text, fields: {}});
 const SPACES = [' ', ' ', ' ', '\n', '\t', '\u00a0', '\u2003', '\u3000', '\u200b', '\u180e'];
 
 describe('rule bounds never change a verdict', () => {
-  it('isJsSpace is the regular expression class \\s', () => {
+  it('isSpace is the regular expression class \\s', () => {
     const differ: number[] = [];
-    for (let c = 0; c < 0x10000; c++) if (isJsSpace(c) !== /\s/.test(String.fromCharCode(c))) differ.push(c);
+    for (let c = 0; c < 0x10000; c++) if (isSpace(c) !== /\s/.test(String.fromCharCode(c))) differ.push(c);
     expect(differ).toEqual([]);
   });
 
