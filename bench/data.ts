@@ -48,6 +48,7 @@ interface Step {
     workerPeakRssMb?: number;
     stateMbPerWorker?: number;
     stageSeconds?: Record<string, number>;
+    nsPerChar?: number;
   }>;
 }
 
@@ -103,6 +104,25 @@ const STEPS: Record<string, Step> = {
   web: {name: 'web filters (Gopher, C4, FineWeb)', run: clean('web', 'none')},
   'staged-1': {name: 'staged clean, 1 worker', run: staged(1)},
   'staged-2': {name: 'staged clean, 2 workers', run: staged(2)},
+  // The default rules' one counting pass alone (what most of their time is), per character of text:
+  // the number to compare a faster pass with. Texts are parsed before the timed loop.
+  profile: {
+    name: 'text profile pass alone',
+    run: async (file) => {
+      await import('../src/data/filters/filter-config.js'); // the rule modules set the word tables
+      const {profileText} = await import('../src/data/filters/text-profile.js');
+      const texts = readFileSync(file, 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => (JSON.parse(line) as {text: string}).text);
+      let chars = 0;
+      for (const text of texts) chars += text.length;
+      const cpu0 = process.cpuUsage();
+      for (const text of texts) profileText(text);
+      const cpu = process.cpuUsage(cpu0);
+      return {docs: texts.length, nsPerChar: ((cpu.user + cpu.system) * 1000) / chars};
+    },
+  },
   augment: {
     name: 'augment (EDA, 4 per row)',
     run: async (file, out) => {
@@ -235,6 +255,7 @@ function runChild(step: string, corpus: Corpus): Row {
     workerPeakRssMb?: number;
     stateMbPerWorker?: number;
     stageSeconds?: Record<string, number>;
+    nsPerChar?: number;
   };
   if (m.stageSeconds && !wantsJson) {
     const times = Object.entries(m.stageSeconds).map(([k, v]) => `${k} ${v.toFixed(1)} s`);
@@ -252,6 +273,7 @@ function runChild(step: string, corpus: Corpus): Row {
     peak_rss_mb: Math.round(m.peakRssMb),
     state_b_per_doc: m.stateBytesPerDoc ?? null,
   };
+  if (m.nsPerChar !== undefined) row.ns_per_char = Number(m.nsPerChar.toFixed(2));
   if (m.workerPeakRssMb !== undefined) {
     // Workers are separate processes: the wall rate is the pipeline's, the RSS the largest worker's.
     row.mb_per_cpu_s = null;
@@ -297,6 +319,7 @@ for (const [step, corpus] of [
   ['near', huge],
   ['clean', big],
   ['web', big],
+  ['profile', big],
   ['augment', augmentSlice],
   ['staged-1', stagedCorpus],
   ['staged-2', stagedCorpus],

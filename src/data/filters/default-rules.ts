@@ -28,7 +28,11 @@ export function nonText(config: NonTextConfig = NON_TEXT_DEFAULTS) {
 
 /** Empty or whitespace-only text. Reason `empty`. */
 export function notEmpty() {
-  return (doc: Doc): Verdict => (/\S/.test(doc.text) ? KEEP : drop('empty'));
+  return (doc: Doc): Verdict => {
+    // Nearly every row starts with a printable ASCII character: no regular expression call for it.
+    const c = doc.text.charCodeAt(0);
+    return (c > 32 && c < 127) || /\S/.test(doc.text) ? KEEP : drop('empty');
+  };
 }
 
 export interface MojibakeConfig {
@@ -41,7 +45,9 @@ export const MOJIBAKE_DEFAULTS: MojibakeConfig = {max_mojibake_ratio: 0.05};
 export function mojibake(config: MojibakeConfig = MOJIBAKE_DEFAULTS) {
   return (doc: Doc): Verdict => {
     // The profile counts the characters a mark starts with: U+FFFD or a UTF-8 lead byte read as Latin-1.
-    if (profileOf(doc).mojibakeStarts === 0) return KEEP;
+    // Every mark starts with such a character, and the rule's count of characters is the profile's nonSpace.
+    const {mojibakeStarts, nonSpace} = profileOf(doc);
+    if (mojibakeStarts / Math.max(1, nonSpace) < config.max_mojibake_ratio) return KEEP;
     const text = doc.text;
     let marks = 0;
     let chars = 0;

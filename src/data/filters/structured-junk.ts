@@ -1,3 +1,4 @@
+import {isSpace} from '../dedup/hash64.js';
 import {type Doc, drop, KEEP, type Verdict} from '../doc.js';
 import {pct} from './default-rules.js';
 import {profileOf} from './text-profile.js';
@@ -84,6 +85,14 @@ export function urlList(config: UrlListConfig = URL_LIST_DEFAULTS) {
     // Each URL or path has a slash (or backslash): a text with fewer than min_urls of them is kept.
     if (profileOf(doc).slashes < config.min_urls) return KEEP;
     const text = doc.text;
+    // Prose with a few slashes (and/or, 1/2, a link): its tokens that could be URLs are too few or too short.
+    const bound = urlBound(text);
+    if (
+      bound.tokens < config.min_urls ||
+      bound.chars === 0 ||
+      bound.tokenChars / bound.chars < config.max_url_ratio
+    )
+      return KEEP;
     let chars = 0;
     let urlChars = 0;
     let urls = 0;
@@ -101,6 +110,41 @@ export function urlList(config: UrlListConfig = URL_LIST_DEFAULTS) {
       ? drop('url_list', `${urls} URLs or paths, ${pct(ratio)} of the text`)
       : KEEP;
   };
+}
+
+/**
+ * An upper bound on urlList's URL tokens and their characters, and its exact character count, in
+ * one pass over the char codes: the tokens (between runs of `\s`, as urlList splits) that hold a
+ * slash, a backslash or `www.`, which every URL_OR_PATH match does.
+ */
+function urlBound(text: string): {tokens: number; tokenChars: number; chars: number} {
+  let tokens = 0;
+  let tokenChars = 0;
+  let chars = 0;
+  const len = text.length;
+  let i = 0;
+  while (i < len) {
+    while (i < len && isSpace(text.charCodeAt(i))) i++;
+    const start = i;
+    let marked = false;
+    for (; i < len; i++) {
+      const c = text.charCodeAt(i);
+      if (isSpace(c)) break;
+      if (c === 47 || c === 92) marked = true;
+      else if (c === 46 && i - start >= 3 && isW(text, i - 1) && isW(text, i - 2) && isW(text, i - 3))
+        marked = true;
+    }
+    chars += i - start;
+    if (marked) {
+      tokens++;
+      tokenChars += i - start;
+    }
+  }
+  return {tokens, tokenChars, chars};
+}
+
+function isW(text: string, i: number): boolean {
+  return (text.charCodeAt(i) | 32) === 119;
 }
 
 export interface MarkupSoupConfig {

@@ -55,4 +55,24 @@ describe('unchanged JSONL rows are copied, not re-serialized', () => {
       {id: 4, text: 'z!', label: null},
     ]);
   });
+
+  it("keeps the line out of sight of the row's users: keys, spread, JSON and strict equality see a plain row", async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dsk-raw-'));
+    const input = join(dir, 'in.jsonl');
+    writeFileSync(input, '{"id": "a", "text": "x", "label": "pos", "n": 2}\n');
+    const docs: Doc[] = [];
+    for await (const doc of readDocs({input})) docs.push(doc);
+    const plain = {id: 'a', text: 'x', label: 'pos', fields: {n: 2}};
+    expect(docs[0]).toStrictEqual(plain);
+    expect(Object.keys(docs[0]!)).toEqual(['id', 'text', 'fields', 'label']);
+    expect(Reflect.ownKeys(docs[0]!)).toEqual(Object.keys(docs[0]!));
+    expect(JSON.parse(JSON.stringify(docs[0]))).toEqual(plain);
+    // A copy is a new row: it has no input line, so it is serialized (same values, canonical spacing).
+    const output = join(dir, 'out.jsonl');
+    await writeDocs([{...docs[0]!}, docs[0]!], {output});
+    expect(readFileSync(output, 'utf8').split('\n').slice(0, 2)).toEqual([
+      '{"id":"a","text":"x","label":"pos","n":2}',
+      '{"id": "a", "text": "x", "label": "pos", "n": 2}',
+    ]);
+  });
 });

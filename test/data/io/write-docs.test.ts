@@ -107,4 +107,27 @@ describe('writeDocs', () => {
     // ~20 MB went through; the destination never held more than one flush chunk (256 KiB) at a time.
     expect(maxBuffered).toBeLessThanOrEqual(1 << 19);
   });
+
+  it('writes rows of any length in order, multi-byte characters whole, across buffer and flush edges', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'dsk-write-'));
+    const output = join(dir, 'out.jsonl');
+    // Rows of many sizes (one longer than the 512 KiB buffer) with 2-, 3- and 4-byte characters.
+    const texts = [
+      'short',
+      'é'.repeat(200_000), // longer than the buffer: written on its own
+      'x',
+      '€😀'.repeat(50_000), // 350 KB: a flush after it
+      ...Array.from({length: 1100}, () => 'a'.repeat(200)), // ~247 KB buffered, under the flush size…
+      'ß'.repeat(120_000), // …so this one does not fit after them: a flush first
+      ...Array.from({length: 3000}, (_, i) => `ü${'a'.repeat(i % 400)}€`),
+    ];
+    const docs = texts.map((text, i) => ({id: String(i), text, fields: {}}));
+    await writeDocs(docs, {output});
+    const rows = readFileSync(output, 'utf8')
+      .trimEnd()
+      .split('\n')
+      .map((l) => JSON.parse(l) as {id: string; text: string});
+    expect(rows.map((r) => r.text)).toEqual(texts);
+    expect(rows.map((r) => r.id)).toEqual(docs.map((d) => d.id));
+  });
 });
