@@ -8,6 +8,7 @@ import {
 } from '../backend/step-capture.js';
 import type {AdamW} from './adamw.js';
 import {clipFactor, globalNorm} from './clip.js';
+import type {StepContext} from './train-options.js';
 
 /**
  * Whether training steps may be captured and replayed as TensorFlow functions: on tfjs-node built
@@ -61,6 +62,8 @@ export class CapturedSteps<L> {
   private readonly entries = new Map<string, Entry<L>>();
   private readonly counts = {replayed: 0, eager: 0};
   private reason?: string;
+  private recording = false;
+  private tainted?: string;
 
   constructor(private readonly onFallback?: (reason: string) => void) {}
 
@@ -88,13 +91,30 @@ export class CapturedSteps<L> {
     entry.seen += 1;
     if (entry.failed || entry.seen === 1) return {...body(), replayed: false};
     let layout: L | undefined;
-    const {record, outputs} = recordStep(inputs, () => {
-      const out = body();
-      layout = out.layout;
-      return out.tensors;
-    });
+    this.recording = true;
+    this.tainted = undefined;
+    let recorded: ReturnType<typeof recordStep>;
+    try {
+      recorded = recordStep(inputs, () => {
+        const out = body();
+        layout = out.layout;
+        return out.tensors;
+      });
+    } finally {
+      this.recording = false;
+    }
+    const {record, outputs} = recorded;
+    if (this.tainted) record.violation ??= this.tainted;
     this.capture(entry, record, layout as L);
     return {tensors: outputs, layout: layout as L, replayed: false};
+  }
+
+  /**
+   * Marks the step being recorded as one that cannot be replayed: it depends on a JS value the
+   * record cannot see change (a branch on the step number).
+   */
+  taint(reason: string): void {
+    if (this.recording) this.tainted ??= reason;
   }
 
   /** Steps replayed and run op by op so far, and why. */
@@ -132,6 +152,27 @@ export class CapturedSteps<L> {
   }
 }
 
+/**
+ * `ctx` for a loss that may be recorded: reading `step` or `epoch` taints the recording, since a JS
+ * branch on them (a schedule, a poisoned step in a test) is invisible in the ops two steps run.
+ * `seed` is free: what it changes (dropout masks drawn in JS) reaches the ops as values, and
+ * `compareRecords` sees those change.
+ */
+function watched(steps: CapturedSteps<TrainStepLayout>, ctx: StepContext): StepContext {
+  return {
+    training: ctx.training,
+    seed: ctx.seed,
+    get step() {
+      steps.taint('the loss reads ctx.step');
+      return ctx.step;
+    },
+    get epoch() {
+      steps.taint('the loss reads ctx.epoch');
+      return ctx.epoch;
+    },
+  };
+}
+
 /** What a training step returns, and how a captured one lays it out. */
 export interface StepResult {
   loss: tf.Scalar;
@@ -153,8 +194,13 @@ export interface OneBatchStep {
   lr: number;
   /** Global-norm clip, 0 for none. */
   clip: number;
-  /** Loss, metrics and gradients of the batch (one tape). */
-  gradients: () => {loss: tf.Scalar; metrics: Record<string, tf.Scalar>; grads: Array<tf.Tensor | undefined>};
+  ctx: StepContext;
+  /** Loss, metrics and gradients of the batch (one tape), given the step context. */
+  gradients: (ctx: StepContext) => {
+    loss: tf.Scalar;
+    metrics: Record<string, tf.Scalar>;
+    grads: Array<tf.Tensor | undefined>;
+  };
 }
 
 /**
@@ -169,7 +215,7 @@ export function oneBatchStep(steps: CapturedSteps<TrainStepLayout>, s: OneBatchS
   const scalars = optimizer.nextStepInputs(s.lr);
   const out = steps.run([...s.batch, ...variables, ...scalars], () =>
     tf.tidy(() => {
-      const {loss, metrics, grads} = s.gradients();
+      const {loss, metrics, grads} = s.gradients(watched(steps, s.ctx));
       const present = grads.filter((g): g is tf.Tensor => g !== undefined);
       const norm = clip > 0 ? globalNorm(present) : undefined;
       optimizer.applyWithInputs(grads, scalars, norm ? clipFactor(norm, clip) : undefined);

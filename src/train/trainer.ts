@@ -237,7 +237,8 @@ class Trainer {
           optimizer: this.optimizer,
           lr,
           clip: this.o.clipNorm ?? 0,
-          gradients: () => this.gradients(batch, ctx),
+          ctx,
+          gradients: (watched) => this.gradients(batch, watched),
         });
         this.finishStep(step, lr, 1, batch.size, batch.tokens ?? batch.size, result);
       } finally {

@@ -151,9 +151,11 @@ describe('captured training steps', () => {
       const setup = classifier();
       const loss = setup.loss;
       // A JS number that changes every step, not passed as an input: cannot be captured.
+      let calls = 0;
       setup.loss = (batch, ctx) => {
         const out = loss(batch, ctx) as {loss: tf.Scalar};
-        return tf.mul(out.loss, tf.scalar(1 + ctx.step / 100)) as tf.Scalar;
+        calls += 1;
+        return tf.mul(out.loss, tf.scalar(1 + calls / 100)) as tf.Scalar;
       };
       return setup;
     };
@@ -163,6 +165,21 @@ describe('captured training steps', () => {
     expect(captured.warnings).toHaveLength(1);
     expect(captured.warnings[0]).toMatch(/^training steps run op by op: /);
     expect(maxDiff(eager.weights, captured.weights)).toBeLessThan(1e-6);
+  });
+
+  it('runs op by op when the loss reads the step number (a branch in JS the ops do not show)', async () => {
+    if (!capturing) return;
+    const setup = classifier();
+    const loss = setup.loss;
+    setup.loss = (batch, ctx) => {
+      const out = loss(batch, ctx) as {loss: tf.Scalar};
+      return ctx.step === 6 ? (tf.mul(out.loss, 2) as tf.Scalar) : out.loss;
+    };
+    const {result, losses} = await run(setup, 7);
+    setup.model.dispose();
+    expect(result.graphSteps).toEqual({replayed: 0, eager: 7, reason: 'the loss reads ctx.step'});
+    // Step 6's doubled loss happened.
+    expect(losses[5]! / losses[4]!).toBeGreaterThan(1.5);
   });
 
   it('runs op by op when the step reads a value back (a decision taken in JS)', async () => {
