@@ -10,7 +10,8 @@
 //   node scripts/native-backend.mjs --check  print JSON status; exit 0 if tfjs-node loads, else 1
 //
 // The addon is built with one addition of ours, scripts/native/graph_function.cc: registerGraphFunction,
-// which turns a GraphDef into a function of tfjs-node's eager context (src/backend/graph-function.ts).
+// which turns a GraphDef into a function of tfjs-node's eager context, removeGraphFunction and opDef
+// (src/backend/step-capture.ts captures training steps with them; `--check` says `graphFunctions`).
 // When the patched build fails the plain binding is built instead; the kit then trains op by op.
 //
 // Env: DSK_SKIP_NATIVE=1 skips; DSK_LIBTENSORFLOW=DIR uses DIR/{lib/,}libtensorflow*.so.2 + DIR/include;
@@ -36,7 +37,7 @@ const HEADER_DIRS = ['tensorflow/c/', 'tensorflow/core/platform/', 'tsl/platform
 const PROBE = `const tf = require('${TFJS_NODE}');
 const binding = tf.backend().binding;
 console.log(JSON.stringify({backend: tf.getBackend(), tfjsNode: tf.version['tfjs-node'],
-  tensorflow: binding.TF_Version, graphFunctions: typeof binding.registerGraphFunction === 'function' && typeof binding.opDef === 'function',
+  tensorflow: binding.TF_Version, graphFunctions: ['registerGraphFunction', 'removeGraphFunction', 'opDef'].every((f) => typeof binding[f] === 'function'),
   package: require.resolve('${TFJS_NODE}/package.json')}));`;
 const GRAPH_FUNCTION_CC = path.join(ROOT, 'scripts', 'native', 'graph_function.cc');
 
@@ -238,6 +239,7 @@ function patchGraphFunctions(stage) {
     binding,
     'static napi_value InitTFNodeJSBinding(',
     'napi_value RegisterGraphFunction(napi_env env, napi_callback_info info);\n' +
+      'napi_value RemoveGraphFunction(napi_env env, napi_callback_info info);\n' +
       'napi_value GetOpDef(napi_env env, napi_callback_info info);\n\nstatic napi_value InitTFNodeJSBinding(',
   );
   replaceOnce(
@@ -245,6 +247,7 @@ function patchGraphFunctions(stage) {
     '  napi_property_descriptor exports_properties[] = {\n',
     '  napi_property_descriptor exports_properties[] = {\n' +
       '      {"registerGraphFunction", nullptr, RegisterGraphFunction, nullptr, nullptr, nullptr, napi_default, nullptr},\n' +
+      '      {"removeGraphFunction", nullptr, RemoveGraphFunction, nullptr, nullptr, nullptr, napi_default, nullptr},\n' +
       '      {"opDef", nullptr, GetOpDef, nullptr, nullptr, nullptr, napi_default, nullptr},\n',
   );
 }

@@ -133,6 +133,29 @@ napi_value RegisterGraphFunction(napi_env env, napi_callback_info info) {
   return undefined;
 }
 
+// removeGraphFunction(name): removes a function registerGraphFunction added (and its cached kernels).
+napi_value RemoveGraphFunction(napi_env env, napi_callback_info info) {
+  size_t argc = 1;
+  napi_value args[1];
+  std::string name;
+  void *instance = nullptr;
+  if (napi_get_cb_info(env, info, &argc, args, nullptr, nullptr) != napi_ok || argc < 1 ||
+      !GetString(env, args[0], &name) || napi_get_instance_data(env, &instance) != napi_ok ||
+      instance == nullptr) {
+    napi_throw_error(env, nullptr, "removeGraphFunction: expected a function name");
+    return nullptr;
+  }
+  TF_Status *status = TF_NewStatus();
+  TFE_ContextRemoveFunction(static_cast<TFJSBackend *>(instance)->context(), name.c_str(), status);
+  const bool ok = TF_GetCode(status) == TF_OK;
+  if (!ok) napi_throw_error(env, nullptr, (std::string("removeGraphFunction: ") + TF_Message(status)).c_str());
+  TF_DeleteStatus(status);
+  if (!ok) return nullptr;
+  napi_value undefined;
+  napi_get_undefined(env, &undefined);
+  return undefined;
+}
+
 // opDef(name): the registered OpDef of op `name`, serialized, so the recorder can fill in the type
 // attributes eager execution infers from the inputs and a GraphDef must state.
 napi_value GetOpDef(napi_env env, napi_callback_info info) {

@@ -41,6 +41,7 @@ interface Binding {
   deleteTensor(id: number): void;
   tensorDataSync(id: number): unknown;
   opDef?(name: string): Uint8Array;
+  removeGraphFunction?(name: string): void;
   registerGraphFunction?(
     name: string,
     graphDef: Uint8Array,
@@ -99,7 +100,11 @@ export interface StepRecord {
 function nodeBackend(): NodeBackend | undefined {
   if (tf.getBackend() !== 'tensorflow') return undefined;
   const backend = tf.backend() as unknown as NodeBackend;
-  return typeof backend.binding.registerGraphFunction === 'function' ? backend : undefined;
+  const b = backend.binding;
+  const built = [b.registerGraphFunction, b.removeGraphFunction, b.opDef].every(
+    (f) => typeof f === 'function',
+  );
+  return built ? backend : undefined;
 }
 
 /** Whether steps can be captured here: tfjs-node, built with registerGraphFunction. */
@@ -365,15 +370,38 @@ export class GraphStep {
 
   private usedInputs: boolean[] = [];
 
-  /** Runs the step on `inputs` (the same kinds, shapes and order as recorded); returns its outputs. */
+  /** Removes the function from TensorFlow's context; `call` fails afterwards. */
+  dispose(): void {
+    this.backend.binding.removeGraphFunction!(this.name);
+  }
+
+  /**
+   * Runs the step on `inputs` (the same kinds, shapes and order as recorded); returns its outputs.
+   * Throws a StaleCaptureError, having run nothing, when a tensor the step captured is gone.
+   */
   call(inputs: readonly tf.Tensor[]): tf.Tensor[] {
     const ids = this.backend.getInputTensorIds(inputs.filter((_, i) => this.usedInputs[i]));
-    const meta = this.backend.binding.executeOp(this.name, [], [...ids, ...this.captures], this.numOutputs);
+    let meta: TensorMeta[];
+    try {
+      meta = this.backend.binding.executeOp(this.name, [], [...ids, ...this.captures], this.numOutputs);
+    } catch (error) {
+      // The binding looks every input id up before it runs anything.
+      if (/Tensor ID not referenced/.test((error as Error).message)) throw new StaleCaptureError();
+      throw error;
+    }
     return meta.map((m) => this.backend.createOutputTensor(m));
   }
 }
 
 let functions = 0;
+
+/** A captured tensor (a frozen weight, a kept constant) was disposed or reassigned since the capture. */
+export class StaleCaptureError extends Error {
+  constructor() {
+    super('a tensor the captured step reads was disposed or reassigned outside the step');
+    this.name = 'StaleCaptureError';
+  }
+}
 
 const opInputCache = new Map<string, OpInputArg[]>();
 

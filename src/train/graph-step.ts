@@ -4,6 +4,7 @@ import {
   compareRecords,
   GraphStep,
   recordStep,
+  StaleCaptureError,
   type StepRecord,
 } from '../backend/step-capture.js';
 import type {AdamW} from './adamw.js';
@@ -82,8 +83,16 @@ export class CapturedSteps<L> {
       this.entries.set(key, entry);
     }
     if (entry.graph && entry.layout !== undefined) {
-      this.counts.replayed += 1;
-      return {tensors: entry.graph.call(inputs), layout: entry.layout, replayed: true};
+      try {
+        const tensors = entry.graph.call(inputs);
+        this.counts.replayed += 1;
+        return {tensors, layout: entry.layout, replayed: true};
+      } catch (error) {
+        if (!(error instanceof StaleCaptureError)) throw error;
+        entry.graph.dispose();
+        entry.graph = undefined;
+        this.fail(entry, error.message);
+      }
     }
     this.counts.eager += 1;
     // The first step makes what later ones reuse — tensors tfjs writes to TensorFlow on first use,
@@ -115,6 +124,12 @@ export class CapturedSteps<L> {
    */
   taint(reason: string): void {
     if (this.recording) this.tainted ??= reason;
+  }
+
+  /** Removes the captured functions from TensorFlow's context. */
+  dispose(): void {
+    for (const entry of this.entries.values()) entry.graph?.dispose();
+    this.entries.clear();
   }
 
   /** Steps replayed and run op by op so far, and why. */

@@ -153,6 +153,7 @@ class Trainer {
       this.pending = [];
       tf.dispose(this.best ?? []);
       this.optimizer.dispose();
+      this.captured?.dispose();
       this.tensorboard?.close();
     }
   }

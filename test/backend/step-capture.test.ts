@@ -3,7 +3,13 @@ import {beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {F32, nativeOps} from '../../src/backend/native-ops.js';
 import {NativeVariable} from '../../src/backend/native-variable.js';
-import {canCaptureSteps, compareRecords, GraphStep, recordStep} from '../../src/backend/step-capture.js';
+import {
+  canCaptureSteps,
+  compareRecords,
+  GraphStep,
+  recordStep,
+  StaleCaptureError,
+} from '../../src/backend/step-capture.js';
 
 // The recorder and the GraphDef it writes, on ops whose attributes cover each encoding: a list
 // input (ConcatV2's N), negative ints (axes), a float (LeakyRelu's alpha), bools, a shape, a type
@@ -78,5 +84,20 @@ describe('step capture', () => {
     });
     expect(() => GraphStep.fromRecord(kept.record)).toThrow(/keeps 1 tensor/);
     tf.dispose([x, cache!, ...read.outputs, ...first.outputs, ...second.outputs, ...kept.outputs]);
+  });
+
+  it('refuses a replay whose captured tensor is gone, having run nothing', () => {
+    if (!canCaptureSteps()) return;
+    const x = tf.tensor1d([1, 2, 3]);
+    const c = tf.tensor1d([4, 5, 6]);
+    tf.dispose(tf.add(c, 0)); // c reaches TensorFlow before the step: a capture, not a Const
+    const {record, outputs} = recordStep([x], () => [tf.mul(x, c)]);
+    const graph = GraphStep.fromRecord(record);
+    const out = graph.call([x]);
+    expect(Array.from(out[0]!.dataSync())).toEqual([4, 10, 18]);
+    c.dispose();
+    expect(() => graph.call([x])).toThrow(StaleCaptureError);
+    graph.dispose();
+    tf.dispose([x, ...outputs, ...out]);
   });
 });
