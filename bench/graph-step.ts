@@ -1,12 +1,13 @@
 // npx tsx bench/graph-step.ts [--config dense-lm] [--rounds 4] [--steps 5]: one training step of
 // bench:train's model (forward, backward, clip 1.0, AdamW) run eagerly op by op, and the same step
-// captured once and replayed as one TensorFlow function (src/backend/step-capture.ts), alternated in
+// captured once and replayed as one TensorFlow function (src/backend/step-record.ts, step-function.ts), alternated in
 // rounds in one process; medians of wall and CPU ms per step, loss read back after every step.
 import {readFile} from 'node:fs/promises';
 import {loadavg} from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import {initBackend} from '../src/backend/backend.js';
-import {GraphStep, recordStep} from '../src/backend/step-capture.js';
+import {StepFunction} from '../src/backend/step-function.js';
+import {recordStep} from '../src/backend/step-record.js';
 import {
   buildCausalLM,
   CAUSAL_LM_PRESETS,
@@ -68,7 +69,7 @@ const t0 = performance.now();
 const {record, outputs} = recordStep([ids, batch.targets, ...variables, ...scalars0], body(scalars0));
 tf.dispose([...scalars0, ...outputs]);
 const t1 = performance.now();
-const graph = GraphStep.fromRecord(record);
+const graph = StepFunction.fromRecord(record);
 const t2 = performance.now();
 process.stderr.write(
   `recorded ${record.ops.length} ops in ${(t1 - t0).toFixed(0)} ms, registered in ${(t2 - t1).toFixed(0)} ms\n`,

@@ -11,7 +11,7 @@
 //
 // The addon is built with one addition of ours, scripts/native/graph_function.cc: registerGraphFunction,
 // which turns a GraphDef into a function of tfjs-node's eager context, removeGraphFunction and opDef
-// (src/backend/step-capture.ts captures training steps with them; `--check` says `graphFunctions`).
+// (src/backend/step-record.ts captures training steps with them; `--check` says `graphFunctions`).
 // When the patched build fails the plain binding is built instead; the kit then trains op by op.
 //
 // Env: DSK_SKIP_NATIVE=1 skips; DSK_LIBTENSORFLOW=DIR uses DIR/{lib/,}libtensorflow*.so.2 + DIR/include;

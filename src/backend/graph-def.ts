@@ -1,6 +1,6 @@
 /**
  * TensorFlow's GraphDef in protobuf wire format, for the few node shapes a recorded training step
- * needs (src/backend/step-capture.ts): ops with plain attributes, Placeholders and Consts. Field
+ * needs (src/backend/step-record.ts): ops with plain attributes, Placeholders and Consts. Field
  * numbers from tensorflow/core/framework/{graph,node_def,attr_value,tensor,tensor_shape}.proto.
  */
 
@@ -39,7 +39,8 @@ export function encodeGraphDef(nodes: readonly GraphNode[]): Uint8Array {
   return graph.finish();
 }
 
-// TF_GRAPH_DEF_VERSION of TensorFlow 2.21 is higher; any producer the library accepts works here.
+// A producer version TensorFlow 2.21 accepts (its TF_GRAPH_DEF_VERSION is higher): no op in a
+// recorded step is deprecated or upgraded between the two.
 const PRODUCER = 1000;
 
 function encodeNode(node: GraphNode): Writer {
@@ -117,7 +118,6 @@ class Writer {
 
   /** A varint; negative numbers as 64-bit two's complement (10 bytes), as protobuf's int64. */
   rawVarint(value: number): this {
-    let v = value < 0 ? BigInt.asUintN(64, BigInt(value)) : BigInt(value);
     if (value >= 0 && value < 2 ** 31) {
       let n = value;
       while (n >= 0x80) {
@@ -127,6 +127,7 @@ class Writer {
       this.scratch.push(n);
       return this;
     }
+    let v = BigInt.asUintN(64, BigInt(value));
     while (v >= 0x80n) {
       this.scratch.push(Number(v & 0x7fn) | 0x80);
       v >>= 7n;

@@ -1,12 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
-import {
-  canCaptureSteps,
-  compareRecords,
-  GraphStep,
-  recordStep,
-  StaleCaptureError,
-  type StepRecord,
-} from '../backend/step-capture.js';
+import {StaleCaptureError, StepFunction} from '../backend/step-function.js';
+import {canCaptureSteps, compareRecords, recordStep, type StepRecord} from '../backend/step-record.js';
 import type {AdamW} from './adamw.js';
 import {clipFactor, globalNorm} from './clip.js';
 import type {StepContext} from './train-options.js';
@@ -39,7 +33,7 @@ interface Entry<L> {
   /** Steps run with this signature: the first is not recorded (see `run`). */
   seen: number;
   records: StepRecord[];
-  graph?: GraphStep;
+  graph?: StepFunction;
   layout?: L;
   failed?: string;
 }
@@ -145,7 +139,7 @@ export class CapturedSteps<L> {
       why = compareRecords(previous, record);
       if (!why) {
         try {
-          entry.graph = GraphStep.fromRecord(record);
+          entry.graph = StepFunction.fromRecord(record);
           entry.layout = layout;
           entry.records = [];
           return;

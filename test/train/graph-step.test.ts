@@ -145,6 +145,24 @@ describe('captured training steps', () => {
     });
   }
 
+  it('replays a step where a parameter gets no gradient (it comes out as it went in)', async () => {
+    if (!capturing) return;
+    const {model, loss} = toy();
+    const unused = tf.variable(tf.ones([3]), true, 'graph_step_unused');
+    const trainable = trainableFromLayersModel(model);
+    const result = await train({
+      model: {...trainable, trainable: [...trainable.trainable, {name: 'unused', variable: unused}]},
+      loss,
+      data: pointSource(POINTS, 16),
+      steps: 5,
+      lr: 0.01,
+    });
+    expect(result.graphSteps).toEqual({replayed: 2, eager: 3});
+    expect(Array.from(unused.dataSync())).toEqual([1, 1, 1]);
+    unused.dispose();
+    model.dispose();
+  });
+
   it('runs op by op, with the reason, when a value written from JS changes between steps', async () => {
     if (!capturing) return;
     const make = (): Setup => {

@@ -3,13 +3,8 @@ import {beforeAll, describe, expect, it} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
 import {F32, nativeOps} from '../../src/backend/native-ops.js';
 import {NativeVariable} from '../../src/backend/native-variable.js';
-import {
-  canCaptureSteps,
-  compareRecords,
-  GraphStep,
-  recordStep,
-  StaleCaptureError,
-} from '../../src/backend/step-capture.js';
+import {StaleCaptureError, StepFunction} from '../../src/backend/step-function.js';
+import {canCaptureSteps, compareRecords, recordStep} from '../../src/backend/step-record.js';
 
 // The recorder and the GraphDef it writes, on ops whose attributes cover each encoding: a list
 // input (ConcatV2's N), negative ints (axes), a float (LeakyRelu's alpha), bools, a shape, a type
@@ -47,7 +42,7 @@ describe('step capture', () => {
     const b = recordStep([x], () => step(x, v));
     expect(a.record.violation).toBeUndefined();
     expect(compareRecords(a.record, b.record)).toBeUndefined();
-    const graph = GraphStep.fromRecord(b.record);
+    const graph = StepFunction.fromRecord(b.record);
     const eagerOut = step(x, v);
     const replayOut = graph.call([x]);
     const eager = eagerOut.map((t) => Array.from(t.dataSync()));
@@ -82,7 +77,7 @@ describe('step capture', () => {
       cache = tf.keep(tf.neg(x));
       return [tf.add(x, 1)];
     });
-    expect(() => GraphStep.fromRecord(kept.record)).toThrow(/keeps 1 tensor/);
+    expect(() => StepFunction.fromRecord(kept.record)).toThrow(/keeps 1 tensor/);
     tf.dispose([x, cache!, ...read.outputs, ...first.outputs, ...second.outputs, ...kept.outputs]);
   });
 
@@ -92,7 +87,7 @@ describe('step capture', () => {
     const c = tf.tensor1d([4, 5, 6]);
     tf.dispose(tf.add(c, 0)); // c reaches TensorFlow before the step: a capture, not a Const
     const {record, outputs} = recordStep([x], () => [tf.mul(x, c)]);
-    const graph = GraphStep.fromRecord(record);
+    const graph = StepFunction.fromRecord(record);
     const out = graph.call([x]);
     expect(Array.from(out[0]!.dataSync())).toEqual([4, 10, 18]);
     c.dispose();
