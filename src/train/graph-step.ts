@@ -73,8 +73,8 @@ export class CapturedSteps<L> {
     let entry = this.entries.get(key);
     if (!entry) {
       entry = {seen: 0, records: []};
-      if (this.entries.size >= MAX_SIGNATURES) entry.failed = `more than ${MAX_SIGNATURES} input shapes`;
       this.entries.set(key, entry);
+      if (this.entries.size > MAX_SIGNATURES) this.fail(entry, `more than ${MAX_SIGNATURES} input shapes`);
     }
     if (entry.graph && entry.layout !== undefined) {
       try {
@@ -153,10 +153,12 @@ export class CapturedSteps<L> {
       this.fail(entry, why ?? 'no two steps agreed');
   }
 
+  /** Leaves `entry` op by op; the run's first reason is reported (once). */
   private fail(entry: Entry<L>, reason: string): void {
     entry.failed = reason;
     entry.records = [];
-    this.reason ??= reason;
+    if (this.reason !== undefined) return;
+    this.reason = reason;
     this.onFallback?.(reason);
   }
 }
