@@ -22,6 +22,7 @@ import {
   DEFAULT_CAUSAL_LM_CONFIG,
 } from '../src/models/causal-lm/causal-lm.js';
 import {lmBatchSource} from '../src/models/causal-lm/lm-data.js';
+import type {GraphStepReport} from '../src/train/graph-step.js';
 import {modelLosses, sparseCrossEntropy} from '../src/train/losses.js';
 import {trainableFromLayersModel} from '../src/train/trainable.js';
 import {train} from '../src/train/trainer.js';
@@ -107,10 +108,19 @@ async function measure(name: ConfigName): Promise<Row> {
     vs_pytorch: tokensPerS / expected.pytorchEager,
     ...inference,
     final_loss: result.finalLoss,
+    // Whether the steps ran as one captured TensorFlow function each (DSK_GRAPH_STEP=0: op by op).
+    graph_step: graphStepCell(result.graphSteps),
     peak_rss_mb: peakRssMb(),
     // 1-minute load average at the end: above the core count, the wall-clock figures are inflated.
     load_avg: loadavg()[0]!,
   };
+}
+
+/** `replayed` when the timed steps were captured TensorFlow functions, else `eager` and why. */
+function graphStepCell(report: GraphStepReport | undefined): string {
+  if (!report) return process.env.DSK_GRAPH_STEP === '0' ? 'eager (DSK_GRAPH_STEP=0)' : 'eager (unavailable)';
+  if (report.replayed >= STEPS) return 'replayed';
+  return `eager (${report.reason ?? `${report.replayed} of ${WARMUP + STEPS} replayed`})`;
 }
 
 /** Median ms of `fn` over INFER_STEPS calls after WARMUP untimed ones. */

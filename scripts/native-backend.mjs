@@ -9,6 +9,11 @@
 //   node scripts/native-backend.mjs          set up tfjs-node if it does not load yet (always exits 0)
 //   node scripts/native-backend.mjs --check  print JSON status; exit 0 if tfjs-node loads, else 1
 //
+// The addon is built with one addition of ours, scripts/native/graph_function.cc: registerGraphFunction,
+// which turns a GraphDef into a function of tfjs-node's eager context, removeGraphFunction and opDef
+// (src/backend/step-record.ts captures training steps with them; `--check` says `graphFunctions`).
+// When the patched build fails the plain binding is built instead; the kit then trains op by op.
+//
 // Env: DSK_SKIP_NATIVE=1 skips; DSK_LIBTENSORFLOW=DIR uses DIR/{lib/,}libtensorflow*.so.2 + DIR/include;
 // the wheel's library is cached in ${XDG_CACHE_HOME:-~/.cache}/deepseek-kit/libtensorflow-<version>.
 import {spawnSync} from 'node:child_process';
@@ -30,8 +35,11 @@ const C_API_H = 'tensorflow/c/c_api.h';
 const HEADER_DIRS = ['tensorflow/c/', 'tensorflow/core/platform/', 'tsl/platform/', 'xla/tsl/c/'];
 // Runs in a child so a crashing or half-built addon cannot take this process down.
 const PROBE = `const tf = require('${TFJS_NODE}');
+const binding = tf.backend().binding;
 console.log(JSON.stringify({backend: tf.getBackend(), tfjsNode: tf.version['tfjs-node'],
-  tensorflow: tf.backend().binding.TF_Version, package: require.resolve('${TFJS_NODE}/package.json')}));`;
+  tensorflow: binding.TF_Version, graphFunctions: ['registerGraphFunction', 'removeGraphFunction', 'opDef'].every((f) => typeof binding[f] === 'function'),
+  package: require.resolve('${TFJS_NODE}/package.json')}));`;
+const GRAPH_FUNCTION_CC = path.join(ROOT, 'scripts', 'native', 'graph_function.cc');
 
 // What tfjs-node requires at load time besides @tensorflow/tfjs-core (traced with a Module._resolveFilename
 // hook). npm drops tfjs-node's own copies with the failed optional dependency, so the kit must depend on them.
@@ -203,6 +211,73 @@ function nodeGypPath() {
   return found;
 }
 
+/** A source edit that must match exactly once, so a changed tfjs-node fails loudly instead of half-patched. */
+function replaceOnce(file, from, to) {
+  const text = fs.readFileSync(file, 'utf8');
+  if (text.split(from).length !== 2) throw new Error(`${path.basename(file)} changed: cannot patch it`);
+  fs.writeFileSync(file, text.replace(from, to));
+}
+
+/** Adds registerGraphFunction (scripts/native/graph_function.cc) to the binding's sources and exports. */
+function patchGraphFunctions(stage) {
+  restorePackageSources(stage);
+  for (const f of BINDING_SOURCES) fs.copyFileSync(path.join(stage, f), path.join(stage, `${f}.orig`));
+  fs.copyFileSync(GRAPH_FUNCTION_CC, path.join(stage, 'binding', 'graph_function.cc'));
+  replaceOnce(
+    path.join(stage, 'binding.gyp'),
+    "'binding/tfjs_binding.cc'",
+    "'binding/tfjs_binding.cc', 'binding/graph_function.cc'",
+  );
+  // The function needs the binding's eager context, a private member: one accessor.
+  replaceOnce(
+    path.join(stage, 'binding', 'tfjs_backend.h'),
+    ' public:\n  bool is_gpu_device;',
+    ' public:\n  TFE_Context *context() const { return tfe_context_; }\n  bool is_gpu_device;',
+  );
+  const binding = path.join(stage, 'binding', 'tfjs_binding.cc');
+  replaceOnce(
+    binding,
+    'static napi_value InitTFNodeJSBinding(',
+    'napi_value RegisterGraphFunction(napi_env env, napi_callback_info info);\n' +
+      'napi_value RemoveGraphFunction(napi_env env, napi_callback_info info);\n' +
+      'napi_value GetOpDef(napi_env env, napi_callback_info info);\n\nstatic napi_value InitTFNodeJSBinding(',
+  );
+  replaceOnce(
+    binding,
+    '  napi_property_descriptor exports_properties[] = {\n',
+    '  napi_property_descriptor exports_properties[] = {\n' +
+      '      {"registerGraphFunction", nullptr, RegisterGraphFunction, nullptr, nullptr, nullptr, napi_default, nullptr},\n' +
+      '      {"removeGraphFunction", nullptr, RemoveGraphFunction, nullptr, nullptr, nullptr, napi_default, nullptr},\n' +
+      '      {"opDef", nullptr, GetOpDef, nullptr, nullptr, nullptr, napi_default, nullptr},\n',
+  );
+}
+
+/** The binding sources patchGraphFunctions edits; it keeps the package's own as <file>.orig. */
+const BINDING_SOURCES = ['binding.gyp', 'binding/tfjs_backend.h', 'binding/tfjs_binding.cc'];
+
+/** Puts back the package's sources where an earlier patched build (a reused node_modules copy) left .orig files. */
+function restorePackageSources(stage) {
+  for (const f of BINDING_SOURCES) {
+    const orig = path.join(stage, `${f}.orig`);
+    if (fs.existsSync(orig)) fs.renameSync(orig, path.join(stage, f));
+  }
+  fs.rmSync(path.join(stage, 'binding', 'graph_function.cc'), {force: true});
+}
+
+/** Builds the addon with registerGraphFunction; if that fails, the plain binding. */
+function buildPatchedAddon(stage) {
+  try {
+    patchGraphFunctions(stage);
+    buildAddon(stage);
+  } catch (err) {
+    log(
+      `building with registerGraphFunction failed, building the plain binding: ${err.message.split('\n')[0]}`,
+    );
+    restorePackageSources(stage);
+    buildAddon(stage);
+  }
+}
+
 /** Compiles binding/*.cc into the path @mapbox/node-pre-gyp will look for at require time. */
 function buildAddon(stage) {
   // tfjs-node finds its addon with node-pre-gyp's find() on its package.json ('binary' field), so ask it.
@@ -247,7 +322,7 @@ function setUp() {
   try {
     unpackTfjsNode(stage, dest);
     linkDeps(stage, tf);
-    buildAddon(stage);
+    buildPatchedAddon(stage);
     fs.chmodSync(stage, 0o755); // mkdtemp made it owner-only
     if (fs.existsSync(dest)) fs.renameSync(dest, old);
     fs.renameSync(stage, dest);
@@ -270,17 +345,20 @@ function main() {
     return 0;
   }
   const before = probe();
-  if (before.loaded) {
+  if (before.loaded && before.graphFunctions) {
     log(`${TFJS_NODE} ${before.tfjsNode} already loads (TensorFlow ${before.tensorflow})`);
     return 0;
   }
-  log(`${TFJS_NODE} does not load (${before.error}); setting it up`);
+  if (before.loaded)
+    log(`${TFJS_NODE} ${before.tfjsNode} loads without registerGraphFunction; rebuilding it`);
+  else log(`${TFJS_NODE} does not load (${before.error}); setting it up`);
   const started = Date.now();
   setUp();
   const after = probe();
   if (!after.loaded) throw new Error(`${TFJS_NODE} still does not load: ${after.error}`);
   const seconds = ((Date.now() - started) / 1000).toFixed(1);
   log(`${TFJS_NODE} ${after.tfjsNode} loads with TensorFlow ${after.tensorflow} (${seconds} s)`);
+  if (!after.graphFunctions) log('training steps run op by op: the binding lacks registerGraphFunction');
   return 0;
 }
 

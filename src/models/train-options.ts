@@ -1,3 +1,4 @@
+import type {GraphStepReport} from '../train/graph-step.js';
 import type {TrainOptions} from '../train/train-options.js';
 import type {EpochEvent, EvalEvent, StepEvent, TrainResult} from '../train/trainer.js';
 
@@ -70,6 +71,8 @@ export interface TrainRunReport {
   val_examples: number;
   tokens_per_s: number;
   resumed_from?: number;
+  /** On tfjs-node: steps replayed as one captured TensorFlow function, steps run op by op, and why. */
+  graph_steps?: GraphStepReport;
 }
 
 /**
@@ -96,6 +99,7 @@ export function trainRunReport(
     val_examples: counts.valExamples,
     tokens_per_s: result.tokensPerSecond,
     resumed_from: result.resumedFrom,
+    graph_steps: result.graphSteps,
   };
 }
 

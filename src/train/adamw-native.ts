@@ -43,23 +43,41 @@ export class NativeAdamW implements AdamWUpdate {
   }
 
   apply(grads: ReadonlyArray<tf.Tensor | undefined>, lr: number, t: number, gradScale?: tf.Scalar): void {
-    const {beta1, beta2, epsilon, weightDecay, decayMask} = this.hyper;
+    tf.tidy(() => this.applyScalars(grads, this.stepScalars(lr, t), gradScale));
+  }
+
+  /**
+   * The values step `t` at learning rate `lr` feeds the update, as tensors: what changes from step
+   * to step, so a captured step (src/train/graph-step.ts) takes them as inputs.
+   */
+  stepScalars(lr: number, t: number): tf.Scalar[] {
+    const {beta1, beta2, epsilon, weightDecay} = this.hyper;
+    const values = [beta1 ** t, beta2 ** t, lr, epsilon * Math.sqrt(1 - beta2 ** t), lr * weightDecay];
+    return values.map((v) => tf.scalar(v));
+  }
+
+  /** The update with `stepScalars`' values; `p.assign`s each parameter its new value. */
+  applyScalars(
+    grads: ReadonlyArray<tf.Tensor | undefined>,
+    scalars: readonly tf.Scalar[],
+    gradScale?: tf.Scalar,
+  ): void {
+    const {decayMask} = this.hyper;
     const {ops} = this;
+    const [beta1t, beta2t, lr, epsilon, decay] = scalars as [
+      tf.Scalar,
+      tf.Scalar,
+      tf.Scalar,
+      tf.Scalar,
+      tf.Scalar,
+    ];
+    const adam = [beta1t, beta2t, lr, this.constants.beta1, this.constants.beta2, epsilon];
     tf.tidy(() => {
-      const adam = [
-        tf.scalar(beta1 ** t),
-        tf.scalar(beta2 ** t),
-        tf.scalar(lr),
-        this.constants.beta1,
-        this.constants.beta2,
-        tf.scalar(epsilon * Math.sqrt(1 - beta2 ** t)),
-      ];
-      const decay = tf.scalar(lr * weightDecay);
+      this.sync();
       for (const [i, p] of this.params.entries()) {
         const g = grads[i];
         if (!g) continue;
         const handle = this.p[i]!.handle;
-        if (p.dataId !== this.written[i]) this.p[i]!.assign(p);
         if (decayMask[i]) {
           ops.run('ResourceApplyGradientDescent', {T: F32, use_locking: false}, [handle, decay, p], 0);
         }
@@ -67,9 +85,21 @@ export class NativeAdamW implements AdamWUpdate {
         const moments = [this.m[i]!.handle, this.v[i]!.handle];
         ops.run('ResourceApplyAdam', ADAM_ATTRS, [handle, ...moments, ...adam, scaled], 0);
         p.assign(this.p[i]!.read());
-        this.written[i] = p.dataId;
       }
+      this.markWritten();
     });
+  }
+
+  /** Copies into the TensorFlow variables the tfjs variables assigned from outside since the last update. */
+  sync(): void {
+    for (const [i, p] of this.params.entries()) {
+      if (p.dataId !== this.written[i]) this.p[i]!.assign(p);
+    }
+  }
+
+  /** Notes the tfjs variables' current values as the TensorFlow variables' own (after an update). */
+  markWritten(): void {
+    for (const [i, p] of this.params.entries()) this.written[i] = p.dataId;
   }
 
   moments(): AdamWMoments {

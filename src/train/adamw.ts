@@ -112,6 +112,46 @@ export class AdamW {
     this.update.apply(grads, lr, this.step, gradScale);
   }
 
+  /**
+   * For a step captured as a TensorFlow function (graph-step.ts): the native update, whose per-step
+   * values are tensors, or undefined for the composed update.
+   */
+  get captureable(): NativeAdamW | undefined {
+    return this.update instanceof NativeAdamW ? this.update : undefined;
+  }
+
+  /** The next step's update values as tensors (a captured step's inputs); native update only. */
+  nextStepInputs(lr: number): tf.Scalar[] {
+    return this.native().stepScalars(lr, this.step + 1);
+  }
+
+  /** `apply` with `nextStepInputs`' tensors in place of `lr` and the step: the form a step is captured in. */
+  applyWithInputs(
+    grads: ReadonlyArray<tf.Tensor | undefined>,
+    inputs: readonly tf.Scalar[],
+    gradScale?: tf.Scalar,
+  ): void {
+    this.step += 1;
+    this.native().applyScalars(grads, inputs, gradScale);
+  }
+
+  /** Before a replayed step: parameters assigned from outside reach the update's own variables. */
+  beforeReplay(): void {
+    this.native().sync();
+  }
+
+  /** After a replayed step, once each parameter holds its new value: counts the step. */
+  afterReplay(): void {
+    this.step += 1;
+    this.native().markWritten();
+  }
+
+  private native(): NativeAdamW {
+    const native = this.captureable;
+    if (!native) throw new Error('AdamW: the composed update cannot run in a captured step');
+    return native;
+  }
+
   /** The moments and step, as tensors the caller may read (they stay owned by the optimizer). */
   getState(): AdamWState {
     const {m, v} = this.update.moments();

@@ -1,7 +1,8 @@
 /**
  * The training engine: the AdamW trainer with its schedule, clipping, gradient accumulation, checkpoints
  * and resume, early stopping, metrics.jsonl and TensorBoard logging, per-step hooks, batch sources, losses
- * (distillation included), the seeded-random helper and the MoE routing monitor. It trains any set of
+ * (distillation included), the seeded-random helper and the MoE routing monitor. On tfjs-node a
+ * one-batch step runs as one captured TensorFlow function (graph-step.ts). It trains any set of
  * variables with any loss; it knows nothing of model kinds or run folders.
  */
 export {AdamW, type AdamWOptions, type AdamWState} from './adamw.js';
@@ -24,6 +25,7 @@ export {clipByGlobalNorm, globalNorm} from './clip.js';
 export * from './distill-loss.js';
 export {TrainingDivergedError} from './diverged-error.js';
 export type {EarlyStoppingOptions} from './early-stopping.js';
+export {type GraphStepReport, graphStepsEnabled} from './graph-step.js';
 export {
   accuracy,
   balancedClassWeights,

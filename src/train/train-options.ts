@@ -3,6 +3,7 @@ import {ConfigError, ModelError} from '../errors.js';
 import type {AdamWOptions} from './adamw.js';
 import type {Batch, BatchSource} from './batch-source.js';
 import type {EarlyStoppingOptions} from './early-stopping.js';
+import type {GraphStepReport} from './graph-step.js';
 import type {LrSchedule} from './schedule.js';
 import type {TrainableModel} from './trainable.js';
 
@@ -136,6 +137,11 @@ export interface TrainResult {
   seconds: number;
   lastCheckpoint?: string;
   resumedFrom?: number;
+  /**
+   * On tfjs-node with step capture (DSK_GRAPH_STEP unset or not 0): steps replayed as one TensorFlow
+   * function, steps run op by op, and why.
+   */
+  graphSteps?: GraphStepReport;
 }
 
 function positiveInt(value: number | undefined, name: string): void {

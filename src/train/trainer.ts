@@ -19,6 +19,13 @@ import {clipFactor, globalNorm} from './clip.js';
 import {TrainingDivergedError} from './diverged-error.js';
 import {type EarlyStoppingState, updateEarlyStopping} from './early-stopping.js';
 import {evaluateBatches} from './evaluate-batches.js';
+import {
+  CapturedSteps,
+  graphStepsEnabled,
+  oneBatchStep,
+  type StepResult,
+  type TrainStepLayout,
+} from './graph-step.js';
 import {MetricsLog, type MetricsRecord} from './metrics-log.js';
 import type {NamedVariable} from './named-variable.js';
 import {type LrSchedule, learningRateAt} from './schedule.js';
@@ -90,6 +97,8 @@ class Trainer {
   private lastCheckpointStep = -1;
   private log?: MetricsLog;
   private tensorboard?: EventFileWriter;
+  /** One-batch steps replayed as TensorFlow functions (graph-step.ts), where they can be. */
+  private readonly captured?: CapturedSteps<TrainStepLayout>;
 
   constructor(private readonly o: TrainOptions) {
     checkTrainOptions(o);
@@ -102,6 +111,11 @@ class Trainer {
     this.totalSteps = o.steps ?? (o.epochs ?? 1) * this.stepsPerEpoch;
     this.schedule = {lr: o.lr ?? 1e-3, totalSteps: this.totalSteps, ...o.schedule};
     this.optimizer = new AdamW(this.params, o.optimizer);
+    // A beforeUpdate hook acts between the gradients and the update, inside what would be captured.
+    const hooksBetween = (o.hooks ?? []).some((h) => h.beforeUpdate);
+    if (graphStepsEnabled() && this.optimizer.captureable && !hooksBetween) {
+      this.captured = new CapturedSteps((reason) => o.onWarning?.(`training steps run op by op: ${reason}`));
+    }
   }
 
   async run(): Promise<TrainResult> {
@@ -139,6 +153,7 @@ class Trainer {
       this.pending = [];
       tf.dispose(this.best ?? []);
       this.optimizer.dispose();
+      this.captured?.dispose();
       this.tensorboard?.close();
     }
   }
@@ -213,6 +228,25 @@ class Trainer {
       seed: hash32(`step:${step}`, this.seed),
     };
     for (const hook of this.o.hooks ?? []) hook.beforeStep?.(step);
+    if (micro === 1 && this.captured) {
+      const batch = await this.o.data.batch(this.epoch, this.batchIndex);
+      try {
+        const lr = learningRateAt(step, this.schedule);
+        const result = oneBatchStep(this.captured, {
+          batch: [...[batch.inputs].flat(), batch.targets, ...(batch.weights ? [batch.weights] : [])],
+          variables: this.params.map((p) => p.variable),
+          optimizer: this.optimizer,
+          lr,
+          clip: this.o.clipNorm ?? 0,
+          ctx,
+          gradients: (watched) => this.gradients(batch, watched),
+        });
+        this.finishStep(step, lr, 1, batch.size, batch.tokens ?? batch.size, result);
+      } finally {
+        disposeBatch(batch);
+      }
+      return;
+    }
     let grads: Array<tf.Tensor | undefined> | undefined;
     const losses: tf.Scalar[] = [];
     const metricParts: Record<string, tf.Scalar[]> = {};
@@ -259,16 +293,19 @@ class Trainer {
       ...losses,
       ...Object.values(metricParts).flat(),
     ]);
-    this.pending.push({
-      step,
-      epoch: this.epoch,
-      lr,
-      examples,
-      tokens,
-      loss,
-      metrics,
-      ...(gradNorm ? {gradNorm} : {}),
-    });
+    this.finishStep(step, lr, micro, examples, tokens, {loss, metrics, ...(gradNorm ? {gradNorm} : {})});
+  }
+
+  /** Queues a finished step's results for the next flush and advances the counters. */
+  private finishStep(
+    step: number,
+    lr: number,
+    micro: number,
+    examples: number,
+    tokens: number,
+    r: StepResult,
+  ): void {
+    this.pending.push({step, epoch: this.epoch, lr, examples, tokens, ...r});
     this.step = step;
     this.batchIndex += micro;
     this.tokensThisRun += tokens;
@@ -506,6 +543,7 @@ class Trainer {
       seconds,
       ...(this.lastCheckpoint ? {lastCheckpoint: this.lastCheckpoint} : {}),
       ...(resumedFrom !== undefined ? {resumedFrom} : {}),
+      ...(this.captured ? {graphSteps: this.captured.report()} : {}),
     };
   }
 }
