@@ -7,6 +7,7 @@ import {initBackend} from '../src/backend/backend.js';
 import {sparseDispatch} from '../src/layers/moe/expert-dispatch.js';
 import {type ExpertWeights, expertFfn} from '../src/layers/moe/expert-ffn.js';
 import {fastMatMul} from '../src/layers/moe/fast-matmul.js';
+import {groupedMatMulAvailable} from '../src/layers/moe/grouped-matmul.js';
 import {routeRows} from '../src/layers/moe/router-op.js';
 import {MoE, type MoECallArgs} from '../src/layers/moe.js';
 import {printBar, printRows, type Row} from './report.js';
@@ -93,7 +94,8 @@ const moeCase = (dispatch: 'sparse' | 'dense'): Case => {
 };
 // Where the sparse MoE's time goes beyond the dense FFN's, one piece added per row: the experts
 // alone on an even split (no routing, no padding), then the sparse dispatch with the plan of one
-// fixed routing (padding + gathers, no router), then the whole layer (router, top-k, plan, aux loss).
+// fixed routing (padding + gathers, no router) — padded chunks, and on tfjs-node grouped rows as the
+// layer runs them there — then the whole layer (router, top-k, plan, aux loss).
 const x2d = x as unknown as tf.Tensor2D;
 const moeVar = (name: string) => moeVars.find((v) => v.name.endsWith(`experts/${name}`))!;
 const expertWeights: ExpertWeights = {gate: moeVar('gate'), up: moeVar('up'), down: moeVar('down')};
@@ -101,6 +103,10 @@ const expertVars = [expertWeights.gate, expertWeights.up, expertWeights.down] as
 const routerVar = moeVars.find((v) => v.name.endsWith('router/kernel')) as tf.Variable<tf.Rank.R2>;
 const fixedLogits = fastMatMul(x2d, routerVar);
 const {plan: fixedPlan, rowWeights: fixedRowWeights} = routeRows(fixedLogits, moe.config);
+// The same routing in the grouped layout the layer takes on tfjs-node (one 2-D matmul per expert).
+const grouped = groupedMatMulAvailable()
+  ? routeRows(fixedLogits, moe.config, {layout: 'grouped'})
+  : undefined;
 fixedLogits.dispose();
 const expertsActive = 3 * D_MODEL * EXPERT_HIDDEN * TOP_K;
 const breakdown: Case[] = [
@@ -130,6 +136,18 @@ const breakdown: Case[] = [
     step: [],
   },
 ];
+if (grouped) {
+  breakdown.push({
+    name: '+ dispatch grouped (no pad)',
+    hidden: EXPERT_HIDDEN,
+    activeParams: expertsActive,
+    forward: () => sparseDispatch(x2d, grouped.rowWeights, grouped.plan, expertWeights, 'swiglu'),
+    extraLoss: () => tf.scalar(0),
+    variables: expertVars,
+    fwd: [],
+    step: [],
+  });
+}
 const cases: Case[] = [
   {
     name: 'dense FFN',
@@ -170,7 +188,8 @@ const rows: Row[] = cases.map((c) => ({
 }));
 // Bars from per-round ratios: each round ran every case back to back under the same load.
 const ratio = (a: Case, b: Case) => median(a.step.map((t, i) => t / b.step[i]!));
-const [dense, , , sparse, reference] = cases as [Case, Case, Case, Case, Case];
+const dense = cases[0]!;
+const [sparse, reference] = cases.slice(-2) as [Case, Case];
 printRows(rows);
 const ratioDense = ratio(sparse, dense);
 const speedup = ratio(reference, sparse);

@@ -1,8 +1,15 @@
 /**
+ * How the expert-input rows are laid out. 'chunks': the experts run as one batched matmul over
+ * chunks of `chunkSize` rows — normally one chunk per expert, padded to the busiest expert's load;
+ * when routing is skewed, busy experts get several smaller chunks (their weights gathered per chunk)
+ * so padding stays small. 'grouped': each expert's `counts[e]` rows follow the previous expert's,
+ * no padding, for one 2-D matmul per expert (`groupedMatMul`, tfjs-node only).
+ */
+export type DispatchLayout = 'chunks' | 'grouped';
+
+/**
  * Where each (token, choice) pair goes in a sparse MoE step, and the way back. Pure bookkeeping on
- * the CPU. The experts run as one batched matmul over "chunks" of `chunkSize` rows: normally one
- * chunk per expert, padded to the busiest expert's load; when routing is skewed, busy experts get
- * several smaller chunks (their weights gathered per chunk) so padding stays small.
+ * the CPU.
  */
 export interface DispatchPlan {
   numTokens: number;
@@ -18,15 +25,17 @@ export interface DispatchPlan {
   counts: Int32Array;
   /** Choices dropped because their expert was full. */
   dropped: number;
-  /** Rows per chunk. */
+  /** The row layout. */
+  layout: DispatchLayout;
+  /** Rows per chunk; in the grouped layout the busiest expert's (kept) rows. */
   chunkSize: number;
-  /** [N] expert of each chunk, or null when chunk e is expert e (then no weight gather is needed). */
+  /** [N] expert of each chunk, or null when chunk e is expert e (then no weight gather is needed) or grouped. */
   chunkExpert: Int32Array | null;
-  /** [N·chunkSize] source token of each expert-input row; padding rows read token 0 and are never read back. */
+  /** [rows] source token of each expert-input row; padding rows read token 0 and are never read back. */
   tokenIndex: Int32Array;
   /** [T*k] row of each choice (token-major, as the router's indices) in the expert outputs, −1 if dropped. */
   combineIndex: Int32Array;
-  /** [N·chunkSize] the choice (t·k + j) each row serves, −1 for padding: the inverse of combineIndex. */
+  /** [rows] the choice (t·k + j) each row serves, −1 for padding: the inverse of combineIndex. */
   rowChoice: Int32Array;
 }
 
@@ -59,6 +68,7 @@ export function planDispatch(
   topK: number,
   numExperts: number,
   capacity: number | null = null,
+  layout: DispatchLayout = 'chunks',
 ): DispatchPlan {
   const load = new Int32Array(numExperts);
   const counts = new Int32Array(numExperts);
@@ -74,15 +84,19 @@ export function planDispatch(
       }
     }
   }
-  const {chunkSize, chunksPerExpert} = chooseChunks(counts);
-  const identity = chunksPerExpert.every((n) => n === 1);
+  const {chunkSize, chunksPerExpert} =
+    layout === 'grouped' ? {chunkSize: Math.max(0, ...counts), chunksPerExpert: null} : chooseChunks(counts);
   const chunkExpert: number[] = [];
   const cursor = new Int32Array(numExperts); // next free row of each expert
-  chunksPerExpert.forEach((n, e) => {
-    cursor[e] = chunkExpert.length * chunkSize;
-    for (let c = 0; c < n; c++) chunkExpert.push(e);
-  });
-  const tokenIndex = new Int32Array(chunkExpert.length * chunkSize);
+  let rows = 0;
+  for (let e = 0; e < numExperts; e++) {
+    cursor[e] = rows;
+    const chunks = chunksPerExpert ? chunksPerExpert[e]! : 0;
+    for (let c = 0; c < chunks; c++) chunkExpert.push(e);
+    rows += chunksPerExpert ? chunks * chunkSize : counts[e]!;
+  }
+  const identity = !chunksPerExpert || chunksPerExpert.every((n) => n === 1);
+  const tokenIndex = new Int32Array(rows);
   const combineIndex = new Int32Array(indices.length).fill(-1);
   const rowChoice = new Int32Array(tokenIndex.length).fill(-1);
   for (let i = 0; i < indices.length; i++) {
@@ -102,6 +116,7 @@ export function planDispatch(
     load,
     counts,
     dropped: indices.length - total,
+    layout,
     chunkSize,
     chunkExpert: identity ? null : Int32Array.from(chunkExpert),
     tokenIndex,

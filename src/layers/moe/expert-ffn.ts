@@ -34,15 +34,25 @@ export function gelu(x: tf.Tensor): tf.Tensor {
   return tf.mul(tf.mul(x, 0.5), tf.add(tf.erf(tf.mul(x, Math.SQRT1_2)), 1));
 }
 
+/** The product an expert MLP uses: input rows times a (stacked) weight matrix. Default fastMatMul. */
+export type ExpertMatMul = (x: tf.Tensor, w: tf.Tensor) => tf.Tensor;
+
+const plainMatMul: ExpertMatMul = (a, b) => fastMatMul(a as tf.Tensor2D, b as tf.Tensor2D);
+
 /**
  * The expert MLP, bias-free as in LLaMA and DeepSeek: for SwiGLU (Shazeer 2020)
  * `(silu(x·Wg) ⊙ (x·Wu))·Wd`, else `act(x·Wu)·Wd`. x [n, d] → [n, d] for one expert, or
- * x [E, n, d] → [E, n, d] for a stack (a batched matmul runs all E at once). A projection with a
- * LoRA adapter adds scale·(drop(x)·A)·B (Hu et al. 2021), per expert of the stack.
+ * x [E, n, d] → [E, n, d] for a stack (a batched matmul runs all E at once), or with a grouped
+ * `matMul` (rows grouped by expert, see groupedMatMul) x [R, d] → [R, d] and stacked weights. A
+ * projection with a LoRA adapter adds scale·(drop(x)·A)·B (Hu et al. 2021), per expert of the stack.
  */
-export function expertFfn<T extends tf.Tensor>(x: T, w: ExpertWeights, activation: ExpertActivation): T {
+export function expertFfn<T extends tf.Tensor>(
+  x: T,
+  w: ExpertWeights,
+  activation: ExpertActivation,
+  mm: ExpertMatMul = plainMatMul,
+): T {
   return tf.tidy(() => {
-    const mm = (a: tf.Tensor, b: tf.Tensor) => fastMatMul(a as tf.Tensor2D, b as tf.Tensor2D) as tf.Tensor;
     const project = (input: tf.Tensor, name: ExpertProjection) => {
       const y = mm(input, w[name]!);
       const lora = w.lora?.[name];

@@ -18,6 +18,18 @@ describe('planDispatch', () => {
     expect(plan.rowChoice[8]).toBe(-1);
   });
 
+  it("in the grouped layout puts each expert's rows after the previous expert's, without padding", () => {
+    const indices = Int32Array.from([0, 1, 1, 2, 0, 2, 1, 0]);
+    const plan = planDispatch(indices, 4, 2, 4, null, 'grouped');
+    expect(plan.layout).toBe('grouped');
+    expect([...plan.counts]).toEqual([3, 3, 2, 0]);
+    // expert 0 rows 0..2: tokens 0, 2, 3; expert 1 rows 3..5: tokens 0, 1, 3; expert 2 rows 6..7.
+    expect([...plan.tokenIndex]).toEqual([0, 2, 3, 0, 1, 3, 1, 2]);
+    expect([...plan.combineIndex]).toEqual([0, 3, 4, 6, 1, 7, 5, 2]);
+    expect([...plan.rowChoice].every((c) => c >= 0)).toBe(true);
+    expect(plan.chunkExpert).toBeNull();
+  });
+
   it('drops over capacity: first choices before second choices, then token order', () => {
     // Tokens 0, 1 pick (0, 1); tokens 2, 3 pick (1, 0). Capacity 2 per expert.
     const indices = Int32Array.from([0, 1, 0, 1, 1, 0, 1, 0]);
