@@ -234,7 +234,8 @@ export class MoE extends tf.layers.Layer {
     const c = this.config;
     const bias = c.biasUpdateSpeed > 0 ? this.routingBias!.read().dataSync() : undefined;
     const losses = training ? {...c, sequenceLength} : null;
-    const layout = groupedMatMulAvailable() ? 'grouped' : 'chunks';
+    // Padded chunks or, on tfjs-node, grouped rows when that is estimated cheaper (skewed loads).
+    const layout = groupedMatMulAvailable() ? 'auto' : 'chunks';
     const {plan, rowWeights, aux} = routeRows(logits, c, {bias, capacity, losses, layout});
     return {plan, aux, out: sparseDispatch(x2, rowWeights, plan, experts, c.activation)};
   }

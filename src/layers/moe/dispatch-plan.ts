@@ -55,9 +55,15 @@ export function expertCapacity(
 const CHUNK_GATHER_ROWS = 16;
 const WEIGHT_GATHER_ROWS = 64;
 const MIN_CHUNK = 16;
+// Cost of one expert's own 2-D MatMuls in the grouped layout, in the same expert-row units: fitted
+// on `npm run bench:layers` (tfjs-node, d = h = 256, 4,096 rows), where grouped rows took 1.09x the
+// chunks' time for near-uniform routing (one chunk of 551 per expert) and 0.91-0.95x for a skewed
+// one (26 chunks of 185): both fit 4,096 + 8 x ~90.
+const GROUPED_EXPERT_ROWS = 90;
 
 /**
- * Groups the router's choices by expert. With a capacity, an expert keeps its first `capacity`
+ * Groups the router's choices by expert, in `layout` ('auto': whichever of the two is estimated
+ * cheaper for these loads; the grouped layout needs groupedMatMul). With a capacity, an expert keeps its first `capacity`
  * choices in priority order — every token's first choice before any second choice, then token
  * order (GShard §2.2) — and drops the rest; a dropped choice contributes nothing (the residual
  * carries the token). indices [T*k] token-major.
@@ -68,7 +74,7 @@ export function planDispatch(
   topK: number,
   numExperts: number,
   capacity: number | null = null,
-  layout: DispatchLayout = 'chunks',
+  layout: DispatchLayout | 'auto' = 'chunks',
 ): DispatchPlan {
   const load = new Int32Array(numExperts);
   const counts = new Int32Array(numExperts);
@@ -84,8 +90,10 @@ export function planDispatch(
       }
     }
   }
+  const chunked = chooseChunks(counts);
+  const chosen = layout === 'auto' ? cheaperLayout(counts, chunked.cost) : layout;
   const {chunkSize, chunksPerExpert} =
-    layout === 'grouped' ? {chunkSize: Math.max(0, ...counts), chunksPerExpert: null} : chooseChunks(counts);
+    chosen === 'grouped' ? {chunkSize: Math.max(0, ...counts), chunksPerExpert: null} : chunked;
   const chunkExpert: number[] = [];
   const cursor = new Int32Array(numExperts); // next free row of each expert
   let rows = 0;
@@ -116,7 +124,7 @@ export function planDispatch(
     load,
     counts,
     dropped: indices.length - total,
-    layout,
+    layout: chosen,
     chunkSize,
     chunkExpert: identity ? null : Int32Array.from(chunkExpert),
     tokenIndex,
@@ -129,9 +137,13 @@ export function planDispatch(
  * The chunk size with the least estimated work: one chunk per expert at the busiest expert's load,
  * or smaller chunks (weights gathered per chunk) when that would mostly compute padding.
  */
-export function chooseChunks(counts: Int32Array): {chunkSize: number; chunksPerExpert: number[]} {
+export function chooseChunks(counts: Int32Array): {
+  chunkSize: number;
+  chunksPerExpert: number[];
+  cost: number;
+} {
   const maxCount = Math.max(0, ...counts);
-  if (maxCount === 0) return {chunkSize: 0, chunksPerExpert: [...counts].map(() => 0)};
+  if (maxCount === 0) return {chunkSize: 0, chunksPerExpert: [...counts].map(() => 0), cost: 0};
   let best = {chunkSize: maxCount, chunksPerExpert: [...counts].map(() => 1)};
   let bestCost = counts.length * maxCount;
   for (let m = 2; Math.ceil(maxCount / m) >= MIN_CHUNK; m++) {
@@ -144,5 +156,15 @@ export function chooseChunks(counts: Int32Array): {chunkSize: number; chunksPerE
       bestCost = cost;
     }
   }
-  return best;
+  return {...best, cost: bestCost};
+}
+
+/**
+ * 'grouped' when its estimated work — the routed rows plus a fixed cost per expert with rows — is
+ * below the padded chunks' (`chunkCost`, from chooseChunks), else 'chunks'.
+ */
+function cheaperLayout(counts: Int32Array, chunkCost: number): DispatchLayout {
+  let groupedCost = 0;
+  for (const n of counts) if (n > 0) groupedCost += n + GROUPED_EXPERT_ROWS;
+  return groupedCost < chunkCost ? 'grouped' : 'chunks';
 }

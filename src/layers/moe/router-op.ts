@@ -19,7 +19,7 @@ export interface RouteRowsOptions {
   /** Most choices an expert takes (null: no limit), as for `planDispatch`. */
   capacity?: number | null;
   /** The plan's row layout, as for `planDispatch`. Default 'chunks'. */
-  layout?: DispatchLayout;
+  layout?: DispatchLayout | 'auto';
   /** Compute the aux losses with these coefficients (training), over sequences of `sequenceLength` tokens. */
   losses?: (RouterLossCoefs & {sequenceLength: number}) | null;
 }

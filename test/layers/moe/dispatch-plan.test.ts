@@ -56,4 +56,19 @@ describe('planDispatch', () => {
     // Balanced loads keep one chunk per expert (no weight gather).
     expect(chooseChunks(Int32Array.from([60, 64, 58, 62])).chunksPerExpert).toEqual([1, 1, 1, 1]);
   });
+
+  it("'auto' keeps padded chunks for balanced loads and groups rows for skewed ones", () => {
+    // 2,048 tokens, k = 2, 8 experts: token t picks experts by a fixed pattern.
+    const plan = (pick: (t: number, j: number) => number) => {
+      const indices = Int32Array.from({length: 4096}, (_, i) => pick(i >> 1, i & 1));
+      return planDispatch(indices, 2048, 2, 8, null, 'auto');
+    };
+    const balanced = plan((t, j) => (t + 4 * j) % 8); // 512 rows per expert
+    expect(balanced.layout).toBe('chunks');
+    expect(balanced.tokenIndex.length).toBe(4096);
+    // Experts 0 and 1 take most tokens: padded chunks would need weight gathers and padding.
+    const skewed = plan((t, j) => (j === 0 ? (t % 5 < 4 ? 0 : 2 + (t % 6)) : t % 3 === 0 ? 2 + (t % 6) : 1));
+    expect(skewed.layout).toBe('grouped');
+    expect(skewed.tokenIndex.length).toBe(4096);
+  });
 });

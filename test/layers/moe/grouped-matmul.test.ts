@@ -49,7 +49,7 @@ describe.skipIf(!groupedMatMulAvailable())('groupedMatMul (tfjs-node)', () => {
     tf.dispose([x, w, probe, ours.y, ours.grads, ref.y, ref.grads]);
   });
 
-  it('runs the sparse dispatch grouped with the results of the padded chunks, gradients included', async () => {
+  it('runs the sparse dispatch grouped with the results of the padded chunks, gradients and LoRA included', async () => {
     // 200 tokens, k = 2, 4 experts, skewed: expert 0 is busy (chunked plans split it), expert 3 idle.
     const numTokens = 200;
     const indices = Int32Array.from({length: numTokens * 2}, (_, i) =>
@@ -62,15 +62,26 @@ describe.skipIf(!groupedMatMulAvailable())('groupedMatMul (tfjs-node)', () => {
     };
     const x = rand([numTokens, 6], 7) as tf.Tensor2D;
     const probe = rand([numTokens, 6], 8);
-    for (const capacity of [null, 150]) {
+    // A LoRA adapter of rank 2 on each expert's down projection, stacked as the weights are.
+    const loraA = rand([4, 5, 2], 9);
+    const loraB = rand([4, 2, 6], 10);
+    for (const [capacity, withLoRA] of [
+      [null, false],
+      [150, false],
+      [null, true],
+    ] as const) {
       const run = (layout: 'chunks' | 'grouped') => {
         const plan = planDispatch(indices, numTokens, 2, 4, capacity, layout);
         // Gate weight of each row (0 for padding), as routeRows gives it.
         const weights = Float32Array.from(plan.rowChoice, (c) => (c >= 0 ? 0.25 + (c % 5) / 10 : 0));
         const rowWeights = tf.tensor2d(weights, [weights.length, 1]);
-        const f = (xx: tf.Tensor, g: tf.Tensor, u: tf.Tensor, dn: tf.Tensor) =>
-          sparseDispatch(xx as tf.Tensor2D, rowWeights, plan, {gate: g, up: u, down: dn}, 'swiglu');
-        const out = valueAndGrads(f, [x, experts.gate!, experts.up, experts.down], probe);
+        const f = (xx: tf.Tensor, g: tf.Tensor, u: tf.Tensor, dn: tf.Tensor, a: tf.Tensor, b: tf.Tensor) => {
+          const w: ExpertWeights = {gate: g, up: u, down: dn};
+          if (withLoRA) w.lora = {down: {a, b, scale: 0.5, dropout: 0}};
+          return sparseDispatch(xx as tf.Tensor2D, rowWeights, plan, w, 'swiglu');
+        };
+        const inputs = [x, experts.gate!, experts.up, experts.down, ...(withLoRA ? [loraA, loraB] : [])];
+        const out = valueAndGrads(f as (...xs: tf.Tensor[]) => tf.Tensor, inputs, probe);
         rowWeights.dispose();
         return {plan, ...out};
       };
@@ -79,12 +90,12 @@ describe.skipIf(!groupedMatMulAvailable())('groupedMatMul (tfjs-node)', () => {
       expect(chunks.plan.chunkExpert).not.toBeNull(); // the reference did split the busy expert
       expect(grouped.plan.tokenIndex.length).toBe(grouped.plan.counts.reduce((a, b) => a + b, 0)); // no padding
       expect(await maxAbsDiff(grouped.y, chunks.y)).toBeLessThanOrEqual(1e-5);
-      for (let i = 0; i < 4; i++) {
+      for (let i = 0; i < (withLoRA ? 6 : 4); i++) {
         expect(await maxAbsDiff(grouped.grads[i]!, chunks.grads[i]!), `input ${i}`).toBeLessThanOrEqual(1e-5);
       }
       tf.dispose([chunks.y, chunks.grads, grouped.y, grouped.grads]);
     }
-    tf.dispose([x, probe, experts.gate!, experts.up, experts.down]);
+    tf.dispose([x, probe, experts.gate!, experts.up, experts.down, loraA, loraB]);
   });
 
   it('leaks no tensor, in inference and under a gradient', async () => {
