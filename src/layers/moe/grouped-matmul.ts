@@ -13,11 +13,11 @@ export function groupedMatMulAvailable(): boolean {
  * Each expert's block of rows times its own matrix, rows grouped by expert with no padding: rows
  * [offset_e, offset_e + counts[e]) of x times w[e]. x [R, k] with R = Σ counts, w [E, k, m] → [R, m].
  *
- * One plain MatMul per expert with rows, on tfjs-node only. It replaces one BatchMatMulV2 over
- * chunks padded to a common size: the rows are the routed ones only, no expert's weights are
- * gathered per chunk, and TensorFlow's 2-D MatMul runs ~1.3-2x the GFLOPS of its batched matmul at
- * MoE sizes (bench:layers). The gradient is the same per block: dx_e = dy_e·w_eᵀ and
- * dw_e = x_eᵀ·dy_e, as MatMuls with transpose flags (zeros for an expert without rows).
+ * One plain MatMul per expert with rows, on tfjs-node only. In place of one BatchMatMulV2 over
+ * chunks padded to a common size it runs the routed rows only and gathers no expert's weights per
+ * chunk, at the price of more, smaller products: it pays off when loads are skewed (planDispatch's
+ * 'auto' layout decides; bench:layers times both). The gradient is the same per block:
+ * dx_e = dy_e·w_eᵀ and dw_e = x_eᵀ·dy_e, as MatMuls with transpose flags (zeros for an idle expert).
  */
 export function groupedMatMul(x: tf.Tensor2D, w: tf.Tensor3D, counts: Int32Array): tf.Tensor2D {
   const taping = (tf.engine().state as unknown as {gradientDepth: number}).gradientDepth > 0;
