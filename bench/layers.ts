@@ -4,9 +4,11 @@
 // Bars: sparse <= 1.5x dense FFN; dense reference >= 2.5x slower than sparse.
 import * as tf from '@tensorflow/tfjs';
 import {initBackend} from '../src/backend/backend.js';
+import {type DispatchLayout, type DispatchPlan, planDispatch} from '../src/layers/moe/dispatch-plan.js';
 import {sparseDispatch} from '../src/layers/moe/expert-dispatch.js';
 import {type ExpertWeights, expertFfn} from '../src/layers/moe/expert-ffn.js';
 import {fastMatMul} from '../src/layers/moe/fast-matmul.js';
+import {groupedMatMulAvailable} from '../src/layers/moe/grouped-matmul.js';
 import {routeRows} from '../src/layers/moe/router-op.js';
 import {MoE, type MoECallArgs} from '../src/layers/moe.js';
 import {printBar, printRows, type Row} from './report.js';
@@ -93,16 +95,67 @@ const moeCase = (dispatch: 'sparse' | 'dense'): Case => {
 };
 // Where the sparse MoE's time goes beyond the dense FFN's, one piece added per row: the experts
 // alone on an even split (no routing, no padding), then the sparse dispatch with the plan of one
-// fixed routing (padding + gathers, no router), then the whole layer (router, top-k, plan, aux loss).
+// fixed routing (padding + gathers, no router), then the whole layer (router, top-k, plan, aux
+// loss). The dispatch rows come in both layouts (padded chunks; on tfjs-node also grouped rows, as
+// the layer runs them there) for the router's near-uniform routing and for a skewed one like
+// moe-lm's early in training (expert loads ~ 460, 550, 260, 310, 970, 20, 740, 790 of 4,096).
 const x2d = x as unknown as tf.Tensor2D;
 const moeVar = (name: string) => moeVars.find((v) => v.name.endsWith(`experts/${name}`))!;
 const expertWeights: ExpertWeights = {gate: moeVar('gate'), up: moeVar('up'), down: moeVar('down')};
 const expertVars = [expertWeights.gate, expertWeights.up, expertWeights.down] as tf.Variable[];
 const routerVar = moeVars.find((v) => v.name.endsWith('router/kernel')) as tf.Variable<tf.Rank.R2>;
-const fixedLogits = fastMatMul(x2d, routerVar);
-const {plan: fixedPlan, rowWeights: fixedRowWeights} = routeRows(fixedLogits, moe.config);
-fixedLogits.dispose();
 const expertsActive = 3 * D_MODEL * EXPERT_HIDDEN * TOP_K;
+const layouts: DispatchLayout[] = groupedMatMulAvailable() ? ['chunks', 'grouped'] : ['chunks'];
+
+/** k distinct experts per token, drawn with fixed odds per expert (seeded): a skewed routing. */
+function skewedIndices(odds: number[]): Int32Array {
+  let state = 4242;
+  const total = odds.reduce((a, b) => a + b, 0);
+  const draw = () => {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    let r = (state / 2147483648) * total;
+    for (let e = 0; e < odds.length; e++) {
+      r -= odds[e]!;
+      if (r <= 0) return e;
+    }
+    return odds.length - 1;
+  };
+  const indices = new Int32Array(TOKENS * TOP_K);
+  for (let t = 0; t < TOKENS; t++) {
+    for (let j = 0; j < TOP_K; j++) {
+      let e = draw();
+      while (indices.subarray(t * TOP_K, t * TOP_K + j).includes(e)) e = draw();
+      indices[t * TOP_K + j] = e;
+    }
+  }
+  return indices;
+}
+
+/** The sparse dispatch alone with a fixed plan; every kept row weighted 1/k. */
+function dispatchCase(label: string, plan: DispatchPlan): Case {
+  const weights = Float32Array.from(plan.rowChoice, (c) => (c >= 0 ? 1 / TOP_K : 0));
+  const rowWeights = tf.tensor2d(weights, [weights.length, 1]);
+  const pad = plan.layout === 'chunks' ? `pad ${plan.chunkSize}` : 'no pad';
+  return {
+    name: `+ dispatch ${label}, ${plan.layout} (${pad})`,
+    hidden: EXPERT_HIDDEN,
+    activeParams: expertsActive,
+    forward: () => sparseDispatch(x2d, rowWeights, plan, expertWeights, 'swiglu'),
+    extraLoss: () => tf.scalar(0),
+    variables: expertVars,
+    fwd: [],
+    step: [],
+  };
+}
+
+const fixedLogits = fastMatMul(x2d, routerVar);
+const routed = routeRows(fixedLogits, moe.config).plan.indices;
+fixedLogits.dispose();
+const skewed = skewedIndices([460, 550, 260, 310, 970, 20, 740, 790]);
+const dispatchCases = [
+  ...layouts.map((l) => dispatchCase('uniform', planDispatch(routed, TOKENS, TOP_K, NUM_EXPERTS, null, l))),
+  ...layouts.map((l) => dispatchCase('skewed', planDispatch(skewed, TOKENS, TOP_K, NUM_EXPERTS, null, l))),
+];
 const breakdown: Case[] = [
   {
     name: `experts only, even split`,
@@ -119,16 +172,7 @@ const breakdown: Case[] = [
     fwd: [],
     step: [],
   },
-  {
-    name: `+ dispatch (pad ${fixedPlan.chunkSize})`,
-    hidden: EXPERT_HIDDEN,
-    activeParams: expertsActive,
-    forward: () => sparseDispatch(x2d, fixedRowWeights, fixedPlan, expertWeights, 'swiglu'),
-    extraLoss: () => tf.scalar(0),
-    variables: expertVars,
-    fwd: [],
-    step: [],
-  },
+  ...dispatchCases,
 ];
 const cases: Case[] = [
   {
@@ -170,8 +214,18 @@ const rows: Row[] = cases.map((c) => ({
 }));
 // Bars from per-round ratios: each round ran every case back to back under the same load.
 const ratio = (a: Case, b: Case) => median(a.step.map((t, i) => t / b.step[i]!));
-const [dense, , , sparse, reference] = cases as [Case, Case, Case, Case, Case];
+const dense = cases[0]!;
+const [sparse, reference] = cases.slice(-2) as [Case, Case];
 printRows(rows);
+// grouped / chunks per round, for the same routing: below 1, the grouped layout is faster.
+for (const label of ['uniform', 'skewed']) {
+  const [chunked, grouped] = dispatchCases.filter((c) => c.name.includes(` ${label}, `));
+  if (grouped) {
+    process.stdout.write(
+      `dispatch ${label}: grouped / chunks fwd+bwd ${ratio(grouped, chunked!).toFixed(2)}x (median per round)\n`,
+    );
+  }
+}
 const ratioDense = ratio(sparse, dense);
 const speedup = ratio(reference, sparse);
 printBar(

@@ -13,6 +13,7 @@ import {
 } from './moe/expert-ffn.js';
 import {ExpertLoRA, moeLoRASites} from './moe/expert-lora.js';
 import {fastMatMul} from './moe/fast-matmul.js';
+import {groupedMatMulAvailable} from './moe/grouped-matmul.js';
 import {routerZLoss, sequenceBalanceLoss, switchLoss} from './moe/moe-losses.js';
 import {type ResolvedMoEArgs, resolveMoEArgs} from './moe/resolve-moe-args.js';
 import {routeRows} from './moe/router-op.js';
@@ -233,7 +234,9 @@ export class MoE extends tf.layers.Layer {
     const c = this.config;
     const bias = c.biasUpdateSpeed > 0 ? this.routingBias!.read().dataSync() : undefined;
     const losses = training ? {...c, sequenceLength} : null;
-    const {plan, rowWeights, aux} = routeRows(logits, c, {bias, capacity, losses});
+    // Padded chunks or, on tfjs-node, grouped rows when that is estimated cheaper (skewed loads).
+    const layout = groupedMatMulAvailable() ? 'auto' : 'chunks';
+    const {plan, rowWeights, aux} = routeRows(logits, c, {bias, capacity, losses, layout});
     return {plan, aux, out: sparseDispatch(x2, rowWeights, plan, experts, c.activation)};
   }
 

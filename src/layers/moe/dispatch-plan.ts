@@ -1,8 +1,15 @@
 /**
+ * How the expert-input rows are laid out. 'chunks': the experts run as one batched matmul over
+ * chunks of `chunkSize` rows — normally one chunk per expert, padded to the busiest expert's load;
+ * when routing is skewed, busy experts get several smaller chunks (their weights gathered per chunk)
+ * so padding stays small. 'grouped': each expert's `counts[e]` rows follow the previous expert's,
+ * no padding, for one 2-D matmul per expert (`groupedMatMul`, tfjs-node only).
+ */
+export type DispatchLayout = 'chunks' | 'grouped';
+
+/**
  * Where each (token, choice) pair goes in a sparse MoE step, and the way back. Pure bookkeeping on
- * the CPU. The experts run as one batched matmul over "chunks" of `chunkSize` rows: normally one
- * chunk per expert, padded to the busiest expert's load; when routing is skewed, busy experts get
- * several smaller chunks (their weights gathered per chunk) so padding stays small.
+ * the CPU.
  */
 export interface DispatchPlan {
   numTokens: number;
@@ -18,15 +25,17 @@ export interface DispatchPlan {
   counts: Int32Array;
   /** Choices dropped because their expert was full. */
   dropped: number;
-  /** Rows per chunk. */
+  /** The row layout. */
+  layout: DispatchLayout;
+  /** Rows per chunk; in the grouped layout the busiest expert's (kept) rows. */
   chunkSize: number;
-  /** [N] expert of each chunk, or null when chunk e is expert e (then no weight gather is needed). */
+  /** [N] expert of each chunk, or null when chunk e is expert e (then no weight gather is needed) or grouped. */
   chunkExpert: Int32Array | null;
-  /** [N·chunkSize] source token of each expert-input row; padding rows read token 0 and are never read back. */
+  /** [rows] source token of each expert-input row; padding rows read token 0 and are never read back. */
   tokenIndex: Int32Array;
   /** [T*k] row of each choice (token-major, as the router's indices) in the expert outputs, −1 if dropped. */
   combineIndex: Int32Array;
-  /** [N·chunkSize] the choice (t·k + j) each row serves, −1 for padding: the inverse of combineIndex. */
+  /** [rows] the choice (t·k + j) each row serves, −1 for padding: the inverse of combineIndex. */
   rowChoice: Int32Array;
 }
 
@@ -46,9 +55,15 @@ export function expertCapacity(
 const CHUNK_GATHER_ROWS = 16;
 const WEIGHT_GATHER_ROWS = 64;
 const MIN_CHUNK = 16;
+// Cost of one expert's own 2-D MatMuls in the grouped layout, in the same expert-row units: fitted
+// on `npm run bench:layers` (tfjs-node, d = h = 256, 4,096 rows), where grouped rows took 1.09x the
+// chunks' time for near-uniform routing (one chunk of 551 per expert) and 0.91-0.95x for a skewed
+// one (26 chunks of 185): both fit 4,096 + 8 x ~90.
+const GROUPED_EXPERT_ROWS = 90;
 
 /**
- * Groups the router's choices by expert. With a capacity, an expert keeps its first `capacity`
+ * Groups the router's choices by expert, in `layout` ('auto': whichever of the two is estimated
+ * cheaper for these loads; the grouped layout needs groupedMatMul). With a capacity, an expert keeps its first `capacity`
  * choices in priority order — every token's first choice before any second choice, then token
  * order (GShard §2.2) — and drops the rest; a dropped choice contributes nothing (the residual
  * carries the token). indices [T*k] token-major.
@@ -59,6 +74,7 @@ export function planDispatch(
   topK: number,
   numExperts: number,
   capacity: number | null = null,
+  layout: DispatchLayout | 'auto' = 'chunks',
 ): DispatchPlan {
   const load = new Int32Array(numExperts);
   const counts = new Int32Array(numExperts);
@@ -74,15 +90,21 @@ export function planDispatch(
       }
     }
   }
-  const {chunkSize, chunksPerExpert} = chooseChunks(counts);
-  const identity = chunksPerExpert.every((n) => n === 1);
+  const chunked = chooseChunks(counts);
+  const chosen = layout === 'auto' ? cheaperLayout(counts, chunked.cost) : layout;
+  const {chunkSize, chunksPerExpert} =
+    chosen === 'grouped' ? {chunkSize: Math.max(0, ...counts), chunksPerExpert: null} : chunked;
   const chunkExpert: number[] = [];
   const cursor = new Int32Array(numExperts); // next free row of each expert
-  chunksPerExpert.forEach((n, e) => {
-    cursor[e] = chunkExpert.length * chunkSize;
-    for (let c = 0; c < n; c++) chunkExpert.push(e);
-  });
-  const tokenIndex = new Int32Array(chunkExpert.length * chunkSize);
+  let rows = 0;
+  for (let e = 0; e < numExperts; e++) {
+    cursor[e] = rows;
+    const chunks = chunksPerExpert ? chunksPerExpert[e]! : 0;
+    for (let c = 0; c < chunks; c++) chunkExpert.push(e);
+    rows += chunksPerExpert ? chunks * chunkSize : counts[e]!;
+  }
+  const identity = !chunksPerExpert || chunksPerExpert.every((n) => n === 1);
+  const tokenIndex = new Int32Array(rows);
   const combineIndex = new Int32Array(indices.length).fill(-1);
   const rowChoice = new Int32Array(tokenIndex.length).fill(-1);
   for (let i = 0; i < indices.length; i++) {
@@ -102,6 +124,7 @@ export function planDispatch(
     load,
     counts,
     dropped: indices.length - total,
+    layout: chosen,
     chunkSize,
     chunkExpert: identity ? null : Int32Array.from(chunkExpert),
     tokenIndex,
@@ -114,9 +137,13 @@ export function planDispatch(
  * The chunk size with the least estimated work: one chunk per expert at the busiest expert's load,
  * or smaller chunks (weights gathered per chunk) when that would mostly compute padding.
  */
-export function chooseChunks(counts: Int32Array): {chunkSize: number; chunksPerExpert: number[]} {
+export function chooseChunks(counts: Int32Array): {
+  chunkSize: number;
+  chunksPerExpert: number[];
+  cost: number;
+} {
   const maxCount = Math.max(0, ...counts);
-  if (maxCount === 0) return {chunkSize: 0, chunksPerExpert: [...counts].map(() => 0)};
+  if (maxCount === 0) return {chunkSize: 0, chunksPerExpert: [...counts].map(() => 0), cost: 0};
   let best = {chunkSize: maxCount, chunksPerExpert: [...counts].map(() => 1)};
   let bestCost = counts.length * maxCount;
   for (let m = 2; Math.ceil(maxCount / m) >= MIN_CHUNK; m++) {
@@ -129,5 +156,15 @@ export function chooseChunks(counts: Int32Array): {chunkSize: number; chunksPerE
       bestCost = cost;
     }
   }
-  return best;
+  return {...best, cost: bestCost};
+}
+
+/**
+ * 'grouped' when its estimated work — the routed rows plus a fixed cost per expert with rows — is
+ * below the padded chunks' (`chunkCost`, from chooseChunks), else 'chunks'.
+ */
+function cheaperLayout(counts: Int32Array, chunkCost: number): DispatchLayout {
+  let groupedCost = 0;
+  for (const n of counts) if (n > 0) groupedCost += n + GROUPED_EXPERT_ROWS;
+  return groupedCost < chunkCost ? 'grouped' : 'chunks';
 }

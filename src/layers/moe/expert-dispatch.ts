@@ -2,10 +2,12 @@ import * as tf from '@tensorflow/tfjs';
 import type {DispatchPlan} from './dispatch-plan.js';
 import {type ExpertActivation, type ExpertWeights, expertFfn, mapExpertWeights} from './expert-ffn.js';
 import {gatherBlocks, mapRows} from './gather-rows.js';
+import {groupedMatMul} from './grouped-matmul.js';
 
 /**
  * Sparse MoE: each expert runs only on the tokens routed to it. Gathers the tokens into the plan's
- * chunks, runs every chunk through its expert in one batched matmul, weights each output row by its
+ * rows, runs them through their experts — one batched matmul over padded chunks, or in the grouped
+ * layout one 2-D matmul per expert on its own rows — weights each output row by its
  * gate weight and sums each token's k rows. Work is O(T·k) expert rows plus the plan's padding, not
  * O(T·E); the op count does not grow with E.
  * x [T, d], rowWeights [R, 1] the gate weight of each plan row (from `routeRows`),
@@ -22,12 +24,19 @@ export function sparseDispatch(
     const [numTokens, d] = x.shape;
     if (plan.tokenIndex.length === 0) return tf.zeros([numTokens, d]);
     const {topK, chunkSize, tokenIndex, combineIndex} = plan;
-    const numChunks = tokenIndex.length / chunkSize;
-    const chunkWeights = plan.chunkExpert ? gatherExperts(experts, plan.chunkExpert) : experts;
     // tokens → expert rows; the transpose sums each token's k rows (dropped choices add nothing).
-    const rows = mapRows(x, {index: tokenIndex, group: 1}, {index: combineIndex, group: topK}); // [N·C, d]
-    const outputs = expertFfn(tf.reshape(rows, [numChunks, chunkSize, d]), chunkWeights, activation);
-    const weighted = tf.mul(tf.reshape(outputs, [-1, d]), rowWeights) as tf.Tensor2D; // [N·C, d]
+    const rows = mapRows(x, {index: tokenIndex, group: 1}, {index: combineIndex, group: topK}); // [rows, d]
+    let outputs: tf.Tensor;
+    if (plan.layout === 'grouped') {
+      const matMul = (a: tf.Tensor, w: tf.Tensor) =>
+        groupedMatMul(a as tf.Tensor2D, w as tf.Tensor3D, plan.counts);
+      outputs = expertFfn(rows, experts, activation, matMul); // [rows, d]
+    } else {
+      const numChunks = tokenIndex.length / chunkSize;
+      const chunkWeights = plan.chunkExpert ? gatherExperts(experts, plan.chunkExpert) : experts;
+      outputs = expertFfn(tf.reshape(rows, [numChunks, chunkSize, d]), chunkWeights, activation);
+    }
+    const weighted = tf.mul(tf.reshape(outputs, [-1, d]), rowWeights) as tf.Tensor2D; // [rows, d]
     // expert rows → tokens, summing the k choices. The transpose gives padding rows a stray
     // gradient (token 0's), but padding rows were multiplied by 0, so nothing reaches the weights.
     return mapRows(weighted, {index: combineIndex, group: topK}, {index: tokenIndex, group: 1});

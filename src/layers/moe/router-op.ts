@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import {type DispatchPlan, planDispatch} from './dispatch-plan.js';
+import {type DispatchLayout, type DispatchPlan, planDispatch} from './dispatch-plan.js';
 import {balanceCoefficients} from './moe-losses.js';
 import {chooseExperts, type RoutingOptions} from './routing.js';
 
@@ -18,6 +18,8 @@ export interface RouteRowsOptions {
   bias?: ArrayLike<number>;
   /** Most choices an expert takes (null: no limit), as for `planDispatch`. */
   capacity?: number | null;
+  /** The plan's row layout, as for `planDispatch`. Default 'chunks'. */
+  layout?: DispatchLayout | 'auto';
   /** Compute the aux losses with these coefficients (training), over sequences of `sequenceLength` tokens. */
   losses?: (RouterLossCoefs & {sequenceLength: number}) | null;
 }
@@ -53,6 +55,7 @@ export function routeRows(
     options.topK,
     numExperts,
     opts.capacity ?? null,
+    opts.layout,
   );
   const rowWeights = jsOp(logits, router.rowWeights(plan), [plan.tokenIndex.length, 1], (dy) =>
     router.rowWeightsGrad(plan, dy),
