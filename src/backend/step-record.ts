@@ -231,7 +231,7 @@ export function compareRecords(a: StepRecord, b: StepRecord): string | undefined
       if (x.kind !== y.kind) return `${where} input ${i} is a ${x.kind}, then a ${y.kind}`;
       if (x.kind === 'const' && y.kind === 'const') {
         if (!sameValues(a.consts.get(x.id)!.values, b.consts.get(y.id)!.values)) {
-          return `${where} input ${i} is a value written from JS that changes between steps (random numbers drawn in JS such as dropout masks, or a JS number) — pass it as an input`;
+          return `${where} input ${i} is a value written from JS that changes between steps (random numbers drawn in JS such as dropout masks, or a JS number; a library step passes such values as inputs)`;
         }
       } else if (x.kind === 'capture' && y.kind === 'capture') {
         if (x.id !== y.id)

@@ -114,7 +114,9 @@ class Trainer {
     // A beforeUpdate hook acts between the gradients and the update, inside what would be captured.
     const hooksBetween = (o.hooks ?? []).some((h) => h.beforeUpdate);
     if (graphStepsEnabled() && this.optimizer.captureable && !hooksBetween) {
-      this.captured = new CapturedSteps((reason) => o.onWarning?.(`training steps run op by op: ${reason}`));
+      this.captured = new CapturedSteps((reason) =>
+        o.onWarning?.(`training steps run op by op, not captured as one TensorFlow function: ${reason}`),
+      );
     }
   }
 
