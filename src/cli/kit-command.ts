@@ -1,4 +1,5 @@
 import {Command} from '@oclif/core';
+import {setRunNotices} from '../run/load-run.js';
 
 /**
  * Base of every deepseek-kit command. Errors are not printed here: they go up to `main`, which
@@ -7,6 +8,12 @@ import {Command} from '@oclif/core';
  * under `--json`.
  */
 export abstract class KitCommand extends Command {
+  /** A run folder settled on load (a killed --overwrite) is told on stderr, like every other notice. */
+  public override async init(): Promise<void> {
+    await super.init();
+    setRunNotices((message) => process.stderr.write(`${message}\n`));
+  }
+
   protected override async catch(error: Error): Promise<never> {
     throw error;
   }

@@ -16,12 +16,21 @@ import {recoverReplacedRunLocked} from './run-lock.js';
 export interface LoadRunOptions {
   /**
    * Told when the folder was settled after a writer killed during --overwrite (its previous run put
-   * back, or left aside and removed). Default: one line on stderr — a changed folder is never silent.
+   * back, or left aside and removed). Default: the sink set by setRunNotices (the CLI's is stderr).
    */
   onInfo?: (message: string) => void;
 }
 
-const noticeOnStderr = (message: string) => process.stderr.write(`${message}\n`);
+let defaultNotice: (message: string) => void = () => {};
+
+/**
+ * Where loadRun tells of a folder it settled when its caller passes no onInfo: run folders are
+ * loaded deep inside many workflows, and a changed folder must not go unsaid in the CLI (every
+ * command sets stderr here), while the library itself never prints.
+ */
+export function setRunNotices(onInfo: (message: string) => void): void {
+  defaultNotice = onInfo;
+}
 
 /**
  * Loads a run folder: config, model, and the tokenizer and labels when the run has them. A LoRA run
@@ -30,7 +39,7 @@ const noticeOnStderr = (message: string) => process.stderr.write(`${message}\n`)
  * (replaced-run.ts): an unfinished new run gives way to the previous run it was replacing.
  */
 export async function loadRun(dir: string, options: LoadRunOptions = {}): Promise<LoadedRun> {
-  await recoverReplacedRunLocked(dir, options.onInfo ?? noticeOnStderr);
+  await recoverReplacedRunLocked(dir, options.onInfo ?? defaultNotice);
   const config = await readRunConfig(dir);
   const ref = adapterReference(config);
   if (ref) return loadAdapterRun(dir, config, ref);

@@ -181,7 +181,9 @@ describe('captured training steps', () => {
     expect(captured.result.graphSteps?.replayed).toBe(0);
     expect(captured.result.graphSteps?.reason).toMatch(/value written from JS that changes between steps/);
     expect(captured.warnings).toHaveLength(1);
-    expect(captured.warnings[0]).toMatch(/^training steps run op by op, not captured as one TensorFlow function: /);
+    expect(captured.warnings[0]).toMatch(
+      /^training steps run op by op, not captured as one TensorFlow function: /,
+    );
     expect(maxDiff(eager.weights, captured.weights)).toBeLessThan(1e-6);
   });
 
