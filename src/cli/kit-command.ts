@@ -1,5 +1,5 @@
 import {Command} from '@oclif/core';
-import {setRunNotices} from '../run/load-run.js';
+import {setRunNotices} from '../run/run-notices.js';
 
 /**
  * Base of every deepseek-kit command. Errors are not printed here: they go up to `main`, which

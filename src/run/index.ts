@@ -11,3 +11,4 @@ export * from './load-run.js';
 export * from './replaced-run.js';
 export * from './run-folder.js';
 export * from './run-lock.js';
+export * from './run-notices.js';

@@ -12,6 +12,7 @@ import {
   readRunConfig,
 } from './run-folder.js';
 import {recoverReplacedRunLocked} from './run-lock.js';
+import {runNotice} from './run-notices.js';
 
 export interface LoadRunOptions {
   /**
@@ -21,17 +22,6 @@ export interface LoadRunOptions {
   onInfo?: (message: string) => void;
 }
 
-let defaultNotice: (message: string) => void = () => {};
-
-/**
- * Where loadRun tells of a folder it settled when its caller passes no onInfo: run folders are
- * loaded deep inside many workflows, and a changed folder must not go unsaid in the CLI (every
- * command sets stderr here), while the library itself never prints.
- */
-export function setRunNotices(onInfo: (message: string) => void): void {
-  defaultNotice = onInfo;
-}
-
 /**
  * Loads a run folder: config, model, and the tokenizer and labels when the run has them. A LoRA run
  * (config.json `adapter`) loads its base run with the adapter attached (adapter-run.ts). A folder
@@ -39,7 +29,7 @@ export function setRunNotices(onInfo: (message: string) => void): void {
  * (replaced-run.ts): an unfinished new run gives way to the previous run it was replacing.
  */
 export async function loadRun(dir: string, options: LoadRunOptions = {}): Promise<LoadedRun> {
-  await recoverReplacedRunLocked(dir, options.onInfo ?? defaultNotice);
+  await recoverReplacedRunLocked(dir, options.onInfo ?? runNotice);
   const config = await readRunConfig(dir);
   const ref = adapterReference(config);
   if (ref) return loadAdapterRun(dir, config, ref);
