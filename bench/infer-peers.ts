@@ -2,12 +2,15 @@
 // inference speed of issue 5's two standard models (dense-lm, moe-lm) against the same models in
 // PyTorch eager and Keras 3 on TensorFlow (tf.function graph), the peer scripts of issue 20
 // (`<peers>/torch_lm.py`, `keras_lm.py`, run with $PEERS_PYTHON, default /tmp/peers-venv/bin/python).
-// Interleaved: each round runs kit, PyTorch, Keras for one model, then the next model, so machine
-// noise hits all alike; each implementation runs in its own process with 2 intra-op threads.
+// Interleaved: each round runs kit, kit-graph, PyTorch, Keras for one model, then the next model,
+// so machine noise hits all alike; each implementation runs in its own process, 2 intra-op threads.
 // What each side times, per forward pass of one 16 x 128 batch (5 untimed warm-up passes, then
 // --steps timed ones; tokens/s = 2048 / median pass):
 // - kit: `model.predict(batch)` of the model bench:train builds (initial weights), the logits of all
 //   128 positions ([16, 128, 256]) read back into a Float32Array (`predictOnce` in lm-setup.ts).
+// - kit-graph: the same pass by GraphForward (src/train/graph-forward.ts): `apply` captured and
+//   replayed as one TensorFlow function, logits read back the same way; MoE runs op by op (its
+//   routing reads back), which the `kit_graph` column says.
 // - PyTorch: `model(batch)` under torch.inference_mode(), logits [16, 128, 256] in CPU memory
 //   (eager CPU ops are synchronous, so the values exist when the call returns).
 // - Keras: the tf.function-compiled `model(batch, training=False)`, logits [16, 128, 256] copied out
@@ -22,6 +25,7 @@ import {join, resolve} from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
 import {initBackend} from '../src/backend/backend.js';
 import {lmBatchSource} from '../src/models/causal-lm/lm-data.js';
+import {GraphForward} from '../src/train/graph-forward.js';
 import {
   BATCH,
   buildStandardLM,
@@ -42,17 +46,33 @@ const THREADS = 2;
 const PEERS = resolve(flag('peers') ?? '../shared/peers');
 const PYTHON = process.env.PEERS_PYTHON ?? '/tmp/peers-venv/bin/python';
 
-/** A child run: median ms of the kit's forward pass of one config, as one JSON line on stdout. */
-async function kitForward(name: ConfigName): Promise<number> {
+/**
+ * A child run: median ms of the kit's forward pass of one config, by `predict` or (`graph`) by
+ * GraphForward, and how GraphForward's timed passes ran.
+ */
+async function kitForward(name: ConfigName, graph: boolean): Promise<{ms: number; mode: string}> {
   await initBackend({onWarning: (m) => process.stderr.write(`${m}\n`)});
   const {model, config} = buildStandardLM(name);
-  const {inputs} = await lmBatchSource(await mobyDickBytes(), config.contextLength, BATCH, 1, true).batch(
-    0,
-    0,
-  );
-  const ms = await timedMedianMs(() => predictOnce(model, inputs as tf.Tensor), WARMUP, STEPS);
+  const source = lmBatchSource(await mobyDickBytes(), config.contextLength, BATCH, 1, true);
+  const x = (await source.batch(0, 0)).inputs as tf.Tensor;
+  const forward = graph ? new GraphForward(model) : undefined;
+  const pass = forward
+    ? async () => {
+        const logits = forward.predict(x); // [batch, length, vocab]
+        await logits.data();
+        logits.dispose();
+      }
+    : () => predictOnce(model, x);
+  const ms = await timedMedianMs(pass, WARMUP, STEPS);
+  const report = forward?.report();
+  const mode = !forward
+    ? 'predict'
+    : report && report.replayed >= STEPS
+      ? 'replayed'
+      : `eager (${report?.reason ?? 'unavailable'})`;
+  forward?.dispose();
   model.dispose();
-  return ms;
+  return {ms, mode};
 }
 
 const threadEnv = {...process.env, TF_NUM_INTRAOP_THREADS: String(THREADS), TF_NUM_INTEROP_THREADS: '1'};
@@ -62,11 +82,19 @@ function run(cmd: string, args: string[]): string {
   return out.trim().split('\n').at(-1)!;
 }
 
+const WHO = ['kit', 'kit-graph', 'torch', 'keras'] as const;
+type Who = (typeof WHO)[number];
+/** How kit-graph's timed passes ran, per model. */
+const graphModes = new Map<string, string>();
+
 /** Median ms per forward pass of one implementation, one process. */
-function forwardMs(who: 'kit' | 'torch' | 'keras', model: ConfigName): number {
-  if (who === 'kit') {
+function forwardMs(who: Who, model: ConfigName): number {
+  if (who === 'kit' || who === 'kit-graph') {
     const args = [...process.execArgv, process.argv[1]!, '--child', model, '--steps', String(STEPS)];
-    return (JSON.parse(run(process.execPath, args)) as {ms: number}).ms;
+    if (who === 'kit-graph') args.push('--graph');
+    const row = JSON.parse(run(process.execPath, args)) as {ms: number; mode: string};
+    if (who === 'kit-graph') graphModes.set(model, row.mode);
+    return row.ms;
   }
   const script = join(PEERS, who === 'torch' ? 'torch_lm.py' : 'keras_lm.py');
   const args = [script, '--model', model.replace('-lm', ''), '--threads', String(THREADS), '--json'];
@@ -80,7 +108,9 @@ function forwardMs(who: 'kit' | 'torch' | 'keras', model: ConfigName): number {
 
 const child = flag('child');
 if (child) {
-  process.stdout.write(`${JSON.stringify({ms: await kitForward(child as ConfigName)})}\n`);
+  process.stdout.write(
+    `${JSON.stringify(await kitForward(child as ConfigName, process.argv.includes('--graph')))}\n`,
+  );
 } else {
   for (const f of ['torch_lm.py', 'keras_lm.py']) {
     if (!existsSync(join(PEERS, f)))
@@ -95,7 +125,7 @@ if (child) {
   const loads: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {
     for (const model of Object.keys(CONFIGS) as ConfigName[]) {
-      for (const who of ['kit', 'torch', 'keras'] as const) {
+      for (const who of WHO) {
         const m = forwardMs(who, model);
         process.stderr.write(`round ${r + 1} ${model} ${who}: ${m.toFixed(1)} ms per forward pass\n`);
         ms.set(`${who} ${model}`, [...(ms.get(`${who} ${model}`) ?? []), m]);
@@ -107,15 +137,20 @@ if (child) {
   const rows: Row[] = (Object.keys(CONFIGS) as ConfigName[]).map((model) => {
     // Median over rounds of each implementation's per-run median.
     const tps = (who: string) => (tokens * 1000) / median(ms.get(`${who} ${model}`)!);
-    const [kit, torch, keras] = [tps('kit'), tps('torch'), tps('keras')];
+    const [kit, graph, torch, keras] = WHO.map(tps) as [number, number, number, number];
     return {
       model,
       kit_tokens_s: kit,
+      kit_graph_tokens_s: graph,
       pytorch_eager_tokens_s: torch,
       keras_graph_tokens_s: keras,
       kit_vs_pytorch: kit / torch,
       kit_vs_keras: kit / keras,
+      graph_vs_pytorch: graph / torch,
+      graph_vs_keras: graph / keras,
       kit_ms: median(ms.get(`kit ${model}`)!),
+      kit_graph_ms: median(ms.get(`kit-graph ${model}`)!),
+      kit_graph: graphModes.get(model) ?? '',
       rounds: ROUNDS,
       load_min: Math.min(...loads),
       load_max: Math.max(...loads),
