@@ -32,7 +32,6 @@ import {
   CONFIGS,
   type ConfigName,
   flag,
-  median,
   mobyDickBytes,
   predictOnce,
   timedMedianMs,
@@ -80,6 +79,13 @@ const threadEnv = {...process.env, TF_NUM_INTRAOP_THREADS: String(THREADS), TF_N
 function run(cmd: string, args: string[]): string {
   const out = execFileSync(cmd, args, {encoding: 'utf8', env: threadEnv, stdio: ['ignore', 'pipe', 'pipe']});
   return out.trim().split('\n').at(-1)!;
+}
+
+/** The median, the mean of the middle two for an even count. */
+function roundsMedian(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = Math.floor(s.length / 2);
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
 }
 
 const WHO = ['kit', 'kit-graph', 'torch', 'keras'] as const;
@@ -135,8 +141,8 @@ if (child) {
   }
   const tokens = BATCH * 128; // both configs read 128-token windows, as the peers' tokens_per_step
   const rows: Row[] = (Object.keys(CONFIGS) as ConfigName[]).map((model) => {
-    // Median over rounds of each implementation's per-run median.
-    const tps = (who: string) => (tokens * 1000) / median(ms.get(`${who} ${model}`)!);
+    // Median over rounds (of two: their mean) of each implementation's per-run median.
+    const tps = (who: string) => (tokens * 1000) / roundsMedian(ms.get(`${who} ${model}`)!);
     const [kit, graph, torch, keras] = WHO.map(tps) as [number, number, number, number];
     return {
       model,
@@ -148,8 +154,8 @@ if (child) {
       kit_vs_keras: kit / keras,
       graph_vs_pytorch: graph / torch,
       graph_vs_keras: graph / keras,
-      kit_ms: median(ms.get(`kit ${model}`)!),
-      kit_graph_ms: median(ms.get(`kit-graph ${model}`)!),
+      kit_ms: roundsMedian(ms.get(`kit ${model}`)!),
+      kit_graph_ms: roundsMedian(ms.get(`kit-graph ${model}`)!),
       kit_graph: graphModes.get(model) ?? '',
       rounds: ROUNDS,
       load_min: Math.min(...loads),
