@@ -9,43 +9,33 @@
 // rows/s and tokens/s, and greedy `generate` with the KV cache (BatchDecoder) at batch 1 and 32
 // (32-byte prompts, then one token per sequence and step read back as a sampler does) in tokens/s.
 import {execFileSync} from 'node:child_process';
-import {readFile} from 'node:fs/promises';
 import {loadavg} from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import {initBackend} from '../src/backend/backend.js';
 import {BatchDecoder} from '../src/models/causal-lm/batch-decoder.js';
-import {
-  activeParameters,
-  buildCausalLM,
-  CAUSAL_LM_PRESETS,
-  type CausalLMConfig,
-  DEFAULT_CAUSAL_LM_CONFIG,
-} from '../src/models/causal-lm/causal-lm.js';
+import type {CausalLMConfig} from '../src/models/causal-lm/causal-lm.js';
 import {lmBatchSource} from '../src/models/causal-lm/lm-data.js';
 import type {GraphStepReport} from '../src/train/graph-step.js';
 import {modelLosses, sparseCrossEntropy} from '../src/train/losses.js';
 import {trainableFromLayersModel} from '../src/train/trainable.js';
 import {train} from '../src/train/trainer.js';
+import {
+  BATCH,
+  buildStandardLM,
+  CONFIGS,
+  type ConfigName,
+  flag,
+  median,
+  mobyDickBytes,
+  predictOnce,
+  timedMedianMs,
+  VOCAB,
+} from './lm-setup.js';
 import {peakRssMb, printBar, printRows, type Row} from './report.js';
 
-/** Issue 5's configs, with the parameter counts it states and its reference speeds (tokens/s). */
-const CONFIGS = {
-  'dense-lm': {params: 4_360_448, active: 4_360_448, pytorchEager: 5200, kerasGraph: 8900},
-  'moe-lm': {params: 9_087_232, active: 4_368_640, pytorchEager: 4700, kerasGraph: 7000},
-} as const;
-type ConfigName = keyof typeof CONFIGS;
-
-const VOCAB = 256; // bytes
-const BATCH = 16;
 const WARMUP = 5;
-const flag = (name: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1] : undefined;
-};
 const STEPS = Number(flag('steps') ?? 20);
 const INFER_STEPS = Number(flag('infer-steps') ?? 0);
-
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Trains one config in this process and returns its row. */
 async function measure(name: ConfigName): Promise<Row> {
@@ -53,19 +43,9 @@ async function measure(name: ConfigName): Promise<Row> {
     backend: flag('backend'),
     onWarning: (m) => process.stderr.write(`${m}\n`),
   });
-  const config: CausalLMConfig = {...DEFAULT_CAUSAL_LM_CONFIG, ...CAUSAL_LM_PRESETS[name]};
   const expected = CONFIGS[name];
-  const model = buildCausalLM(config, VOCAB);
-  // Trainable only: the MoE router keeps a non-trainable load-balancing bias per expert.
-  const params = model.trainableWeights.reduce((n, w) => n + tf.util.sizeFromShape(w.shape as number[]), 0);
-  const active = activeParameters(config, params);
-  if (params !== expected.params || active !== expected.active) {
-    throw new Error(
-      `${name}: ${params} parameters (${active} active), issue 5 says ${expected.params} (${expected.active})`,
-    );
-  }
-  const text = await readFile(new URL('../fixtures/text/moby-dick.txt', import.meta.url));
-  const stream = Int32Array.from(text);
+  const {model, config, params, active} = buildStandardLM(name);
+  const stream = await mobyDickBytes();
   const length = config.contextLength;
   const marks: {wall: number; cpu: number}[] = [];
   const result = await train({
@@ -123,16 +103,7 @@ function graphStepCell(report: GraphStepReport | undefined): string {
   return `eager (${report.reason ?? `${report.replayed} of ${WARMUP + STEPS} replayed`})`;
 }
 
-/** Median ms of `fn` over INFER_STEPS calls after WARMUP untimed ones. */
-async function medianMs(fn: () => Promise<void>): Promise<number> {
-  const times: number[] = [];
-  for (let i = 0; i < WARMUP + INFER_STEPS; i++) {
-    const t0 = performance.now();
-    await fn();
-    if (i >= WARMUP) times.push(performance.now() - t0);
-  }
-  return median(times);
-}
+const medianMs = (fn: () => Promise<void>) => timedMedianMs(fn, WARMUP, INFER_STEPS);
 
 /** predict rows/s and tokens/s on one training batch; generate tokens/s at batch 1 and 32. */
 async function measureInference(
@@ -141,11 +112,7 @@ async function measureInference(
   stream: Int32Array,
 ): Promise<Row> {
   const {inputs} = await lmBatchSource(stream, config.contextLength, BATCH, 1, true).batch(0, 0);
-  const predictMs = await medianMs(async () => {
-    const logits = model.predict(inputs as tf.Tensor) as tf.Tensor;
-    await logits.data();
-    logits.dispose();
-  });
+  const predictMs = await medianMs(() => predictOnce(model, inputs as tf.Tensor));
   tf.dispose(inputs as tf.Tensor);
   const generate = async (batch: number) => {
     const decoder = new BatchDecoder(model, config);
