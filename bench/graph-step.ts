@@ -2,39 +2,28 @@
 // bench:train's model (forward, backward, clip 1.0, AdamW) run eagerly op by op, and the same step
 // captured once and replayed as one TensorFlow function (src/backend/step-record.ts, step-function.ts), alternated in
 // rounds in one process; medians of wall and CPU ms per step, loss read back after every step.
-import {readFile} from 'node:fs/promises';
 import {loadavg} from 'node:os';
 import * as tf from '@tensorflow/tfjs';
 import {initBackend} from '../src/backend/backend.js';
 import {StepFunction} from '../src/backend/step-function.js';
 import {recordStep} from '../src/backend/step-record.js';
-import {
-  buildCausalLM,
-  CAUSAL_LM_PRESETS,
-  DEFAULT_CAUSAL_LM_CONFIG,
-} from '../src/models/causal-lm/causal-lm.js';
 import {lmBatchSource} from '../src/models/causal-lm/lm-data.js';
 import {AdamW} from '../src/train/adamw.js';
 import type {NativeAdamW} from '../src/train/adamw-native.js';
 import {clipFactor, globalNorm} from '../src/train/clip.js';
 import {modelLosses, sparseCrossEntropy} from '../src/train/losses.js';
 import {trainableFromLayersModel} from '../src/train/trainable.js';
+import {BATCH, buildStandardLM, type ConfigName, flag, mobyDickBytes} from './lm-setup.js';
 import {printRows} from './report.js';
 
-const flag = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : fallback;
-};
-const name = flag('config', 'dense-lm');
-const rounds = Number(flag('rounds', '4'));
-const steps = Number(flag('steps', '5'));
+const name = (flag('config') ?? 'dense-lm') as ConfigName;
+const rounds = Number(flag('rounds') ?? 4);
+const steps = Number(flag('steps') ?? 5);
 await initBackend({});
-const config = {...DEFAULT_CAUSAL_LM_CONFIG, ...CAUSAL_LM_PRESETS[name]};
-const model = buildCausalLM(config, 256);
+const {model, config} = buildStandardLM(name);
 const params = trainableFromLayersModel(model).trainable;
 const variables = params.map((p) => p.variable);
-const text = await readFile(new URL('../fixtures/text/moby-dick.txt', import.meta.url));
-const batch = await lmBatchSource(Int32Array.from(text), config.contextLength, 16, 1, true).batch(0, 0);
+const batch = await lmBatchSource(await mobyDickBytes(), config.contextLength, BATCH, 1, true).batch(0, 0);
 const ids = batch.inputs as tf.Tensor;
 const optimizer = new AdamW(params);
 const native = (optimizer as unknown as {update: NativeAdamW}).update;
@@ -118,7 +107,7 @@ printRows(
     mode,
     ms_per_step: median(t.wall),
     cpu_ms_per_step: median(t.cpu),
-    tokens_per_s: (16 * config.contextLength * 1000) / median(t.wall),
+    tokens_per_s: (BATCH * config.contextLength * 1000) / median(t.wall),
     last_loss: t.loss,
     load_avg: loadavg()[0]!,
   })),

@@ -22,18 +22,15 @@ import {AdamW} from '../src/train/adamw.js';
 import {clipFactor, globalNorm} from '../src/train/clip.js';
 import {modelLosses, sparseCrossEntropy} from '../src/train/losses.js';
 import {trainableFromLayersModel} from '../src/train/trainable.js';
+import {flag} from './lm-setup.js';
 import {NativeOpLog, type OpTotals, opCount} from './native-op-log.js';
 import {printRows, type Row} from './report.js';
 
-const flag = (name: string, fallback: string) => {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 ? process.argv[i + 1]! : fallback;
-};
-const name = flag('config', 'dense-lm');
-const repeats = Number(flag('repeats', '5'));
+const name = flag('config') ?? 'dense-lm';
+const repeats = Number(flag('repeats') ?? 5);
 const composed = process.argv.includes('--composed');
 const byShape = process.argv.includes('--shapes');
-await initBackend({backend: process.argv.includes('--backend') ? flag('backend', '') : undefined});
+await initBackend({backend: flag('backend')});
 const opLog = byShape ? undefined : NativeOpLog.attach();
 /** Runs `fn` as configured: on the composed ops with --composed. */
 const run = <T>(fn: () => T): T => (composed ? withComposedOps(fn) : fn());
