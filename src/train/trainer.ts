@@ -1,6 +1,7 @@
 import {mkdir} from 'node:fs/promises';
 import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import {dropoutSeed, withDropoutSeed} from '../backend/dropout.js';
 import {hash32} from '../data/rng.js';
 import {ModelError} from '../errors.js';
 import {addGradients, meanScalar} from './accumulate.js';
@@ -232,20 +233,28 @@ class Trainer {
     for (const hook of this.o.hooks ?? []) hook.beforeStep?.(step);
     if (micro === 1 && this.captured) {
       const batch = await this.o.data.batch(this.epoch, this.batchIndex);
+      // The dropout seed is one of the step's inputs: a replay draws this step's masks.
+      const seed = dropoutSeed(ctx.seed);
       try {
         const lr = learningRateAt(step, this.schedule);
         const result = oneBatchStep(this.captured, {
-          batch: [...[batch.inputs].flat(), batch.targets, ...(batch.weights ? [batch.weights] : [])],
+          batch: [
+            ...[batch.inputs].flat(),
+            batch.targets,
+            ...(batch.weights ? [batch.weights] : []),
+            ...(seed ? [seed] : []),
+          ],
           variables: this.params.map((p) => p.variable),
           optimizer: this.optimizer,
           lr,
           clip: this.o.clipNorm ?? 0,
           ctx,
-          gradients: (watched) => this.gradients(batch, watched),
+          gradients: (watched) => withDropoutSeed(seed, () => this.gradients(batch, watched)),
         });
         this.finishStep(step, lr, 1, batch.size, batch.tokens ?? batch.size, result);
       } finally {
         disposeBatch(batch);
+        seed?.dispose();
       }
       return;
     }
@@ -258,8 +267,9 @@ class Trainer {
       const batch = await this.o.data.batch(this.epoch, this.batchIndex + k);
       examples += batch.size;
       tokens += batch.tokens ?? batch.size;
+      const seed = dropoutSeed(ctx.seed, k);
       try {
-        const out = this.gradients(batch, ctx);
+        const out = withDropoutSeed(seed, () => this.gradients(batch, ctx));
         losses.push(out.loss);
         for (const [name, t] of Object.entries(out.metrics)) {
           metricParts[name] = [...(metricParts[name] ?? []), t];
@@ -267,6 +277,7 @@ class Trainer {
         grads = grads ? addGradients(grads, out.grads) : out.grads;
       } finally {
         disposeBatch(batch);
+        seed?.dispose();
       }
     }
     for (const hook of this.o.hooks ?? []) hook.beforeUpdate?.(step);
