@@ -172,30 +172,34 @@ class Trainer {
       seed: hash32(`step:${step}`, this.seed),
     };
     for (const hook of this.o.hooks ?? []) hook.beforeStep?.(step);
-    if (micro === 1 && this.captured) {
-      const batch = await this.o.data.batch(this.epoch, this.batchIndex);
-      // The dropout seed is one of the step's inputs: a replay draws this step's masks.
-      const seed = dropoutSeed(ctx.seed);
+    if (this.captured) {
+      const batches: Batch[] = [];
+      // Each micro-batch's dropout seed is one of the step's inputs: a replay draws this step's masks.
+      const seeds = Array.from({length: micro}, (_, k) => dropoutSeed(ctx.seed, k));
       try {
+        for (let k = 0; k < micro; k++)
+          batches.push(await this.o.data.batch(this.epoch, this.batchIndex + k));
         const lr = learningRateAt(step, this.schedule);
         const result = oneBatchStep(this.captured, {
-          batch: [
-            ...[batch.inputs].flat(),
-            batch.targets,
-            ...(batch.weights ? [batch.weights] : []),
-            ...(seed ? [seed] : []),
-          ],
+          batch: batches.flatMap((b, k) => [
+            ...[b.inputs].flat(),
+            b.targets,
+            ...(b.weights ? [b.weights] : []),
+            ...(seeds[k] ? [seeds[k]] : []),
+          ]),
           variables: this.params.map((p) => p.variable),
           optimizer: this.optimizer,
           lr,
           clip: this.o.clipNorm ?? 0,
           ctx,
-          gradients: (watched) => withDropoutSeed(seed, () => this.gradients(batch, watched)),
+          gradients: (watched) => this.meanGradients(batches, seeds, watched),
         });
-        this.finishStep(step, lr, 1, batch.size, batch.tokens ?? batch.size, result);
+        const examples = batches.reduce((n, b) => n + b.size, 0);
+        const tokens = batches.reduce((n, b) => n + (b.tokens ?? b.size), 0);
+        this.finishStep(step, lr, micro, examples, tokens, result);
       } finally {
-        disposeBatch(batch);
-        seed?.dispose();
+        for (const b of batches) disposeBatch(b);
+        tf.dispose(seeds.filter((t) => t !== undefined));
       }
       return;
     }
@@ -263,6 +267,30 @@ class Trainer {
     this.step = step;
     this.batchIndex += micro;
     this.tokensThisRun += tokens;
+  }
+
+  /**
+   * Mean loss, metrics and gradients of a step's micro-batches (`gradAccum`), each under its own
+   * dropout seed: the form a captured step takes them in, gradients already divided by their count.
+   */
+  private meanGradients(
+    batches: readonly Batch[],
+    seeds: ReadonlyArray<tf.Tensor | undefined>,
+    ctx: StepContext,
+  ): {loss: tf.Scalar; metrics: Record<string, tf.Scalar>; grads: Array<tf.Tensor | undefined>} {
+    const outs = batches.map((b, k) => withDropoutSeed(seeds[k], () => this.gradients(b, ctx)));
+    if (outs.length === 1) return outs[0]!;
+    const names = [...new Set(outs.flatMap((o) => Object.keys(o.metrics)))];
+    const metrics = Object.fromEntries(
+      names.map((n) => [n, meanScalar(outs.flatMap((o) => (o.metrics[n] ? [o.metrics[n]] : [])))]),
+    );
+    tf.dispose(outs.flatMap((o) => Object.values(o.metrics)));
+    const sum = outs.map((o) => o.grads).reduce((a, b) => addGradients(a, b));
+    return {
+      loss: meanScalar(outs.map((o) => o.loss)),
+      metrics,
+      grads: sum.map((g) => g && tf.mul(g, 1 / outs.length)),
+    };
   }
 
   /** Loss, metrics and gradients of one batch; one tape, one backward pass. */

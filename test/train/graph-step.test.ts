@@ -172,6 +172,7 @@ describe('captured training steps', () => {
     ['a tiny causal LM', languageModel],
     ['a classifier with sample weights', () => classifier()],
     ['a tiny transformer classifier with dropout', () => dropoutClassifier()],
+    ['a classifier with gradient accumulation (2 batches a step)', () => classifier({gradAccum: 2})],
   ] as const) {
     it(`replay ${name}'s steps with the eager steps' losses and weights (1e-5)`, async () => {
       if (!capturing) return;
