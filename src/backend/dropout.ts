@@ -24,12 +24,13 @@ interface Scope {
 let scope: Scope | undefined;
 
 /**
- * The seed tensor for a step's dropout masks: int32 [2] = [step seed, micro-batch], on tfjs-node
- * with the `dropout` native path enabled; undefined elsewhere (tf.dropout draws the masks).
+ * The seed tensor for a step's dropout masks: int32 [2] = [step seed, micro-batch · 2¹⁶] (the k-th
+ * dropout adds k to the second: distinct for up to 2¹⁶ dropouts per micro-batch), on tfjs-node with
+ * the `dropout` native path enabled; undefined elsewhere (tf.dropout draws the masks).
  */
 export function dropoutSeed(stepSeed: number, micro = 0): tf.Tensor1D | undefined {
   if (!nativeOps('dropout')) return undefined;
-  return tf.tensor1d([stepSeed | 0, micro | 0], 'int32');
+  return tf.tensor1d([stepSeed | 0, (micro * 2 ** 16) | 0], 'int32');
 }
 
 /** Runs `fn` (synchronous) with dropout masks drawn from `seed` (see `dropoutSeed`). */

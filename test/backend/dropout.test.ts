@@ -45,6 +45,8 @@ describe('dropout from a step seed', () => {
     expect(same(a1!, c1!)).toBe(false);
     expect(same(a1!, a2!)).toBe(false);
     expect(same(a1!, d1!)).toBe(false);
+    // Micro-batch 1's first dropout is not micro-batch 0's second.
+    expect(same(a2!, d1!)).toBe(false);
   });
 
   it('keeps 1 − rate of the elements, scaled by 1/(1 − rate), so the mean is unchanged', (ctx) => {
