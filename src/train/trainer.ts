@@ -172,37 +172,51 @@ class Trainer {
       seed: hash32(`step:${step}`, this.seed),
     };
     for (const hook of this.o.hooks ?? []) hook.beforeStep?.(step);
-    if (this.captured) {
-      const batches: Batch[] = [];
-      // Each micro-batch's dropout seed is one of the step's inputs: a replay draws this step's masks.
-      const seeds = Array.from({length: micro}, (_, k) => dropoutSeed(ctx.seed, k));
-      try {
-        for (let k = 0; k < micro; k++)
-          batches.push(await this.o.data.batch(this.epoch, this.batchIndex + k));
-        const lr = learningRateAt(step, this.schedule);
-        const result = oneBatchStep(this.captured, {
-          batch: batches.flatMap((b, k) => [
-            ...[b.inputs].flat(),
-            b.targets,
-            ...(b.weights ? [b.weights] : []),
-            ...(seeds[k] ? [seeds[k]] : []),
-          ]),
-          variables: this.params.map((p) => p.variable),
-          optimizer: this.optimizer,
-          lr,
-          clip: this.o.clipNorm ?? 0,
-          ctx,
-          gradients: (watched) => this.meanGradients(batches, seeds, watched),
-        });
-        const examples = batches.reduce((n, b) => n + b.size, 0);
-        const tokens = batches.reduce((n, b) => n + (b.tokens ?? b.size), 0);
-        this.finishStep(step, lr, micro, examples, tokens, result);
-      } finally {
-        for (const b of batches) disposeBatch(b);
-        tf.dispose(seeds.filter((t) => t !== undefined));
-      }
-      return;
+    if (this.captured) await this.capturedStep(this.captured, step, micro, ctx);
+    else await this.eagerStep(step, micro, ctx);
+  }
+
+  /**
+   * A step through `captured` (graph-step.ts): once its recordings agree, one TensorFlow function
+   * call on the step's micro-batches, their dropout seeds, the parameters and AdamW's step values.
+   */
+  private async capturedStep(
+    captured: CapturedSteps<TrainStepLayout>,
+    step: number,
+    micro: number,
+    ctx: StepContext,
+  ): Promise<void> {
+    const batches: Batch[] = [];
+    // Each micro-batch's dropout seed is one of the step's inputs: a replay draws this step's masks.
+    const seeds = Array.from({length: micro}, (_, k) => dropoutSeed(ctx.seed, k));
+    try {
+      for (let k = 0; k < micro; k++) batches.push(await this.o.data.batch(this.epoch, this.batchIndex + k));
+      const lr = learningRateAt(step, this.schedule);
+      const result = oneBatchStep(captured, {
+        batch: batches.flatMap((b, k) => [
+          ...[b.inputs].flat(),
+          b.targets,
+          ...(b.weights ? [b.weights] : []),
+          ...(seeds[k] ? [seeds[k]] : []),
+        ]),
+        variables: this.params.map((p) => p.variable),
+        optimizer: this.optimizer,
+        lr,
+        clip: this.o.clipNorm ?? 0,
+        ctx,
+        gradients: (watched) => this.meanGradients(batches, seeds, watched),
+      });
+      const examples = batches.reduce((n, b) => n + b.size, 0);
+      const tokens = batches.reduce((n, b) => n + (b.tokens ?? b.size), 0);
+      this.finishStep(step, lr, micro, examples, tokens, result);
+    } finally {
+      for (const b of batches) disposeBatch(b);
+      tf.dispose(seeds.filter((t) => t !== undefined));
     }
+  }
+
+  /** A step op by op: gradients summed over the micro-batches, the beforeUpdate hooks, the update. */
+  private async eagerStep(step: number, micro: number, ctx: StepContext): Promise<void> {
     let grads: Array<tf.Tensor | undefined> | undefined;
     const losses: tf.Scalar[] = [];
     const metricParts: Record<string, tf.Scalar[]> = {};
