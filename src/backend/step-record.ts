@@ -103,6 +103,14 @@ export function nodeBackend(): NodeBackend | undefined {
 /** Whether steps can be captured here: tfjs-node, built with registerGraphFunction. */
 export const canCaptureSteps = (): boolean => nodeBackend() !== undefined;
 
+let recording = 0;
+
+/**
+ * Whether a step is being recorded now: code with a choice between reading a value back and
+ * computing it in TensorFlow (MoE routing) takes the second, which a replay can repeat.
+ */
+export const isRecording = (): boolean => recording > 0;
+
 /**
  * Runs `fn` eagerly and records the TensorFlow ops it executes. `inputs` are the values the step
  * takes anew each time (a batch, the parameters' current values, a learning rate); `fn` returns
@@ -173,11 +181,13 @@ export function recordStep(
     return ids;
   };
   let outputs: tf.Tensor[];
+  recording += 1;
   try {
     outputs = fn();
     for (const r of record.ops)
       for (const m of r.outputs) record.seen.set(m.id, {dtype: m.dtype, shape: m.shape});
   } finally {
+    recording -= 1;
     backend.binding = binding;
     backend.getInputTensorIds = getInputTensorIds;
   }

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {isRecording} from '../backend/step-record.js';
 import {ModelError} from '../errors.js';
 import type {LayerArgs} from './arg-checks.js';
 import {resolveLoRASpec} from './lora-dense.js';
@@ -13,13 +14,15 @@ import {
 } from './moe/expert-ffn.js';
 import {ExpertLoRA, moeLoRASites} from './moe/expert-lora.js';
 import {fastMatMul} from './moe/fast-matmul.js';
+import {graphDispatch} from './moe/graph-dispatch.js';
+import {graphRoutingCovers, routeInGraph} from './moe/graph-router.js';
 import {groupedMatMulAvailable} from './moe/grouped-matmul.js';
 import {routerZLoss, sequenceBalanceLoss, switchLoss} from './moe/moe-losses.js';
 import {type ResolvedMoEArgs, resolveMoEArgs} from './moe/resolve-moe-args.js';
 import {routeRows} from './moe/router-op.js';
 import {type RouterOutput, type RouterScoring, routeTokens} from './moe/routing.js';
 import {type BiasUpdateMode, updatedRoutingBias} from './moe/routing-bias.js';
-import {type RoutingStats, routingStats} from './moe/routing-stats.js';
+import {type RoutingStats, routingStats, routingStatsFromLoad} from './moe/routing-stats.js';
 import {loraConfig, resolveSublayerLoRA, type SublayerLoRA} from './sublayer-lora.js';
 
 export interface MoEArgs extends LayerArgs {
@@ -72,10 +75,16 @@ export interface MoEArgs extends LayerArgs {
   lora?: SublayerLoRA | null;
 }
 
-/** Extra `apply` kwargs: `dispatch: 'dense'` runs the dense reference (all experts, masked). */
+/**
+ * Extra `apply` kwargs: `dispatch: 'dense'` runs the dense reference (all experts, masked);
+ * `router` picks the sparse router: 'graph' (TensorFlow ops, tfjs-node, when `graphRoutingCovers`
+ * the call), 'js' (`routeRows`), 'auto' (default: 'graph' while a step is being recorded for
+ * capture, where a read-back cannot be replayed, else 'js', which runs fewer ops one by one).
+ */
 export interface MoECallArgs {
   training?: boolean;
   dispatch?: 'sparse' | 'dense';
+  router?: 'auto' | 'graph' | 'js';
 }
 
 type Pass = object;
@@ -88,9 +97,10 @@ interface RouteStep {
   training: boolean;
   sequenceLength: number;
 }
-/** One call's routing and expert output, before shared experts. */
+/** One call's routing and expert output, before shared experts: its plan (JS) or load [E] (graph). */
 interface Routed {
-  plan: DispatchPlan;
+  plan?: DispatchPlan;
+  load?: tf.Tensor1D;
   out: tf.Tensor2D;
   aux: tf.Scalar | null;
 }
@@ -215,9 +225,19 @@ export class MoE extends tf.layers.Layer {
       const capacity = training ? expertCapacity(c.capacityFactor, numTokens, c.topK, c.numExperts) : null;
       const experts = this.readExperts('experts', training);
       const step: RouteStep = {x2, logits, experts, capacity, training, sequenceLength: seqLen};
-      const routed = kwargs?.dispatch === 'dense' ? this.denseReference(step) : this.sparse(step);
-      this.lastRoutingStats = routingStats(routed.plan);
-      if (training) this.accumulateLoad(routed.plan.load);
+      const routed =
+        kwargs?.dispatch === 'dense'
+          ? this.denseReference(step)
+          : this.routesInGraph(kwargs?.router ?? 'auto', capacity)
+            ? this.graphSparse(step)
+            : this.sparse(step);
+      if (routed.plan) {
+        this.lastRoutingStats = routingStats(routed.plan);
+        if (training) this.accumulateLoad(routed.plan.load);
+      } else if (!isRecording()) {
+        // Read back after the routing ran: a captured step keeps the stats of the last eager call.
+        this.lastRoutingStats = routingStatsFromLoad(routed.load!.dataSync(), numTokens, c.topK);
+      }
       let out = routed.out;
       if (this.shared) out = tf.add(out, expertFfn(x2, this.readExperts('shared', training), c.activation));
       const result = [x.rank === 2 ? out : tf.reshape(out, x.shape)];
@@ -238,6 +258,19 @@ export class MoE extends tf.layers.Layer {
     const layout = groupedMatMulAvailable() ? 'auto' : 'chunks';
     const {plan, rowWeights, aux} = routeRows(logits, c, {bias, capacity, losses, layout});
     return {plan, aux, out: sparseDispatch(x2, rowWeights, plan, experts, c.activation)};
+  }
+
+  /** Whether the sparse path routes in TensorFlow (see MoECallArgs.router). */
+  private routesInGraph(router: 'auto' | 'graph' | 'js', capacity: number | null): boolean {
+    if (router === 'js' || !graphRoutingCovers(this.config, capacity)) return false;
+    return router === 'graph' || isRecording();
+  }
+
+  /** Sparse dispatch routed and planned in TensorFlow (graph-router.ts, graph-dispatch.ts): no read-back. */
+  private graphSparse({x2, logits, experts, training, sequenceLength}: RouteStep): Routed {
+    const c = this.config;
+    const {indices, weights, load, aux} = routeInGraph(logits, c, training ? {...c, sequenceLength} : null);
+    return {load, aux, out: graphDispatch(x2, weights, indices, load, experts, c.activation)};
   }
 
   /** The dense reference (every expert on every token, masked), routed with plain tensor ops. */
