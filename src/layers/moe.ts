@@ -1,5 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
-import {isRecording} from '../backend/step-record.js';
+import {holdWhileRecording, isRecording} from '../backend/step-record.js';
 import {ModelError} from '../errors.js';
 import type {LayerArgs} from './arg-checks.js';
 import {resolveLoRASpec} from './lora-dense.js';
@@ -115,7 +115,8 @@ let unnamed = 0;
  *
  * In training it adds its auxiliary losses (balance, z-loss, sequence-wise) through `addLoss`, so
  * `model.fit` picks them up; a custom loop adds `layer.takeAuxLoss()` (or `model.calculateLosses()`)
- * to its loss. `lastRoutingStats` describes the last call.
+ * to its loss. `lastRoutingStats` describes the last call (the last one run op by op when steps
+ * are captured: see `recordedLoad`).
  */
 export class MoE extends tf.layers.Layer {
   static className = 'MoE';
@@ -123,6 +124,11 @@ export class MoE extends tf.layers.Layer {
   readonly lora: SublayerLoRA | null;
   /** Routing of the last call: tokens per expert, max/mean load, drops. */
   lastRoutingStats?: RoutingStats;
+  /**
+   * [E] load of the last call when it ran while a step was being recorded (then `lastRoutingStats`
+   * is not updated: that would read back); disposed when the recorded step ends (`isDisposed`).
+   */
+  recordedLoad?: tf.Tensor1D;
   private router?: tf.LayerVariable;
   private routingBias?: tf.LayerVariable;
   private experts?: ExpertVariables;
@@ -216,7 +222,7 @@ export class MoE extends tf.layers.Layer {
     const d = x.shape.at(-1)!;
     const numTokens = x.size / d;
     const seqLen = x.rank >= 3 ? x.shape.at(-2)! : numTokens;
-    const [y, aux] = tf.tidy(() => {
+    const {y, aux, load} = tf.tidy(() => {
       const x2 = (x.rank === 2 ? x : tf.reshape(x, [numTokens, d])) as tf.Tensor2D;
       const jittered = () =>
         tf.mul(x2, tf.randomUniform(x2.shape, 1 - c.jitter, 1 + c.jitter)) as tf.Tensor2D;
@@ -235,16 +241,18 @@ export class MoE extends tf.layers.Layer {
         this.lastRoutingStats = routingStats(routed.plan);
         if (training) this.accumulateLoad(routed.plan.load);
       } else if (!isRecording()) {
-        // Read back after the routing ran: a captured step keeps the stats of the last eager call.
         this.lastRoutingStats = routingStatsFromLoad(routed.load!.dataSync(), numTokens, c.topK);
       }
       let out = routed.out;
       if (this.shared) out = tf.add(out, expertFfn(x2, this.readExperts('shared', training), c.activation));
-      const result = [x.rank === 2 ? out : tf.reshape(out, x.shape)];
-      if (routed.aux) result.push(routed.aux);
+      const result: Record<string, tf.Tensor> = {y: x.rank === 2 ? out : tf.reshape(out, x.shape)};
+      if (routed.aux) result.aux = routed.aux;
+      if (routed.load && isRecording()) result.load = routed.load;
       return result;
     });
     if (aux) this.holdAuxLoss(aux as tf.Scalar);
+    // A recorded step cannot read the load back: it stays a tensor of the step for routingMetrics.
+    this.recordedLoad = load ? holdWhileRecording(load as tf.Tensor1D) : undefined;
     if (training && c.biasUpdate === 'step') this.updateRoutingBias();
     return y!;
   }
