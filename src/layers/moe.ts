@@ -79,7 +79,9 @@ export interface MoEArgs extends LayerArgs {
  * Extra `apply` kwargs: `dispatch: 'dense'` runs the dense reference (all experts, masked);
  * `router` picks the sparse router: 'graph' (TensorFlow ops, tfjs-node, when `graphRoutingCovers`
  * the call), 'js' (`routeRows`), 'auto' (default: 'graph' while a step is being recorded for
- * capture, where a read-back cannot be replayed, else 'js', which runs fewer ops one by one).
+ * capture, where a read-back cannot be replayed, else 'js': op by op it costs the same CPU time
+ * (bench/moe-router.ts) and runs only the experts that have rows (in a small decoding batch most
+ * have none).
  */
 export interface MoECallArgs {
   training?: boolean;
