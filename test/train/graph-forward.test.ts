@@ -59,8 +59,28 @@ describe('GraphForward', () => {
     else expect(report).toBeUndefined();
   });
 
-  it('runs an MoE model op by op (its routing reads back), saying why, with the same logits', async () => {
+  it('replays an MoE model (its router runs in TensorFlow while recorded), same logits, no leak', async () => {
     const moe = {...CAUSAL_LM_PRESETS['moe-lm'].moe!, numExperts: 4, expertHidden: 16, numShared: 1};
+    const {diff, report, reasons, leaked} = await compare({
+      ...DEFAULT_CAUSAL_LM_CONFIG,
+      ...TINY,
+      ffn: 'moe',
+      moe,
+    });
+    expect(diff).toBeLessThan(1e-5);
+    expect(leaked).toBe(0);
+    expect(reasons).toEqual([]);
+    if (capturing) expect(report).toEqual({replayed: 2, eager: 3});
+  });
+
+  it('runs an MoE with a balancing bias op by op (its routing reads back), saying why, same logits', async () => {
+    const moe = {
+      ...CAUSAL_LM_PRESETS['moe-lm'].moe!,
+      numExperts: 4,
+      expertHidden: 16,
+      numShared: 1,
+      biasUpdateSpeed: 1e-3,
+    };
     const {diff, report, reasons, leaked} = await compare({
       ...DEFAULT_CAUSAL_LM_CONFIG,
       ...TINY,
