@@ -23,6 +23,12 @@ const TEXT = Int32Array.from(
 );
 const TINY = {contextLength: 16, dModel: 32, numLayers: 1, numHeads: 2, ffnHidden: 48};
 
+/** moe-lm's MoE, small, in the tiny LM; `extra` MoE options on top. */
+function tinyMoE(extra: Partial<NonNullable<CausalLMConfig['moe']>> = {}): CausalLMConfig {
+  const moe = {...CAUSAL_LM_PRESETS['moe-lm'].moe!, numExperts: 4, expertHidden: 16, numShared: 1, ...extra};
+  return {...DEFAULT_CAUSAL_LM_CONFIG, ...TINY, ffn: 'moe', moe};
+}
+
 /** Max |logit difference| of five GraphForward passes against `predict`, and how they ran. */
 async function compare(config: CausalLMConfig) {
   const model = buildCausalLM(config, 256);
@@ -60,13 +66,7 @@ describe('GraphForward', () => {
   });
 
   it('replays an MoE model (its router runs in TensorFlow while recorded), same logits, no leak', async () => {
-    const moe = {...CAUSAL_LM_PRESETS['moe-lm'].moe!, numExperts: 4, expertHidden: 16, numShared: 1};
-    const {diff, report, reasons, leaked} = await compare({
-      ...DEFAULT_CAUSAL_LM_CONFIG,
-      ...TINY,
-      ffn: 'moe',
-      moe,
-    });
+    const {diff, report, reasons, leaked} = await compare(tinyMoE());
     expect(diff).toBeLessThan(1e-5);
     expect(leaked).toBe(0);
     expect(reasons).toEqual([]);
@@ -74,19 +74,7 @@ describe('GraphForward', () => {
   });
 
   it('runs an MoE with a balancing bias op by op (its routing reads back), saying why, same logits', async () => {
-    const moe = {
-      ...CAUSAL_LM_PRESETS['moe-lm'].moe!,
-      numExperts: 4,
-      expertHidden: 16,
-      numShared: 1,
-      biasUpdateSpeed: 1e-3,
-    };
-    const {diff, report, reasons, leaked} = await compare({
-      ...DEFAULT_CAUSAL_LM_CONFIG,
-      ...TINY,
-      ffn: 'moe',
-      moe,
-    });
+    const {diff, report, reasons, leaked} = await compare(tinyMoE({biasUpdateSpeed: 1e-3}));
     expect(diff).toBeLessThan(1e-5);
     expect(leaked).toBe(0);
     if (!capturing) return;
