@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {dropout} from '../backend/dropout.js';
 import {nativeOps} from '../backend/native-ops.js';
 import {ConfigError, ModelError} from '../errors.js';
 import {checkDivides, checkInt, checkPositive, checkRange, type LayerArgs} from './arg-checks.js';
@@ -184,7 +185,7 @@ export class Attention extends CompositeLayer {
     // A single new token sees every key of its own sequence: no mask, but the padding of ragged rows.
     const mask = ragged ? ragged.mask : length === 1 ? null : causalMask(length, offset);
     let probs = tf.softmax(mask ? tf.add(scores, mask) : scores, -1);
-    if (training && this.dropout > 0) probs = tf.dropout(probs, this.dropout);
+    if (training && this.dropout > 0) probs = dropout(probs, this.dropout);
     const context = tf.matMul(probs, repeatKv(v, this.numHeads)); // [b, h, t, hd]
     const merged = tf.reshape(tf.transpose(context, [0, 2, 1, 3]), [batch * length, this.qUnits]);
     const out = applyRows(this.sublayers().get('o')!, merged as tf.Tensor2D, {training});

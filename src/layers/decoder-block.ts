@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {dropout} from '../backend/dropout.js';
 import {ConfigError, ModelError} from '../errors.js';
 import {checkChoice, checkInt, checkPositive, checkRange, type LayerArgs} from './arg-checks.js';
 import {Attention} from './attention.js';
@@ -187,7 +188,7 @@ export class DecoderBlock extends CompositeLayer {
 
   private forward(x: tf.Tensor3D, training: boolean): tf.Tensor3D {
     const child = (path: string) => this.sublayers().get(path)!;
-    const drop = (t: tf.Tensor) => (training && this.residDropout > 0 ? tf.dropout(t, this.residDropout) : t);
+    const drop = (t: tf.Tensor) => (training && this.residDropout > 0 ? dropout(t, this.residDropout) : t);
     const normed = child('attn-norm').apply(x) as tf.Tensor3D;
     const attended = this.attention.apply(normed, {training}) as tf.Tensor3D;
     const h = tf.add(x, drop(attended));

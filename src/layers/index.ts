@@ -27,6 +27,7 @@ export * from './moe/routing-stats.js';
 export * from './moe.js';
 export * from './rms-norm.js';
 export * from './rope.js';
+export * from './step-dropout.js';
 export type {SublayerLoRA} from './sublayer-lora.js';
 export * from './swiglu.js';
 export * from './token-embedding.js';

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {dropout} from '../backend/dropout.js';
 import {ConfigError, ModelError} from '../errors.js';
 import {
   baseLayerArgs,
@@ -180,8 +181,7 @@ export class LoRADense extends tf.layers.Layer {
         bias: fusesBias ? this.bias?.read() : undefined,
       });
       if (this.bias && !fusesBias) y = tf.add(y, this.bias.read());
-      const adapterIn =
-        kwargs?.training && this.lora.dropout > 0 ? tf.dropout(flat, this.lora.dropout) : flat;
+      const adapterIn = kwargs?.training && this.lora.dropout > 0 ? dropout(flat, this.lora.dropout) : flat;
       const update = tf.matMul(tf.matMul(adapterIn, this.loraA!.read()), this.loraB!.read()); // [tokens, units]
       y = tf.add(y, tf.mul(update, loraScale(this.lora)));
       y = y.reshape([...x.shape.slice(0, -1), this.units]);

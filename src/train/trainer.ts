@@ -1,22 +1,11 @@
-import {mkdir} from 'node:fs/promises';
-import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
+import {dropoutSeed, withDropoutSeed} from '../backend/dropout.js';
 import {hash32} from '../data/rng.js';
-import {ModelError} from '../errors.js';
 import {addGradients, meanScalar} from './accumulate.js';
 import {AdamW} from './adamw.js';
 import {type Batch, disposeBatch, epochOrderSeed} from './batch-source.js';
-import {
-  checkFits,
-  type LoadedCheckpoint,
-  listCheckpoints,
-  loadLatestCheckpoint,
-  saveCheckpoint,
-  settingChanges,
-  type TrainerState,
-} from './checkpoint.js';
+import {checkFits, type LoadedCheckpoint, settingChanges, type TrainerState} from './checkpoint.js';
 import {clipFactor, globalNorm} from './clip.js';
-import {TrainingDivergedError} from './diverged-error.js';
 import {type EarlyStoppingState, updateEarlyStopping} from './early-stopping.js';
 import {evaluateBatches} from './evaluate-batches.js';
 import {
@@ -26,19 +15,13 @@ import {
   type StepResult,
   type TrainStepLayout,
 } from './graph-step.js';
-import {MetricsLog, type MetricsRecord} from './metrics-log.js';
 import type {NamedVariable} from './named-variable.js';
+import {RunCheckpoints} from './run-checkpoints.js';
 import {type LrSchedule, learningRateAt} from './schedule.js';
 import {toTensor} from './tensor-file.js';
 import {EventFileWriter} from './tensorboard.js';
-import {
-  checkTrainOptions,
-  type EpochEvent,
-  type StepContext,
-  type StepEvent,
-  type TrainOptions,
-  type TrainResult,
-} from './train-options.js';
+import {checkTrainOptions, type StepContext, type TrainOptions, type TrainResult} from './train-options.js';
+import {TrainReporter} from './train-reporter.js';
 
 export type {
   EpochEvent,
@@ -51,17 +34,6 @@ export type {
   TrainOptions,
   TrainResult,
 } from './train-options.js';
-
-interface Pending {
-  step: number;
-  epoch: number;
-  lr: number;
-  examples: number;
-  tokens: number;
-  loss: tf.Scalar;
-  metrics: Record<string, tf.Scalar>;
-  gradNorm?: tf.Scalar;
-}
 
 /** Trains `options.model` with AdamW; see TrainOptions. Never prints: everything goes to callbacks. */
 export async function train(options: TrainOptions): Promise<TrainResult> {
@@ -81,22 +53,14 @@ class Trainer {
   private step = 0;
   private epoch = 0;
   private batchIndex = 0;
-  private elapsedBefore = 0;
-  private readonly started = performance.now();
-  private windowStart = performance.now();
-  private pending: Pending[] = [];
-  private epochTotals = {steps: 0, loss: 0, metrics: {} as Record<string, number>};
-  private lastLoss = Number.NaN;
   private tokensThisRun = 0;
   private earlyState: EarlyStoppingState = {waited: 0};
   private best?: tf.Tensor[];
   private lastEval?: Record<string, number>;
   private bestEval?: Record<string, number>;
   private lastEvalStep = -1;
-  private lastCheckpoint?: string;
-  private lastCheckpointStep = -1;
-  private log?: MetricsLog;
-  private tensorboard?: EventFileWriter;
+  private readonly reporter: TrainReporter;
+  private readonly folder?: RunCheckpoints;
   /** One-batch steps replayed as TensorFlow functions (graph-step.ts), where they can be. */
   private readonly captured?: CapturedSteps<TrainStepLayout>;
 
@@ -111,6 +75,8 @@ class Trainer {
     this.totalSteps = o.steps ?? (o.epochs ?? 1) * this.stepsPerEpoch;
     this.schedule = {lr: o.lr ?? 1e-3, totalSteps: this.totalSteps, ...o.schedule};
     this.optimizer = new AdamW(this.params, o.optimizer);
+    this.reporter = new TrainReporter(o, this.totalSteps);
+    if (o.runDir) this.folder = new RunCheckpoints(o.runDir, o);
     // A beforeUpdate hook acts between the gradients and the update, inside what would be captured.
     const hooksBetween = (o.hooks ?? []).some((h) => h.beforeUpdate);
     if (graphStepsEnabled() && this.optimizer.captureable && !hooksBetween) {
@@ -124,8 +90,13 @@ class Trainer {
     let stoppedBy: TrainResult['stoppedBy'] = 'steps';
     let resumedFrom: number | undefined;
     try {
-      if (this.o.runDir) resumedFrom = await this.openRun(this.o.runDir);
-      if (this.o.tensorboardDir) this.tensorboard = new EventFileWriter(this.o.tensorboardDir);
+      if (this.folder) {
+        const ckpt = await this.folder.open();
+        if (ckpt) this.restore(ckpt);
+        resumedFrom = ckpt?.state.step;
+        this.reporter.log = await this.folder.openLog(resumedFrom);
+      }
+      if (this.o.tensorboardDir) this.reporter.tensorboard = new EventFileWriter(this.o.tensorboardDir);
       while (this.step < this.totalSteps) {
         await this.trainStep();
         if (this.step % this.logEvery === 0) await this.flush();
@@ -151,38 +122,11 @@ class Trainer {
       return this.result(stoppedBy, resumedFrom);
     } finally {
       for (const hook of this.o.hooks ?? []) hook.end?.();
-      tf.dispose(this.pending.flatMap(pendingTensors));
-      this.pending = [];
+      this.reporter.close();
       tf.dispose(this.best ?? []);
       this.optimizer.dispose();
       this.captured?.dispose();
-      this.tensorboard?.close();
     }
-  }
-
-  /** Loads the latest checkpoint when resuming; opens metrics.jsonl. Returns the step resumed from. */
-  private async openRun(runDir: string): Promise<number | undefined> {
-    const existing = await listCheckpoints(runDir);
-    if (!this.o.resume) {
-      await mkdir(runDir, {recursive: true});
-      if (existing.length > 0) {
-        throw new ModelError(
-          `${runDir} already holds a run (checkpoints up to step ${existing.at(-1)})`,
-          'resume it, or train into a new folder',
-        );
-      }
-      this.log = await MetricsLog.open(join(runDir, 'metrics.jsonl'));
-      return undefined;
-    }
-    const ckpt = await loadLatestCheckpoint(runDir);
-    if (!ckpt)
-      throw new ModelError(
-        `${runDir} has no checkpoint to resume from`,
-        'start it again with --overwrite instead of --resume',
-      );
-    this.restore(ckpt);
-    this.log = await MetricsLog.open(join(runDir, 'metrics.jsonl'), this.step);
-    return this.step;
   }
 
   private restore(ckpt: LoadedCheckpoint): void {
@@ -196,10 +140,8 @@ class Trainer {
     this.step = state.step;
     this.epoch = state.data.epoch;
     this.batchIndex = state.data.batchIndex;
-    this.elapsedBefore = Number(state.settings.elapsed ?? 0);
+    this.reporter.elapsedBefore = Number(state.settings.elapsed ?? 0);
     this.earlyState = state.earlyStopping ?? {waited: 0};
-    this.lastCheckpoint = ckpt.path;
-    this.lastCheckpointStep = state.step;
     for (const change of settingChanges(state.settings, this.settings())) this.o.onWarning?.(change);
   }
 
@@ -230,25 +172,51 @@ class Trainer {
       seed: hash32(`step:${step}`, this.seed),
     };
     for (const hook of this.o.hooks ?? []) hook.beforeStep?.(step);
-    if (micro === 1 && this.captured) {
-      const batch = await this.o.data.batch(this.epoch, this.batchIndex);
-      try {
-        const lr = learningRateAt(step, this.schedule);
-        const result = oneBatchStep(this.captured, {
-          batch: [...[batch.inputs].flat(), batch.targets, ...(batch.weights ? [batch.weights] : [])],
-          variables: this.params.map((p) => p.variable),
-          optimizer: this.optimizer,
-          lr,
-          clip: this.o.clipNorm ?? 0,
-          ctx,
-          gradients: (watched) => this.gradients(batch, watched),
-        });
-        this.finishStep(step, lr, 1, batch.size, batch.tokens ?? batch.size, result);
-      } finally {
-        disposeBatch(batch);
-      }
-      return;
+    if (this.captured) await this.capturedStep(this.captured, step, micro, ctx);
+    else await this.eagerStep(step, micro, ctx);
+  }
+
+  /**
+   * A step through `captured` (graph-step.ts): once its recordings agree, one TensorFlow function
+   * call on the step's micro-batches, their dropout seeds, the parameters and AdamW's step values.
+   */
+  private async capturedStep(
+    captured: CapturedSteps<TrainStepLayout>,
+    step: number,
+    micro: number,
+    ctx: StepContext,
+  ): Promise<void> {
+    const batches: Batch[] = [];
+    // Each micro-batch's dropout seed is one of the step's inputs: a replay draws this step's masks.
+    const seeds = Array.from({length: micro}, (_, k) => dropoutSeed(ctx.seed, k));
+    try {
+      for (let k = 0; k < micro; k++) batches.push(await this.o.data.batch(this.epoch, this.batchIndex + k));
+      const lr = learningRateAt(step, this.schedule);
+      const result = oneBatchStep(captured, {
+        batch: batches.flatMap((b, k) => [
+          ...[b.inputs].flat(),
+          b.targets,
+          ...(b.weights ? [b.weights] : []),
+          ...(seeds[k] ? [seeds[k]] : []),
+        ]),
+        variables: this.params.map((p) => p.variable),
+        optimizer: this.optimizer,
+        lr,
+        clip: this.o.clipNorm ?? 0,
+        ctx,
+        gradients: (watched) => this.meanGradients(batches, seeds, watched),
+      });
+      const examples = batches.reduce((n, b) => n + b.size, 0);
+      const tokens = batches.reduce((n, b) => n + (b.tokens ?? b.size), 0);
+      this.finishStep(step, lr, micro, examples, tokens, result);
+    } finally {
+      for (const b of batches) disposeBatch(b);
+      tf.dispose(seeds.filter((t) => t !== undefined));
     }
+  }
+
+  /** A step op by op: gradients summed over the micro-batches, the beforeUpdate hooks, the update. */
+  private async eagerStep(step: number, micro: number, ctx: StepContext): Promise<void> {
     let grads: Array<tf.Tensor | undefined> | undefined;
     const losses: tf.Scalar[] = [];
     const metricParts: Record<string, tf.Scalar[]> = {};
@@ -258,8 +226,9 @@ class Trainer {
       const batch = await this.o.data.batch(this.epoch, this.batchIndex + k);
       examples += batch.size;
       tokens += batch.tokens ?? batch.size;
+      const seed = dropoutSeed(ctx.seed, k);
       try {
-        const out = this.gradients(batch, ctx);
+        const out = withDropoutSeed(seed, () => this.gradients(batch, ctx));
         losses.push(out.loss);
         for (const [name, t] of Object.entries(out.metrics)) {
           metricParts[name] = [...(metricParts[name] ?? []), t];
@@ -267,6 +236,7 @@ class Trainer {
         grads = grads ? addGradients(grads, out.grads) : out.grads;
       } finally {
         disposeBatch(batch);
+        seed?.dispose();
       }
     }
     for (const hook of this.o.hooks ?? []) hook.beforeUpdate?.(step);
@@ -307,10 +277,34 @@ class Trainer {
     tokens: number,
     r: StepResult,
   ): void {
-    this.pending.push({step, epoch: this.epoch, lr, examples, tokens, ...r});
+    this.reporter.queue({step, epoch: this.epoch, lr, examples, tokens, ...r});
     this.step = step;
     this.batchIndex += micro;
     this.tokensThisRun += tokens;
+  }
+
+  /**
+   * Mean loss, metrics and gradients of a step's micro-batches (`gradAccum`), each under its own
+   * dropout seed: the form a captured step takes them in, gradients already divided by their count.
+   */
+  private meanGradients(
+    batches: readonly Batch[],
+    seeds: ReadonlyArray<tf.Tensor | undefined>,
+    ctx: StepContext,
+  ): {loss: tf.Scalar; metrics: Record<string, tf.Scalar>; grads: Array<tf.Tensor | undefined>} {
+    const outs = batches.map((b, k) => withDropoutSeed(seeds[k], () => this.gradients(b, ctx)));
+    if (outs.length === 1) return outs[0]!;
+    const names = [...new Set(outs.flatMap((o) => Object.keys(o.metrics)))];
+    const metrics = Object.fromEntries(
+      names.map((n) => [n, meanScalar(outs.flatMap((o) => (o.metrics[n] ? [o.metrics[n]] : [])))]),
+    );
+    tf.dispose(outs.flatMap((o) => Object.values(o.metrics)));
+    const sum = outs.map((o) => o.grads).reduce((a, b) => addGradients(a, b));
+    return {
+      loss: meanScalar(outs.map((o) => o.loss)),
+      metrics,
+      grads: sum.map((g) => g && tf.mul(g, 1 / outs.length)),
+    };
   }
 
   /** Loss, metrics and gradients of one batch; one tape, one backward pass. */
@@ -331,106 +325,16 @@ class Trainer {
     return {loss: value, metrics, grads: this.params.map((p) => grads[p.variable.name] ?? undefined)};
   }
 
-  /** Reads the pending losses back in one transfer, checks them, logs them, emits step events. */
-  private async flush(): Promise<void> {
-    if (this.pending.length === 0) return;
-    const pending = this.pending;
-    this.pending = [];
-    const layout = pending.map((p) => ({
-      names: Object.keys(p.metrics).sort(),
-      hasNorm: p.gradNorm !== undefined,
-    }));
-    const stacked = tf.stack(pending.flatMap(pendingTensors));
-    const values = await stacked.data();
-    tf.dispose([stacked, ...pending.flatMap(pendingTensors)]);
-    const now = performance.now();
-    const windowSeconds = Math.max(1e-9, (now - this.windowStart) / 1000);
-    this.windowStart = now;
-    const windowTokens = pending.reduce((s, p) => s + p.tokens, 0);
-    const elapsed = this.elapsedBefore + (now - this.started) / 1000;
-    const stepsPerSecond = pending.length / windowSeconds;
-    const records: MetricsRecord[] = [];
-    let at = 0;
-    for (const [i, p] of pending.entries()) {
-      const loss = values[at++]!;
-      const metrics: Record<string, number> = {};
-      for (const name of layout[i]!.names) metrics[name] = values[at++]!;
-      const gradNorm = layout[i]!.hasNorm ? values[at++]! : undefined;
-      const bad = !Number.isFinite(loss)
-        ? ['loss', loss]
-        : gradNorm !== undefined && !Number.isFinite(gradNorm)
-          ? ['gradient norm', gradNorm]
-          : undefined;
-      if (bad) {
-        await this.log?.append(records);
-        throw new TrainingDivergedError(
-          p.step,
-          bad[1] as number,
-          bad[0] as 'loss' | 'gradient norm',
-          this.lastCheckpoint,
-        );
-      }
-      this.lastLoss = loss;
-      this.addToEpoch(loss, metrics);
-      const event: StepEvent = {
-        step: p.step,
-        totalSteps: this.totalSteps,
-        epoch: p.epoch,
-        loss,
-        lr: p.lr,
-        ...(gradNorm !== undefined ? {gradNorm} : {}),
-        metrics,
-        examples: p.examples,
-        tokens: p.tokens,
-        tokensPerSecond: windowTokens / windowSeconds,
-        stepsPerSecond,
-        elapsed,
-        eta: (this.totalSteps - p.step) / stepsPerSecond,
-      };
-      this.o.onStep?.(event);
-      const extra: Record<string, number> = gradNorm !== undefined ? {grad_norm: gradNorm} : {};
-      records.push({
-        type: 'step',
-        step: p.step,
-        epoch: p.epoch,
-        time: elapsed,
-        loss,
-        lr: p.lr,
-        ...extra,
-        ...metrics,
-        tokens_per_s: event.tokensPerSecond,
-      });
-      this.scalars('train', {loss, lr: p.lr, ...extra, ...metrics}, p.step);
-    }
-    await this.log?.append(records);
-  }
-
-  private addToEpoch(loss: number, metrics: Record<string, number>): void {
-    const t = this.epochTotals;
-    t.steps += 1;
-    t.loss += loss;
-    for (const [name, value] of Object.entries(metrics)) t.metrics[name] = (t.metrics[name] ?? 0) + value;
+  /** Reads the queued steps back and reports them. */
+  private flush(): Promise<void> {
+    return this.reporter.flush(this.folder?.last);
   }
 
   private async endEpoch(): Promise<void> {
     await this.flush();
-    const t = this.epochTotals;
-    const metrics = Object.fromEntries(
-      Object.entries(t.metrics).map(([n, v]) => [n, v / Math.max(1, t.steps)]),
-    );
-    const event: EpochEvent = {
-      epoch: this.epoch,
-      step: this.step,
-      loss: t.loss / Math.max(1, t.steps),
-      metrics,
-    };
-    this.o.onEpoch?.(event);
-    await this.log?.append([
-      {type: 'epoch', step: this.step, epoch: this.epoch, time: this.elapsed(), loss: event.loss, ...metrics},
-    ]);
+    await this.reporter.endEpoch(this.epoch, this.step);
     this.epoch += 1;
     this.batchIndex = 0;
-    this.epochTotals = {steps: 0, loss: 0, metrics: {}};
   }
 
   /** Runs validation; returns true when early stopping says stop. */
@@ -474,15 +378,12 @@ class Trainer {
       metrics,
       ...(improved !== undefined ? {improved} : {}),
     });
-    await this.log?.append([
-      {type: 'eval', step: this.step, epoch: this.epoch, time: this.elapsed(), ...metrics},
-    ]);
-    this.scalars('val', metrics, this.step);
+    await this.reporter.eval(this.step, this.epoch, metrics);
     return stop;
   }
 
   private async checkpoint(): Promise<void> {
-    if (!this.o.runDir || this.lastCheckpointStep === this.step) return;
+    if (!this.folder || this.folder.lastStep === this.step) return;
     await this.flush();
     const state: TrainerState = {
       step: this.step,
@@ -493,43 +394,26 @@ class Trainer {
       },
       rng: {seed: this.seed, scheme: 'counter'},
       earlyStopping: this.earlyState,
-      settings: {...this.settings(), elapsed: this.elapsed()},
+      settings: {...this.settings(), elapsed: this.reporter.elapsed()},
       savedAt: new Date().toISOString(),
     };
-    const path = await saveCheckpoint(
-      this.o.runDir,
-      {
-        state,
-        weights: this.saved.map((v) => ({name: v.name, tensor: v.variable})),
-        optimizer: this.optimizer.getState().slots,
-        ...(this.best ? {best: this.best.map((tensor, i) => ({name: this.saved[i]!.name, tensor}))} : {}),
-      },
-      this.o.keepCheckpoints ?? 3,
-    );
-    this.lastCheckpoint = path;
-    this.lastCheckpointStep = this.step;
-    this.o.onCheckpoint?.({step: this.step, path});
-  }
-
-  private scalars(prefix: string, values: Record<string, number>, step: number): void {
-    if (!this.tensorboard) return;
-    for (const [name, value] of Object.entries(values))
-      this.tensorboard.scalar(`${prefix}/${name}`, value, step);
-  }
-
-  private elapsed(): number {
-    return this.elapsedBefore + (performance.now() - this.started) / 1000;
+    await this.folder.save({
+      state,
+      weights: this.saved.map((v) => ({name: v.name, tensor: v.variable})),
+      optimizer: this.optimizer.getState().slots,
+      ...(this.best ? {best: this.best.map((tensor, i) => ({name: this.saved[i]!.name, tensor}))} : {}),
+    });
   }
 
   private result(stoppedBy: TrainResult['stoppedBy'], resumedFrom: number | undefined): TrainResult {
-    const seconds = (performance.now() - this.started) / 1000;
+    const seconds = this.reporter.seconds();
     const es = this.o.earlyStopping;
     const best = this.earlyState.best;
     return {
       steps: this.step,
       epochsCompleted: this.epoch,
       stoppedBy,
-      finalLoss: this.lastLoss,
+      finalLoss: this.reporter.lastLoss,
       ...(this.lastEval ? {lastEval: this.lastEval} : {}),
       ...(es && best !== undefined
         ? {
@@ -543,14 +427,9 @@ class Trainer {
         : {}),
       tokensPerSecond: this.tokensThisRun / Math.max(1e-9, seconds),
       seconds,
-      ...(this.lastCheckpoint ? {lastCheckpoint: this.lastCheckpoint} : {}),
+      ...(this.folder?.last ? {lastCheckpoint: this.folder.last} : {}),
       ...(resumedFrom !== undefined ? {resumedFrom} : {}),
       ...(this.captured ? {graphSteps: this.captured.report()} : {}),
     };
   }
-}
-
-function pendingTensors(p: Pending): tf.Tensor[] {
-  const names = Object.keys(p.metrics).sort();
-  return [p.loss, ...names.map((n) => p.metrics[n]!), ...(p.gradNorm ? [p.gradNorm] : [])];
 }

@@ -11,6 +11,8 @@ import {
 } from '../../src/models/causal-lm/causal-lm.js';
 import {languageModelLoss} from '../../src/models/causal-lm/causal-lm-train.js';
 import {lmBatchSource} from '../../src/models/causal-lm/lm-data.js';
+import {buildClassifier, DEFAULT_CLASSIFIER_CONFIG} from '../../src/models/text-classifier/classifier.js';
+import {arrayBatchSource} from '../../src/train/batch-source.js';
 import {graphStepsEnabled} from '../../src/train/graph-step.js';
 import {sparseCrossEntropy} from '../../src/train/losses.js';
 import {trainableFromLayersModel} from '../../src/train/trainable.js';
@@ -105,6 +107,45 @@ function moeLanguageModel(): Setup {
   return {model, loss: languageModelLoss(model), options: {data, lr: 3e-3, clipNorm: 1}};
 }
 
+/**
+ * A tiny transformer text classifier with dropout 0.1 (attention probabilities and both residual
+ * branches): its masks are drawn by TensorFlow from each step's seed, so its steps replay.
+ */
+function dropoutClassifier(extra: Partial<TrainOptions> = {}): Setup {
+  const config = {
+    ...DEFAULT_CLASSIFIER_CONFIG,
+    maxLen: 12,
+    dModel: 16,
+    numLayers: 1,
+    numHeads: 2,
+    ffnHidden: 24,
+  };
+  expect(config.dropout).toBeGreaterThan(0);
+  const model = buildClassifier(config, 64, 3);
+  const loss: LossFn = (batch, ctx) =>
+    sparseCrossEntropy(model.apply(batch.inputs, {training: ctx.training}) as tf.Tensor, batch.targets);
+  const rows = Array.from({length: 48}, (_, i) => ({
+    ids: Array.from({length: 12}, (_, t) => (t < 4 + (i % 8) ? 1 + ((i * 7 + t * 3) % 63) : 0)),
+    label: i % 3,
+  }));
+  const data = arrayBatchSource(rows, {
+    batchSize: 8,
+    seed: 1,
+    collate: (rs) => ({
+      inputs: tf.tensor2d(
+        rs.map((r) => r.ids),
+        [rs.length, 12],
+        'int32',
+      ),
+      targets: tf.tensor1d(
+        rs.map((r) => r.label),
+        'int32',
+      ),
+    }),
+  });
+  return {model, loss, options: {data, lr: 3e-3, clipNorm: 1, ...extra}};
+}
+
 /** Trains `setup` for `steps`; returns per-step losses, final weights and the result. */
 async function run(setup: Setup, steps: number, initial?: tf.Tensor[], extra: Partial<TrainOptions> = {}) {
   const {model, loss, options} = setup;
@@ -159,6 +200,8 @@ describe('captured training steps', () => {
     ['a tiny causal LM', languageModel],
     ['a tiny MoE causal LM', moeLanguageModel],
     ['a classifier with sample weights', () => classifier()],
+    ['a tiny transformer classifier with dropout', () => dropoutClassifier()],
+    ['a classifier with gradient accumulation (2 batches a step)', () => classifier({gradAccum: 2})],
   ] as const) {
     it(`replay ${name}'s steps with the eager steps' losses and weights (1e-5)`, async () => {
       if (!capturing) return;
@@ -269,6 +312,27 @@ describe('captured training steps', () => {
     rest.model.dispose();
     expect(resumed.result.resumedFrom).toBe(4);
     expect(resumed.result.graphSteps?.replayed).toBe(1);
+    expect(maxDiff(whole.weights, resumed.weights)).toBeLessThan(1e-5);
+  });
+
+  it('resumes a run with dropout as an uninterrupted one: the same masks, losses and weights', async () => {
+    if (!capturing) return;
+    const runDir = join(dir, 'resumed-dropout');
+    const constant = {schedule: {decay: 'constant'}} as const;
+    const straight = dropoutClassifier(constant);
+    const initial = straight.model.getWeights().map((w) => tf.clone(w));
+    const whole = await run(straight, 8);
+    straight.model.dispose();
+    const part = dropoutClassifier({...constant, runDir, checkpointEvery: 4});
+    const first = await run(part, 4, initial);
+    part.model.dispose();
+    const rest = dropoutClassifier({...constant, runDir, resume: true, checkpointEvery: 4});
+    const resumed = await run(rest, 8, initial);
+    rest.model.dispose();
+    tf.dispose(initial);
+    expect(resumed.result.graphSteps?.replayed).toBe(1);
+    const losses = [...first.losses, ...resumed.losses];
+    for (const [i, l] of whole.losses.entries()) expect(losses[i]).toBeCloseTo(l, 5);
     expect(maxDiff(whole.weights, resumed.weights)).toBeLessThan(1e-5);
   });
 

@@ -34,7 +34,11 @@ describe('finetune under a domain shift (Reuters topics)', () => {
   });
   afterAll(() => rm(dir, {recursive: true, force: true}));
 
-  it('LoRA recovers ≥ 90% of full fine-tuning’s gain over the base’s features', async () => {
+  // The bar: LoRA recovers most of full fine-tuning's gain, ≥ 65%. It was 90%, which held for base
+  // seed 7 with tf.dropout's JS masks (96%) but not for base seeds 8 and 9 (82%, 73%); with the
+  // masks TensorFlow draws from the step seed (src/backend/dropout.ts) seeds 7, 8, 9 give 74%, 78%,
+  // 79% (2026-12-07, the test with its base seed edited): the base's draw moves it by ±12 points.
+  it('LoRA recovers ≥ 65% of full fine-tuning’s gain over the base’s features', async () => {
     const started = performance.now();
     const base = join(dir, 'base');
     await trainClassifier({
@@ -88,6 +92,6 @@ describe('finetune under a domain shift (Reuters topics)', () => {
         `LoRA recovers ${pct(recovered)} of full fine-tuning's gain (${((performance.now() - started) / 1000).toFixed(0)} s)`,
     );
     expect(full.accuracy).toBeGreaterThan(headOnly.accuracy);
-    expect(recovered).toBeGreaterThanOrEqual(0.9);
+    expect(recovered).toBeGreaterThanOrEqual(0.65);
   }, 180_000);
 });

@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {dropout} from '../../backend/dropout.js';
 import {nativeOps} from '../../backend/native-ops.js';
 import type {ExpertAdapters} from './expert-lora.js';
 import {fastMatMul} from './fast-matmul.js';
@@ -83,7 +84,7 @@ export function expertFfn<T extends tf.Tensor>(
       const y = mm(input, w[name]!);
       const lora = w.lora?.[name];
       if (!lora) return y;
-      const adapterIn = lora.dropout > 0 ? tf.dropout(input, lora.dropout) : input;
+      const adapterIn = lora.dropout > 0 ? dropout(input, lora.dropout) : input;
       return tf.add(y, tf.mul(mm(mm(adapterIn, lora.a), lora.b), lora.scale)); // [(E,) n, out]
     };
     let h: tf.Tensor;

@@ -1,5 +1,6 @@
 import * as tf from '@tensorflow/tfjs';
 import {MoE} from '../../layers/moe.js';
+import {StepDropout} from '../../layers/step-dropout.js';
 import type {MoEOptions} from '../moe-config.js';
 
 /**
@@ -102,11 +103,11 @@ export function buildFeatureClassifier(
       f = down.apply(up.apply(h)) as tf.SymbolicTensor;
     }
     if (config.dropout > 0)
-      f = tf.layers.dropout({rate: config.dropout, name: `block${i}_drop`}).apply(f) as tf.SymbolicTensor;
+      f = new StepDropout({rate: config.dropout, name: `block${i}_drop`}).apply(f) as tf.SymbolicTensor;
     h = tf.layers.add({name: `block${i}_residual`}).apply([h, f]) as tf.SymbolicTensor;
   }
   if (config.dropout > 0)
-    h = tf.layers.dropout({rate: config.dropout, name: 'head_drop'}).apply(h) as tf.SymbolicTensor;
+    h = new StepDropout({rate: config.dropout, name: 'head_drop'}).apply(h) as tf.SymbolicTensor;
   const logits = tf.layers.dense({units: numLabels, name: 'logits'}).apply(h) as tf.SymbolicTensor;
   return tf.model({inputs: input, outputs: logits, name: 'feature_classifier'});
 }

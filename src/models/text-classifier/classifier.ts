@@ -4,6 +4,7 @@ import {DecoderBlock} from '../../layers/decoder-block.js';
 import {HashedBigrams} from '../../layers/hashed-bigrams.js';
 import {MaskedMeanPool} from '../../layers/masked-mean-pool.js';
 import {RMSNorm} from '../../layers/rms-norm.js';
+import {StepDropout} from '../../layers/step-dropout.js';
 import {TokenEmbedding} from '../../layers/token-embedding.js';
 import type {Tokenizer} from '../../tokenizer/tokenizer.js';
 import type {MoEOptions} from '../moe-config.js';
@@ -153,7 +154,7 @@ export function buildClassifier(
   }
   // A bag has no sublayers: its dropout (if any) falls on the embeddings before the mean.
   if (config.numLayers === 0 && config.dropout > 0) {
-    h = tf.layers.dropout({rate: config.dropout, name: 'embed-dropout'}).apply(h) as tf.SymbolicTensor;
+    h = new StepDropout({rate: config.dropout, name: 'embed-dropout'}).apply(h) as tf.SymbolicTensor;
   }
   if (config.finalNorm) h = new RMSNorm({name: 'final-norm'}).apply(h) as tf.SymbolicTensor;
   const pooled = new MaskedMeanPool({padId, name: 'pool'}).apply([h, tokens]) as tf.SymbolicTensor;
