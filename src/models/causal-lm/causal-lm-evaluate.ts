@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {forwardForPasses} from '../../train/graph-forward.js';
 import type {EvaluateOptions, LanguageModelEvaluation, RunMetric} from '../model-kind.js';
 import type {LanguageModelRun} from './causal-lm-run.js';
 import {encodeDocuments, readTextDocuments} from './lm-data.js';
@@ -10,7 +11,7 @@ export async function evaluateLanguageModel(
 ): Promise<LanguageModelEvaluation> {
   const docs = await readTextDocuments(options.data, options.textField ?? run.textField);
   const stream = await encodeDocuments(run.tokenizer, docs);
-  const scored = await scoreStream(run, stream, options.batchSize ?? 16);
+  const scored = await scoreStream(run, stream, options.batchSize ?? 16, options.onInfo);
   const bytes = docs.reduce((n, d) => n + Buffer.byteLength(d, 'utf8'), 0);
   const loss = scored.nats / Math.max(1, scored.tokens);
   return {
@@ -50,16 +51,21 @@ export async function languageModelPerplexity(
 
 /**
  * Sum of next-token nats over every token of `stream` after the first, in windows of the model's
- * context (each window predicts its own tokens from its start; the last one may be shorter).
+ * context (each window predicts its own tokens from its start; the last one may be shorter). Full
+ * batches of whole windows run through a captured forward pass when there are enough of them
+ * (forwardForPasses); `onInfo` hears once if capture is impossible.
  */
 export async function scoreStream(
   run: Pick<LanguageModelRun, 'model' | 'config'>,
   stream: Int32Array,
   batchSize = 16,
+  onInfo?: (message: string) => void,
 ): Promise<{nats: number; tokens: number; hits: number}> {
   const length = run.config.contextLength;
   const starts: number[] = [];
   for (let s = 0; s + 1 < stream.length; s += length) starts.push(s);
+  const full = starts.filter((s) => s + length + 1 <= stream.length);
+  const forward = forwardForPasses(run.model, batchSize, Math.floor(full.length / batchSize), onInfo);
   let nats = 0;
   let hits = 0;
   let tokens = 0;
@@ -71,7 +77,9 @@ export async function scoreStream(
       targets.set(stream.subarray(s + 1, s + len + 1), i * len);
     });
     const sums = tf.tidy(() => {
-      const logits = run.model.predict(tf.tensor2d(inputs, [group.length, len], 'int32')) as tf.Tensor;
+      const x = tf.tensor2d(inputs, [group.length, len], 'int32');
+      // [group, len, vocab]; a short group or window runs op by op (GraphForward.captures)
+      const logits = forward ? forward.predict(x) : (run.model.predict(x) as tf.Tensor);
       const y = tf.tensor2d(targets, [group.length, len], 'int32');
       const vocab = logits.shape.at(-1)!;
       const perToken = tf.losses.softmaxCrossEntropy(
@@ -90,9 +98,12 @@ export async function scoreStream(
     hits += h!;
     tokens += group.length * len;
   };
-  const full = starts.filter((s) => s + length + 1 <= stream.length);
-  for (let i = 0; i < full.length; i += batchSize) await score(full.slice(i, i + batchSize), length);
-  const tail = starts.find((s) => s + length + 1 > stream.length);
-  if (tail !== undefined) await score([tail], stream.length - 1 - tail);
+  try {
+    for (let i = 0; i < full.length; i += batchSize) await score(full.slice(i, i + batchSize), length);
+    const tail = starts.find((s) => s + length + 1 > stream.length);
+    if (tail !== undefined) await score([tail], stream.length - 1 - tail);
+  } finally {
+    forward?.dispose();
+  }
   return {nats, tokens, hits};
 }
