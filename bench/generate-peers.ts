@@ -21,15 +21,24 @@
 // Decode speed does not depend on the weights' values, except MoE routing balance (both inits are
 // random, so experts get similar loads).
 import {execFileSync} from 'node:child_process';
-import {existsSync} from 'node:fs';
 import {loadavg} from 'node:os';
-import {join, resolve} from 'node:path';
+import {resolve} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {initBackend} from '../src/backend/backend.js';
 import {BatchDecoder} from '../src/models/causal-lm/batch-decoder.js';
 import {CachedDecoder} from '../src/models/causal-lm/cached-decoder.js';
 import type {CausalLMConfig} from '../src/models/causal-lm/causal-lm.js';
-import {buildStandardLM, CONFIGS, type ConfigName, flag, median, mobyDickBytes, VOCAB} from './lm-setup.js';
+import {
+  buildStandardLM,
+  CONFIGS,
+  type ConfigName,
+  checkPeers,
+  flag,
+  median,
+  mobyDickBytes,
+  roundsMedian,
+  VOCAB,
+} from './lm-setup.js';
 import {printRows, type Row} from './report.js';
 
 const PROMPT = 32;
@@ -150,26 +159,11 @@ function timing(who: Who, model: ConfigName, batch: number): Timing {
   return {decodeMs: row.decode_ms_median, prefillMs: row.prefill_ms_median};
 }
 
-/** The median, the mean of the middle two for an even count (as interleaved.sh). */
-function roundsMedian(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = Math.floor(s.length / 2);
-  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
-}
-
 const child = flag('child');
 if (child) {
   process.stdout.write(`${JSON.stringify(await kitChild(child as ConfigName, Number(flag('batch'))))}\n`);
 } else {
-  for (const f of ['torch_lm.py', 'keras_lm.py']) {
-    if (!existsSync(join(PEERS, f)))
-      throw new Error(`${join(PEERS, f)} not found: pass --peers DIR (the peer scripts)`);
-  }
-  if (!existsSync(PYTHON)) {
-    throw new Error(
-      `${PYTHON} not found: run bash <peers>/interleaved.sh once (it makes the venv) or set PEERS_PYTHON`,
-    );
-  }
+  checkPeers(PEERS, PYTHON);
   const times = new Map<string, Timing[]>();
   const loads: number[] = [];
   const models = Object.keys(CONFIGS) as ConfigName[];

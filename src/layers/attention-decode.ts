@@ -81,12 +81,7 @@ export class AttentionDecoder {
     const group = numHeads / numKvHeads;
     const offset = kvCacheLength(cache);
     const rows = batch * length;
-    const [q, k, v, o] = SITES.map((p) =>
-      this.layer
-        .sublayers()
-        .get(p)!
-        .weights.map((w) => w.read()),
-    );
+    const [q, k, v, o] = this.projections();
     const input = tf.reshape(x, [rows, dModel]) as tf.Tensor2D;
     const project = (kernel: DerivedWeights<tf.Tensor>, bias: DerivedWeights<tf.Tensor>) => {
       const y = fastMatMul(input, kernel.get([q![0]!, k![0]!, v![0]!]) as tf.Tensor2D); // [rows, F]
@@ -138,12 +133,7 @@ export class AttentionDecoder {
     const {numHeads, numKvHeads, headDim, qUnits, dModel, useBias, rope} = this.layer;
     const batch = x.shape[0];
     const group = numHeads / numKvHeads;
-    const [q, k, v, o] = SITES.map((p) =>
-      this.layer
-        .sublayers()
-        .get(p)!
-        .weights.map((w) => w.read()),
-    );
+    const [q, k, v, o] = this.projections();
     const input = tf.reshape(x, [batch, dModel]) as tf.Tensor2D;
     const project = (kernel: DerivedWeights<tf.Tensor>, bias: DerivedWeights<tf.Tensor>) => {
       const y = fastMatMul(input, kernel.get([q![0]!, k![0]!, v![0]!]) as tf.Tensor2D); // [b, F]
@@ -178,12 +168,7 @@ export class AttentionDecoder {
    */
   fixedWeights(): tf.Tensor[] {
     const {useBias, rope} = this.layer;
-    const [q, k, v] = SITES.map((p) =>
-      this.layer
-        .sublayers()
-        .get(p)!
-        .weights.map((w) => w.read()),
-    );
+    const [q, k, v] = this.projections();
     const kernels = [q![0]!, k![0]!, v![0]!];
     const biases = useBias ? [q![1]!, k![1]!, v![1]!] : [];
     return [
@@ -197,6 +182,16 @@ export class AttentionDecoder {
   /** The RoPE tables of FixedSlot for one new token per row at `positions` ([b, F] each). */
   slotRope(positions: readonly number[]): {cos: tf.Tensor2D; signedSin: tf.Tensor2D} {
     return this.ropeTables(positions, 1);
+  }
+
+  /** The [kernel] or [kernel, bias] of the q, k, v and o projections (plain Dense layers). */
+  private projections(): tf.Tensor[][] {
+    return SITES.map((p) =>
+      this.layer
+        .sublayers()
+        .get(p)!
+        .weights.map((w) => w.read()),
+    );
   }
 
   dispose(): void {
