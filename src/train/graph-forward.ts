@@ -21,6 +21,12 @@ export interface GraphForwardOptions {
    * Default: any size (up to four shapes, see CapturedSteps).
    */
   batchSize?: number;
+  /**
+   * What a pass returns, from the model's output and the pass's extra inputs (targets): a loss sum
+   * computed inside the captured function instead of op by op after it, and only it read back.
+   * Default: the model's output.
+   */
+  reduce?: (output: tf.Tensor, extras: readonly tf.Tensor[]) => tf.Tensor;
 }
 
 /**
@@ -35,6 +41,7 @@ export interface GraphForwardOptions {
 export class GraphForward {
   private readonly steps?: CapturedSteps<null>;
   private readonly batchSize?: number;
+  private readonly reduce: (output: tf.Tensor, extras: readonly tf.Tensor[]) => tf.Tensor;
 
   constructor(
     private readonly model: tf.LayersModel,
@@ -42,6 +49,7 @@ export class GraphForward {
   ) {
     if (graphForwardEnabled()) this.steps = new CapturedSteps<null>(options.onFallback);
     this.batchSize = options.batchSize;
+    this.reduce = options.reduce ?? ((output) => output);
   }
 
   /** Whether passes of `rows` rows may be captured (else they run op by op). */
@@ -49,11 +57,17 @@ export class GraphForward {
     return this.steps !== undefined && (this.batchSize === undefined || rows === this.batchSize);
   }
 
-  /** The model's output on `inputs` ([batch, length] token ids → [batch, length, vocab] logits). */
-  predict(inputs: tf.Tensor): tf.Tensor {
-    if (!this.steps || !this.captures(inputs.shape[0]!)) return this.model.predict(inputs) as tf.Tensor;
-    const forward = () => tf.tidy(() => this.model.apply(inputs, {training: false}) as tf.Tensor);
-    return this.steps.run([inputs], () => ({tensors: [forward()], layout: null})).tensors[0]!;
+  /**
+   * The model's output on `inputs` ([batch, length] token ids → [batch, length, vocab] logits), or
+   * with `reduce` what it makes of that output and `extras` (tensors of the same batch).
+   */
+  predict(inputs: tf.Tensor, ...extras: tf.Tensor[]): tf.Tensor {
+    if (!this.steps || !this.captures(inputs.shape[0]!)) {
+      return tf.tidy(() => this.reduce(this.model.predict(inputs) as tf.Tensor, extras));
+    }
+    const pass = () =>
+      tf.tidy(() => this.reduce(this.model.apply(inputs, {training: false}) as tf.Tensor, extras));
+    return this.steps.run([inputs, ...extras], () => ({tensors: [pass()], layout: null})).tensors[0]!;
   }
 
   /** Passes replayed and run op by op so far, and why (undefined when capture is off). */
@@ -87,7 +101,12 @@ export function forwardForPasses(
   batchSize: number,
   passes: number,
   onInfo?: (message: string) => void,
+  reduce?: GraphForwardOptions['reduce'],
 ): GraphForward | undefined {
   if (passes < MIN_CAPTURED_PASSES || !graphForwardEnabled()) return undefined;
-  return new GraphForward(model, {batchSize, onFallback: (r) => onInfo?.(forwardFallbackNotice(r))});
+  return new GraphForward(model, {
+    batchSize,
+    onFallback: (r) => onInfo?.(forwardFallbackNotice(r)),
+    ...(reduce ? {reduce} : {}),
+  });
 }

@@ -49,6 +49,21 @@ export async function languageModelPerplexity(
   return {perplexity: Math.exp(scored.nats / Math.max(1, scored.tokens))};
 }
 
+/** [nats, hits]: the summed next-token cross-entropy of `logits` [b, t, vocab] against `targets` [b, t], and the argmax hits. */
+function sums(logits: tf.Tensor, [targets]: readonly tf.Tensor[]): tf.Tensor {
+  const y = targets!;
+  const vocab = logits.shape.at(-1)!;
+  const perToken = tf.losses.softmaxCrossEntropy(
+    tf.oneHot(y, vocab),
+    logits,
+    undefined,
+    0,
+    tf.Reduction.NONE,
+  );
+  const right = tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32');
+  return tf.stack([tf.sum(perToken), tf.sum(right)]);
+}
+
 /**
  * Sum of next-token nats over every token of `stream` after the first, in windows of the model's
  * context (each window predicts its own tokens from its start; the last one may be shorter). Full
@@ -65,7 +80,8 @@ export async function scoreStream(
   const starts: number[] = [];
   for (let s = 0; s + 1 < stream.length; s += length) starts.push(s);
   const full = starts.filter((s) => s + length + 1 <= stream.length);
-  const forward = forwardForPasses(run.model, batchSize, Math.floor(full.length / batchSize), onInfo);
+  // Full batches: the forward pass and `sums` in one captured function, two numbers read back.
+  const forward = forwardForPasses(run.model, batchSize, Math.floor(full.length / batchSize), onInfo, sums);
   let nats = 0;
   let hits = 0;
   let tokens = 0;
@@ -76,24 +92,15 @@ export async function scoreStream(
       inputs.set(stream.subarray(s, s + len), i * len);
       targets.set(stream.subarray(s + 1, s + len + 1), i * len);
     });
-    const sums = tf.tidy(() => {
-      const x = tf.tensor2d(inputs, [group.length, len], 'int32');
-      // [group, len, vocab]; a short group or window runs op by op (GraphForward.captures)
-      const logits = forward ? forward.predict(x) : (run.model.predict(x) as tf.Tensor);
-      const y = tf.tensor2d(targets, [group.length, len], 'int32');
-      const vocab = logits.shape.at(-1)!;
-      const perToken = tf.losses.softmaxCrossEntropy(
-        tf.oneHot(y, vocab),
-        logits,
-        undefined,
-        0,
-        tf.Reduction.NONE,
-      );
-      const right = tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32');
-      return tf.stack([tf.sum(perToken), tf.sum(right)]);
-    });
-    const [n, h] = await sums.data();
-    sums.dispose();
+    const x = tf.tensor2d(inputs, [group.length, len], 'int32');
+    const y = tf.tensor2d(targets, [group.length, len], 'int32');
+    // A short group or window runs op by op (GraphForward.captures).
+    const totals = forward
+      ? forward.predict(x, y)
+      : tf.tidy(() => sums(run.model.predict(x) as tf.Tensor, [y]));
+    tf.dispose([x, y]);
+    const [n, h] = await totals.data();
+    totals.dispose();
     nats += n!;
     hits += h!;
     tokens += group.length * len;
