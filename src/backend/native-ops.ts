@@ -48,10 +48,11 @@ interface NodeBackend {
 /**
  * The places that run native ops, each of which `DSK_NATIVE_OPS` can turn off alone: the fused
  * cross-entropy (`loss`), the L2Loss gradient norm (`clip`), the AdamW update (`adamw`), the 2-D
- * projections of attention and SwiGLU (`rows`) and the 2-D MatMul and BatchMatMulV3 of fastMatMul
- * and smallBatchMatMul (`matmul`).
+ * projections of attention and SwiGLU (`rows`), the 2-D MatMul and BatchMatMulV3 of fastMatMul
+ * and smallBatchMatMul (`matmul`) and the MoE router and dispatch as TensorFlow ops (`router`:
+ * TopKV2, SplitV, InvertPermutation, so a captured step needs no read-back).
  */
-export const NATIVE_PATHS = ['loss', 'clip', 'adamw', 'rows', 'matmul'] as const;
+export const NATIVE_PATHS = ['loss', 'clip', 'adamw', 'rows', 'matmul', 'router'] as const;
 export type NativePath = (typeof NATIVE_PATHS)[number];
 
 /**

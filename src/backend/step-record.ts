@@ -103,6 +103,27 @@ export function nodeBackend(): NodeBackend | undefined {
 /** Whether steps can be captured here: tfjs-node, built with registerGraphFunction. */
 export const canCaptureSteps = (): boolean => nodeBackend() !== undefined;
 
+let recording = 0;
+
+/**
+ * Whether a step is being recorded now: code with a choice between reading a value back and
+ * computing it in TensorFlow (MoE routing) takes the second, which a replay can repeat.
+ */
+export const isRecording = (): boolean => recording > 0;
+
+const held: tf.Tensor[] = [];
+
+/**
+ * Keeps `t` past the tidy scopes of the step being recorded until its body returns, then disposes
+ * it: a value computed inside a layer for code later in the same step (an MoE layer's load, for
+ * the routing metrics), which the step does not keep and so may replay.
+ */
+export function holdWhileRecording<T extends tf.Tensor>(t: T): T {
+  if (recording === 0) throw new Error('holdWhileRecording: no step is being recorded');
+  held.push(tf.keep(t));
+  return t;
+}
+
 /**
  * Runs `fn` eagerly and records the TensorFlow ops it executes. `inputs` are the values the step
  * takes anew each time (a batch, the parameters' current values, a learning rate); `fn` returns
@@ -173,11 +194,15 @@ export function recordStep(
     return ids;
   };
   let outputs: tf.Tensor[];
+  recording += 1;
   try {
     outputs = fn();
+    tf.dispose(held.splice(0));
     for (const r of record.ops)
       for (const m of r.outputs) record.seen.set(m.id, {dtype: m.dtype, shape: m.shape});
   } finally {
+    tf.dispose(held.splice(0));
+    recording -= 1;
     backend.binding = binding;
     backend.getInputTensorIds = getInputTensorIds;
   }

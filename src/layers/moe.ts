@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {holdWhileRecording, isRecording} from '../backend/step-record.js';
 import {ModelError} from '../errors.js';
 import type {LayerArgs} from './arg-checks.js';
 import {resolveLoRASpec} from './lora-dense.js';
@@ -13,13 +14,15 @@ import {
 } from './moe/expert-ffn.js';
 import {ExpertLoRA, moeLoRASites} from './moe/expert-lora.js';
 import {fastMatMul} from './moe/fast-matmul.js';
+import {graphDispatch} from './moe/graph-dispatch.js';
+import {graphRoutingCovers, routeInGraph} from './moe/graph-router.js';
 import {groupedMatMulAvailable} from './moe/grouped-matmul.js';
 import {routerZLoss, sequenceBalanceLoss, switchLoss} from './moe/moe-losses.js';
 import {type ResolvedMoEArgs, resolveMoEArgs} from './moe/resolve-moe-args.js';
 import {routeRows} from './moe/router-op.js';
 import {type RouterOutput, type RouterScoring, routeTokens} from './moe/routing.js';
 import {type BiasUpdateMode, updatedRoutingBias} from './moe/routing-bias.js';
-import {type RoutingStats, routingStats} from './moe/routing-stats.js';
+import {type RoutingStats, routingStats, routingStatsFromLoad} from './moe/routing-stats.js';
 import {loraConfig, resolveSublayerLoRA, type SublayerLoRA} from './sublayer-lora.js';
 
 export interface MoEArgs extends LayerArgs {
@@ -72,10 +75,18 @@ export interface MoEArgs extends LayerArgs {
   lora?: SublayerLoRA | null;
 }
 
-/** Extra `apply` kwargs: `dispatch: 'dense'` runs the dense reference (all experts, masked). */
+/**
+ * Extra `apply` kwargs: `dispatch: 'dense'` runs the dense reference (all experts, masked);
+ * `router` picks the sparse router: 'graph' (TensorFlow ops, tfjs-node, when `graphRoutingCovers`
+ * the call), 'js' (`routeRows`), 'auto' (default: 'graph' while a step is being recorded for
+ * capture, where a read-back cannot be replayed, else 'js': op by op it costs the same CPU time
+ * (bench/moe-router.ts) and runs only the experts that have rows (in a small decoding batch most
+ * have none).
+ */
 export interface MoECallArgs {
   training?: boolean;
   dispatch?: 'sparse' | 'dense';
+  router?: 'auto' | 'graph' | 'js';
 }
 
 type Pass = object;
@@ -88,9 +99,10 @@ interface RouteStep {
   training: boolean;
   sequenceLength: number;
 }
-/** One call's routing and expert output, before shared experts. */
+/** One call's routing and expert output, before shared experts: its plan (JS) or load [E] (graph). */
 interface Routed {
-  plan: DispatchPlan;
+  plan?: DispatchPlan;
+  load?: tf.Tensor1D;
   out: tf.Tensor2D;
   aux: tf.Scalar | null;
 }
@@ -105,7 +117,8 @@ let unnamed = 0;
  *
  * In training it adds its auxiliary losses (balance, z-loss, sequence-wise) through `addLoss`, so
  * `model.fit` picks them up; a custom loop adds `layer.takeAuxLoss()` (or `model.calculateLosses()`)
- * to its loss. `lastRoutingStats` describes the last call.
+ * to its loss. `lastRoutingStats` describes the last call (the last one run op by op when steps
+ * are captured: see `recordedLoad`).
  */
 export class MoE extends tf.layers.Layer {
   static className = 'MoE';
@@ -113,6 +126,11 @@ export class MoE extends tf.layers.Layer {
   readonly lora: SublayerLoRA | null;
   /** Routing of the last call: tokens per expert, max/mean load, drops. */
   lastRoutingStats?: RoutingStats;
+  /**
+   * [E] load of the last call when it ran while a step was being recorded (then `lastRoutingStats`
+   * is not updated: that would read back); disposed when the recorded step ends (`isDisposed`).
+   */
+  recordedLoad?: tf.Tensor1D;
   private router?: tf.LayerVariable;
   private routingBias?: tf.LayerVariable;
   private experts?: ExpertVariables;
@@ -206,7 +224,7 @@ export class MoE extends tf.layers.Layer {
     const d = x.shape.at(-1)!;
     const numTokens = x.size / d;
     const seqLen = x.rank >= 3 ? x.shape.at(-2)! : numTokens;
-    const [y, aux] = tf.tidy(() => {
+    const {y, aux, load} = tf.tidy(() => {
       const x2 = (x.rank === 2 ? x : tf.reshape(x, [numTokens, d])) as tf.Tensor2D;
       const jittered = () =>
         tf.mul(x2, tf.randomUniform(x2.shape, 1 - c.jitter, 1 + c.jitter)) as tf.Tensor2D;
@@ -215,16 +233,28 @@ export class MoE extends tf.layers.Layer {
       const capacity = training ? expertCapacity(c.capacityFactor, numTokens, c.topK, c.numExperts) : null;
       const experts = this.readExperts('experts', training);
       const step: RouteStep = {x2, logits, experts, capacity, training, sequenceLength: seqLen};
-      const routed = kwargs?.dispatch === 'dense' ? this.denseReference(step) : this.sparse(step);
-      this.lastRoutingStats = routingStats(routed.plan);
-      if (training) this.accumulateLoad(routed.plan.load);
+      const routed =
+        kwargs?.dispatch === 'dense'
+          ? this.denseReference(step)
+          : this.routesInGraph(kwargs?.router ?? 'auto', capacity)
+            ? this.graphSparse(step)
+            : this.sparse(step);
+      if (routed.plan) {
+        this.lastRoutingStats = routingStats(routed.plan);
+        if (training) this.accumulateLoad(routed.plan.load);
+      } else if (!isRecording()) {
+        this.lastRoutingStats = routingStatsFromLoad(routed.load!.dataSync(), numTokens, c.topK);
+      }
       let out = routed.out;
       if (this.shared) out = tf.add(out, expertFfn(x2, this.readExperts('shared', training), c.activation));
-      const result = [x.rank === 2 ? out : tf.reshape(out, x.shape)];
-      if (routed.aux) result.push(routed.aux);
+      const result: Record<string, tf.Tensor> = {y: x.rank === 2 ? out : tf.reshape(out, x.shape)};
+      if (routed.aux) result.aux = routed.aux;
+      if (routed.load && isRecording()) result.load = routed.load;
       return result;
     });
     if (aux) this.holdAuxLoss(aux as tf.Scalar);
+    // A recorded step cannot read the load back: it stays a tensor of the step for routingMetrics.
+    this.recordedLoad = load ? holdWhileRecording(load as tf.Tensor1D) : undefined;
     if (training && c.biasUpdate === 'step') this.updateRoutingBias();
     return y!;
   }
@@ -238,6 +268,19 @@ export class MoE extends tf.layers.Layer {
     const layout = groupedMatMulAvailable() ? 'auto' : 'chunks';
     const {plan, rowWeights, aux} = routeRows(logits, c, {bias, capacity, losses, layout});
     return {plan, aux, out: sparseDispatch(x2, rowWeights, plan, experts, c.activation)};
+  }
+
+  /** Whether the sparse path routes in TensorFlow (see MoECallArgs.router). */
+  private routesInGraph(router: 'auto' | 'graph' | 'js', capacity: number | null): boolean {
+    if (router === 'js' || !graphRoutingCovers(this.config, capacity)) return false;
+    return router === 'graph' || isRecording();
+  }
+
+  /** Sparse dispatch routed and planned in TensorFlow (graph-router.ts, graph-dispatch.ts): no read-back. */
+  private graphSparse({x2, logits, experts, training, sequenceLength}: RouteStep): Routed {
+    const c = this.config;
+    const {indices, weights, load, aux} = routeInGraph(logits, c, training ? {...c, sequenceLength} : null);
+    return {load, aux, out: graphDispatch(x2, weights, indices, load, experts, c.activation)};
   }
 
   /** The dense reference (every expert on every token, masked), routed with plain tensor ops. */

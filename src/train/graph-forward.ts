@@ -33,9 +33,10 @@ export interface GraphForwardOptions {
  * A model's inference forward pass (`apply` with training off), captured and replayed as one
  * TensorFlow function per input shape on tfjs-node, as training steps are (graph-step.ts): the
  * batch is the function's input, the weights are captures. The first passes of a shape run op by op
- * (one runs, two are recorded and compared); later ones are one call. A model that reads a value
- * back during its forward pass (MoE routing) runs op by op throughout, as does any model on wasm
- * or cpu or with `DSK_GRAPH_FORWARD=0`; op by op is `model.predict`. Weights changed after the
+ * (one runs, two are recorded and compared); later ones are one call (MoE layers route with
+ * TensorFlow ops while recorded). A model that reads a value back during its forward pass (an MoE
+ * with a balancing bias or group-limited routing) runs op by op throughout, as does any model on
+ * wasm or cpu or with `DSK_GRAPH_FORWARD=0`; op by op is `model.predict`. Weights changed after the
  * capture (training, `setWeights`) make the captured function stale: that shape then runs op by op.
  */
 export class GraphForward {

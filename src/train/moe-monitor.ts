@@ -24,6 +24,8 @@ export function routingByPath(model: tf.LayersModel): Record<string, RoutingStat
  * without MoE layers.
  */
 export function routingMetrics(model: tf.LayersModel, auxLoss?: tf.Scalar): Record<string, tf.Scalar> {
+  const recorded = recordedLoads(model);
+  if (recorded.length > 0) return recordedMetrics(recorded, auxLoss);
   const byPath = Object.entries(routingByPath(model));
   if (byPath.length === 0) return {};
   const stats = byPath.map(([, s]) => s);
@@ -40,22 +42,63 @@ export function routingMetrics(model: tf.LayersModel, auxLoss?: tf.Scalar): Reco
   return out;
 }
 
+/** Each MoE layer's load tensor [E] of a pass run while a step was recorded, by path. */
+function recordedLoads(model: tf.LayersModel): [string, MoE, tf.Tensor1D][] {
+  const out: [string, MoE, tf.Tensor1D][] = [];
+  for (const {path, layer} of walkLayers(model)) {
+    const load = layer instanceof MoE ? layer.recordedLoad : undefined;
+    if (load && !load.isDisposed) out.push([path, layer as MoE, load]);
+  }
+  return out;
+}
+
+/** `routingMetrics` computed in TensorFlow from the layers' load tensors: a captured step returns them. */
+function recordedMetrics(
+  loads: [string, MoE, tf.Tensor1D][],
+  auxLoss?: tf.Scalar,
+): Record<string, tf.Scalar> {
+  const relative = loads.map(([path, , load]) => {
+    // load / (T·k / E): 1 is the expert's fair share.
+    return [path, tf.div(load, tf.div(tf.sum(load), load.shape[0]))] as const;
+  });
+  const out: Record<string, tf.Scalar> = {
+    moe_load: tf.max(tf.stack(relative.map(([, r]) => tf.max(r)))) as tf.Scalar,
+    moe_unused: tf.addN(
+      loads.map(([, , load]) => tf.sum(tf.cast(tf.equal(load, 0), 'float32'))),
+    ) as tf.Scalar,
+  };
+  for (const [path, r] of relative) {
+    tf.unstack(r).forEach((v, i) => {
+      out[`${DETAIL_PREFIX}${path}/e${i}`] = v as tf.Scalar;
+    });
+  }
+  if (auxLoss) out[`${DETAIL_PREFIX}aux_loss`] = tf.clone(auxLoss);
+  return out;
+}
+
 /** Metrics under this prefix are per-expert detail: logged, not shown on the progress line. */
 export const DETAIL_PREFIX = 'moe/';
 
 /**
  * A check to run on each step event: the warning of the first MoE layer whose routing has
  * collapsed (one expert past `maxOverMean` × its fair share), at most once every `every` steps.
+ * Given the step's metrics with routingMetrics' per-expert loads, it reads those (a replayed
+ * captured step updates no layer's `lastRoutingStats`); else the layers' last stats.
  */
 export function routingAlarm(
   model: tf.LayersModel,
   options: {maxOverMean?: number; every?: number} = {},
-): (step: number) => string | undefined {
+): (step: number, metrics?: Readonly<Record<string, number>>) => string | undefined {
   const hasMoE = walkLayers(model).some(({layer}) => layer instanceof MoE);
   let lastWarned = -Infinity;
-  return (step) => {
+  return (step, metrics) => {
     if (!hasMoE || step - lastWarned < (options.every ?? 100)) return undefined;
-    for (const [name, stats] of Object.entries(routingByPath(model))) {
+    const byPath = routingByPath(model);
+    for (const path of Object.keys(byPath)) {
+      const loads = relativeLoads(metrics, path);
+      if (loads) byPath[path] = {...byPath[path]!, ...loads};
+    }
+    for (const [name, stats] of Object.entries(byPath)) {
       const warning = routingCollapseWarning(stats, options.maxOverMean);
       if (warning) {
         lastWarned = step;
@@ -66,6 +109,18 @@ export function routingAlarm(
   };
 }
 
+/** The load fields of a layer's RoutingStats from routingMetrics' `moe/<path>/e<i>` (fair share 1). */
+function relativeLoads(metrics: Readonly<Record<string, number>> | undefined, path: string) {
+  const tokensPerExpert: number[] = [];
+  for (let e = 0; metrics?.[`${DETAIL_PREFIX}${path}/e${e}`] !== undefined; e++) {
+    tokensPerExpert.push(metrics[`${DETAIL_PREFIX}${path}/e${e}`]!);
+  }
+  if (tokensPerExpert.length === 0) return undefined;
+  const maxLoad = Math.max(...tokensPerExpert);
+  const unusedExperts = tokensPerExpert.filter((n) => n === 0).length;
+  return {tokensPerExpert, meanLoad: 1, maxLoad, maxOverMean: maxLoad, unusedExperts};
+}
+
 /** `options.onStep` with the routing alarm in front: a collapse warning goes to `options.onInfo`. */
 export function onStepWithRoutingAlarm(
   model: tf.LayersModel,
@@ -73,7 +128,7 @@ export function onStepWithRoutingAlarm(
 ): (event: StepEvent) => void {
   const alarm = routingAlarm(model);
   return (event) => {
-    const warning = alarm(event.step);
+    const warning = alarm(event.step, event.metrics);
     if (warning) options.onInfo?.(`warning: ${warning}`);
     options.onStep?.(event);
   };

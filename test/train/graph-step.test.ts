@@ -9,6 +9,7 @@ import {
   type CausalLMConfig,
   DEFAULT_CAUSAL_LM_CONFIG,
 } from '../../src/models/causal-lm/causal-lm.js';
+import {languageModelLoss} from '../../src/models/causal-lm/causal-lm-train.js';
 import {lmBatchSource} from '../../src/models/causal-lm/lm-data.js';
 import {graphStepsEnabled} from '../../src/train/graph-step.js';
 import {sparseCrossEntropy} from '../../src/train/losses.js';
@@ -62,21 +63,46 @@ const TEXT = Int32Array.from(
   Buffer.from('Call me Ishmael. Some years ago, never mind how long precisely, '.repeat(8)),
 );
 
+const languageModelConfig = (): CausalLMConfig => ({
+  ...DEFAULT_CAUSAL_LM_CONFIG,
+  contextLength: 16,
+  dModel: 32,
+  numLayers: 1,
+  numHeads: 2,
+  ffnHidden: 48,
+});
+
 /** A tiny causal LM (one block, RoPE, tied head) on bytes, with weight decay and a warm-up schedule. */
 function languageModel(): Setup {
-  const config: CausalLMConfig = {
-    ...DEFAULT_CAUSAL_LM_CONFIG,
-    contextLength: 16,
-    dModel: 32,
-    numLayers: 1,
-    numHeads: 2,
-    ffnHidden: 48,
-  };
-  const model = buildCausalLM(config, 256);
+  const model = buildCausalLM(languageModelConfig(), 256);
   const loss: LossFn = (batch, ctx) =>
     sparseCrossEntropy(model.apply(batch.inputs, {training: ctx.training}) as tf.Tensor, batch.targets);
   const data = lmBatchSource(TEXT, 16, 4, 1, true);
   return {model, loss, options: {data, lr: 3e-3, clipNorm: 1, schedule: {warmupSteps: 3}}};
+}
+
+/**
+ * A tiny MoE causal LM as moe-lm is built (softmax top-2 renormalised, a shared expert, Switch
+ * loss) with the CLI's loss: aux losses and routing metrics. Its router runs in TensorFlow while a
+ * step is recorded, so the steps replay; op by op the JS router runs: the losses compare the two.
+ */
+function moeLanguageModel(): Setup {
+  const config: CausalLMConfig = {
+    ...languageModelConfig(),
+    ffn: 'moe',
+    moe: {
+      numExperts: 4,
+      topK: 2,
+      expertHidden: 16,
+      numShared: 1,
+      scoring: 'softmax',
+      normTopK: true,
+      auxLossCoef: 0.01,
+    },
+  };
+  const model = buildCausalLM(config, 256);
+  const data = lmBatchSource(TEXT, 16, 4, 1, true);
+  return {model, loss: languageModelLoss(model), options: {data, lr: 3e-3, clipNorm: 1}};
 }
 
 /** Trains `setup` for `steps`; returns per-step losses, final weights and the result. */
@@ -84,6 +110,7 @@ async function run(setup: Setup, steps: number, initial?: tf.Tensor[], extra: Pa
   const {model, loss, options} = setup;
   if (initial) model.setWeights(initial);
   const losses: number[] = [];
+  const metrics: Record<string, number>[] = [];
   const tensors: number[] = [];
   const warnings: string[] = [];
   const result = await train({
@@ -95,12 +122,13 @@ async function run(setup: Setup, steps: number, initial?: tf.Tensor[], extra: Pa
     ...extra,
     onStep: (e) => {
       losses.push(e.loss);
+      metrics.push(e.metrics);
       tensors.push(tf.memory().numTensors);
     },
     onWarning: (m) => warnings.push(m),
   });
   const weights = model.getWeights().map((w) => Float32Array.from(w.dataSync()));
-  return {result, losses, weights, tensors, warnings};
+  return {result, losses, metrics, weights, tensors, warnings};
 }
 
 const maxDiff = (a: Float32Array[], b: Float32Array[]) =>
@@ -129,6 +157,7 @@ describe('captured training steps', () => {
 
   for (const [name, make] of [
     ['a tiny causal LM', languageModel],
+    ['a tiny MoE causal LM', moeLanguageModel],
     ['a classifier with sample weights', () => classifier()],
   ] as const) {
     it(`replay ${name}'s steps with the eager steps' losses and weights (1e-5)`, async () => {
@@ -140,6 +169,11 @@ describe('captured training steps', () => {
       expect(captured.warnings).toEqual([]);
       for (const [i, l] of eager.losses.entries()) expect(captured.losses[i]).toBeCloseTo(l, 5);
       expect(maxDiff(eager.weights, captured.weights)).toBeLessThan(1e-5);
+      // The metrics too: the MoE's routing metrics come out of the replayed function.
+      for (const [i, m] of eager.metrics.entries()) {
+        expect(Object.keys(captured.metrics[i]!).sort()).toEqual(Object.keys(m).sort());
+        for (const [name, v] of Object.entries(m)) expect(captured.metrics[i]![name], name).toBeCloseTo(v, 5);
+      }
       // No tensor accumulates over replayed steps.
       expect(new Set(captured.tensors.slice(4)).size).toBe(1);
     });

@@ -68,6 +68,37 @@ describe('MoE routing monitor', () => {
     model.dispose();
   });
 
+  it('warns from a step’s metrics when the layers’ stats are stale (a replayed captured step)', () => {
+    const model = withSeededRandom(2, () => buildCausalLM(config, 50));
+    const ids = tf.tensor2d([Array.from({length: 32}, (_, i) => (i * 7) % 50)], undefined, 'int32');
+    tf.tidy(() => model.apply(ids, {training: true}) as tf.Tensor).dispose();
+    const alarm = routingAlarm(model, {every: 10});
+    // The layers' last stats say balanced; the step's metrics say block1 collapsed.
+    for (const layer of moeLayers(model)) {
+      const stats = layer.lastRoutingStats!;
+      const even = stats.meanLoad;
+      layer.lastRoutingStats = {
+        ...stats,
+        tokensPerExpert: [even, even, even, even],
+        maxLoad: even,
+        maxOverMean: 1,
+        unusedExperts: 0,
+      };
+    }
+    expect(alarm(1)).toBeUndefined();
+    const collapsed = {
+      'moe/block1/ffn/e0': 0,
+      'moe/block1/ffn/e1': 0,
+      'moe/block1/ffn/e2': 4,
+      'moe/block1/ffn/e3': 0,
+    };
+    expect(alarm(2, collapsed)).toMatch(
+      /block1\/ffn at step 2: MoE routing is collapsing: expert 2 takes 4\.00x .*3 of 4/,
+    );
+    ids.dispose();
+    model.dispose();
+  });
+
   it('passes the auxiliary loss through as moe/aux_loss: the Switch loss × its coefficient', () => {
     const coef = 0.01;
     const model = withSeededRandom(3, () =>

@@ -55,11 +55,14 @@ export function expertCapacity(
 const CHUNK_GATHER_ROWS = 16;
 const WEIGHT_GATHER_ROWS = 64;
 const MIN_CHUNK = 16;
-// Cost of one expert's own 2-D MatMuls in the grouped layout, in the same expert-row units: fitted
-// on `npm run bench:layers` (tfjs-node, d = h = 256, 4,096 rows), where grouped rows took 1.09x the
-// chunks' time for near-uniform routing (one chunk of 551 per expert) and 0.91-0.95x for a skewed
-// one (26 chunks of 185): both fit 4,096 + 8 x ~90.
-const GROUPED_EXPERT_ROWS = 90;
+// Cost of one expert's own 2-D MatMuls in the grouped layout, in the same expert-row units. Fitted
+// on `npm run bench:layers -- --layouts` (tfjs-node, E = 8, k = 2; median grouped / chunks time of
+// three runs) at d / h / rows 256/256/4,096, 128/512/2,048 and 512/1,024/8,192: near-uniform loads
+// at 256 want chunks (1.04x; 'auto' picks grouped below 48), at 512 grouped (0.87x; below 56), and
+// skewed loads at 128 want grouped (0.82-0.92x; below 84). 48-56 gets 8 of the 9 fitted rows right
+// (the old 90, fitted at 256 alone, 5); held out, 384/768/6,144, 50 picks the faster layout on all
+// three routings. The cost per expert in rows falls as d·h grows, which the loads alone cannot tell.
+const GROUPED_EXPERT_ROWS = 50;
 
 /**
  * Groups the router's choices by expert, in `layout` ('auto': whichever of the two is estimated

@@ -25,16 +25,28 @@ export interface RoutingStats {
 }
 
 export function routingStats(plan: DispatchPlan): RoutingStats {
-  const {numTokens, topK, numExperts} = plan;
-  const tokensPerExpert = [...plan.load];
-  const meanLoad = (numTokens * topK) / numExperts;
-  const maxLoad = Math.max(...tokensPerExpert);
+  const {numTokens, topK} = plan;
   let droppedTokens = 0;
   for (let t = 0; t < numTokens; t++) {
     let kept = 0;
     for (let j = 0; j < topK; j++) if (plan.combineIndex[t * topK + j]! >= 0) kept++;
     if (kept === 0) droppedTokens++;
   }
+  return {
+    ...routingStatsFromLoad(plan.load, numTokens, topK),
+    capacity: plan.capacity,
+    droppedChoices: plan.dropped,
+    droppedTokens,
+    expertRows: plan.tokenIndex.length,
+  };
+}
+
+/** The stats of a call without capacity or padding (the in-graph router's), from its load [E]. */
+export function routingStatsFromLoad(load: ArrayLike<number>, numTokens: number, topK: number): RoutingStats {
+  const tokensPerExpert = Array.from(load, Math.round);
+  const numExperts = tokensPerExpert.length;
+  const meanLoad = (numTokens * topK) / numExperts;
+  const maxLoad = Math.max(...tokensPerExpert);
   return {
     numTokens,
     topK,
@@ -44,10 +56,10 @@ export function routingStats(plan: DispatchPlan): RoutingStats {
     maxLoad,
     maxOverMean: meanLoad > 0 ? maxLoad / meanLoad : 0,
     unusedExperts: tokensPerExpert.filter((n) => n === 0).length,
-    capacity: plan.capacity,
-    droppedChoices: plan.dropped,
-    droppedTokens,
-    expertRows: plan.tokenIndex.length,
+    capacity: null,
+    droppedChoices: 0,
+    droppedTokens: 0,
+    expertRows: numTokens * topK,
   };
 }
 
