@@ -1,4 +1,5 @@
-// npm run bench:generate-peers [-- --rounds 2] [-- --runs 3] [-- --peers ../shared/peers] [-- --json]:
+// npm run bench:generate-peers [-- --rounds 2] [-- --runs 3] [-- --peers ../shared/peers]
+// [-- --models dense-lm,moe-lm] [-- --batches 1,32] [-- --json]:
 // greedy generation tokens/s of issue 5's two standard models (dense-lm, moe-lm) at batch 1 and 32
 // against the same models decoded by bench/peers/decode_peer.py in PyTorch eager and in TensorFlow
 // graph mode (tf.function per step), the issue 20 inference bullet's `generate` ratio.
@@ -166,7 +167,7 @@ if (child) {
   checkPeers(PEERS, PYTHON);
   const times = new Map<string, Timing[]>();
   const loads: number[] = [];
-  const models = Object.keys(CONFIGS) as ConfigName[];
+  const models = (flag('models')?.split(',') ?? Object.keys(CONFIGS)) as ConfigName[];
   for (let r = 0; r < ROUNDS; r++) {
     for (const model of models) {
       for (const batch of BATCHES) {

@@ -75,16 +75,13 @@ export class FixedCacheSteps {
   }
 
   /**
-   * Whether decoding may take this path: on tfjs-node with capture on (`DSK_GRAPH_FORWARD`), every
-   * attention of plain Dense projections, and no MoE feed-forward (its routing reads back, so its
-   * step could not be captured and the fixed cache would only cost).
+   * Whether decoding may take this path: on tfjs-node with capture on (`DSK_GRAPH_FORWARD`), and
+   * every attention of plain Dense projections. MoE feed-forwards route with TensorFlow ops while a
+   * step is recorded, so their steps are captured too; one whose routing reads back (a balancing
+   * bias, group-limited routing) runs each step op by op on the fixed caches.
    */
   static supported(layers: DecoderLayers): boolean {
-    return (
-      graphForwardEnabled() &&
-      layers.config.ffn !== 'moe' &&
-      layers.blocks.every((b) => b.supportsFixedCache())
-    );
+    return graphForwardEnabled() && layers.blocks.every((b) => b.supportsFixedCache());
   }
 
   /**

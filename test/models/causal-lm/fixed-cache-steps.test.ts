@@ -8,7 +8,7 @@ import {buildCausalLM, type CausalLMConfig} from '../../../src/models/causal-lm/
 import {cacheCapacity} from '../../../src/models/causal-lm/fixed-cache-steps.js';
 import {graphForwardEnabled} from '../../../src/train/graph-forward.js';
 import {withSeededRandom} from '../../../src/train/seeded-random.js';
-import {small} from './lm-variants.js';
+import {small, VARIANTS} from './lm-variants.js';
 
 // Decoding steps against fixed-capacity caches, captured per capacity (FixedCacheSteps), give the
 // logits of the general path (growing caches, op by op: DSK_GRAPH_FORWARD=0).
@@ -82,6 +82,7 @@ describe('FixedCacheSteps (captured decoding steps)', () => {
       numHeads: 4,
       numKvHeads: 2,
     },
+    'MoE, grouped KV heads': VARIANTS['MoE, grouped KV heads']!,
   } as Record<string, Partial<CausalLMConfig>>)) {
     it(`${name}: one sequence and a batch get the general path's logits to 1e-5, replayed, no tensor leak`, () => {
       const config = small({...over, contextLength: 64});
