@@ -19,7 +19,6 @@
 // are one AdamW step from the canonical initial ones; forward cost does not depend on the values,
 // except for MoE routing balance, which one step barely moves.
 import {execFileSync} from 'node:child_process';
-import {existsSync} from 'node:fs';
 import {loadavg} from 'node:os';
 import {join, resolve} from 'node:path';
 import type * as tf from '@tensorflow/tfjs';
@@ -31,9 +30,11 @@ import {
   buildStandardLM,
   CONFIGS,
   type ConfigName,
+  checkPeers,
   flag,
   mobyDickBytes,
   predictOnce,
+  roundsMedian,
   timedMedianMs,
 } from './lm-setup.js';
 import {printRows, type Row} from './report.js';
@@ -81,13 +82,6 @@ function run(cmd: string, args: string[]): string {
   return out.trim().split('\n').at(-1)!;
 }
 
-/** The median, the mean of the middle two for an even count. */
-function roundsMedian(xs: number[]): number {
-  const s = [...xs].sort((a, b) => a - b);
-  const h = Math.floor(s.length / 2);
-  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
-}
-
 const WHO = ['kit', 'kit-graph', 'torch', 'keras'] as const;
 type Who = (typeof WHO)[number];
 /** How kit-graph's timed passes ran, per model. */
@@ -118,15 +112,7 @@ if (child) {
     `${JSON.stringify(await kitForward(child as ConfigName, process.argv.includes('--graph')))}\n`,
   );
 } else {
-  for (const f of ['torch_lm.py', 'keras_lm.py']) {
-    if (!existsSync(join(PEERS, f)))
-      throw new Error(`${join(PEERS, f)} not found: pass --peers DIR (the peer scripts)`);
-  }
-  if (!existsSync(PYTHON)) {
-    throw new Error(
-      `${PYTHON} not found: run bash <peers>/interleaved.sh once (it makes the venv) or set PEERS_PYTHON`,
-    );
-  }
+  checkPeers(PEERS, PYTHON);
   const ms = new Map<string, number[]>();
   const loads: number[] = [];
   for (let r = 0; r < ROUNDS; r++) {

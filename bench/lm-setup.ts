@@ -1,7 +1,9 @@
 // Shared setup of the benchmarks that time issue 5's two standard language models (bench/train.ts,
 // bench/infer-peers.ts): the configs with the parameter counts issue 5 states, the model as
 // buildCausalLM makes it (checked against those counts), and the Moby-Dick byte stream they read.
+import {existsSync} from 'node:fs';
 import {readFile} from 'node:fs/promises';
+import {join} from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import {
   activeParameters,
@@ -74,3 +76,23 @@ export const flag = (name: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i > 0 ? process.argv[i + 1] : undefined;
 };
+
+/** The median over rounds, the mean of the middle two for an even count (as interleaved.sh's statistics.median). */
+export function roundsMedian(xs: number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  const h = Math.floor(s.length / 2);
+  return s.length % 2 ? s[h]! : (s[h - 1]! + s[h]!) / 2;
+}
+
+/** Throws, saying what to do, unless `peers` holds the peer scripts and `python` exists. */
+export function checkPeers(peers: string, python: string): void {
+  for (const f of ['torch_lm.py', 'keras_lm.py']) {
+    if (!existsSync(join(peers, f)))
+      throw new Error(`${join(peers, f)} not found: pass --peers DIR (the peer scripts)`);
+  }
+  if (!existsSync(python)) {
+    throw new Error(
+      `${python} not found: run bash <peers>/interleaved.sh once (it makes the venv) or set PEERS_PYTHON`,
+    );
+  }
+}

@@ -50,6 +50,7 @@ export default class Evaluate extends ModelCommand {
       baseline: flags.baseline,
       baselineTrain: flags['baseline-train'],
       html: flags.html,
+      onInfo: (message) => process.stderr.write(`${message}\n`),
     });
     if (!this.jsonEnabled()) this.log(formatEvaluation(result));
     if (result.html) process.stderr.write(`report → ${result.html}\n`);

@@ -44,6 +44,7 @@ export default class Predict extends ModelCommand {
       outFormat: flags['out-format'] ?? (flags.out ? undefined : 'jsonl'),
       textField: flags['text-field'],
       batchSize: flags['batch-size'],
+      onInfo: (message) => process.stderr.write(`${message}\n`),
     });
     if (flags.out) process.stderr.write(`predicted ${report.rows} rows → ${flags.out}\n`);
     return report;

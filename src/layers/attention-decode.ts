@@ -1,7 +1,7 @@
 import * as tf from '@tensorflow/tfjs';
 import type {Attention} from './attention.js';
 import {DerivedWeights} from './derived-weights.js';
-import {type KVCache, kvCacheLength, type RaggedRows} from './kv-cache.js';
+import {type FixedSlot, type KVCache, kvCacheLength, type RaggedRows} from './kv-cache.js';
 import {fastMatMul, smallBatchMatMul} from './moe/fast-matmul.js';
 import {ropeHostTables} from './rope.js';
 
@@ -81,12 +81,7 @@ export class AttentionDecoder {
     const group = numHeads / numKvHeads;
     const offset = kvCacheLength(cache);
     const rows = batch * length;
-    const [q, k, v, o] = SITES.map((p) =>
-      this.layer
-        .sublayers()
-        .get(p)!
-        .weights.map((w) => w.read()),
-    );
+    const [q, k, v, o] = this.projections();
     const input = tf.reshape(x, [rows, dModel]) as tf.Tensor2D;
     const project = (kernel: DerivedWeights<tf.Tensor>, bias: DerivedWeights<tf.Tensor>) => {
       const y = fastMatMul(input, kernel.get([q![0]!, k![0]!, v![0]!]) as tf.Tensor2D); // [rows, F]
@@ -129,6 +124,76 @@ export class AttentionDecoder {
     };
   }
 
+  /**
+   * One token per row against a cache of fixed capacity (FixedSlot): x [b, 1, d] → output [b, 1, d]
+   * and the cache with the new keys and values rolled in on the right, same shapes as it came in.
+   * Reads nothing from JS that changes between steps, so a step can be captured and replayed.
+   */
+  stepFixed(x: tf.Tensor3D, cache: KVCache, slot: FixedSlot): {output: tf.Tensor3D; cache: KVCache} {
+    const {numHeads, numKvHeads, headDim, qUnits, dModel, useBias, rope} = this.layer;
+    const batch = x.shape[0];
+    const group = numHeads / numKvHeads;
+    const [q, k, v, o] = this.projections();
+    const input = tf.reshape(x, [batch, dModel]) as tf.Tensor2D;
+    const project = (kernel: DerivedWeights<tf.Tensor>, bias: DerivedWeights<tf.Tensor>) => {
+      const y = fastMatMul(input, kernel.get([q![0]!, k![0]!, v![0]!]) as tf.Tensor2D); // [b, F]
+      return useBias ? tf.add(y, bias.get([q![1]!, k![1]!, v![1]!])) : y;
+    };
+    let y = project(this.kernel, this.bias);
+    if (rope) {
+      if (!slot.rope) throw new Error("a RoPE attention needs the slot's rope tables");
+      const swapped = project(this.swappedKernel, this.swappedBias);
+      y = tf.add(tf.mul(y, slot.rope.cos), tf.mul(swapped, slot.rope.signedSin));
+    }
+    const grouped = tf.reshape(y, [batch, numKvHeads, group + 2, headDim]);
+    const [queries, newKeys, newValues] = tf.split(grouped, [group, 1, 1], 2);
+    const keys = rollIn(cache.keys, newKeys!); // [b, kv, W, hd]
+    const values = rollIn(cache.values, newValues!);
+    const scores = tf.add(smallBatchMatMul(queries!, keys, false, true), slot.mask); // [b, kv, group, W]
+    const context = smallBatchMatMul(tf.softmax(scores), values); // [b, kv, group, hd]
+    let output = fastMatMul(
+      tf.reshape(context, [batch, qUnits]) as tf.Tensor2D,
+      o![0]! as tf.Tensor2D,
+    ) as tf.Tensor;
+    if (useBias) output = tf.add(output, o![1]!);
+    return {
+      output: tf.reshape(output, [batch, 1, dModel]) as tf.Tensor3D,
+      cache: {keys: keys as tf.Tensor4D, values: values as tf.Tensor4D},
+    };
+  }
+
+  /**
+   * The fused kernels stepFixed reads, built now if need be: a captured step takes them as inputs,
+   * not captures, so it outlives their release at the end of a generation.
+   */
+  fixedWeights(): tf.Tensor[] {
+    const {useBias, rope} = this.layer;
+    const [q, k, v] = this.projections();
+    const kernels = [q![0]!, k![0]!, v![0]!];
+    const biases = useBias ? [q![1]!, k![1]!, v![1]!] : [];
+    return [
+      this.kernel.get(kernels),
+      ...(useBias ? [this.bias.get(biases)] : []),
+      ...(rope ? [this.swappedKernel.get(kernels)] : []),
+      ...(rope && useBias ? [this.swappedBias.get(biases)] : []),
+    ];
+  }
+
+  /** The RoPE tables of FixedSlot for one new token per row at `positions` ([b, F] each). */
+  slotRope(positions: readonly number[]): {cos: tf.Tensor2D; signedSin: tf.Tensor2D} {
+    return this.ropeTables(positions, 1);
+  }
+
+  /** The [kernel] or [kernel, bias] of the q, k, v and o projections (plain Dense layers). */
+  private projections(): tf.Tensor[][] {
+    return SITES.map((p) =>
+      this.layer
+        .sublayers()
+        .get(p)!
+        .weights.map((w) => w.read()),
+    );
+  }
+
   dispose(): void {
     for (const w of [this.kernel, this.bias, this.swappedKernel, this.swappedBias]) w.dispose();
   }
@@ -155,6 +220,16 @@ export class AttentionDecoder {
     }
     return {cos: tf.tensor2d(cos, [rows, width]), signedSin: tf.tensor2d(signedSin, [rows, width])};
   }
+}
+
+/**
+ * `cache` [b, kv, W, hd] shifted one column left, `fresh` [b, kv, 1, hd] appended on the right: a
+ * slice and a concat, copies at memory speed (a write at a column given as a tensor, by select or
+ * scatter, runs Eigen's much slower broadcasting kernels on CPU).
+ */
+function rollIn(cache: tf.Tensor4D, fresh: tf.Tensor): tf.Tensor4D {
+  const [b, kv, w, hd] = cache.shape;
+  return tf.concat([tf.slice(cache, [0, 0, 1, 0], [b, kv, w - 1, hd]), fresh], 2) as tf.Tensor4D;
 }
 
 /** [group·t, offset+t] additive mask: query row r·t + i (position offset+i) sees keys 0 … offset+i. */

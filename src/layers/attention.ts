@@ -6,7 +6,7 @@ import {checkDivides, checkInt, checkPositive, checkRange, type LayerArgs} from 
 import {AttentionDecoder} from './attention-decode.js';
 import {CompositeLayer} from './composite-layer.js';
 import {applyRows, isPlainDense} from './dense-rows.js';
-import {type KVCache, kvCacheLength, type RaggedRows} from './kv-cache.js';
+import {type FixedSlot, type KVCache, kvCacheLength, type RaggedRows} from './kv-cache.js';
 import {fastMatMul} from './moe/fast-matmul.js';
 import {applyRope} from './rope.js';
 import {firstInput, firstShape} from './shapes.js';
@@ -144,6 +144,33 @@ export class Attention extends CompositeLayer {
       const {output, keys, values} = this.forward(x, cache, false, ragged);
       return {output, cache: {keys, values}};
     });
+  }
+
+  /**
+   * Whether `callWithFixedCache` runs: the projections are plain Dense layers (AttentionDecoder),
+   * one new token per row.
+   */
+  supportsFixedCache(): boolean {
+    return AttentionDecoder.supports(this);
+  }
+
+  /** One token per row against a cache of fixed capacity (FixedSlot, AttentionDecoder.stepFixed); inference only. */
+  callWithFixedCache(x: tf.Tensor3D, cache: KVCache, slot: FixedSlot): {output: tf.Tensor3D; cache: KVCache} {
+    if (!this.built) this.build(x.shape);
+    this.decoder ??= new AttentionDecoder(this);
+    return tf.tidy(() => this.decoder!.stepFixed(x, cache, slot));
+  }
+
+  /** The fused kernels callWithFixedCache reads (AttentionDecoder.fixedWeights). */
+  fixedCacheWeights(): tf.Tensor[] {
+    this.decoder ??= new AttentionDecoder(this);
+    return this.decoder.fixedWeights();
+  }
+
+  /** FixedSlot's RoPE tables for new tokens at `positions`, in this layer's fused column order. */
+  fixedSlotRope(positions: readonly number[]): {cos: tf.Tensor2D; signedSin: tf.Tensor2D} {
+    this.decoder ??= new AttentionDecoder(this);
+    return this.decoder.slotRope(positions);
   }
 
   /** Frees the fused q/k/v kernel cached decoding keeps (rebuilt on the next cached call). */

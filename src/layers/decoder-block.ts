@@ -5,7 +5,7 @@ import {checkChoice, checkInt, checkPositive, checkRange, type LayerArgs} from '
 import {Attention} from './attention.js';
 import {CompositeLayer} from './composite-layer.js';
 import {decodeFfn} from './decode-ffn.js';
-import type {KVCache, RaggedRows} from './kv-cache.js';
+import type {FixedSlot, KVCache, RaggedRows} from './kv-cache.js';
 import {moeLoRASites} from './moe/expert-lora.js';
 import {resolveMoEArgs} from './moe/resolve-moe-args.js';
 import {MoE, type MoEArgs} from './moe.js';
@@ -170,6 +170,38 @@ export class DecoderBlock extends CompositeLayer {
       const child = (path: string) => this.sublayers().get(path)!;
       const normed = child('attn-norm').call(x, {}) as tf.Tensor3D;
       const {output: attended, cache: next} = this.attention.callWithCache(normed, cache, ragged);
+      const h = tf.add(x, attended) as tf.Tensor3D;
+      const ffnOut = decodeFfn(child('ffn'), child('ffn-norm').call(h, {}) as tf.Tensor3D);
+      return {output: tf.add(h, ffnOut) as tf.Tensor3D, cache: next};
+    });
+  }
+
+  /** Whether callWithFixedCache runs (the attention's projections are plain Dense layers). */
+  supportsFixedCache(): boolean {
+    return this.attention.supportsFixedCache();
+  }
+
+  /** The fused kernels callWithFixedCache reads, which a captured step takes as inputs. */
+  fixedCacheWeights(): tf.Tensor[] {
+    if (!this.built) throw new Error(`DecoderBlock '${this.name}' is not built`);
+    return this.attention.fixedCacheWeights();
+  }
+
+  /** FixedSlot's RoPE tables for new tokens at `positions` (the attention's fused column order). */
+  fixedSlotRope(positions: readonly number[]): {cos: tf.Tensor2D; signedSin: tf.Tensor2D} {
+    return this.attention.fixedSlotRope(positions);
+  }
+
+  /**
+   * callWithCache for one new token per row against a cache of fixed capacity (FixedSlot): the
+   * shapes of every step of a capacity are the same, so the step can be captured and replayed.
+   */
+  callWithFixedCache(x: tf.Tensor3D, cache: KVCache, slot: FixedSlot): {output: tf.Tensor3D; cache: KVCache} {
+    if (!this.built) this.build(x.shape);
+    return tf.tidy(() => {
+      const child = (path: string) => this.sublayers().get(path)!;
+      const normed = child('attn-norm').call(x, {}) as tf.Tensor3D;
+      const {output: attended, cache: next} = this.attention.callWithFixedCache(normed, cache, slot);
       const h = tf.add(x, attended) as tf.Tensor3D;
       const ffnOut = decodeFfn(child('ffn'), child('ffn-norm').call(h, {}) as tf.Tensor3D);
       return {output: tf.add(h, ffnOut) as tf.Tensor3D, cache: next};

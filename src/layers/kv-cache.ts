@@ -43,3 +43,17 @@ export function raggedMask(starts: readonly number[], width: number): tf.Tensor4
   for (const [b, start] of starts.entries()) mask.fill(-1e9, b * total, b * total + start);
   return tf.tensor4d(mask, [starts.length, 1, 1, total]);
 }
+
+/**
+ * What a decoding step against caches of fixed capacity needs besides the tokens (one new token per
+ * row). Such a cache [b, kv, W, hd] holds its filled columns on the right, unused ones on the left;
+ * a step drops the leftmost column and appends the new keys and values on the right, so every step
+ * of a capacity has the same shapes and can be replayed as one captured TensorFlow function. All
+ * of it is tensors, inputs of that function; the values change every step.
+ */
+export interface FixedSlot {
+  /** [b, 1, 1, W] additive mask: 0 on the columns row b may look at after the step (the new one, rightmost, included), −1e9 elsewhere. */
+  mask: tf.Tensor4D;
+  /** RoPE only: [b, F] cos and signed sin of each row's position in the fused q|k|v column order. */
+  rope?: {cos: tf.Tensor2D; signedSin: tf.Tensor2D};
+}

@@ -61,10 +61,14 @@ export class LearnedPositions extends tf.layers.Layer {
     return tf.tidy(() => tf.add(x, tf.slice(this.table!.read(), [offset, 0], [length, this.dModel])));
   }
 
-  /** x [batch, 1, d] plus, for each row b, the vector of position `positions[b]` (ragged batched decoding). */
-  addRows(x: tf.Tensor3D, positions: readonly number[]): tf.Tensor3D {
+  /**
+   * x [batch, 1, d] plus, for each row b, the vector of position `positions[b]` (ragged batched
+   * decoding); positions given as an int32 tensor [b] are not range-checked (a captured decoding
+   * step passes them so, having checked them).
+   */
+  addRows(x: tf.Tensor3D, positions: readonly number[] | tf.Tensor1D): tf.Tensor3D {
     if (!this.built) this.build();
-    const last = Math.max(...positions);
+    const last = positions instanceof tf.Tensor ? 0 : Math.max(...positions);
     if (last >= this.maxLength) {
       throw new ModelError(
         `LearnedPositions '${this.name}': position ${last} is past the ${this.maxLength} the model was built for`,
@@ -72,8 +76,9 @@ export class LearnedPositions extends tf.layers.Layer {
       );
     }
     return tf.tidy(() => {
-      const rows = tf.gather(this.table!.read(), tf.tensor1d([...positions], 'int32')); // [b, d]
-      return tf.add(x, tf.reshape(rows, [positions.length, 1, this.dModel])) as tf.Tensor3D;
+      const ids = positions instanceof tf.Tensor ? positions : tf.tensor1d([...positions], 'int32');
+      const rows = tf.gather(this.table!.read(), ids); // [b, d]
+      return tf.add(x, tf.reshape(rows, [x.shape[0], 1, this.dModel])) as tf.Tensor3D;
     });
   }
 

@@ -3,6 +3,7 @@ import type * as tf from '@tensorflow/tfjs';
 import type {LoadedRun, RunConfig} from '../run/run-folder.js';
 import type {SpecialTokenIds, Tokenizer} from '../tokenizer/tokenizer.js';
 import type {BatchSource} from '../train/batch-source.js';
+import type {GraphForward} from '../train/graph-forward.js';
 import type {LossFn} from '../train/train-options.js';
 import type {BatchDecoder} from './causal-lm/batch-decoder.js';
 import type {CachedDecoder} from './causal-lm/cached-decoder.js';
@@ -84,6 +85,8 @@ export interface EvaluateOptions {
   labelField?: string;
   /** Examples per forward pass. */
   batchSize?: number;
+  /** Told once when forward passes cannot be captured as one TensorFlow function and run op by op. */
+  onInfo?: (message: string) => void;
 }
 
 export type ClassifierEvaluation = ClassificationMetrics & {task: 'classify'; model: string; data: string};
@@ -129,6 +132,8 @@ export interface PredictOptions {
   batchSize?: number;
   /** Told the number of rows done so far. */
   onRows?: (rows: number) => void;
+  /** Told once when forward passes cannot be captured as one TensorFlow function and run op by op. */
+  onInfo?: (message: string) => void;
 }
 
 export interface PredictReport {
@@ -220,7 +225,13 @@ export interface ModelKind<R extends OpenRun = OpenRun> {
   /** Text classifiers: TF-IDF + logistic regression fitted and scored as the options say (`evaluate --baseline`). */
   baseline?(run: R, options: BaselineOptions): Promise<BaselineEvaluation>;
   /** Classifiers: class probabilities [rows × labels] of rows (objects with the run's text field or feature columns). */
-  classify?(run: R, rows: readonly Record<string, unknown>[], batchSize?: number): Promise<Float32Array>;
+  classify?(
+    run: R,
+    rows: readonly Record<string, unknown>[],
+    batchSize?: number,
+    /** A captured forward pass of the run's model that full batches may run through (serving keeps one). */
+    forward?: GraphForward,
+  ): Promise<Float32Array>;
   /** Classifiers: streams rows in, the same rows out with `label` and `probabilities`. */
   predict?(run: R, options: PredictOptions): Promise<PredictReport>;
   /** Language models: a step-wise decoder with its own KV caches (one per sequence). */

@@ -7,6 +7,7 @@ import {loadDriftReference} from '../monitor/drift-reference.js';
 import {DriftWindow, type StatisticDrift} from '../monitor/drift-window.js';
 import {DRIFT_STATISTICS, tokenStatistics} from '../monitor/input-statistics.js';
 import {PSI_WARNING} from '../monitor/psi.js';
+import {forwardFallbackNotice, GraphForward, graphForwardEnabled} from '../train/graph-forward.js';
 import {routingByPath} from '../train/moe-monitor.js';
 import {ClassifyBatcher} from './classify-batcher.js';
 import {type GenerationRequest, type GenerationResult, GenerationScheduler} from './generation-scheduler.js';
@@ -48,6 +49,8 @@ export class ServedModel {
   private readonly batcher?: ClassifyBatcher;
   private readonly scheduler?: GenerationScheduler;
   private readonly decoder?: BatchDecoder;
+  /** Classifiers: full batches (maxBatch rows) replayed as one captured TensorFlow function. */
+  private readonly forward?: GraphForward;
   private readonly warned = new Map<string, number>();
   private tokenizedAt = -Infinity;
 
@@ -65,9 +68,15 @@ export class ServedModel {
     this.drift = drift;
     if (kind.classify) {
       const classify = kind.classify.bind(kind);
+      if (graphForwardEnabled()) {
+        this.forward = new GraphForward(run.model, {
+          batchSize: options.maxBatch,
+          onFallback: (reason) => options.log(`model ${name}: ${forwardFallbackNotice(reason)}`),
+        });
+      }
       this.batcher = new ClassifyBatcher(
         async (rows) => {
-          const probs = await classify(run, rows, Math.max(rows.length, 1));
+          const probs = await classify(run, rows, Math.max(rows.length, 1), this.forward);
           this.countExperts();
           void this.observeRows(rows, probs);
           return probs;
@@ -173,6 +182,7 @@ export class ServedModel {
     await this.batcher?.drained();
     await this.scheduler?.drained();
     this.decoder?.dispose();
+    this.forward?.dispose();
     this.run.model.dispose();
   }
 

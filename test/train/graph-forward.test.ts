@@ -1,14 +1,24 @@
 import * as tf from '@tensorflow/tfjs';
-import {beforeAll, describe, expect, it} from 'vitest';
+import {beforeAll, describe, expect, it, vi} from 'vitest';
 import {initBackend} from '../../src/backend/backend.js';
+import {StepFunction} from '../../src/backend/step-function.js';
 import {
   buildCausalLM,
   CAUSAL_LM_PRESETS,
   type CausalLMConfig,
   DEFAULT_CAUSAL_LM_CONFIG,
 } from '../../src/models/causal-lm/causal-lm.js';
+import {scoreStream} from '../../src/models/causal-lm/causal-lm-evaluate.js';
 import {lmBatchSource} from '../../src/models/causal-lm/lm-data.js';
-import {GraphForward} from '../../src/train/graph-forward.js';
+import {
+  buildClassifier,
+  CLASSIFIER_PRESETS,
+  type ClassifierConfig,
+  classifyTexts,
+  DEFAULT_CLASSIFIER_CONFIG,
+} from '../../src/models/text-classifier/classifier.js';
+import {ByteTokenizer} from '../../src/tokenizer/byte-tokenizer.js';
+import {GraphForward, graphForwardEnabled} from '../../src/train/graph-forward.js';
 import {graphStepsEnabled} from '../../src/train/graph-step.js';
 
 // A captured forward pass (src/train/graph-forward.ts) gives the logits `predict` gives, op by op.
@@ -81,5 +91,84 @@ describe('GraphForward', () => {
     expect(report?.replayed).toBe(0);
     expect(reasons).toHaveLength(1);
     expect(reasons[0]).toMatch(/reads a tensor back/);
+  });
+});
+
+/** Runs `fn` with DSK_GRAPH_FORWARD set to `value`, then restores it. */
+async function withForwardEnv<T>(value: string | undefined, fn: () => Promise<T>): Promise<T> {
+  const saved = process.env.DSK_GRAPH_FORWARD;
+  if (value === undefined) delete process.env.DSK_GRAPH_FORWARD;
+  else process.env.DSK_GRAPH_FORWARD = value;
+  try {
+    return await fn();
+  } finally {
+    if (saved === undefined) delete process.env.DSK_GRAPH_FORWARD;
+    else process.env.DSK_GRAPH_FORWARD = saved;
+  }
+}
+
+const maxDiff = (a: Float32Array, b: Float32Array) =>
+  a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i]!)), 0);
+
+describe('captured inference: classifyTexts and scoreStream', () => {
+  const tokenizer = new ByteTokenizer();
+  // 10 full batches of 4 and a ragged last batch of 2.
+  const texts = Array.from({length: 42}, (_, i) => `review ${i}: ${'a fine film, '.repeat(1 + (i % 5))}`);
+
+  it('passes a ragged last batch op by op and replays full ones; DSK_GRAPH_FORWARD=0 turns it off', () => {
+    expect(graphForwardEnabled('0')).toBe(false);
+    const model = buildCausalLM({...DEFAULT_CAUSAL_LM_CONFIG, ...TINY}, 256);
+    const forward = new GraphForward(model, {batchSize: 4});
+    expect(forward.captures(2)).toBe(false);
+    expect(forward.captures(4)).toBe(capturing);
+    forward.dispose();
+    model.dispose();
+  });
+
+  it('gives a classifier the op-by-op probabilities to 1e-5, replayed, with no tensor leak', async () => {
+    const config: ClassifierConfig = {
+      ...DEFAULT_CLASSIFIER_CONFIG,
+      ...CLASSIFIER_PRESETS.tiny,
+      maxLen: 24,
+      vocabSize: tokenizer.vocabSize,
+    };
+    const model = buildClassifier(config, tokenizer.vocabSize, 3);
+    const run = {model, tokenizer, labels: ['a', 'b', 'c'], config};
+    const eager = await withForwardEnv('0', () => classifyTexts(run, texts, 4));
+    const before = tf.memory().numTensors;
+    const calls = vi.spyOn(StepFunction.prototype, 'call');
+    const captured = await withForwardEnv(undefined, () => classifyTexts(run, texts, 4));
+    const forward = new GraphForward(model, {batchSize: 4});
+    const kept = await classifyTexts(run, texts, 4, {forward});
+    const report = forward.report();
+    forward.dispose();
+    expect(tf.memory().numTensors).toBe(before);
+    expect(maxDiff(captured, eager)).toBeLessThan(1e-5);
+    expect(maxDiff(kept, eager)).toBeLessThan(1e-5);
+    if (capturing) {
+      // Both runs: the first full batch runs, two are recorded, seven replayed; the ragged one is predict's.
+      expect(calls).toHaveBeenCalledTimes(14);
+      expect(report).toEqual({replayed: 7, eager: 3});
+    }
+    calls.mockRestore();
+    model.dispose();
+  });
+
+  it('gives a causal LM the op-by-op loss and accuracy to 1e-5 per token, replayed', async () => {
+    const model = buildCausalLM({...DEFAULT_CAUSAL_LM_CONFIG, ...TINY}, 256);
+    const run = {model, config: {...DEFAULT_CAUSAL_LM_CONFIG, ...TINY}};
+    // 16-token windows, 2 per batch: 9 full batches, then a ragged one of 1 and a short tail window.
+    const stream = Int32Array.from({length: 16 * 19 + 9}, (_, i) => TEXT[i % TEXT.length]!);
+    const eager = await withForwardEnv('0', () => scoreStream(run, stream, 2));
+    const before = tf.memory().numTensors;
+    const calls = vi.spyOn(StepFunction.prototype, 'call');
+    const captured = await withForwardEnv(undefined, () => scoreStream(run, stream, 2));
+    expect(tf.memory().numTensors).toBe(before);
+    expect(captured.tokens).toBe(eager.tokens);
+    expect(captured.hits).toBe(eager.hits);
+    expect(Math.abs(captured.nats - eager.nats) / eager.tokens).toBeLessThan(1e-5);
+    if (capturing) expect(calls).toHaveBeenCalledTimes(6);
+    calls.mockRestore();
+    model.dispose();
   });
 });

@@ -3,6 +3,7 @@ import {ModelError} from '../../errors.js';
 import {disposeKVCache, type KVCache, raggedMask} from '../../layers/kv-cache.js';
 import {DecoderLayers} from './cached-decoder.js';
 import type {CausalLMConfig} from './causal-lm.js';
+import {cacheCapacity, cacheColumns, FixedCacheSteps, resizeCaches} from './fixed-cache-steps.js';
 
 /** A sequence in the batch: its handle, tokens held, and the first cache column that is its own. */
 interface Row {
@@ -27,6 +28,8 @@ export class BatchDecoder {
   /** Columns of the caches. */
   private width = 0;
   private nextId = 0;
+  /** Steps as captured functions over caches of fixed capacity (columns past `width` unused), where supported. */
+  private readonly fixed?: FixedCacheSteps;
 
   constructor(
     model: tf.LayersModel,
@@ -34,6 +37,7 @@ export class BatchDecoder {
   ) {
     this.layers = new DecoderLayers(model, config);
     this.caches = this.layers.blocks.map(() => null);
+    if (FixedCacheSteps.supported(this.layers)) this.fixed = FixedCacheSteps.of(this.layers);
   }
 
   /** Handles of the sequences in the batch, in the order `step` takes tokens and returns logits. */
@@ -53,6 +57,7 @@ export class BatchDecoder {
         `a prompt must have 1 to ${this.config.contextLength} tokens (the model's context), got ${ids.length}`,
       );
     }
+    this.trimCaches();
     const input = tf.tensor2d([...ids], [1, ids.length], 'int32');
     const {logits, caches} = this.layers.forward(
       input,
@@ -103,6 +108,23 @@ export class BatchDecoder {
     const full = this.rows.find((r) => r.length >= this.config.contextLength);
     if (full)
       throw new ModelError(`sequence ${full.id} holds ${full.length} tokens, the most the model reads`);
+    const held = this.caches as KVCache[];
+    if (this.fixed) {
+      const capacity = cacheCapacity(this.width + 1, this.config.contextLength);
+      if (cacheColumns(held) < capacity) this.caches = resizeCaches(held, capacity);
+      const {logits, caches} = this.fixed.step(
+        tokens,
+        this.caches as KVCache[],
+        this.width,
+        this.rows.map((r) => r.start),
+        this.rows.map((r) => r.length),
+      );
+      for (const c of this.caches) disposeKVCache(c);
+      this.caches = caches;
+      this.width++;
+      for (const r of this.rows) r.length++;
+      return logits;
+    }
     const input = tf.tensor2d([...tokens], [tokens.length, 1], 'int32');
     const rows = {
       positions: this.rows.map((r) => r.length),
@@ -123,6 +145,7 @@ export class BatchDecoder {
   /** Takes sequence `id` out of the batch, and the cache columns no remaining sequence uses. */
   remove(id: number): void {
     const index = this.rows.indexOf(this.row(id));
+    this.trimCaches();
     this.rows.splice(index, 1);
     if (this.rows.length === 0) {
       for (const c of this.caches) disposeKVCache(c);
@@ -144,6 +167,13 @@ export class BatchDecoder {
     });
     for (const r of this.rows) r.start -= keep;
     this.width -= keep;
+  }
+
+  /** Leaves the caches exactly `width` columns wide, as `add` and `remove` read them (the fixed path pads them). */
+  private trimCaches(): void {
+    const held = this.caches.filter((c): c is KVCache => c !== null);
+    if (held.length === this.caches.length && cacheColumns(held) > this.width)
+      this.caches = resizeCaches(held, this.width);
   }
 
   /** Frees every cache and the blocks' decoding kernels; the decoder is empty afterwards. */

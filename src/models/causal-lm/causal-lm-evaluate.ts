@@ -1,4 +1,5 @@
 import * as tf from '@tensorflow/tfjs';
+import {forwardForPasses} from '../../train/graph-forward.js';
 import type {EvaluateOptions, LanguageModelEvaluation, RunMetric} from '../model-kind.js';
 import type {LanguageModelRun} from './causal-lm-run.js';
 import {encodeDocuments, readTextDocuments} from './lm-data.js';
@@ -10,7 +11,7 @@ export async function evaluateLanguageModel(
 ): Promise<LanguageModelEvaluation> {
   const docs = await readTextDocuments(options.data, options.textField ?? run.textField);
   const stream = await encodeDocuments(run.tokenizer, docs);
-  const scored = await scoreStream(run, stream, options.batchSize ?? 16);
+  const scored = await scoreStream(run, stream, options.batchSize ?? 16, options.onInfo);
   const bytes = docs.reduce((n, d) => n + Buffer.byteLength(d, 'utf8'), 0);
   const loss = scored.nats / Math.max(1, scored.tokens);
   return {
@@ -48,18 +49,39 @@ export async function languageModelPerplexity(
   return {perplexity: Math.exp(scored.nats / Math.max(1, scored.tokens))};
 }
 
+/** [nats, hits]: the summed next-token cross-entropy of `logits` [b, t, vocab] against `targets` [b, t], and the argmax hits. */
+function sums(logits: tf.Tensor, [targets]: readonly tf.Tensor[]): tf.Tensor {
+  const y = targets!;
+  const vocab = logits.shape.at(-1)!;
+  const perToken = tf.losses.softmaxCrossEntropy(
+    tf.oneHot(y, vocab),
+    logits,
+    undefined,
+    0,
+    tf.Reduction.NONE,
+  );
+  const right = tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32');
+  return tf.stack([tf.sum(perToken), tf.sum(right)]);
+}
+
 /**
  * Sum of next-token nats over every token of `stream` after the first, in windows of the model's
- * context (each window predicts its own tokens from its start; the last one may be shorter).
+ * context (each window predicts its own tokens from its start; the last one may be shorter). Full
+ * batches of whole windows run through a captured forward pass when there are enough of them
+ * (forwardForPasses); `onInfo` hears once if capture is impossible.
  */
 export async function scoreStream(
   run: Pick<LanguageModelRun, 'model' | 'config'>,
   stream: Int32Array,
   batchSize = 16,
+  onInfo?: (message: string) => void,
 ): Promise<{nats: number; tokens: number; hits: number}> {
   const length = run.config.contextLength;
   const starts: number[] = [];
   for (let s = 0; s + 1 < stream.length; s += length) starts.push(s);
+  const full = starts.filter((s) => s + length + 1 <= stream.length);
+  // Full batches: the forward pass and `sums` in one captured function, two numbers read back.
+  const forward = forwardForPasses(run.model, batchSize, Math.floor(full.length / batchSize), onInfo, sums);
   let nats = 0;
   let hits = 0;
   let tokens = 0;
@@ -70,29 +92,25 @@ export async function scoreStream(
       inputs.set(stream.subarray(s, s + len), i * len);
       targets.set(stream.subarray(s + 1, s + len + 1), i * len);
     });
-    const sums = tf.tidy(() => {
-      const logits = run.model.predict(tf.tensor2d(inputs, [group.length, len], 'int32')) as tf.Tensor;
-      const y = tf.tensor2d(targets, [group.length, len], 'int32');
-      const vocab = logits.shape.at(-1)!;
-      const perToken = tf.losses.softmaxCrossEntropy(
-        tf.oneHot(y, vocab),
-        logits,
-        undefined,
-        0,
-        tf.Reduction.NONE,
-      );
-      const right = tf.cast(tf.equal(tf.argMax(logits, -1), y), 'float32');
-      return tf.stack([tf.sum(perToken), tf.sum(right)]);
-    });
-    const [n, h] = await sums.data();
-    sums.dispose();
+    const x = tf.tensor2d(inputs, [group.length, len], 'int32');
+    const y = tf.tensor2d(targets, [group.length, len], 'int32');
+    // A short group or window runs op by op (GraphForward.captures).
+    const totals = forward
+      ? forward.predict(x, y)
+      : tf.tidy(() => sums(run.model.predict(x) as tf.Tensor, [y]));
+    tf.dispose([x, y]);
+    const [n, h] = await totals.data();
+    totals.dispose();
     nats += n!;
     hits += h!;
     tokens += group.length * len;
   };
-  const full = starts.filter((s) => s + length + 1 <= stream.length);
-  for (let i = 0; i < full.length; i += batchSize) await score(full.slice(i, i + batchSize), length);
-  const tail = starts.find((s) => s + length + 1 > stream.length);
-  if (tail !== undefined) await score([tail], stream.length - 1 - tail);
+  try {
+    for (let i = 0; i < full.length; i += batchSize) await score(full.slice(i, i + batchSize), length);
+    const tail = starts.find((s) => s + length + 1 > stream.length);
+    if (tail !== undefined) await score([tail], stream.length - 1 - tail);
+  } finally {
+    forward?.dispose();
+  }
   return {nats, tokens, hits};
 }

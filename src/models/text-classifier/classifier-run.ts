@@ -5,6 +5,7 @@ import {writeDocs} from '../../data/io/write-docs.js';
 import {DatasetError, ModelError} from '../../errors.js';
 import type {LoadedRun} from '../../run/run-folder.js';
 import type {Tokenizer} from '../../tokenizer/tokenizer.js';
+import {forwardForPasses, type GraphForward} from '../../train/graph-forward.js';
 import {argmaxRows, classificationMetrics} from '../classify/classification-metrics.js';
 import {checkKnownLabels, readLabeledRows} from '../classify/labeled-data.js';
 import type {
@@ -54,6 +55,7 @@ export async function classifyTextRows(
   run: ClassifierRun,
   rows: readonly Record<string, unknown>[],
   batchSize?: number,
+  forward?: GraphForward,
 ): Promise<Float32Array> {
   const texts = rows.map((row, i) => {
     const text = row[run.textField];
@@ -65,7 +67,7 @@ export async function classifyTextRows(
     }
     return text;
   });
-  return classifyTexts(run, texts, batchSize);
+  return classifyTexts(run, texts, batchSize, {forward});
 }
 
 /** Accuracy, macro-F1, per-class precision/recall and the confusion matrix of a classifier run. */
@@ -82,6 +84,7 @@ export async function evaluateTextClassifier(
     run,
     rows.map((r) => r.text),
     options.batchSize,
+    {onInfo: options.onInfo},
   );
   const index = new Map(run.labels.map((l, i) => [l, i]));
   const actual = rows.map((r) => index.get(r.label)!);
@@ -117,6 +120,8 @@ export async function textClassifierAccuracy(
 export async function predictTexts(run: ClassifierRun, options: PredictOptions): Promise<PredictReport> {
   const k = run.labels.length;
   const batchSize = options.batchSize ?? 64;
+  // One captured forward pass for the whole stream: its full batches run as one TensorFlow call.
+  const forward = forwardForPasses(run.model, batchSize, Number.POSITIVE_INFINITY, options.onInfo);
   let done = 0;
   async function* predicted(): AsyncGenerator<Doc> {
     const batches = readDocBatches({
@@ -129,6 +134,7 @@ export async function predictTexts(run: ClassifierRun, options: PredictOptions):
         run,
         batch.map((d) => d.text),
         batchSize,
+        {forward},
       );
       const best = argmaxRows(probs, k);
       for (const [i, doc] of batch.entries()) {
@@ -142,11 +148,15 @@ export async function predictTexts(run: ClassifierRun, options: PredictOptions):
       options.onRows?.(done);
     }
   }
-  const {rows} = await writeDocs(predicted(), {
-    output: options.output,
-    format: options.outFormat,
-    textField: options.textField ?? run.textField,
-    inputs: typeof options.input === 'string' ? [options.input] : [],
-  });
-  return {rows, labels: run.labels};
+  try {
+    const {rows} = await writeDocs(predicted(), {
+      output: options.output,
+      format: options.outFormat,
+      textField: options.textField ?? run.textField,
+      inputs: typeof options.input === 'string' ? [options.input] : [],
+    });
+    return {rows, labels: run.labels};
+  } finally {
+    forward?.dispose();
+  }
 }

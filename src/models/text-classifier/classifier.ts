@@ -7,6 +7,7 @@ import {RMSNorm} from '../../layers/rms-norm.js';
 import {StepDropout} from '../../layers/step-dropout.js';
 import {TokenEmbedding} from '../../layers/token-embedding.js';
 import type {Tokenizer} from '../../tokenizer/tokenizer.js';
+import {forwardForPasses, type GraphForward} from '../../train/graph-forward.js';
 import type {MoEOptions} from '../moe-config.js';
 
 /** The text classifier: tokens → embedding → N pre-norm blocks → (RMSNorm) → masked mean pool → logits. */
@@ -182,23 +183,45 @@ export async function encodeTexts(
   return out;
 }
 
+/** How classifyTexts runs its forward passes. */
+export interface ClassifyTextsOptions {
+  /**
+   * The captured forward pass to run full batches through (a caller that classifies many times, as
+   * `predict` over a stream or a server, keeps one); by default classifyTexts makes its own when it
+   * runs enough full batches to pay (forwardForPasses), and disposes it.
+   */
+  forward?: GraphForward;
+  /** Told once when forward passes cannot be captured and run op by op. */
+  onInfo?: (message: string) => void;
+}
+
 /** Class probabilities [texts.length × labels.length], row-major, computed `batchSize` texts at a time. */
 export async function classifyTexts(
   run: {model: tf.LayersModel; tokenizer: Tokenizer; labels: readonly string[]; config: {maxLen: number}},
   texts: readonly string[],
   batchSize = 64,
+  options: ClassifyTextsOptions = {},
 ): Promise<Float32Array> {
   const {maxLen} = run.config;
   const k = run.labels.length;
   const out = new Float32Array(texts.length * k);
-  for (let start = 0; start < texts.length; start += batchSize) {
-    const chunk = texts.slice(start, start + batchSize);
-    const ids = await encodeTexts(run.tokenizer, chunk, maxLen);
-    const probs = tf.tidy(() =>
-      tf.softmax(run.model.predict(tf.tensor2d(ids, [chunk.length, maxLen], 'int32')) as tf.Tensor),
-    );
-    out.set(await probs.data(), start * k);
-    probs.dispose();
+  const own = options.forward
+    ? undefined
+    : forwardForPasses(run.model, batchSize, Math.floor(texts.length / batchSize), options.onInfo);
+  const forward = options.forward ?? own;
+  try {
+    for (let start = 0; start < texts.length; start += batchSize) {
+      const chunk = texts.slice(start, start + batchSize);
+      const ids = await encodeTexts(run.tokenizer, chunk, maxLen);
+      const probs = tf.tidy(() => {
+        const x = tf.tensor2d(ids, [chunk.length, maxLen], 'int32');
+        return tf.softmax(forward ? forward.predict(x) : (run.model.predict(x) as tf.Tensor));
+      });
+      out.set(await probs.data(), start * k);
+      probs.dispose();
+    }
+  } finally {
+    own?.dispose();
   }
   return out;
 }
