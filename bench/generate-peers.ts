@@ -12,8 +12,10 @@
 // - kit-op: the kit with DSK_GRAPH_FORWARD=0, each decoding step op by op against growing caches
 //   (the path before captured decoding steps, and the one MoE models take anyway).
 // - kit: batch 1 is `generate`'s path (CachedDecoder.step, logits [vocab] read back, argmax in JS);
-//   batch 32 is serving's (BatchDecoder: each prompt prefilled alone by `add`, then one `step` per
-//   token for all 32, logits [32, vocab] read back). Weights: the model bench:train builds (kit init).
+//   batch 32 is serving's (BatchDecoder: the 32 prompts prefilled together by `addAll`, one forward
+//   pass, then one `step` per token for all 32, logits [32, vocab] read back). kit_prefill_alone_ms:
+//   the same child also prefills the 32 prompts one by one (`add` each, the path before `addAll`)
+//   before every generation, so the two prefills alternate in one process. Weights: the model bench:train builds (kit init).
 //   On tfjs-node a dense model's steps run against fixed-capacity caches, each capacity's step
 //   captured as one TensorFlow function (src/models/causal-lm/fixed-cache-steps.ts); the untimed
 //   first generation captures them, as TensorFlow's first call traces its tf.function.
@@ -56,6 +58,8 @@ const PEER_SCRIPT = new URL('./peers/decode_peer.py', import.meta.url).pathname;
 interface Timing {
   /** Median ms of the decode steps of one generation, and of its prefill. */
   decodeMs: number;
+  /** Batch > 1: median ms of prefilling the same prompts one by one. */
+  prefillAloneMs?: number;
   prefillMs: number;
 }
 
@@ -85,7 +89,7 @@ async function kitGenerate(
     dispose = () => decoder.dispose();
   } else {
     const decoder = new BatchDecoder(model, config);
-    const rows = Array.from({length: batch}, (_, b) => decoder.add(prompt(b)).logits);
+    const rows = decoder.addAll(Array.from({length: batch}, (_, b) => prompt(b))).map((r) => r.logits);
     logits = tf.stack(rows);
     for (const r of rows) r.dispose();
     step = (tokens) => decoder.step(tokens);
@@ -104,18 +108,49 @@ async function kitGenerate(
   return {prefillMs: t1 - t0, decodeMs: t2 - t1};
 }
 
+/** Ms to prefill `batch` prompts one by one into a BatchDecoder (`add` each), logits read back. */
+async function kitPrefillAlone(
+  model: tf.LayersModel,
+  config: CausalLMConfig,
+  batch: number,
+  bytes: Int32Array,
+): Promise<number> {
+  const t0 = performance.now();
+  const decoder = new BatchDecoder(model, config);
+  const rows = Array.from(
+    {length: batch},
+    (_, b) => decoder.add(Array.from(bytes.subarray(PROMPT * b, PROMPT * (b + 1)))).logits,
+  );
+  const logits = tf.stack(rows);
+  for (const r of rows) r.dispose();
+  await logits.data();
+  logits.dispose();
+  const ms = performance.now() - t0;
+  decoder.dispose();
+  return ms;
+}
+
 /** A child run: median timings of the kit over RUNS generations after one untimed. */
 async function kitChild(name: ConfigName, batch: number): Promise<Timing> {
   await initBackend({onWarning: (m) => process.stderr.write(`${m}\n`)});
   const {model, config} = buildStandardLM(name);
   const bytes = await mobyDickBytes();
   const runs: Timing[] = [];
+  const alone: number[] = [];
   for (let r = 0; r <= RUNS; r++) {
+    const a = batch > 1 ? await kitPrefillAlone(model, config, batch, bytes) : 0;
     const t = await kitGenerate(model, config, batch, bytes);
-    if (r > 0) runs.push(t);
+    if (r > 0) {
+      runs.push(t);
+      alone.push(a);
+    }
   }
   model.dispose();
-  return {decodeMs: median(runs.map((t) => t.decodeMs)), prefillMs: median(runs.map((t) => t.prefillMs))};
+  return {
+    decodeMs: median(runs.map((t) => t.decodeMs)),
+    prefillMs: median(runs.map((t) => t.prefillMs)),
+    ...(batch > 1 ? {prefillAloneMs: median(alone)} : {}),
+  };
 }
 
 const threadEnv = {...process.env, TF_NUM_INTRAOP_THREADS: String(THREADS), TF_NUM_INTEROP_THREADS: '1'};
@@ -177,7 +212,7 @@ if (child) {
           times.set(key, [...(times.get(key) ?? []), t]);
           loads.push(loadavg()[0]!);
           process.stderr.write(
-            `round ${r + 1} ${model} batch ${batch} ${who}: decode ${t.decodeMs.toFixed(0)} ms (${((batch * (NEW - 1) * 1000) / t.decodeMs).toFixed(1)} tokens/s), prefill ${t.prefillMs.toFixed(1)} ms, load ${loadavg()[0]!.toFixed(2)}\n`,
+            `round ${r + 1} ${model} batch ${batch} ${who}: decode ${t.decodeMs.toFixed(0)} ms (${((batch * (NEW - 1) * 1000) / t.decodeMs).toFixed(1)} tokens/s), prefill ${t.prefillMs.toFixed(1)} ms${t.prefillAloneMs === undefined ? '' : ` (one by one ${t.prefillAloneMs.toFixed(1)} ms)`}, load ${loadavg()[0]!.toFixed(2)}\n`,
           );
         }
       }
@@ -186,7 +221,7 @@ if (child) {
   const rows: Row[] = models.flatMap((model) =>
     BATCHES.map((batch) => {
       const ms = (who: Who, k: keyof Timing) =>
-        roundsMedian(times.get(`${who} ${model} ${batch}`)!.map((t) => t[k]));
+        roundsMedian(times.get(`${who} ${model} ${batch}`)!.map((t) => t[k] ?? Number.NaN));
       const tps = (who: Who) => (batch * (NEW - 1) * 1000) / ms(who, 'decodeMs');
       const [kitOp, kit, torch, tf] = WHO.map(tps) as [number, number, number, number];
       return {
@@ -200,6 +235,7 @@ if (child) {
         kit_vs_tf_graph: kit / tf,
         kit_op_vs_tf_graph: kitOp / tf,
         kit_prefill_ms: ms('kit', 'prefillMs'),
+        kit_prefill_alone_ms: ms('kit', 'prefillAloneMs'),
         pytorch_prefill_ms: ms('torch', 'prefillMs'),
         tf_prefill_ms: ms('tf', 'prefillMs'),
         rounds: ROUNDS,

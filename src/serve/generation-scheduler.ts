@@ -58,11 +58,11 @@ interface Sequence {
 
 /**
  * Continuous batching for a language model (as vLLM and TGI schedule): one loop steps every active
- * sequence in one batched forward pass; a new request joins at the next step (its prompt prefilled
- * alone) instead of waiting for the batch to finish, and a finished sequence leaves at once. Each
- * sequence samples with its own seeded generator and stops exactly as `generate` does, so batching
- * changes no result. Between steps the loop yields to the event loop, so requests arrive and
- * streamed text goes out while it runs.
+ * sequence in one batched forward pass; new requests join at the next step (prompts that arrived
+ * together prefilled in one batched pass) instead of waiting for the batch to finish, and a
+ * finished sequence leaves at once. Each sequence samples with its own seeded generator and stops
+ * exactly as `generate` does, so batching changes no result. Between steps the loop yields to the
+ * event loop, so requests arrive and streamed text goes out while it runs.
  */
 export class GenerationScheduler {
   private readonly waiting: Sequence[] = [];
@@ -112,9 +112,8 @@ export class GenerationScheduler {
     this.looping = true;
     try {
       while (this.waiting.length > 0 || this.active.size > 0) {
-        while (this.waiting.length > 0 && this.active.size < this.options.maxBatch) {
-          await this.join(this.waiting.shift()!);
-        }
+        const room = this.options.maxBatch - this.active.size;
+        if (this.waiting.length > 0 && room > 0) await this.join(this.waiting.splice(0, room));
         if (this.active.size > 0) await this.step().catch((err) => this.failActive(err));
         // Let requests in and streamed text out between steps.
         await new Promise((resolve) => setImmediate(resolve));
@@ -125,22 +124,36 @@ export class GenerationScheduler {
     }
   }
 
-  private async join(seq: Sequence): Promise<void> {
-    this.options.onJoin?.((performance.now() - seq.arrivedAt) / 1000);
-    if (seq.request.signal?.aborted) return this.finish(seq, 'aborted');
-    let logits: tf.Tensor1D;
-    try {
-      const added = this.decoder.add(seq.request.promptIds);
-      seq.id = added.id;
-      logits = added.logits;
-    } catch (err) {
-      seq.reject(err);
-      return;
+  /** Prefills `seqs` together (one batched pass per prompt length); if that fails, one by one, so a bad prompt fails alone. */
+  private async join(seqs: Sequence[]): Promise<void> {
+    const live: Sequence[] = [];
+    for (const seq of seqs) {
+      this.options.onJoin?.((performance.now() - seq.arrivedAt) / 1000);
+      if (seq.request.signal?.aborted) await this.finish(seq, 'aborted');
+      else live.push(seq);
     }
-    this.active.set(seq.id, seq);
-    const values = (await logits.data()) as Float32Array;
-    logits.dispose();
-    await this.accept(seq, values);
+    let added: {id: number; logits: tf.Tensor1D}[] | undefined;
+    try {
+      if (live.length > 1) added = this.decoder.addAll(live.map((s) => s.request.promptIds));
+    } catch {
+      // addAll checks every prompt before it changes the batch: retry one by one below.
+    }
+    const joined: {seq: Sequence; logits: tf.Tensor1D}[] = [];
+    for (const [i, seq] of live.entries()) {
+      try {
+        const one = added?.[i] ?? this.decoder.add(seq.request.promptIds);
+        seq.id = one.id;
+        this.active.set(seq.id, seq);
+        joined.push({seq, logits: one.logits});
+      } catch (err) {
+        seq.reject(err);
+      }
+    }
+    for (const {seq, logits} of joined) {
+      const values = (await logits.data()) as Float32Array;
+      logits.dispose();
+      await this.accept(seq, values);
+    }
   }
 
   private async step(): Promise<void> {

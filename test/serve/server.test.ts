@@ -131,6 +131,21 @@ describe('serve', () => {
     expect(Number(all![1])).toBeGreaterThan(Number(steps![1])); // some steps decoded more than one sequence
   });
 
+  it('prefills the prompts of one request together (equal and ragged lengths) to the text generate gives', async () => {
+    // The first prompt starts the scheduler's loop and joins alone; the other four, waiting by then,
+    // join in one BatchDecoder.addAll: two share a length, the others differ.
+    const prompts = ['The whale', 'Call me Ishmael.', 'The whale', 'Sea', 'Call me Ishmael.'];
+    for (const model of ['lm', 'moe'] as const) {
+      const want = await Promise.all(
+        prompts.map((p) => generate(runs[model], p, {maxTokens: 6, temperature: 0})),
+      );
+      const r = await post('/v1/completions', {model, prompt: prompts, max_tokens: 6, temperature: 0});
+      expect(r.status).toBe(200);
+      const got = ((await r.json()) as {choices: {text: string; index: number}[]}).choices;
+      expect(got.sort((a, b) => a.index - b.index).map((c) => c.text)).toEqual(want.map((w) => w.text));
+    }
+  });
+
   it('batches classification requests and gives each caller its own rows', async () => {
     const texts = Array.from({length: 24}, (_, i) =>
       i % 2 ? `a wonderful, moving film number ${i}` : `dull and awful ${i}`,

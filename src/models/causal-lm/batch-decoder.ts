@@ -14,7 +14,7 @@ interface Row {
 
 /**
  * Many sequences decoded together, one batched forward pass per step, for continuous batching
- * (as vLLM and TGI do it): a sequence joins with its prompt prefilled alone (`add`), then every
+ * (as vLLM and TGI do it): sequences join with their prompts prefilled (`add`, or `addAll` batched), then every
  * `step` feeds one token per sequence through the model at once, and a finished one leaves
  * (`remove`) without disturbing the others. Sequences differ in length: the batch keeps one cache
  * per block, [rows, kvHeads, W, headDim], with each row's keys right-aligned and padding on the
@@ -52,21 +52,74 @@ export class BatchDecoder {
 
   /** Prefills `ids` (a prompt) as a new sequence; returns its handle and the logits [vocab] after it. */
   add(ids: readonly number[]): {id: number; logits: tf.Tensor1D} {
-    if (ids.length === 0 || ids.length > this.config.contextLength) {
+    return this.addAll([ids])[0]!;
+  }
+
+  /**
+   * Prefills several prompts as new sequences, in that order; returns each one's handle and logits
+   * [vocab]. Prompts of one length go through the model as one batched forward pass: grouped by
+   * length rather than padded to the longest, so no prefill needs a mask or per-row positions
+   * (the unmasked causal pass is the one `add` runs alone) and no row computes padding; a batch of
+   * requests of a few distinct lengths costs one pass per length.
+   */
+  addAll(prompts: readonly (readonly number[])[]): {id: number; logits: tf.Tensor1D}[] {
+    const bad = prompts.find((ids) => ids.length === 0 || ids.length > this.config.contextLength);
+    if (bad) {
       throw new ModelError(
-        `a prompt must have 1 to ${this.config.contextLength} tokens (the model's context), got ${ids.length}`,
+        `a prompt must have 1 to ${this.config.contextLength} tokens (the model's context), got ${bad.length}`,
       );
     }
     this.trimCaches();
-    const input = tf.tensor2d([...ids], [1, ids.length], 'int32');
-    const {logits, caches} = this.layers.forward(
-      input,
-      this.layers.blocks.map(() => null),
-      0,
-    );
-    input.dispose();
-    // Both sides are padded on the left to the wider width, then stacked: [rows + 1, kv, W', hd].
-    const width = Math.max(this.width, ids.length);
+    const groups = new Map<number, number[]>();
+    for (const [i, ids] of prompts.entries()) groups.set(ids.length, [...(groups.get(ids.length) ?? []), i]);
+    const out: {id: number; logits: tf.Tensor1D}[] = [];
+    const held = this.rows.length;
+    const firstId = this.nextId;
+    this.nextId += prompts.length;
+    for (const [length, members] of groups) {
+      const input = tf.tensor2d(
+        members.flatMap((i) => [...prompts[i]!]),
+        [members.length, length],
+        'int32',
+      );
+      const {logits, caches} = this.layers.forward(
+        input,
+        this.layers.blocks.map(() => null),
+        0,
+      );
+      input.dispose();
+      this.join(caches, length);
+      const rows = tf.unstack(logits) as tf.Tensor1D[];
+      logits.dispose();
+      for (const [j, i] of members.entries()) {
+        this.rows.push({id: firstId + i, length, start: this.width - length});
+        out[i] = {id: firstId + i, logits: rows[j]!};
+      }
+    }
+    // Groups joined in turn; the new rows go back to the prompts' order.
+    if (groups.size > 1) {
+      const added = this.rows.slice(held).sort((a, b) => a.id - b.id);
+      this.reorder([...this.rows.keys()].slice(0, held).concat(added.map((r) => this.rows.indexOf(r))));
+    }
+    return out;
+  }
+
+  /** Puts the batch's rows (and their cache rows) in the order `order` lists their current indices. */
+  private reorder(order: number[]): void {
+    this.caches = this.caches.map((cache) => {
+      const next = tf.tidy(() => ({
+        keys: tf.gather(cache!.keys, order, 0) as tf.Tensor4D,
+        values: tf.gather(cache!.values, order, 0) as tf.Tensor4D,
+      }));
+      disposeKVCache(cache);
+      return next;
+    });
+    this.rows = order.map((i) => this.rows[i]!);
+  }
+
+  /** Appends the caches of new rows, each `length` columns, below the batch's (both padded on the left to the wider width). */
+  private join(own: KVCache[], length: number): void {
+    const width = Math.max(this.width, length);
     const padLeft = (t: tf.Tensor4D, n: number) =>
       n === 0
         ? t
@@ -76,23 +129,18 @@ export class BatchDecoder {
             [n, 0],
             [0, 0],
           ]);
-    const stack = (batch: tf.Tensor4D, own: tf.Tensor4D) =>
-      tf.tidy(() => tf.concat([padLeft(batch, width - this.width), padLeft(own, width - ids.length)], 0));
+    const stack = (batch: tf.Tensor4D, rows: tf.Tensor4D) =>
+      tf.tidy(() => tf.concat([padLeft(batch, width - this.width), padLeft(rows, width - length)], 0));
     this.caches = this.caches.map((cache, i) => {
-      const own = caches[i]!;
-      if (!cache) return own;
-      const merged = {keys: stack(cache.keys, own.keys), values: stack(cache.values, own.values)};
+      const rows = own[i]!;
+      if (!cache) return rows;
+      const merged = {keys: stack(cache.keys, rows.keys), values: stack(cache.values, rows.values)};
       disposeKVCache(cache);
-      disposeKVCache(own);
+      disposeKVCache(rows);
       return merged;
     });
     for (const r of this.rows) r.start += width - this.width;
     this.width = width;
-    const id = this.nextId++;
-    this.rows.push({id, length: ids.length, start: width - ids.length});
-    const row = tf.reshape(logits, [-1]) as tf.Tensor1D;
-    logits.dispose();
-    return {id, logits: row};
   }
 
   /**

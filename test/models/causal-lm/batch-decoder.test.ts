@@ -87,6 +87,46 @@ describe('BatchDecoder (continuous batching)', () => {
       }
       model.dispose();
     });
+    it(`${name}: prompts added together (equal and ragged lengths) prefill in batch to the logits they get alone`, () => {
+      const config = small(over);
+      const model = withSeededRandom(11, () => buildCausalLM(config, 40));
+      // One sequence already decoding, then four prompts at once: two of length 3, one of 6, one of 1.
+      const first = {prompt: [4, 4, 9, 2], tokens: [7, 3, 1]};
+      const seqs = [
+        {prompt: [3, 7, 1], tokens: [9, 22]},
+        {prompt: [5, 30, 2, 11, 8, 1], tokens: [6, 2]},
+        {prompt: [12, 7, 33], tokens: [0, 5]},
+        {prompt: [17], tokens: [8, 8]},
+      ];
+      const want = [first, ...seqs].map((s) => alone(model, config, s.prompt, s.tokens));
+      const before = tf.memory().numTensors;
+      const batch = new BatchDecoder(model, config);
+      const got: Float32Array[][] = [[], [], [], [], []];
+      const firstAdded = batch.add(first.prompt);
+      got[0]!.push(firstAdded.logits.dataSync() as Float32Array);
+      firstAdded.logits.dispose();
+      const warm = batch.step([first.tokens[0]!]);
+      got[0]!.push(Float32Array.from(warm.dataSync()));
+      warm.dispose();
+      const added = batch.addAll(seqs.map((s) => s.prompt));
+      expect(batch.sequences).toEqual([firstAdded.id, ...added.map((a) => a.id)]);
+      for (const [i, a] of added.entries()) {
+        got[i + 1]!.push(a.logits.dataSync() as Float32Array);
+        a.logits.dispose();
+      }
+      for (let t = 0; t < 2; t++) {
+        const logits = batch.step([first.tokens[t + 1]!, ...seqs.map((s) => s.tokens[t]!)]);
+        for (const [i, row] of logits.arraySync().entries()) got[i]!.push(Float32Array.from(row));
+        logits.dispose();
+      }
+      batch.dispose();
+      expect(tf.memory().numTensors).toBe(before);
+      for (const [k, rows] of got.entries()) {
+        expect(rows.length).toBe(want[k]!.length);
+        for (const [i, row] of rows.entries()) expect(maxDiff(row, want[k]![i]!)).toBeLessThan(1e-5);
+      }
+      model.dispose();
+    });
   }
 
   it('refuses a step past the context length and a token count that does not match', () => {
@@ -97,6 +137,8 @@ describe('BatchDecoder (continuous batching)', () => {
     expect(() => batch.step([1, 2])).toThrow(/one token for each of the 1 sequences/);
     batch.step([4]).dispose();
     expect(() => batch.step([5])).toThrow(/the most the model reads/);
+    expect(() => batch.addAll([[1], []])).toThrow(/a prompt must have 1 to 4 tokens/);
+    expect(batch.sequences.length).toBe(1);
     batch.dispose();
     model.dispose();
   });
