@@ -163,13 +163,22 @@ export class DecoderBlock extends CompositeLayer {
     cache: KVCache | null = null,
     ragged?: RaggedRows,
   ): {output: tf.Tensor3D; cache: KVCache} {
+    return this.decodeStep(x, (normed) => this.attention.callWithCache(normed, cache, ragged));
+  }
+
+  /**
+   * The block around one cached attention call: norm, attention, residual, FFN, residual. Children
+   * run through `call`, not `apply`: a decoding step is a few dozen tiny kernels, and apply's
+   * symbolic bookkeeping would cost as much again.
+   */
+  private decodeStep(
+    x: tf.Tensor3D,
+    attend: (normed: tf.Tensor3D) => {output: tf.Tensor3D; cache: KVCache},
+  ): {output: tf.Tensor3D; cache: KVCache} {
     if (!this.built) this.build(x.shape);
     return tf.tidy(() => {
-      // Children run through `call`, not `apply`: a decoding step is a few dozen tiny kernels, and
-      // apply's symbolic bookkeeping would cost as much again.
       const child = (path: string) => this.sublayers().get(path)!;
-      const normed = child('attn-norm').call(x, {}) as tf.Tensor3D;
-      const {output: attended, cache: next} = this.attention.callWithCache(normed, cache, ragged);
+      const {output: attended, cache: next} = attend(child('attn-norm').call(x, {}) as tf.Tensor3D);
       const h = tf.add(x, attended) as tf.Tensor3D;
       const ffnOut = decodeFfn(child('ffn'), child('ffn-norm').call(h, {}) as tf.Tensor3D);
       return {output: tf.add(h, ffnOut) as tf.Tensor3D, cache: next};
@@ -197,15 +206,7 @@ export class DecoderBlock extends CompositeLayer {
    * shapes of every step of a capacity are the same, so the step can be captured and replayed.
    */
   callWithFixedCache(x: tf.Tensor3D, cache: KVCache, slot: FixedSlot): {output: tf.Tensor3D; cache: KVCache} {
-    if (!this.built) this.build(x.shape);
-    return tf.tidy(() => {
-      const child = (path: string) => this.sublayers().get(path)!;
-      const normed = child('attn-norm').call(x, {}) as tf.Tensor3D;
-      const {output: attended, cache: next} = this.attention.callWithFixedCache(normed, cache, slot);
-      const h = tf.add(x, attended) as tf.Tensor3D;
-      const ffnOut = decodeFfn(child('ffn'), child('ffn-norm').call(h, {}) as tf.Tensor3D);
-      return {output: tf.add(h, ffnOut) as tf.Tensor3D, cache: next};
-    });
+    return this.decodeStep(x, (normed) => this.attention.callWithFixedCache(normed, cache, slot));
   }
 
   /** Frees the fused kernel cached decoding keeps in the attention (rebuilt on the next cached call). */
