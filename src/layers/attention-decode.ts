@@ -74,6 +74,15 @@ export class AttentionDecoder {
     return SITES.every((p) => layer.sublayers().get(p)?.getClassName() === 'Dense');
   }
 
+  /** `input` [rows, d] times a derived fused q|k|v kernel (plus its bias): [rows, F]. */
+  private fusedProjection(input: tf.Tensor2D, [q, k, v]: tf.Tensor[][]) {
+    const useBias = this.layer.useBias;
+    return (kernel: DerivedWeights<tf.Tensor>, bias: DerivedWeights<tf.Tensor>) => {
+      const y = fastMatMul(input, kernel.get([q![0]!, k![0]!, v![0]!]) as tf.Tensor2D);
+      return useBias ? tf.add(y, bias.get([q![1]!, k![1]!, v![1]!])) : y;
+    };
+  }
+
   /** Same contract as Attention.callWithCache: x [b, t, d] → output [b, t, d] and a new cache. */
   step(x: tf.Tensor3D, cache: KVCache | null, ragged?: RaggedRows): {output: tf.Tensor3D; cache: KVCache} {
     const {numHeads, numKvHeads, headDim, qUnits, dModel, useBias, rope} = this.layer;
@@ -81,12 +90,9 @@ export class AttentionDecoder {
     const group = numHeads / numKvHeads;
     const offset = kvCacheLength(cache);
     const rows = batch * length;
-    const [q, k, v, o] = this.projections();
-    const input = tf.reshape(x, [rows, dModel]) as tf.Tensor2D;
-    const project = (kernel: DerivedWeights<tf.Tensor>, bias: DerivedWeights<tf.Tensor>) => {
-      const y = fastMatMul(input, kernel.get([q![0]!, k![0]!, v![0]!]) as tf.Tensor2D); // [rows, F]
-      return useBias ? tf.add(y, bias.get([q![1]!, k![1]!, v![1]!])) : y;
-    };
+    const weights = this.projections();
+    const o = weights[3];
+    const project = this.fusedProjection(tf.reshape(x, [rows, dModel]) as tf.Tensor2D, weights); // [rows, F]
     let y = project(this.kernel, this.bias);
     if (rope) {
       const positions = ragged?.positions ?? Array.from({length: batch}, () => offset);
@@ -133,12 +139,9 @@ export class AttentionDecoder {
     const {numHeads, numKvHeads, headDim, qUnits, dModel, useBias, rope} = this.layer;
     const batch = x.shape[0];
     const group = numHeads / numKvHeads;
-    const [q, k, v, o] = this.projections();
-    const input = tf.reshape(x, [batch, dModel]) as tf.Tensor2D;
-    const project = (kernel: DerivedWeights<tf.Tensor>, bias: DerivedWeights<tf.Tensor>) => {
-      const y = fastMatMul(input, kernel.get([q![0]!, k![0]!, v![0]!]) as tf.Tensor2D); // [b, F]
-      return useBias ? tf.add(y, bias.get([q![1]!, k![1]!, v![1]!])) : y;
-    };
+    const weights = this.projections();
+    const o = weights[3];
+    const project = this.fusedProjection(tf.reshape(x, [batch, dModel]) as tf.Tensor2D, weights); // [b, F]
     let y = project(this.kernel, this.bias);
     if (rope) {
       if (!slot.rope) throw new Error("a RoPE attention needs the slot's rope tables");
